@@ -1,0 +1,39 @@
+"""Question answering over chip-industry news with verified citations.
+
+``from rag import QA``; ``qa = QA.open(".rag")``; ``qa.ingest(["corpus/"])``;
+``qa.ask("真武810E的显存容量是多少?")``. Importing this package loads no model, no torch
+and no gradio: those come on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+__all__ = [
+    "QA",
+    "Answer",
+    "Citation",
+    "ConfigError",
+    "Document",
+    "IngestReport",
+    "Passage",
+    "RagError",
+    "Settings",
+    "settings_from_env",
+]
+
+from rag.config import Settings, settings_from_env
+from rag.errors import ConfigError, RagError
+from rag.types import Answer, Citation, Document, IngestReport, Passage
+
+if TYPE_CHECKING:
+    from rag.qa import QA
+
+
+def __getattr__(name: str) -> Any:
+    if name == "QA":
+        from rag.qa import QA
+
+        return QA
+    raise AttributeError(name)

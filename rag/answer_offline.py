@@ -1,0 +1,323 @@
+"""The offline answerer: composes a short answer from the retrieved text itself.
+
+It picks the sentences (or the clauses of a long sentence) that answer the question,
+preferring figures with units for spec questions, dates for "when" and names for
+"who/which", and puts ``[n]`` after each. English questions over Chinese evidence get
+the extracted figure first, then the Chinese quote. It abstains, citing nothing, when
+the evidence is weak, when an entity the question names is absent, or when the asked
+attribute (price, power, process node ...) appears in none of the evidence.
+No LLM is involved; nothing here is generated text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from rag.citations import clause_spans, make_citation, sentence_spans
+from rag.glossary import ATTRIBUTES, VENDORS, asked_attributes, evidence_has_attribute, expand_query
+from rag.textnorm import STOPWORDS, normalize, tokenize
+from rag.types import Citation, Document, Passage
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_FIGURE = re.compile(
+    r"(?:约|超过|达|近)?\$?\d+(?:[.,]\d+)*\s*(?:%|TB/s|GB/s|Gbps|Tbps|TB|GB|GiB|MB|nm|纳米|W|kW|瓦|TFLOPS|PFLOPS|"
+    r"EFLOPS|TOPS|IPS|P|亿元|万元|亿美元|亿|万片|万张|万颗|万台|万|倍|billion|million|bn|层|-high|颗|张|片|家|个|年|月|日)?"
+)
+_UNIT_FIGURE = re.compile(
+    r"\$?\d+(?:[.,]\d+)*\s*(?:%|TB/s|GB/s|Gbps|Tbps|TB|GB|GiB|nm|纳米|W|kW|瓦|TFLOPS|PFLOPS|EFLOPS|TOPS|IPS|"
+    r"亿元|万元|亿美元|亿|万片|万张|万颗|万台|倍|billion|million|bn|-high)"
+)
+_DATE = re.compile(r"(?:20\d\d\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?|\d{1,2}\s*月\s*\d{1,2}\s*日|"
+                   r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2},?\s*20\d\d|"
+                   r"(?:January|February|March|April|May|June|July|August|September|October|November|December)\s+20\d\d|"
+                   r"\b20\d\d\b|Q[1-4]\s*20\d\d)")
+_ATTR_FIGURE = {
+    "memory": re.compile(r"\d+(?:\.\d+)?\s*(?:GB|GiB|TB)(?!/s)"),
+    "bandwidth": re.compile(r"\d+(?:\.\d+)?\s*(?:TB/s|GB/s|Tbps|Gbps)"),
+    "process": re.compile(r"(?:\d+(?:\.\d+)?\s*(?:nm|纳米)|N\d\w*|N\+\d)"),
+    "power": re.compile(r"\d+(?:\.\d+)?\s*(?:W|kW|瓦)\b"),
+    "price": re.compile(r"(?:\$\s?\d[\d,.]*\s*(?:billion|million|bn)?|\d[\d,.]*\s*(?:美元|元|万元|亿元))"),
+    "compute": re.compile(r"\d+(?:\.\d+)?\s*(?:TFLOPS|PFLOPS|EFLOPS|TOPS|IPS|P)\b"),
+    "shipments": re.compile(r"\d+(?:\.\d+)?\s*(?:万片|万张|万颗|万台|million|units)"),
+    "funding": re.compile(r"\d+(?:\.\d+)?\s*(?:亿元|亿美元|亿|billion|million)"),
+    "revenue": re.compile(r"\d+(?:\.\d+)?\s*(?:亿元|亿美元|亿|billion|million)"),
+    "profit": re.compile(r"\d+(?:\.\d+)?\s*(?:亿元|亿美元|亿|billion|million)"),
+    "valuation": re.compile(r"\d+(?:\.\d+)?\s*(?:亿元|亿美元|亿|billion|million|trillion)"),
+}
+_GENERIC = {"芯片", "chip", "chips", "ai", "公司", "company", "产品", "product", "发布", "新", "new",
+            "多少", "最新", "latest", "current", "目前", "现在", "report", "报道", "据", "according"}
+# words that name no entity, so their absence from the evidence does not matter
+_ENTITY_RE = re.compile(r"[A-Za-z]*\d+[A-Za-z0-9+\-]*|[A-Z][A-Za-z]+(?:[- ][A-Z0-9][A-Za-z0-9]*)*")
+_QUESTION_WORDS = {"what", "which", "who", "when", "how", "does", "did", "is", "are", "the", "and", "its",
+                   "what's", "tell", "give", "compare", "list", "name", "why", "where", "was", "were",
+                   "has", "have", "do", "can", "will", "in", "on", "of", "for", "according", "between",
+                   "vs", "versus", "a", "an", "to", "by", "with", "per", "than", "more", "less", "it",
+                   "q1", "q2", "q3", "q4", "ai", "gpu", "cpu", "hbm", "ipo", "ceo", "cfo", "star", "ppu", "npu",
+                   "chinese", "china", "us", "u.s.", "english", "one", "two"}
+
+
+@dataclass
+class Candidate:
+    passage_rank: int
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    score: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class OfflineAnswer:
+    text: str
+    citations: list[Citation]
+    abstained: bool
+    notes: list[str]
+
+
+def is_chinese(text: str) -> bool:
+    return bool(_HAN.search(text))
+
+
+def _weights(question: str) -> dict[str, float]:
+    """Query term weights: rarer-looking tokens (figures, model numbers, long words) weigh more."""
+    w: dict[str, float] = {}
+    for t in tokenize(question):
+        if t in _GENERIC:
+            base = 0.3
+        elif re.search(r"\d", t):
+            base = 2.0
+        elif _HAN.search(t):
+            base = 1.0 + 0.3 * min(len(t), 4)
+        else:
+            base = 1.0 + 0.15 * min(len(t), 6)
+        w[t] = max(w.get(t, 0.0), base)
+    for alias in expand_query(normalize(question)):
+        for t in tokenize(alias):
+            if t not in w:
+                w[t] = 0.6 if t not in _GENERIC else 0.2
+    return w
+
+
+def _score(text: str, weights: dict[str, float]) -> float:
+    toks = set(tokenize(text))
+    hit = sum(wt for t, wt in weights.items() if t in toks)
+    return hit
+
+
+def question_entities(question: str) -> list[list[str]]:
+    """Entities the question names (model numbers, product and vendor names), each with aliases."""
+    out: list[list[str]] = []
+    low = normalize(question)
+    for aliases in VENDORS.values():
+        named = [a for a in aliases if _alias_in(a, low)]
+        if named:
+            out.append(aliases)
+    for m in _ENTITY_RE.finditer(question):
+        tok = m.group().strip()
+        if tok.lower() in _QUESTION_WORDS or len(tok) < 2:
+            continue
+        if re.fullmatch(r"(19|20)\d\d", tok) or re.fullmatch(r"\d{1,2}", tok):
+            continue  # years and small numbers are not entities
+        if any(_alias_in(tok, normalize(" ".join(a))) for a in out):
+            continue
+        if any(tok.lower() in (x.lower() for x in a) for a in VENDORS.values()):
+            continue
+        out.append([tok])
+    return out
+
+
+def _alias_in(alias: str, low_text: str) -> bool:
+    a = normalize(alias)
+    if _HAN.search(a):
+        return a in low_text
+    return re.search(rf"(?<![a-z0-9]){re.escape(a)}(?![a-z0-9])", low_text) is not None
+
+
+def missing_entities(question: str, evidence: str) -> list[str]:
+    """Entities of the question that appear nowhere in the evidence text."""
+    low = normalize(evidence)
+    missing = []
+    for aliases in question_entities(question):
+        if not any(_alias_in(a, low) for a in aliases):
+            missing.append(aliases[0])
+    return missing
+
+
+def _figure_for(attrs: list[str], text: str) -> str | None:
+    for a in attrs:
+        rx = _ATTR_FIGURE.get(a)
+        if rx:
+            m = rx.search(text)
+            if m:
+                return m.group().strip()
+    if "date" in attrs:
+        m = _DATE.search(text)
+        if m:
+            return m.group().strip()
+    m = _UNIT_FIGURE.search(text)
+    return m.group().strip() if m else None
+
+
+def _trim(doc_text: str, s: int, e: int, weights: dict[str, float], attrs: list[str],
+          max_len: int) -> tuple[int, int]:
+    """The best window of clauses of a long sentence, so the quote stays short."""
+    if e - s <= max_len:
+        return s, e
+    clauses = clause_spans(doc_text, s, e)
+    if len(clauses) <= 1:
+        return s, e
+    scores = []
+    for cs, ce in clauses:
+        c = doc_text[cs:ce]
+        sc = _score(c, weights)
+        if attrs and any(evidence_has_attribute(a, c) for a in attrs if a in ATTRIBUTES):
+            sc += 1.5
+        if _UNIT_FIGURE.search(c):
+            sc += 0.3
+        scores.append(sc)
+    best = max(range(len(clauses)), key=lambda i: scores[i])
+    lo = hi = best
+    # grow towards neighbours that also carry query terms, while short enough
+    while True:
+        grown = False
+        for cand in (lo - 1, hi + 1):
+            if 0 <= cand < len(clauses) and scores[cand] > 0.5:
+                ns = clauses[min(lo, cand)][0]
+                ne = clauses[max(hi, cand)][1]
+                if ne - ns <= max_len:
+                    lo, hi = min(lo, cand), max(hi, cand)
+                    grown = True
+        if not grown:
+            break
+    # keep the first clause when it names the subject (short lead-ins like "据官网介绍" excluded)
+    qs, qe = clauses[lo][0], clauses[hi][1]
+    while qe > qs and doc_text[qe - 1] in "，,、：: ":
+        qe -= 1
+    return qs, qe
+
+
+def abstain_text(question: str, reason: str) -> str:
+    if is_chinese(question):
+        return f"根据现有资料无法回答这个问题:{reason}"
+    return f"The corpus does not answer this: {reason}"
+
+
+def answer_offline(question: str, passages: list[Passage], docs: dict[str, Document], *,
+                   min_score: float = 1.0, min_dense: float = 0.80, max_sentences: int = 2) -> OfflineAnswer:
+    """Compose an extractive answer with citations, or abstain.
+
+    Args:
+        question: the (resolved) question.
+        passages: retrieved passages, best first.
+        docs: the documents those passages come from, by doc_id.
+        min_score: least lexical support a chosen sentence needs.
+        min_dense: dense cosine under which weak lexical support means "not in the corpus".
+        max_sentences: at most this many quotes in the answer.
+    """
+    zh_q = is_chinese(question)
+    if not passages:
+        return OfflineAnswer(abstain_text(question, "没有检索到相关资料。" if zh_q else "no source matches the question."),
+                             [], True, ["no passages retrieved"])
+    weights = _weights(question)
+    attrs = asked_attributes(question)
+    evidence_all = "\n".join(p.text for p in passages)
+    missing = missing_entities(question, evidence_all)
+    if missing:
+        what = "、".join(missing) if zh_q else ", ".join(missing)
+        reason = f"资料中没有提到{what}。" if zh_q else f"no source mentions {what}."
+        return OfflineAnswer(abstain_text(question, reason), [], True, [f"entity not in evidence: {missing}"])
+
+    cands: list[Candidate] = []
+    seen: set[tuple[str, int]] = set()
+    for rank, p in enumerate(passages):
+        doc = docs.get(p.doc_id)
+        if doc is None:
+            continue
+        # whole sentences of the document that overlap this passage
+        lo = doc.text.rfind("\n", 0, p.start) + 1
+        hi = doc.text.find("\n", p.end)
+        hi = len(doc.text) if hi < 0 else hi
+        for s, e in sentence_spans(doc.text, lo, hi):
+            if e <= p.start or s >= p.end or (p.doc_id, s) in seen:
+                continue
+            seen.add((p.doc_id, s))
+            text = doc.text[s:e]
+            sc = _score(text, weights)
+            reasons = []
+            for a in attrs:
+                if evidence_has_attribute(a, text) and (a not in _ATTR_FIGURE or _ATTR_FIGURE[a].search(text)):
+                    sc += 2.0
+                    reasons.append(a)
+            if _UNIT_FIGURE.search(text):
+                sc += 0.3
+            sc += 0.8 / (rank + 1)
+            sc /= 1.0 + 0.15 * math.log1p(max(0, len(text) - 60) / 60)
+            cands.append(Candidate(rank, p.doc_id, s, e, text, sc, reasons))
+    if not cands:
+        return OfflineAnswer(abstain_text(question, "没有检索到相关资料。" if zh_q else "no source matches the question."),
+                             [], True, ["no sentences"])
+    cands.sort(key=lambda c: -c.score)
+    best = cands[0]
+    dense_best = max((p.scores.get("dense", 0.0) for p in passages), default=0.0)
+    lexical = _score(best.text, {t: w for t, w in weights.items() if w >= 1.0})
+    if lexical < min_score and dense_best < min_dense:
+        reason = "资料中没有足够相关的内容。" if zh_q else "nothing in the sources is close enough to the question."
+        return OfflineAnswer(abstain_text(question, reason), [], True,
+                             [f"weak evidence: lexical={lexical:.2f} dense={dense_best:.3f}"])
+    specific = [a for a in attrs if a not in ("date", "customers", "memory")]
+    for a in specific:
+        if not any(a in c.reasons for c in cands):
+            label = {"price": ("售价/价格", "the price"), "power": ("功耗", "the power draw"),
+                     "process": ("制程工艺", "the process node"), "bandwidth": ("带宽", "the bandwidth"),
+                     "compute": ("算力", "the compute performance"), "shipments": ("出货量", "shipments"),
+                     "funding": ("融资金额", "the funding amount"), "revenue": ("营收", "the revenue"),
+                     "profit": ("利润", "the profit"), "valuation": ("估值", "the valuation")}.get(a, (a, a))
+            reason = f"资料中没有给出{label[0]}。" if zh_q else f"the sources do not give {label[1]}."
+            return OfflineAnswer(abstain_text(question, reason), [], True, [f"attribute absent: {a}"])
+
+    chosen = [best]
+    if specific:
+        with_attr = [c for c in cands if all(a in c.reasons for a in specific)]
+        if with_attr and with_attr[0] is not best:
+            chosen = [with_attr[0]]
+    for c in cands[1:]:
+        if len(chosen) >= max_sentences:
+            break
+        if c in chosen:
+            continue
+        # a second quote only when it is nearly as good and says something new
+        if c.score >= 0.75 * chosen[0].score and c.text not in chosen[0].text and (
+            c.doc_id != chosen[0].doc_id or abs(c.start - chosen[0].start) > 5
+        ):
+            new_terms = set(tokenize(c.text)) - set().union(*(set(tokenize(x.text)) for x in chosen))
+            if any(t in weights for t in new_terms) or (c.doc_id != chosen[0].doc_id):
+                chosen.append(c)
+    chosen.sort(key=lambda c: (c.passage_rank, c.start))
+
+    citations: list[Citation] = []
+    pieces: list[str] = []
+    max_len = 90 if zh_q else 260
+    for c in chosen:
+        doc = docs[c.doc_id]
+        s, e = _trim(doc.text, c.start, c.end, weights, attrs, max_len if is_chinese(c.text) else 260)
+        cit = make_citation(len(citations) + 1, doc, s, e, doc.text)
+        citations.append(cit)
+        quote = cit.quote
+        if not zh_q and is_chinese(quote):
+            fig = _figure_for(attrs, quote)
+            lead = f"{fig} — " if fig else ""
+            pieces.append(f"{lead}“{quote}” [{cit.n}]")
+        elif zh_q:
+            pieces.append(f"{quote}[{cit.n}]")
+        else:
+            pieces.append(f"{quote} [{cit.n}]")
+    text = ("" if zh_q else " ").join(pieces)
+    if not zh_q and all(is_chinese(c.quote) for c in citations):
+        text = "From the Chinese source: " + text
+    return OfflineAnswer(text, citations, False, [])
+
+
+__all__ = ["STOPWORDS", "OfflineAnswer", "answer_offline", "is_chinese", "missing_entities"]

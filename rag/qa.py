@@ -1,0 +1,260 @@
+"""``QA``: the one place that wires settings, embedder, store, index and answerers.
+
+The CLI, the web app, the evaluation harness and the benchmarks all open a ``QA``.
+Opening is cheap: models load on first use, the keyword index on the first question.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rag.answer_offline import answer_offline, is_chinese
+from rag.config import Settings, settings_from_env
+from rag.embeddings import NamedEmbeddings, make_embeddings
+from rag.errors import LLMError, NotFoundError, RagError
+from rag.followup import resolve_followup
+from rag.ingest import Ingestor, _key
+from rag.keyword import ChunkIndex, build_index
+from rag.retrieve import HybridRetriever, Searcher, SearchResult
+from rag.store import Store
+from rag.types import Answer, Document, IngestReport
+
+MAX_QUESTION_CHARS = 2000
+
+
+def clean_question(question: str) -> str:
+    """Drop control characters and cap the length of a question."""
+    q = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in str(question or ""))
+    q = " ".join(q.split())
+    return q[:MAX_QUESTION_CHARS]
+
+
+class QA:
+    """Question answering over a chip-news store.
+
+    Example:
+        >>> qa = QA.open(".rag")                      # doctest: +SKIP
+        >>> qa.ingest(["corpus/"]).summary()          # doctest: +SKIP
+        >>> qa.ask("真武810E的显存容量是多少?").text     # doctest: +SKIP
+    """
+
+    def __init__(self, settings: Settings, embeddings: NamedEmbeddings | None = None,
+                 llm: Any = None, client: Any = None) -> None:
+        self.settings = settings
+        self.embeddings = embeddings or make_embeddings(settings.embeddings)
+        self.store = Store(settings, self.embeddings.embedder_id, client=client)
+        self._llm = llm
+        self._index: ChunkIndex | None = None
+        self._index_lock = threading.Lock()
+        self._doc_cache: OrderedDict[str, Document] = OrderedDict()
+        self._write_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, data_dir: str | Path | None = None, *, settings: Settings | None = None,
+             embeddings: NamedEmbeddings | None = None, llm: Any = None, client: Any = None,
+             **overrides: Any) -> QA:
+        """Open (or create) the store in ``data_dir``; other settings from ``RAG_*`` and overrides."""
+        if settings is None:
+            settings = settings_from_env(data_dir=data_dir, **overrides)
+        elif data_dir is not None or overrides:
+            settings = settings.with_(**({"data_dir": Path(data_dir)} if data_dir else {}), **overrides)
+        qa = cls(settings, embeddings=embeddings, llm=llm, client=client)
+        qa.store.docs  # connect now so a wrong embedder or a dead server fails here  # noqa: B018
+        return qa
+
+    # -- corpus -----------------------------------------------------------------------------
+    def ingest(self, paths: list[str | Path] | str | Path, *, prune: bool = False,
+               progress: Any = False) -> IngestReport:
+        """Ingest files and folders incrementally; returns a report per file."""
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
+        with self._write_lock:
+            report = Ingestor(self.settings, self.store, self.embeddings).ingest(
+                [Path(p) for p in paths], prune=prune, progress=progress)
+        self._invalidate()
+        return report
+
+    def ingest_bytes(self, name: str, data: bytes) -> IngestReport:
+        """Ingest one uploaded file."""
+        with self._write_lock:
+            report = Ingestor(self.settings, self.store, self.embeddings).ingest_bytes(name, data)
+        self._invalidate()
+        return report
+
+    def documents(self) -> list[Document]:
+        """Every stored document, newest first."""
+        return self.store.documents()
+
+    def document(self, doc_id: str) -> Document:
+        """One stored document by id; raises NotFoundError."""
+        if doc_id in self._doc_cache:
+            self._doc_cache.move_to_end(doc_id)
+            return self._doc_cache[doc_id]
+        doc = self.store.document(doc_id)
+        self._doc_cache[doc_id] = doc
+        if len(self._doc_cache) > 256:
+            self._doc_cache.popitem(last=False)
+        return doc
+
+    def remove(self, doc_id_or_path: str) -> list[str]:
+        """Delete a document by id, or every document read from a path; returns removed ids."""
+        metas = self.store.doc_meta()
+        if doc_id_or_path in metas:
+            targets = [doc_id_or_path]
+        else:
+            import json
+
+            key = _key(doc_id_or_path)
+            targets = [d for d, m in metas.items()
+                       if key in json.loads(m.get("paths") or "[]") or doc_id_or_path in json.loads(m.get("paths") or "[]")]
+        if not targets:
+            raise NotFoundError(f"no document with id or path {doc_id_or_path!r}: 'rag docs' lists them")
+        with self._write_lock:
+            for d in targets:
+                self.store.delete_document(d)
+        self._invalidate()
+        return targets
+
+    def reset(self) -> None:
+        """Delete everything in the store."""
+        with self._write_lock:
+            self.store.reset()
+        self._invalidate()
+
+    def _invalidate(self) -> None:
+        self._index = None
+        self._doc_cache.clear()
+
+    # -- retrieval --------------------------------------------------------------------------
+    def index(self) -> ChunkIndex:
+        """The chunk table and keyword index, rebuilt when the store changed."""
+        idx = self._index
+        if idx is not None and (self.settings.chroma_url is None or idx.generation == self.store.generation()):
+            if self.settings.chroma_url is None and idx.generation != self.store.generation():
+                idx = None
+            else:
+                return idx
+        with self._index_lock:
+            if self._index is None or self._index is idx or self._index.generation != self.store.generation():
+                self._index = build_index(self.store)
+                self._doc_cache.clear()
+            return self._index
+
+    def searcher(self, **overrides: Any) -> Searcher:
+        return Searcher(self.store, self.embeddings,
+                        mode=overrides.get("mode", self.settings.retrieval),
+                        glossary=overrides.get("glossary", self.settings.glossary))
+
+    def search(self, query: str, k: int | None = None, *, vendors: list[str] | None = None,
+               since: str | None = None, until: str | None = None, **overrides: Any) -> SearchResult:
+        """Retrieve the ``k`` best passages for a query (no answer)."""
+        return self.searcher(**overrides).search(self.index(), query, k or self.settings.k,
+                                                 vendors=vendors, since=since, until=until)
+
+    def as_retriever(self, **kwargs: Any) -> HybridRetriever:
+        """The hybrid search as a LangChain ``BaseRetriever``."""
+        return HybridRetriever(qa=self, **kwargs)
+
+    # -- answering --------------------------------------------------------------------------
+    def _docs_for(self, passages: list[Any]) -> dict[str, Document]:
+        return {p.doc_id: self.document(p.doc_id) for p in passages}
+
+    def answerer_name(self, answerer: str | None = None) -> str:
+        choice = answerer or self.settings.answerer
+        if choice == "auto":
+            return "llm" if (self.settings.llm_configured or self._llm is not None) else "offline"
+        return choice
+
+    def ask(self, question: str, history: list[Any] | None = None, *, k: int | None = None,
+            vendors: list[str] | None = None, since: str | None = None, until: str | None = None,
+            answerer: str | None = None, **overrides: Any) -> Answer:
+        """Answer a question with citations, or abstain."""
+        answer: Answer | None = None
+        for piece in self.stream(question, history, k=k, vendors=vendors, since=since, until=until,
+                                 answerer=answerer, **overrides):
+            if isinstance(piece, Answer):
+                answer = piece
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, history: list[Any] | None = None, *, k: int | None = None,
+               vendors: list[str] | None = None, since: str | None = None, until: str | None = None,
+               answerer: str | None = None, **overrides: Any) -> Iterator[str | Answer]:
+        """Yield answer text pieces as they are produced, then the final ``Answer``."""
+        t0 = time.perf_counter()
+        q = clean_question(question)
+        if not q or not any(ch.isalnum() for ch in q):
+            msg = "请输入一个问题。" if is_chinese(q) else "Please ask a question (it was empty or only punctuation)."
+            ans = Answer(question=str(question), text=msg, abstained=True, notes=["empty question"])
+            yield msg
+            yield ans
+            return
+        timings: dict[str, float] = {}
+        use = self.answerer_name(answerer)
+        t = time.perf_counter()
+        resolved = resolve_followup(q, history)
+        if use == "llm" and history:
+            try:
+                from rag.answer_llm import condense_question
+
+                resolved = condense_question(self, q, history) or resolved
+            except LLMError:
+                pass
+        timings["followup"] = time.perf_counter() - t
+        t = time.perf_counter()
+        result = self.search(resolved, k, vendors=vendors, since=since, until=until, **overrides)
+        timings.update({f"retrieve_{k_}": v for k_, v in result.timings.items()})
+        timings["embed"] = result.timings.get("embed", 0.0)
+        timings["retrieve"] = time.perf_counter() - t
+        docs = self._docs_for(result.passages)
+        t = time.perf_counter()
+        notes: list[str] = []
+        if use == "llm":
+            try:
+                from rag.answer_llm import stream_llm_answer
+
+                final: Answer | None = None
+                for piece in stream_llm_answer(self, q, resolved, result.passages, docs, history):
+                    if isinstance(piece, Answer):
+                        final = piece
+                    else:
+                        yield piece
+                assert final is not None
+                final.timings.update(timings)
+                final.timings["answer"] = time.perf_counter() - t
+                final.timings["total"] = time.perf_counter() - t0
+                yield final
+                return
+            except LLMError as e:
+                notes.append(f"LLM failed, offline answer given: {e}")
+                yield f"[{e}]\n"
+                use = "offline"
+        off = answer_offline(resolved, result.passages, docs)
+        timings["answer"] = time.perf_counter() - t
+        timings["total"] = time.perf_counter() - t0
+        ans = Answer(question=str(question), text=off.text, abstained=off.abstained,
+                     citations=off.citations, passages=result.passages, timings=timings,
+                     answerer="offline", notes=notes + off.notes,
+                     resolved_question=resolved if resolved != q else None)
+        yield off.text
+        yield ans
+
+    def as_runnable(self) -> Any:
+        """The whole pipeline as a LangChain Runnable: ``{"question", "history"?} -> Answer``."""
+        from langchain_core.runnables import RunnableLambda
+
+        def _run(inp: Any) -> Answer:
+            if isinstance(inp, str):
+                return self.ask(inp)
+            opts = {k: v for k, v in dict(inp).items() if k not in ("question", "history")}
+            return self.ask(inp["question"], inp.get("history"), **opts)
+
+        return RunnableLambda(_run, name="chipnews_qa")
+
+
+__all__ = ["QA", "RagError"]

@@ -1,0 +1,122 @@
+"""Hybrid retrieval: dense (Chroma) + keyword (BM25 over jieba tokens), fused by RRF.
+
+Queries are normalised (width, traditional->simplified, case) and, with the glossary on,
+expanded with vendor/term aliases so English questions reach Chinese text and the
+reverse. ``HybridRetriever`` exposes the same search as a LangChain ``BaseRetriever``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document as LCDocument
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from rag.embeddings import NamedEmbeddings
+from rag.glossary import expand_query
+from rag.keyword import ChunkIndex
+from rag.store import Store
+from rag.textnorm import normalize, tokenize
+from rag.types import Passage
+
+RRF_K = 60
+
+
+@dataclass
+class SearchResult:
+    passages: list[Passage]
+    timings: dict[str, float]
+    query_tokens: list[str]
+
+
+class Searcher:
+    """Runs one query against the store's vectors and the keyword index."""
+
+    def __init__(self, store: Store, embeddings: NamedEmbeddings, mode: str = "hybrid",
+                 glossary: bool = True, depth: int = 40, dense_weight: float = 1.0,
+                 keyword_weight: float = 1.0) -> None:
+        self.store = store
+        self.embeddings = embeddings
+        self.mode = mode
+        self.glossary = glossary
+        self.depth = depth
+        self.dense_weight = dense_weight
+        self.keyword_weight = keyword_weight
+
+    def search(self, index: ChunkIndex, query: str, k: int = 5, *, vendors: list[str] | None = None,
+               since: str | None = None, until: str | None = None) -> SearchResult:
+        timings: dict[str, float] = {}
+        allowed = index.allowed_docs(vendors, since, until)
+        norm = normalize(query)
+        tokens = tokenize(query)
+        if self.glossary:
+            for alias in expand_query(norm):
+                tokens.extend(tokenize(alias))
+        depth = max(self.depth, k * 4)
+        dense: list[tuple[int, float]] = []
+        if self.mode in ("hybrid", "dense") and len(index):
+            t = time.perf_counter()
+            vec = self.embeddings.embed_query_np(query)
+            timings["embed"] = time.perf_counter() - t
+            t = time.perf_counter()
+            hits = self.store.query(vec, depth, sorted(allowed) if allowed is not None else None)
+            dense = [(index.position[cid], s) for cid, s in hits if cid in index.position]
+            timings["dense"] = time.perf_counter() - t
+        keyword: list[tuple[int, float]] = []
+        if self.mode in ("hybrid", "keyword"):
+            t = time.perf_counter()
+            keyword = index.keyword_search(tokens, depth, allowed)
+            timings["keyword"] = time.perf_counter() - t
+        t = time.perf_counter()
+        fused: dict[int, float] = {}
+        comp: dict[int, dict[str, float]] = {}
+        for weight, name, hits in ((self.dense_weight, "dense", dense), (self.keyword_weight, "keyword", keyword)):
+            for rank, (row, score) in enumerate(hits):
+                fused[row] = fused.get(row, 0.0) + weight / (RRF_K + rank + 1)
+                comp.setdefault(row, {})[name] = score
+                comp[row][f"{name}_rank"] = rank + 1
+        order = sorted(fused, key=lambda r: -fused[r])[:k]
+        passages = []
+        for row in order:
+            d = index.docs[index.doc_ids[row]]
+            passages.append(Passage(
+                chunk_id=index.chunk_ids[row], doc_id=d.doc_id, title=d.title, source=d.source,
+                date=d.date, lang=d.lang, vendors=d.vendors, start=int(index.starts[row]),
+                end=int(index.ends[row]), text=index.texts[row], score=fused[row], scores=comp[row],
+            ))
+        timings["fuse"] = time.perf_counter() - t
+        return SearchResult(passages, timings, tokens)
+
+
+def dense_top_score(passages: list[Passage]) -> float:
+    """Best dense cosine among passages (0 when none came from the dense side)."""
+    return max((p.scores.get("dense", 0.0) for p in passages), default=0.0)
+
+
+class HybridRetriever(BaseRetriever):
+    """LangChain retriever over a ``QA``'s store: dense + keyword + glossary, fused."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    qa: Any
+    k: int = 5
+    vendors: list[str] | None = None
+    since: str | None = None
+    until: str | None = None
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
+        result = self.qa.search(query, k=self.k, vendors=self.vendors, since=self.since, until=self.until)
+        return [
+            LCDocument(page_content=p.text, id=p.chunk_id,
+                       metadata={k: v for k, v in p.to_dict().items() if k != "text"})
+            for p in result.passages
+        ]
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.dot(a, b) / ((np.linalg.norm(a) * np.linalg.norm(b)) or 1.0))
