@@ -56,9 +56,21 @@ class QA:
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None, *, settings: Settings | None = None,
-             embeddings: NamedEmbeddings | None = None, llm: Any = None, client: Any = None,
+             embeddings: NamedEmbeddings | str | None = None, llm: Any = None, client: Any = None,
              **overrides: Any) -> QA:
-        """Open (or create) the store in ``data_dir``; other settings from ``RAG_*`` and overrides."""
+        """Open (or create) the store in ``data_dir``; other settings from ``RAG_*`` and overrides.
+
+        Args:
+            data_dir: store folder (default ``RAG_DATA_DIR`` or ``./.rag``).
+            settings: full settings; otherwise read from the environment.
+            embeddings: an embedder instance, or a spec string such as ``"minilm"``.
+            llm: a LangChain chat model to use instead of the configured endpoint.
+            client: a chromadb client to use instead of building one.
+            **overrides: any ``Settings`` field, e.g. ``retrieval="dense"``.
+        """
+        if isinstance(embeddings, str):
+            overrides["embeddings"] = embeddings
+            embeddings = None
         if settings is None:
             settings = settings_from_env(data_dir=data_dir, **overrides)
         elif data_dir is not None or overrides:
@@ -66,6 +78,15 @@ class QA:
         qa = cls(settings, embeddings=embeddings, llm=llm, client=client)
         qa.store.docs  # connect now so a wrong embedder or a dead server fails here  # noqa: B018
         return qa
+
+    @property
+    def llm(self) -> Any:
+        """The chat model for generative answers: the injected one, or one built from settings."""
+        if self._llm is None:
+            from rag.answer_llm import make_llm
+
+            self._llm = make_llm(self.settings)
+        return self._llm
 
     # -- corpus -----------------------------------------------------------------------------
     def ingest(self, paths: list[str | Path] | str | Path, *, prune: bool = False,
