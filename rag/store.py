@@ -256,17 +256,23 @@ class Store:
         except Exception as e:
             raise store_error(e, self.settings) from e
 
-    def query(self, vector: np.ndarray, n: int, doc_ids: list[str] | None = None) -> list[tuple[str, float]]:
-        """Nearest chunks to ``vector`` as (chunk_id, cosine similarity)."""
-        where = {"doc_id": {"$in": doc_ids}} if doc_ids is not None else None
-        if doc_ids is not None and not doc_ids:
+    def query(self, vector: np.ndarray, n: int, doc_ids: list[str] | None = None,
+              lang: str | None = None) -> list[tuple[str, float]]:
+        """Nearest chunks to ``vector`` as (chunk_id, cosine similarity).
+
+        ``n`` should not exceed the number of stored chunks; ``doc_ids`` and ``lang``
+        restrict the search to those documents / that language.
+        """
+        if (doc_ids is not None and not doc_ids) or n <= 0:
             return []
+        clauses: list[dict[str, Any]] = []
+        if doc_ids is not None:
+            clauses.append({"doc_id": {"$in": doc_ids}})
+        if lang is not None:
+            clauses.append({"lang": lang})
+        where = clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else None)
         try:
-            count = self.chunks.count() if doc_ids is None else None
-            n_results = min(n, count) if count is not None else n
-            if n_results <= 0:
-                return []
-            got = self.chunks.query(query_embeddings=[vector], n_results=n_results,
+            got = self.chunks.query(query_embeddings=[vector], n_results=n,
                                     where=where, include=["distances"])
         except Exception as e:
             self._client = self._chunks = self._docs = None
