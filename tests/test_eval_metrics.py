@@ -1,0 +1,413 @@
+"""Unit tests of the evaluation metrics on small hand-made cases with known values."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evals import harness as H
+from evals import metrics as M
+from evals import report as R
+from rag.retrieve import SearchResult
+from rag.types import Answer, Citation, Document, Passage
+
+# -- key facts ------------------------------------------------------------------------------
+
+
+def test_alias_matching_normalises_width_case_and_spacing():
+    assert M.alias_in("96 GB", "容量可达９６ＧＢ")  # full-width digits and letters
+    assert M.alias_in("96GB", "容量可达 96　GB")  # ideographic space inside the figure
+    assert M.alias_in("hbm2E", "采用HBM2e内存")
+    assert M.alias_in("真武810E", "“真武 810E”是一款芯片")
+
+
+def test_alias_needs_token_edges_for_latin_and_digits():
+    assert M.alias_in("7", "supports 7 links")
+    assert M.alias_in("7", "支持7个独立ICN链路")
+    assert not M.alias_in("7", "700GB/s")
+    assert not M.alias_in("5nm", "a 3.5nm node")
+    assert not M.alias_in("no", "it was not sold")
+    assert M.alias_in("No", "No. In Q2 it sold none")
+
+
+def test_chinese_key_facts_are_matched_by_characters():
+    facts = [["96GB", "96 GB"], ["HBM2e"]]
+    # full-width letters/digits and full-width spaces in the answer
+    assert M.key_facts_correct(facts, "真武810E采用ＨＢＭ２ｅ　显存，容量可达９６　ＧＢ。")
+    assert M.key_facts_matched(facts, "容量可达96GB") == [True, False]
+    assert not M.key_facts_correct(facts, "容量可达96GB")
+    # a Chinese alias is found inside a run of Han characters (no whitespace tokenizer)
+    assert M.key_facts_correct([["3万", "30,000"]], "百度已经点亮由3万张昆仑芯三代P800组成的集群")
+    assert M.key_facts_correct([["量产体系"]], "在全球率先建立了HBM4的量 产 体 系")
+    assert not M.key_facts_correct([], "anything")
+
+
+# -- retrieval --------------------------------------------------------------------------------
+
+
+def test_retrieval_scores_known_values():
+    cov = M.doc_coverage(["x", "d1", "y", "d2", "d1"], ["d1", "d2"])
+    assert cov == [set(), {"d1"}, set(), {"d2"}, {"d1"}]
+    s = M.retrieval_scores(cov, 2)
+    assert s["hit@1"] == 0.0 and s["hit@3"] == 1.0
+    assert s["recall@3"] == 0.5 and s["recall@5"] == 1.0 and s["recall@10"] == 1.0
+    assert s["mrr@10"] == 0.5
+    ideal = 1 + 1 / math.log2(3)
+    assert s["ndcg@10"] == pytest.approx((1 / math.log2(3) + 1 / math.log2(5)) / ideal)
+
+
+def test_retrieval_scores_miss_and_no_gold():
+    s = M.retrieval_scores([set()] * 10, 1)
+    assert s["hit@10"] == 0.0 and s["mrr@10"] == 0.0 and s["ndcg@10"] == 0.0
+    assert M.retrieval_scores([{"a"}], 0) == {}
+
+
+def test_evidence_coverage_and_ndcg_cap():
+    texts = ["采用HBM2e内存,容量可达96GB。支持7个独立ICN链路", "unrelated"]
+    cov = M.evidence_coverage(texts, ["容量可达96GB", "支持7个独立ICN链路", "not there"])
+    assert cov[0] == {"容量可达96GB", "支持7个独立ICN链路"} and cov[1] == set()
+    s = M.retrieval_scores(cov, 2)
+    assert s["hit@1"] == 1.0 and s["recall@1"] == 1.0 and s["ndcg@10"] == 1.0
+
+
+# -- citations -------------------------------------------------------------------------------
+
+
+def test_citation_validity_detects_offsets_that_do_not_match_the_quote():
+    text = "真武810E采用HBM2e内存,容量可达96GB。"
+    start = text.index("容量")
+    assert M.citation_valid("容量可达96GB", text, start, start + 8)
+    assert not M.citation_valid("容量可达96GB", text, start + 1, start + 9)  # shifted by one
+    assert not M.citation_valid("容量可达96GB", text, start, start + 80)  # beyond the text
+    assert not M.citation_valid("容量可达96GB", None, 0, 8)  # document missing
+
+
+def test_figures_ignore_markers_and_model_names():
+    assert M.figures("16,384张卡, H20 and MI300X, 19.60港元 [1] 3.2GHz") == ["16384", "19.6", "3.2"]
+    assert M.figures("2025年9月12日") == ["2025", "9", "12"]
+
+
+def test_ungrounded_number():
+    res = M.citation_scores("96GB of HBM2e and 128 cores [1]", {1: "采用HBM2e内存,容量可达96GB"})
+    assert res.figures == 2
+    assert res.ungrounded == ["128"]
+    assert res.statements == 1 and res.supported_statements == 0  # 128 is in no quote
+
+
+def test_split_statements_at_markers_and_sentence_ends():
+    st = M.split_statements(
+        "The MI300X has 192GB. [1] It ships in 2023 [2][3]. Uncited claim here."
+    )
+    assert [(s.text, s.cites) for s in st] == [
+        ("The MI300X has 192GB.", [1]),
+        ("It ships in 2023", [2, 3]),
+        ("Uncited claim here.", []),
+    ]
+    zh = M.split_statements("采用HBM2e内存,容量可达96GB[1]支持7个独立ICN链路。[2]")
+    assert [(s.text, s.cites) for s in zh] == [
+        ("采用HBM2e内存,容量可达96GB", [1]),
+        ("支持7个独立ICN链路。", [2]),
+    ]
+    # a Chinese quote inside an English answer stays one statement; 3.2GHz is not a sentence end
+    q = M.split_statements("3.2GHz — “主频最高3.2GHz。它采用5nm工艺” [1]")
+    assert len(q) == 1 and q[0].cites == [1]
+
+
+def test_citation_recall_and_precision():
+    quotes = {1: "容量可达96GB", 2: "片间互联带宽达到700GB/s", 3: "与本题无关的句子"}
+    res = M.citation_scores("Memory is 96GB [1][3]. Links run at 700GB/s [2]. It is fast.", quotes)
+    assert res.statements == 3
+    assert res.supported_statements == 2  # the uncited "It is fast." is unsupported
+    assert res.pairs == 3 and res.precise_pairs == 2  # [3] supports nothing
+    # a statement needing two quotes: each citation is necessary, so both are precise
+    both = M.citation_scores("96GB and 700GB/s [1][2]", quotes)
+    assert both.supported_statements == 1 and both.precise_pairs == 2
+
+
+def test_percentile_and_rates():
+    assert M.percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    assert M.percentile([5.0], 95) == 5.0
+    assert M.percentile([], 50) is None
+    assert M.rate(1, 0) is None and M.rate(1, 4) == 0.25
+
+
+# -- whole cases through the harness, with a stand-in QA -------------------------------------
+
+DOC_ZH = Document(
+    doc_id="dzh",
+    title="真武",
+    source="s",
+    date=None,
+    lang="zh",
+    vendors=[],
+    text="真武810E采用HBM2e内存,容量可达96GB。支持7个独立ICN链路。",
+)
+DOC_EN = Document(
+    doc_id="den",
+    title="MI300X",
+    source="s",
+    date=None,
+    lang="en",
+    vendors=[],
+    text="The MI300X carries 192GB of HBM3 memory. It launched in December 2023.",
+)
+
+
+def _passage(doc: Document, start: int, end: int) -> Passage:
+    return Passage(
+        chunk_id=f"{doc.doc_id}:{start}",
+        doc_id=doc.doc_id,
+        title=doc.title,
+        source="s",
+        date=None,
+        lang=doc.lang,
+        vendors=[],
+        start=start,
+        end=end,
+        text=doc.text[start:end],
+    )
+
+
+def _cite(n: int, doc: Document, quote: str, shift: int = 0) -> Citation:
+    s = doc.text.index(quote) + shift
+    return Citation(
+        n=n,
+        doc_id=doc.doc_id,
+        title=doc.title,
+        source="s",
+        date=None,
+        quote=quote,
+        start=s,
+        end=s + len(quote),
+    )
+
+
+class StubQA:
+    """Answers from a table; enough of the QA surface for ``evaluate_case``."""
+
+    def __init__(self, answers: dict[str, Answer], ranked: list[Passage]) -> None:
+        self.answers = answers
+        self.ranked = ranked
+        self.docs = {d.doc_id: d for d in (DOC_ZH, DOC_EN)}
+
+    def ask(self, question: str, history: Any = None, **kw: Any) -> Answer:
+        return self.answers[question]
+
+    def search(self, query: str, k: int, **kw: Any) -> SearchResult:
+        return SearchResult(self.ranked[:k], {}, [])
+
+    def document(self, doc_id: str) -> Document:
+        return self.docs[doc_id]
+
+
+def _case(cid: str, q: str, answerable: bool = True, **kw: Any) -> dict[str, Any]:
+    row = {
+        "id": cid,
+        "question": q,
+        "lang": "en",
+        "category": "spec" if answerable else "negative",
+        "answerable": answerable,
+        "gold_doc_ids": [],
+        "gold_quotes": [],
+        "key_facts": [],
+        "history": [],
+        "answer": "",
+    }
+    row.update(kw)
+    return row
+
+
+@pytest.fixture
+def scored() -> list[dict[str, Any]]:
+    zh1 = _passage(DOC_ZH, 0, DOC_ZH.text.index("支持"))
+    en1 = _passage(DOC_EN, 0, len(DOC_EN.text))
+    ranked = [en1, zh1]
+    good_q = "容量可达96GB"
+    answers = {
+        # correct, valid citation, cross-lingual (en question, zh gold doc)
+        "q1": Answer(
+            "q1",
+            f"96GB — “{good_q}” [1]",
+            False,
+            [_cite(1, DOC_ZH, good_q)],
+            [en1, zh1],
+            {"embed": 0.01, "retrieve": 0.02, "answer": 0.01, "total": 0.03},
+        ),
+        # the citation's offsets are shifted: invalid; also states an ungrounded number (128)
+        "q2": Answer(
+            "q2",
+            "The MI300X carries 192GB of HBM3 memory and 128 cores [1]",
+            False,
+            [_cite(1, DOC_EN, "The MI300X carries 192GB of HBM3 memory.", shift=1)],
+            [en1],
+            {"embed": 0.01, "retrieve": 0.02, "answer": 0.01, "total": 0.05},
+        ),
+        # a correct abstention on a negative
+        "q3": Answer(
+            "q3",
+            "The corpus does not answer this.",
+            True,
+            [],
+            [en1],
+            {"embed": 0.01, "retrieve": 0.02, "answer": 0.01, "total": 0.04},
+        ),
+        # a false refusal
+        "q4": Answer(
+            "q4",
+            "The corpus does not answer this.",
+            True,
+            [],
+            [en1],
+            {"embed": 0.01, "retrieve": 0.02, "answer": 0.01, "total": 0.02},
+        ),
+        # a negative that was answered anyway
+        "q5": Answer(
+            "q5",
+            "It launched in December 2023 [1]",
+            False,
+            [_cite(1, DOC_EN, "It launched in December 2023.")],
+            [en1],
+            {"embed": 0.01, "retrieve": 0.02, "answer": 0.01, "total": 0.06},
+        ),
+    }
+    qa = StubQA(answers, ranked)
+    cases = [
+        _case(
+            "c1", "q1", gold_doc_ids=["dzh"], gold_quotes=[good_q], key_facts=[["96 GB", "96GB"]]
+        ),
+        _case(
+            "c2", "q2", gold_doc_ids=["den"], gold_quotes=["192GB of HBM3"], key_facts=[["192GB"]]
+        ),
+        _case("c3", "q3", answerable=False, gold_doc_ids=["den"]),
+        _case(
+            "c4",
+            "q4",
+            gold_doc_ids=["den"],
+            gold_quotes=["December 2023"],
+            key_facts=[["December 2023"]],
+        ),
+        _case("c5", "q5", answerable=False),
+    ]
+    cfg = H.EvalConfig("stub", "fake")
+    return [H.evaluate_case(qa, None, cfg, c) for c in cases]
+
+
+def test_case_records(scored):
+    c1, c2, c3, c4, c5 = scored
+    assert c1["crosslingual"] is True and c2["crosslingual"] is False and c5["crosslingual"] is None
+    assert c1["scores"]["key_fact_correct"] and c1["scores"]["support"] is True
+    assert (
+        c1["scores"]["doc_hit@1"] == 0.0
+        and c1["scores"]["doc_hit@3"] == 1.0
+        and c1["scores"]["doc_mrr@10"] == 0.5
+    )
+    assert c1["scores"]["evidence_hit@3"] == 1.0
+    assert c1["citations"][0]["valid"] and not c2["citations"][0]["valid"]
+    assert c2["scores"]["ungrounded_figures"] == ["128"]
+    assert c1["failure"] is None and c3["failure"] is None
+    assert c4["failure"].startswith("false abstention (gold evidence was retrieved)")
+    assert c5["failure"] == "missing abstention"
+    assert all(r["retrieval_consistent"] for r in scored)
+
+
+def test_summary_of_case_records(scored):
+    s = H.summarize(scored)
+    assert s["n"] == 5 and s["n_answerable"] == 3 and s["n_negative"] == 2
+    assert s["key_fact_accuracy"] == pytest.approx(2 / 3)
+    assert s["negative_rejection"] == 0.5  # c3 abstained, c5 did not
+    assert s["false_refusal"] == pytest.approx(1 / 3)  # c4
+    assert s["citation_validity"] == pytest.approx(2 / 3)  # c2's citation is off by one
+    assert s["citation_support"] == 1.0  # c1 and c2 quotes contain their key facts
+    assert s["ungrounded_number_rate"] == pytest.approx(1 / 5)  # 128 among 96, 96, 192, 128, 2023
+    assert s["latency_total_p50"] == pytest.approx(0.04)
+    g = H.group_summaries(scored)
+    assert g["crosslingual"]["cross-lingual"]["n"] == 1
+    assert g["crosslingual"]["cross-lingual"]["doc_hit@5"] == 1.0
+    assert H.flat_metrics(s, g)["crosslingual_doc_hit@5"] == 1.0
+    assert set(g["category"]) == {"spec", "negative"}
+    assert [f["id"] for f in R.failing_cases(scored)] == ["c4", "c5"]
+
+
+# -- thresholds, ranking ---------------------------------------------------------------------
+
+
+def test_thresholds_round_trip(tmp_path: Path):
+    p = tmp_path / "RESULTS.md"
+    p.write_text(
+        '# x\n\n```json\n{"thresholds": {"key_fact_accuracy": {"min": 0.85}, '
+        '"false_refusal": {"max": 0.1}}}\n```\n',
+        encoding="utf-8",
+    )
+    th = R.read_thresholds(p, fallback=False)
+    assert th == {"key_fact_accuracy": {"min": 0.85}, "false_refusal": {"max": 0.1}}
+    assert R.check_thresholds({"key_fact_accuracy": 0.85, "false_refusal": 0.1}, th) == []
+    fails = R.check_thresholds({"key_fact_accuracy": 0.84, "false_refusal": 0.2}, th)
+    assert len(fails) == 2
+    assert R.check_thresholds({}, th)[0].startswith("key_fact_accuracy: not measured")
+    with pytest.raises(ValueError):
+        R.read_thresholds(tmp_path / "missing.md", fallback=False)
+    assert R.read_thresholds(tmp_path / "missing.md") == R.TARGETS
+
+
+def test_rank_configs_orders_by_key_facts_then_abstention_then_hit():
+    def row(name: str, kf: float, nr: float, fr: float, hit: float) -> dict[str, Any]:
+        return {
+            "name": name,
+            "summary": {
+                "key_fact_accuracy": kf,
+                "negative_rejection": nr,
+                "false_refusal": fr,
+                "doc_hit@5": hit,
+            },
+        }
+
+    rows = [
+        row("a", 0.7, 0.9, 0.1, 0.9),
+        row("b", 0.8, 0.5, 0.3, 0.8),
+        row("c", 0.7, 0.9, 0.1, 0.95),
+    ]
+    assert R.rank_configs(rows) == ["b", "c", "a"]
+
+
+# -- the LLM judge -----------------------------------------------------------------------------
+
+
+def test_judge_skipped_without_endpoint():
+    assert H.make_judge_llm({}) is None
+    assert H.make_judge_llm({"RAG_LLM_BASE_URL": ""}) is None
+    assert H.JUDGE_SKIPPED == "LLM-judged metrics skipped: no RAG_LLM_BASE_URL configured"
+
+
+def test_parse_judge_reply():
+    assert M.parse_judge_reply('{"faithfulness": 0.5, "relevance": 1}') == {
+        "faithfulness": 0.5,
+        "relevance": 1.0,
+    }
+    fenced = 'Sure.\n```json\n{"faithfulness": 4, "answer_relevance": 5}\n```'
+    assert M.parse_judge_reply(fenced) == {"faithfulness": 0.8, "relevance": 1.0}
+    assert M.parse_judge_reply("Faithfulness: 0.9\nRelevance: 0.7") == {
+        "faithfulness": 0.9,
+        "relevance": 0.7,
+    }
+    assert M.parse_judge_reply("I cannot grade this.") is None
+    assert M.parse_judge_reply("") is None
+
+
+def test_judge_records_with_a_fake_chat_model(scored):
+    from langchain_core.language_models import FakeListChatModel
+
+    llm = FakeListChatModel(
+        responses=[
+            '{"faithfulness": 1.0, "relevance": 0.5}',
+            "no idea",
+            '```json\n{"faithfulness": 0.0, "relevance": 1.0}\n```',
+        ]
+    )
+    out = H.judge_records(llm, scored)
+    assert out["asked"] == 3  # the non-abstained answers: c1, c2, c5
+    assert out["judged"] == 2 and out["unreadable"] == 1
+    assert out["faithfulness"] == 0.5 and out["answer_relevance"] == 0.75
+    assert scored[0]["judge"] == {"faithfulness": 1.0, "relevance": 0.5}
