@@ -34,11 +34,11 @@ _DATE = re.compile(r"(?:20\d\d\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?|\
                    r"(?:January|February|March|April|May|June|July|August|September|October|November|December)\s+20\d\d|"
                    r"\b20\d\d\b|Q[1-4]\s*20\d\d)")
 _ATTR_FIGURE = {
-    "memory": re.compile(r"\d+(?:\.\d+)?\s*(?:GB|GiB|TB)(?!/s)"),
-    "bandwidth": re.compile(r"\d+(?:\.\d+)?\s*(?:TB/s|GB/s|Tbps|Gbps)"),
-    "process": re.compile(r"(?:\d+(?:\.\d+)?\s*(?:nm|纳米)|N\d\w*|N\+\d)"),
+    "memory": re.compile(r"\d+(?:\.\d+)?\s*(?:GB|GiB|TB)(?!/s| of data)|\b(?:HBM\d?E?|GDDR\d|LPDDR\d)\b", re.I),
+    "bandwidth": re.compile(r"\d+(?:\.\d+)?\s*(?:TB/s|GB/s|Tbps|Gbps)|\d+(?:\.\d+)?\s*(?:TB|GB)\s+(?:of data\s+)?per second"),
+    "process": re.compile(r"(?:\d+(?:\.\d+)?\s*(?:nm|纳米)|\bN\d\w*|N\+\d|\b\dN[PA]?\b)"),
     "power": re.compile(r"\d+(?:\.\d+)?\s*(?:W|kW|瓦)\b"),
-    "price": re.compile(r"(?:\$\s?\d[\d,.]*\s*(?:billion|million|bn)?|\d[\d,.]*\s*(?:美元|元|万元|亿元))"),
+    "price": re.compile(r"(?:(?:HK)?\$\s?\d[\d,.]*\s*(?:billion|million|bn)?|\d[\d,.]*\s*(?:美元|港元|元|万元|亿元))"),
     "compute": re.compile(r"\d+(?:\.\d+)?\s*(?:TFLOPS|PFLOPS|EFLOPS|TOPS|IPS|P)\b"),
     "shipments": re.compile(r"\d+(?:\.\d+)?\s*(?:万片|万张|万颗|万台|million|units)"),
     "funding": re.compile(r"\d+(?:\.\d+)?\s*(?:亿元|亿美元|亿|billion|million)"),
@@ -49,7 +49,6 @@ _ATTR_FIGURE = {
 _GENERIC = {"芯片", "chip", "chips", "ai", "公司", "company", "产品", "product", "发布", "新", "new",
             "多少", "最新", "latest", "current", "目前", "现在", "report", "报道", "据", "according"}
 # words that name no entity, so their absence from the evidence does not matter
-_ENTITY_RE = re.compile(r"[A-Za-z]*\d+[A-Za-z0-9+\-]*|[A-Z][A-Za-z]+(?:[- ][A-Z0-9][A-Za-z0-9]*)*")
 _QUESTION_WORDS = {"what", "which", "who", "when", "how", "does", "did", "is", "are", "the", "and", "its",
                    "what's", "tell", "give", "compare", "list", "name", "why", "where", "was", "were",
                    "has", "have", "do", "can", "will", "in", "on", "of", "for", "according", "between",
@@ -107,23 +106,35 @@ def _score(text: str, weights: dict[str, float]) -> float:
     return hit
 
 
+_MODEL_TOKEN = re.compile(r"[A-Za-z]*\d+[A-Za-z]*(?:\+\d+)?")
+_NOT_ENTITY = re.compile(
+    r"^(?:(?:19|20)\d\d|\d{1,2}|q[1-4]|h[12]|fy\d+|fp\d+|int\d+|bf\d+|tf\d+|\d+(?:st|nd|rd|th)|"
+    r"\d+(?:gb|tb|mb|nm|w|kw|gbps|tbps|x|k|m|b|bn|s|ms|gib|ghz|mhz|tops|tflops|pflops|yuan|usd))$"
+)
+_CAPWORD = re.compile(r"(?<![A-Za-z\-])[A-Z][A-Za-z]{2,}(?![A-Za-z])")
+_COMMON_CAPS = {"january", "february", "march", "april", "may", "june", "july", "august", "september",
+                "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
+                "besides", "according", "after", "before", "since", "between", "compared", "overall"}
+
+
 def question_entities(question: str) -> list[list[str]]:
-    """Entities the question names (model numbers, product and vendor names), each with aliases."""
+    """Entities the question names, each as a list of acceptable aliases.
+
+    Vendors and products come from the glossary (with their aliases in every language);
+    model numbers (``810E``, ``MI400``, ``H20``) are taken as written.
+    """
     out: list[list[str]] = []
     low = normalize(question)
     for aliases in VENDORS.values():
-        named = [a for a in aliases if _alias_in(a, low)]
-        if named:
+        if any(_alias_in(a, low) for a in aliases):
             out.append(aliases)
-    for m in _ENTITY_RE.finditer(question):
-        tok = m.group().strip()
-        if tok.lower() in _QUESTION_WORDS or len(tok) < 2:
+    for m in _MODEL_TOKEN.finditer(question):
+        tok = m.group()
+        if re.fullmatch(r"[A-Za-z]*\d+s", tok) and re.search(r"\d", tok[:-1]):
+            tok = tok[:-1]  # "H20s"
+        if _NOT_ENTITY.match(tok.lower()):
             continue
-        if re.fullmatch(r"(19|20)\d\d", tok) or re.fullmatch(r"\d{1,2}", tok):
-            continue  # years and small numbers are not entities
-        if any(_alias_in(tok, normalize(" ".join(a))) for a in out):
-            continue
-        if any(tok.lower() in (x.lower() for x in a) for a in VENDORS.values()):
+        if any(tok.lower() == a.lower() for a in VENDORS.get("_", [])):
             continue
         out.append([tok])
     return out
@@ -133,7 +144,8 @@ def _alias_in(alias: str, low_text: str) -> bool:
     a = normalize(alias)
     if _HAN.search(a):
         return a in low_text
-    return re.search(rf"(?<![a-z0-9]){re.escape(a)}(?![a-z0-9])", low_text) is not None
+    plural = "s?" if a[-1:].isdigit() else ""  # "9000" also matches "9000s"
+    return re.search(rf"(?<![a-z0-9]){re.escape(a)}{plural}(?![a-z0-9])", low_text) is not None
 
 
 def missing_entities(question: str, evidence: str) -> list[str]:
@@ -144,6 +156,27 @@ def missing_entities(question: str, evidence: str) -> list[str]:
         if not any(_alias_in(a, low) for a in aliases):
             missing.append(aliases[0])
     return missing
+
+
+def unknown_names(question: str, known_words: set[str]) -> list[str]:
+    """Capitalised names in the question that the corpus never mentions (e.g. "Cerebras")."""
+    from rag.glossary import TERMS
+
+    glossary = {w.lower() for aliases in VENDORS.values() for a in aliases for w in re.split(r"[\s\-]+", a)}
+    glossary |= {w.lower() for group in TERMS for t in group for w in re.split(r"[\s\-]+", t)}
+    out = []
+    first = re.match(r"\s*([A-Za-z]+)", question)
+    for m in _CAPWORD.finditer(question):
+        w = m.group()
+        lw = w.lower()
+        if first is not None and m.start() == first.start(1):
+            continue  # a capital at the start of the question is grammar, not a name
+        if lw in _QUESTION_WORDS or lw in STOPWORDS or lw in glossary or lw in known_words or lw in _COMMON_CAPS:
+            continue
+        if lw.rstrip("s") in known_words or lw.rstrip("'s") in known_words:
+            continue
+        out.append(w)
+    return out
 
 
 def _figure_for(attrs: list[str], text: str) -> str | None:
@@ -199,6 +232,37 @@ def _trim(doc_text: str, s: int, e: int, weights: dict[str, float], attrs: list[
     return qs, qe
 
 
+_UNDISCLOSED = re.compile(
+    r"没有公开|没有披露|未公开|未披露|没有公布|未公布|尚未公布|并未公开|没有透露|未透露|没有给出|未给出|不详|"
+    r"not disclose|did not disclose|has not disclosed|have not disclosed|not published|has not published|"
+    r"did not publish|no estimate|not revealed|did not reveal|has not revealed|undisclosed|did not give|"
+    r"has not given|not specified|did not specify",
+    re.I,
+)
+_ATTR_LABELS = {
+    "price": ("售价/价格", "the price"), "power": ("功耗", "the power draw"),
+    "process": ("制程工艺", "the process node"), "bandwidth": ("带宽", "the bandwidth"),
+    "memory": ("显存/内存容量", "the memory capacity"),
+    "compute": ("算力", "the compute performance"), "shipments": ("出货量", "shipments"),
+    "funding": ("融资金额", "the funding amount"), "revenue": ("营收", "the revenue"),
+    "profit": ("利润", "the profit"), "valuation": ("估值", "the valuation"),
+}
+
+
+def specific_entities(question: str) -> list[list[str]]:
+    """The most specific things the question is about: model numbers, else products, else vendors."""
+    from rag.glossary import PRODUCTS
+
+    low = normalize(question)
+    models = [e for e in question_entities(question) if len(e) == 1]
+    if models:
+        return models
+    products = [aliases for aliases in PRODUCTS.values() if any(_alias_in(a, low) for a in aliases)]
+    if products:
+        return products
+    return [aliases for aliases in VENDORS.values() if any(_alias_in(a, low) for a in aliases)]
+
+
 def abstain_text(question: str, reason: str) -> str:
     if is_chinese(question):
         return f"根据现有资料无法回答这个问题:{reason}"
@@ -206,7 +270,8 @@ def abstain_text(question: str, reason: str) -> str:
 
 
 def answer_offline(question: str, passages: list[Passage], docs: dict[str, Document], *,
-                   min_score: float = 1.0, min_dense: float = 0.80, max_sentences: int = 2) -> OfflineAnswer:
+                   min_score: float = 1.0, min_dense: float = 0.80, max_sentences: int = 3,
+                   known_words: set[str] | None = None) -> OfflineAnswer:
     """Compose an extractive answer with citations, or abstain.
 
     Args:
@@ -216,6 +281,7 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
         min_score: least lexical support a chosen sentence needs.
         min_dense: dense cosine under which weak lexical support means "not in the corpus".
         max_sentences: at most this many quotes in the answer.
+        known_words: Latin-script words of the whole corpus; names outside it mean "not covered".
     """
     zh_q = is_chinese(question)
     if not passages:
@@ -225,6 +291,8 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
     attrs = asked_attributes(question)
     evidence_all = "\n".join(p.text for p in passages)
     missing = missing_entities(question, evidence_all)
+    if known_words:
+        missing += [w for w in unknown_names(question, known_words) if w not in missing]
     if missing:
         what = "、".join(missing) if zh_q else ", ".join(missing)
         reason = f"资料中没有提到{what}。" if zh_q else f"no source mentions {what}."
@@ -232,6 +300,7 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
 
     cands: list[Candidate] = []
     seen: set[tuple[str, int]] = set()
+    contexts: dict[tuple[str, int], str] = {}
     for rank, p in enumerate(passages):
         doc = docs.get(p.doc_id)
         if doc is None:
@@ -253,48 +322,69 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
                     reasons.append(a)
             if _UNIT_FIGURE.search(text):
                 sc += 0.3
+            if _UNDISCLOSED.search(text):
+                sc -= 1.0
             sc += 0.8 / (rank + 1)
             sc /= 1.0 + 0.15 * math.log1p(max(0, len(text) - 60) / 60)
             cands.append(Candidate(rank, p.doc_id, s, e, text, sc, reasons))
+            pa = doc.text.rfind("\n", 0, s) + 1
+            pb = doc.text.find("\n", e)
+            contexts[(p.doc_id, s)] = normalize(doc.title + "\n" + doc.text[pa : len(doc.text) if pb < 0 else pb])
     if not cands:
         return OfflineAnswer(abstain_text(question, "没有检索到相关资料。" if zh_q else "no source matches the question."),
                              [], True, ["no sentences"])
     cands.sort(key=lambda c: -c.score)
-    best = cands[0]
     dense_best = max((p.scores.get("dense", 0.0) for p in passages), default=0.0)
-    lexical = _score(best.text, {t: w for t, w in weights.items() if w >= 1.0})
+    lexical = _score(cands[0].text, {t: w for t, w in weights.items() if w >= 0.6})
     if lexical < min_score and dense_best < min_dense:
         reason = "资料中没有足够相关的内容。" if zh_q else "nothing in the sources is close enough to the question."
         return OfflineAnswer(abstain_text(question, reason), [], True,
                              [f"weak evidence: lexical={lexical:.2f} dense={dense_best:.3f}"])
-    specific = [a for a in attrs if a not in ("date", "customers", "memory")]
-    for a in specific:
-        if not any(a in c.reasons for c in cands):
-            label = {"price": ("售价/价格", "the price"), "power": ("功耗", "the power draw"),
-                     "process": ("制程工艺", "the process node"), "bandwidth": ("带宽", "the bandwidth"),
-                     "compute": ("算力", "the compute performance"), "shipments": ("出货量", "shipments"),
-                     "funding": ("融资金额", "the funding amount"), "revenue": ("营收", "the revenue"),
-                     "profit": ("利润", "the profit"), "valuation": ("估值", "the valuation")}.get(a, (a, a))
+
+    entities = specific_entities(question)
+
+    def about(c: Candidate, ents: list[list[str]]) -> bool:
+        ctx = contexts[(c.doc_id, c.start)]
+        return any(any(_alias_in(a, ctx) for a in ent) for ent in ents)
+
+    eligible = [c for c in cands if not entities or about(c, entities)]
+    if not eligible:
+        what = "、".join(e[0] for e in entities) if zh_q else ", ".join(e[0] for e in entities)
+        reason = f"资料中没有关于{what}的相关内容。" if zh_q else f"no passage is about {what}."
+        return OfflineAnswer(abstain_text(question, reason), [], True, [f"no sentence about {what}"])
+
+    needed = [a for a in attrs if a not in ("date", "customers")]
+    if "bandwidth" in needed and "memory" in needed:
+        needed.remove("memory")  # "显存带宽" asks for bandwidth, not capacity
+    chosen: list[Candidate] = []
+    for a in needed:
+        with_attr = [c for c in eligible if a in c.reasons and not _UNDISCLOSED.search(c.text)]
+        if not with_attr:
+            label = _ATTR_LABELS.get(a, (a, a))
             reason = f"资料中没有给出{label[0]}。" if zh_q else f"the sources do not give {label[1]}."
             return OfflineAnswer(abstain_text(question, reason), [], True, [f"attribute absent: {a}"])
-
-    chosen = [best]
-    if specific:
-        with_attr = [c for c in cands if all(a in c.reasons for a in specific)]
-        if with_attr and with_attr[0] is not best:
-            chosen = [with_attr[0]]
-    for c in cands[1:]:
+        if with_attr[0] not in chosen:
+            chosen.append(with_attr[0])
+    if not chosen:
+        if _UNDISCLOSED.search(eligible[0].text) and needed:
+            reason = "资料明确表示该信息未公开。" if zh_q else "the sources say this was not disclosed."
+            return OfflineAnswer(abstain_text(question, reason), [], True, ["evidence says undisclosed"])
+        chosen.append(eligible[0])
+    # cover every entity a comparison names, then add near-best quotes that say something new
+    for ent in entities:
+        if not any(about(c, [ent]) for c in chosen):
+            extra = next((c for c in eligible if about(c, [ent]) and c not in chosen), None)
+            if extra is not None and len(chosen) < max_sentences:
+                chosen.append(extra)
+    top = chosen[0].score
+    for c in eligible:
         if len(chosen) >= max_sentences:
             break
-        if c in chosen:
+        if c in chosen or c.score < 0.6 * top or any(c.text in x.text or x.text in c.text for x in chosen):
             continue
-        # a second quote only when it is nearly as good and says something new
-        if c.score >= 0.75 * chosen[0].score and c.text not in chosen[0].text and (
-            c.doc_id != chosen[0].doc_id or abs(c.start - chosen[0].start) > 5
-        ):
-            new_terms = set(tokenize(c.text)) - set().union(*(set(tokenize(x.text)) for x in chosen))
-            if any(t in weights for t in new_terms) or (c.doc_id != chosen[0].doc_id):
-                chosen.append(c)
+        new_terms = set(tokenize(c.text)) - set().union(*(set(tokenize(x.text)) for x in chosen))
+        if any(weights.get(t, 0) >= 1.0 for t in new_terms):
+            chosen.append(c)
     chosen.sort(key=lambda c: (c.passage_rank, c.start))
 
     citations: list[Citation] = []

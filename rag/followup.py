@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rag.answer_offline import _ENTITY_RE, _QUESTION_WORDS, question_entities
+from rag.answer_offline import _MODEL_TOKEN, _NOT_ENTITY, question_entities
 from rag.glossary import VENDORS
 from rag.textnorm import normalize
 
@@ -36,9 +36,9 @@ def _surface_entities(text: str) -> list[str]:
             elif re.search(rf"(?<![a-z0-9]){re.escape(al)}(?![a-z0-9])", low):
                 out.append(a)
                 break
-    for m in _ENTITY_RE.finditer(text):
+    for m in _MODEL_TOKEN.finditer(text):
         tok = m.group().strip()
-        if tok.lower() in _QUESTION_WORDS or re.fullmatch(r"(19|20)\d\d|\d{1,2}", tok):
+        if _NOT_ENTITY.match(tok.lower()):
             continue
         if not any(tok.lower() in o.lower() or o.lower() in tok.lower() for o in out):
             out.append(tok)

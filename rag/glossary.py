@@ -36,6 +36,43 @@ VENDORS: dict[str, list[str]] = {
     "SK hynix": ["SK hynix", "SK Hynix", "海力士", "SK海力士"],
     "Samsung": ["Samsung", "三星"],
     "Micron": ["Micron", "美光"],
+    "Sugon": ["Sugon", "曙光", "中科曙光"],
+    "Qualcomm": ["Qualcomm", "高通"],
+    "Apple": ["Apple", "苹果"],
+    "OpenAI": ["OpenAI"],
+    "Broadcom": ["Broadcom", "博通"],
+    "Meituan": ["Meituan", "美团"],
+}
+
+# product lines (more specific than vendors): canonical -> aliases in every language
+PRODUCTS: dict[str, list[str]] = {
+    "Zhenwu": ["Zhenwu", "真武"],
+    "Hanguang": ["Hanguang", "含光"],
+    "Yitian": ["Yitian", "倚天"],
+    "XuanTie": ["XuanTie", "Xuantie", "玄铁"],
+    "Ascend": ["Ascend", "昇腾", "Shengteng"],
+    "CloudMatrix": ["CloudMatrix"],
+    "Atlas": ["Atlas"],
+    "Kunpeng": ["Kunpeng", "鲲鹏"],
+    "Tianchi": ["Tianchi", "天池"],
+    "Siyuan": ["Siyuan", "思元", "MLU"],
+    "Shensuan": ["深算", "DCU"],
+    "Xiyun": ["曦云", "Xiyun"],
+    "Suisi": ["邃思", "云燧"],
+    "TPU": ["TPU"],
+    "Trillium": ["Trillium"],
+    "Ironwood": ["Ironwood"],
+    "Trainium": ["Trainium"],
+    "Inferentia": ["Inferentia"],
+    "Gaudi": ["Gaudi", "高迪"],
+    "Maia": ["Maia"],
+    "MTIA": ["MTIA"],
+    "Instinct": ["Instinct"],
+    "Blackwell": ["Blackwell"],
+    "Hopper": ["Hopper"],
+    "Rubin": ["Rubin"],
+    "Kirin": ["Kirin", "麒麟"],
+    "RTX": ["RTX"],
 }
 
 # groups of terms that mean the same thing; any member expands to the others
@@ -69,13 +106,72 @@ TERMS: list[list[str]] = [
     ["self-developed", "自研", "in-house", "custom"],
     ["China", "中国", "国产", "domestic"],
     ["when", "何时", "什么时候", "哪年", "日期", "date"],
+    ["founder", "founded", "创始人", "创立", "成立", "创办"],
+    ["transistors", "晶体管"],
+    ["interface", "接口", "PCIe"],
+    ["links", "链路", "link"],
+    ["racks", "机柜", "rack", "cabinets"],
+    ["optical modules", "光模块", "optics"],
+    ["clock", "主频", "频率", "GHz"],
+    ["cores", "核心", "核"],
+    ["architecture", "架构"],
+    ["foundry", "代工", "晶圆厂", "fab", "manufactured", "manufacturing", "生产", "制造"],
+    ["entity list", "实体清单", "实体名单", "blacklist"],
+    ["charge", "计提", "费用", "write-down", "减值"],
+    ["licence requirement", "许可证", "licence", "license", "许可"],
+    ["quarter", "季度", "季"],
+    ["first half", "上半年", "H1"],
+    ["full year", "全年", "年度"],
+    ["net loss", "亏损", "净亏损", "loss"],
+    ["growth", "增长", "同比", "year on year", "year-on-year"],
+    ["employees", "员工", "staff"],
+    ["stake", "股东", "持股", "shareholder", "investor", "投资"],
+    ["largest customer", "第一大客户", "最大客户", "biggest customer"],
+    ["tender", "中标", "招标", "采购", "procurement", "集中采购"],
+    ["merger", "合并", "吸收合并", "换股", "merge", "acquisition", "收购"],
+    ["summoned", "约谈", "regulator", "监管"],
+    ["Cyberspace Administration", "网信办", "国家互联网信息办公室", "CAC"],
+    ["Commerce Department", "商务部", "BIS"],
+    ["Hong Kong", "香港", "港股", "港交所", "联交所"],
+    ["CCTV", "央视", "新闻联播", "China Central Television"],
+    ["Shanghai", "上海", "上交所"],
+    ["first-day", "首日", "上市首日", "debut"],
+    ["opening", "开盘"],
+    ["closing", "收盘", "closed"],
+    ["share price", "股价", "发行价", "issue price"],
+    ["prospectus", "招股书", "招股说明书"],
+    ["software ecosystem", "生态", "软件栈", "CUDA", "ecosystem", "software stack"],
+    ["compatible", "兼容"],
+    ["supply", "供应", "断供", "supplier", "供应商"],
+    ["investment", "投资", "投入", "capex", "资本开支", "资本支出"],
+    ["yuan", "元", "人民币", "RMB"],
+    ["billion", "亿", "billion yuan", "亿元"],
+    ["dollars", "美元", "USD", "$"],
+    ["data center", "数据中心", "智算中心", "datacenter"],
+    ["cloud", "云", "云计算"],
+    ["large model", "大模型", "LLM", "foundation model"],
+    ["parameters", "参数"],
+    ["autonomous driving", "自动驾驶"],
+    ["stacked", "堆叠", "12-high", "12层", "high"],
+    ["mass production", "量产", "volume production"],
+    ["samples", "样品", "送样", "sampling", "sample"],
+    ["teardown", "拆解"],
+    ["smartphone", "手机", "phone"],
+    ["CPU", "处理器", "processor"],
+    ["NPU", "神经网络处理器"],
+    ["server", "服务器", "整机"],
+    ["liquid cooling", "液冷"],
+    ["US", "美国", "Washington", "华盛顿", "American"],
+    ["rumour", "传闻", "传言", "reportedly", "据报道"],
+    ["official", "官方", "官网", "officially"],
+    ["latest", "最新", "最近", "recent"],
 ]
 
 # attributes a question can ask for: question cues, and evidence cues that must be present
 ATTRIBUTES: dict[str, tuple[list[str], list[str]]] = {
     "price": (
-        ["售价", "价格", "定价", "多少钱", "卖多少", "price", "priced", "cost", "how much does"],
-        ["售价", "价格", "定价", "报价", "price", "priced", "$", "美元", "元/", "每张", "per unit", "per card", "per chip"],
+        ["售价", "价格", "定价", "单价", "多少钱", "卖多少", "price", "priced", "cost", "how much does"],
+        ["售价", "价格", "定价", "报价", "发行价", "price", "priced", "$", "美元", "港元", "HK$", "元/", "每张", "per unit", "per card", "per chip"],
     ),
     "power": (
         ["功耗", "TDP", "power", "watt", "瓦", "能耗", "热设计"],
@@ -174,13 +270,21 @@ def expand_query(query: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _cue_in(cue: str, low: str) -> bool:
+    """Chinese or symbol cues match as substrings; Latin words only as whole words."""
+    c = cue.lower()
+    if not re.search(r"[a-z]", c):
+        return c in low
+    return re.search(rf"(?<![a-z]){re.escape(c)}(?![a-z])", low) is not None
+
+
 def asked_attributes(question: str) -> list[str]:
     """Attributes (``price``, ``power`` ...) the question asks for, by cue words."""
     low = question.lower()
-    return [a for a, (cues, _) in ATTRIBUTES.items() if any(c.lower() in low for c in cues)]
+    return [a for a, (cues, _) in ATTRIBUTES.items() if any(_cue_in(c, low) for c in cues)]
 
 
 def evidence_has_attribute(attribute: str, text: str) -> bool:
     """True when ``text`` carries a cue for ``attribute`` (a price, a power figure ...)."""
     low = text.lower()
-    return any(c.lower() in low for c in ATTRIBUTES[attribute][1])
+    return any(_cue_in(c, low) for c in ATTRIBUTES[attribute][1])

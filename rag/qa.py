@@ -53,6 +53,8 @@ class QA:
         self._index_lock = threading.Lock()
         self._doc_cache: OrderedDict[str, Document] = OrderedDict()
         self._write_lock = threading.Lock()
+        self._searchers: dict[tuple[str, bool], Searcher] = {}
+        self._known_words: tuple[int, set[str]] = (-1, set())
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None, *, settings: Settings | None = None,
@@ -154,22 +156,33 @@ class QA:
     # -- retrieval --------------------------------------------------------------------------
     def index(self) -> ChunkIndex:
         """The chunk table and keyword index, rebuilt when the store changed."""
+        generation = self.store.generation()
         idx = self._index
-        if idx is not None and (self.settings.chroma_url is None or idx.generation == self.store.generation()):
-            if self.settings.chroma_url is None and idx.generation != self.store.generation():
-                idx = None
-            else:
-                return idx
+        if idx is not None and idx.generation == generation:
+            return idx
         with self._index_lock:
-            if self._index is None or self._index is idx or self._index.generation != self.store.generation():
+            if self._index is None or self._index.generation != generation:
                 self._index = build_index(self.store)
                 self._doc_cache.clear()
             return self._index
 
     def searcher(self, **overrides: Any) -> Searcher:
-        return Searcher(self.store, self.embeddings,
-                        mode=overrides.get("mode", self.settings.retrieval),
-                        glossary=overrides.get("glossary", self.settings.glossary))
+        """The searcher for a retrieval mode and glossary setting (one per combination)."""
+        key = (overrides.get("mode", self.settings.retrieval), overrides.get("glossary", self.settings.glossary))
+        if key not in self._searchers:
+            self._searchers[key] = Searcher(self.store, self.embeddings, mode=key[0], glossary=key[1])
+        return self._searchers[key]
+
+    def known_words(self) -> set[str]:
+        """Every Latin-script word of the corpus, lower-cased (to spot names it never mentions)."""
+        idx = self.index()
+        if self._known_words[0] != idx.generation:
+            import re
+
+            words = {w.lower() for t in idx.texts for w in re.findall(r"[A-Za-z][A-Za-z\-]+", t)}
+            words |= {w.lower() for d in idx.docs.values() for w in re.findall(r"[A-Za-z][A-Za-z\-]+", d.title)}
+            self._known_words = (idx.generation, words)
+        return self._known_words[1]
 
     def search(self, query: str, k: int | None = None, *, vendors: list[str] | None = None,
                since: str | None = None, until: str | None = None, **overrides: Any) -> SearchResult:
@@ -255,7 +268,7 @@ class QA:
                 notes.append(f"LLM failed, offline answer given: {e}")
                 yield f"[{e}]\n"
                 use = "offline"
-        off = answer_offline(resolved, result.passages, docs)
+        off = answer_offline(resolved, result.passages, docs, known_words=self.known_words())
         timings["answer"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - t0
         ans = Answer(question=str(question), text=off.text, abstained=off.abstained,
