@@ -15,7 +15,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from rag.citations import clause_spans, make_citation, sentence_spans
+from rag.citations import make_citation, sentence_spans
 from rag.glossary import ATTRIBUTES, VENDORS, asked_attributes, evidence_has_attribute, expand_query
 from rag.textnorm import STOPWORDS, normalize, tokenize
 from rag.types import Citation, Document, Passage
@@ -27,8 +27,11 @@ _FIGURE = re.compile(
 )
 _UNIT_FIGURE = re.compile(
     r"\$?\d+(?:[.,]\d+)*\s*(?:%|TB/s|GB/s|Gbps|Tbps|TB|GB|GiB|nm|纳米|W|kW|瓦|TFLOPS|PFLOPS|EFLOPS|TOPS|IPS|"
-    r"亿元|万元|亿美元|亿|万片|万张|万颗|万台|倍|billion|million|bn|-high)"
+    r"亿元|万元|亿美元|亿|万片|万张|万颗|万台|倍|billion|million|bn|-high|港元|元|颗|张|个|台|片|家|卡|层|"
+    r"times|percent|chips|cards|GPUs|units|racks)"
 )
+_QUANTITY_Q = re.compile(r"多少|多大|几|多高|多快|how much|how many|how big|how large|how fast|what (?:is|was|are) the (?:size|amount|number|share)", re.I)
+_RECENCY_Q = re.compile(r"最新|最近|最终|目前|现在|实际|到底|latest|most recent|final|finally|actual|actually|currently|now\b|recent|so far|up to date", re.I)
 _DATE = re.compile(r"(?:20\d\d\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?|\d{1,2}\s*月\s*\d{1,2}\s*日|"
                    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2},?\s*20\d\d|"
                    r"(?:January|February|March|April|May|June|July|August|September|October|November|December)\s+20\d\d|"
@@ -66,6 +69,7 @@ class Candidate:
     text: str
     score: float = 0.0
     reasons: list[str] = field(default_factory=list)
+    lex: float = 0.0
 
 
 @dataclass
@@ -78,6 +82,11 @@ class OfflineAnswer:
 
 def is_chinese(text: str) -> bool:
     return bool(_HAN.search(text))
+
+
+RANK_PRIOR = 1.2
+_MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
+                "october", "november", "december"]
 
 
 def _weights(question: str) -> dict[str, float]:
@@ -93,6 +102,13 @@ def _weights(question: str) -> dict[str, float]:
         else:
             base = 1.0 + 0.15 * min(len(t), 6)
         w[t] = max(w.get(t, 0.0), base)
+    for m in re.finditer(r"(\d{1,2})\s*月", question):
+        month = _MONTH_NAMES[int(m.group(1)) - 1] if 1 <= int(m.group(1)) <= 12 else None
+        if month:
+            w.setdefault(month, 0.8)
+    for i, name in enumerate(_MONTH_NAMES):
+        if re.search(rf"\b{name}", question, re.I):
+            w.setdefault(f"{i + 1}月", 0.8)
     for alias in expand_query(normalize(question)):
         for t in tokenize(alias):
             if t not in w:
@@ -111,6 +127,7 @@ _NOT_ENTITY = re.compile(
     r"^(?:(?:19|20)\d\d|\d{1,2}|q[1-4]|h[12]|fy\d+|fp\d+|int\d+|bf\d+|tf\d+|\d+(?:st|nd|rd|th)|"
     r"\d+(?:gb|tb|mb|nm|w|kw|gbps|tbps|x|k|m|b|bn|s|ms|gib|ghz|mhz|tops|tflops|pflops|yuan|usd))$"
 )
+_AMOUNT_AFTER = re.compile(r"\s*(?:billion|million|trillion|thousand|percent|%|亿|万|元|美元|个|张|颗|家|年|月|日|GB|TB|nm|W)", re.I)
 _CAPWORD = re.compile(r"(?<![A-Za-z\-])[A-Z][A-Za-z]{2,}(?![A-Za-z])")
 _COMMON_CAPS = {"january", "february", "march", "april", "may", "june", "july", "august", "september",
                 "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
@@ -130,6 +147,8 @@ def question_entities(question: str) -> list[list[str]]:
             out.append(aliases)
     for m in _MODEL_TOKEN.finditer(question):
         tok = m.group()
+        if tok.isdigit() and _AMOUNT_AFTER.match(question, m.end()):
+            continue  # "100 billion", "30 万": an amount, not a model number
         if re.fullmatch(r"[A-Za-z]*\d+s", tok) and re.search(r"\d", tok[:-1]):
             tok = tok[:-1]  # "H20s"
         if _NOT_ENTITY.match(tok.lower()):
@@ -194,9 +213,30 @@ def _figure_for(attrs: list[str], text: str) -> str | None:
     return m.group().strip() if m else None
 
 
+_CLAUSE_BREAK = re.compile(r"[，,：:；;]")
+
+
+def clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Clauses of one sentence (commas, colons); enumerations joined by 、 stay whole."""
+    spans = []
+    pos = start
+    for m in _CLAUSE_BREAK.finditer(text, start, end):
+        if m.group() == "," and 0 < m.start() and text[m.start() - 1].isdigit() and text[m.end() : m.end() + 1].isdigit():
+            continue  # 1,000
+        spans.append((pos, m.end()))
+        pos = m.end()
+    if pos < end:
+        spans.append((pos, end))
+    return [(a, b) for a, b in spans if b > a]
+
+
 def _trim(doc_text: str, s: int, e: int, weights: dict[str, float], attrs: list[str],
-          max_len: int) -> tuple[int, int]:
-    """The best window of clauses of a long sentence, so the quote stays short."""
+          max_len: int, quantity: bool = False) -> tuple[int, int]:
+    """The best window of clauses of a long sentence, so the quote stays short.
+
+    ``weights`` should leave out the entity the question is about: every clause of a spec
+    sentence is about the chip; the clause to keep is the one carrying the asked attribute.
+    """
     if e - s <= max_len:
         return s, e
     clauses = clause_spans(doc_text, s, e)
@@ -207,9 +247,9 @@ def _trim(doc_text: str, s: int, e: int, weights: dict[str, float], attrs: list[
         c = doc_text[cs:ce]
         sc = _score(c, weights)
         if attrs and any(evidence_has_attribute(a, c) for a in attrs if a in ATTRIBUTES):
-            sc += 1.5
+            sc += 2.5
         if _UNIT_FIGURE.search(c):
-            sc += 0.3
+            sc += 1.0 if quantity else 0.3
         scores.append(sc)
     best = max(range(len(clauses)), key=lambda i: scores[i])
     lo = hi = best
@@ -225,7 +265,6 @@ def _trim(doc_text: str, s: int, e: int, weights: dict[str, float], attrs: list[
                     grown = True
         if not grown:
             break
-    # keep the first clause when it names the subject (short lead-ins like "据官网介绍" excluded)
     qs, qe = clauses[lo][0], clauses[hi][1]
     while qe > qs and doc_text[qe - 1] in "，,、：: ":
         qe -= 1
@@ -255,11 +294,9 @@ def specific_entities(question: str) -> list[list[str]]:
 
     low = normalize(question)
     models = [e for e in question_entities(question) if len(e) == 1]
-    if models:
-        return models
     products = [aliases for aliases in PRODUCTS.values() if any(_alias_in(a, low) for a in aliases)]
-    if products:
-        return products
+    if models or products:
+        return models + products
     return [aliases for aliases in VENDORS.values() if any(_alias_in(a, low) for a in aliases)]
 
 
@@ -271,7 +308,7 @@ def abstain_text(question: str, reason: str) -> str:
 
 def answer_offline(question: str, passages: list[Passage], docs: dict[str, Document], *,
                    min_score: float = 1.0, min_dense: float = 0.80, max_sentences: int = 3,
-                   known_words: set[str] | None = None) -> OfflineAnswer:
+                   known_words: set[str] | None = None, debug: list[Candidate] | None = None) -> OfflineAnswer:
     """Compose an extractive answer with citations, or abstain.
 
     Args:
@@ -298,6 +335,11 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
         reason = f"资料中没有提到{what}。" if zh_q else f"no source mentions {what}."
         return OfflineAnswer(abstain_text(question, reason), [], True, [f"entity not in evidence: {missing}"])
 
+    quantity = bool(_QUANTITY_Q.search(question))
+    recency = bool(_RECENCY_Q.search(question))
+    # "latest" questions: the newer a document among those retrieved, the larger its bonus
+    dates = sorted({docs[p.doc_id].date or "" for p in passages if p.doc_id in docs and docs[p.doc_id].date})
+    newest = {d: (i + 1) / len(dates) for i, d in enumerate(dates)}
     cands: list[Candidate] = []
     seen: set[tuple[str, int]] = set()
     contexts: dict[tuple[str, int], str] = {}
@@ -314,26 +356,40 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
                 continue
             seen.add((p.doc_id, s))
             text = doc.text[s:e]
-            sc = _score(text, weights)
+            lex = _score(text, weights)
+            sc = 0.0
             reasons = []
             for a in attrs:
                 if evidence_has_attribute(a, text) and (a not in _ATTR_FIGURE or _ATTR_FIGURE[a].search(text)):
                     sc += 2.0
                     reasons.append(a)
             if _UNIT_FIGURE.search(text):
-                sc += 0.3
+                sc += 1.0 if quantity else 0.3
+            if recency and doc.date:
+                sc += 1.2 * newest.get(doc.date, 0.0)
             if _UNDISCLOSED.search(text):
                 sc -= 1.0
-            sc += 0.8 / (rank + 1)
-            sc /= 1.0 + 0.15 * math.log1p(max(0, len(text) - 60) / 60)
-            cands.append(Candidate(rank, p.doc_id, s, e, text, sc, reasons))
+            sc += RANK_PRIOR / (rank + 1)
+            damp = 1.0 + 0.15 * math.log1p(max(0, len(text) - 60) / 60)
+            cands.append(Candidate(rank, p.doc_id, s, e, text, sc / damp, reasons, lex / damp))
             pa = doc.text.rfind("\n", 0, s) + 1
             pb = doc.text.find("\n", e)
             contexts[(p.doc_id, s)] = normalize(doc.title + "\n" + doc.text[pa : len(doc.text) if pb < 0 else pb])
     if not cands:
         return OfflineAnswer(abstain_text(question, "没有检索到相关资料。" if zh_q else "no source matches the question."),
                              [], True, ["no sentences"])
+    # Lexical overlap is far lower across languages (an English question shares few tokens
+    # with Chinese text), so each language's best sentence gets the same lexical credit and
+    # retrieval rank and attribute evidence decide between them.
+    top_lex = max(c.lex for c in cands)
+    for lang_is_zh in (True, False):
+        same = [c for c in cands if is_chinese(c.text) == lang_is_zh]
+        best_lex = max((c.lex for c in same), default=0.0)
+        for c in same:
+            c.score += (c.lex / best_lex * top_lex) if best_lex > 0 else 0.0
     cands.sort(key=lambda c: -c.score)
+    if debug is not None:
+        debug.extend(cands)
     dense_best = max((p.scores.get("dense", 0.0) for p in passages), default=0.0)
     lexical = _score(cands[0].text, {t: w for t, w in weights.items() if w >= 0.6})
     if lexical < min_score and dense_best < min_dense:
@@ -363,8 +419,11 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
             label = _ATTR_LABELS.get(a, (a, a))
             reason = f"资料中没有给出{label[0]}。" if zh_q else f"the sources do not give {label[1]}."
             return OfflineAnswer(abstain_text(question, reason), [], True, [f"attribute absent: {a}"])
-        if with_attr[0] not in chosen:
-            chosen.append(with_attr[0])
+        # one quote per entity the question compares, each carrying the attribute
+        for ent in entities or [[]]:
+            pick = next((c for c in with_attr if not ent or about(c, [ent])), None)
+            if pick is not None and pick not in chosen:
+                chosen.append(pick)
     if not chosen:
         if _UNDISCLOSED.search(eligible[0].text) and needed:
             reason = "资料明确表示该信息未公开。" if zh_q else "the sources say this was not disclosed."
@@ -380,7 +439,7 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
     for c in eligible:
         if len(chosen) >= max_sentences:
             break
-        if c in chosen or c.score < 0.6 * top or any(c.text in x.text or x.text in c.text for x in chosen):
+        if c in chosen or c.score < 0.5 * top or any(c.text in x.text or x.text in c.text for x in chosen):
             continue
         new_terms = set(tokenize(c.text)) - set().union(*(set(tokenize(x.text)) for x in chosen))
         if any(weights.get(t, 0) >= 1.0 for t in new_terms):
@@ -389,10 +448,12 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
 
     citations: list[Citation] = []
     pieces: list[str] = []
-    max_len = 90 if zh_q else 260
+    entity_tokens = {t for ent in entities for a in ent for t in tokenize(a)}
+    clause_weights = {t: w for t, w in weights.items() if t not in entity_tokens}
     for c in chosen:
         doc = docs[c.doc_id]
-        s, e = _trim(doc.text, c.start, c.end, weights, attrs, max_len if is_chinese(c.text) else 260)
+        s, e = _trim(doc.text, c.start, c.end, clause_weights, attrs,
+                     110 if is_chinese(c.text) else 260, quantity)
         cit = make_citation(len(citations) + 1, doc, s, e, doc.text)
         citations.append(cit)
         quote = cit.quote

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rag.answer_offline import _MODEL_TOKEN, _NOT_ENTITY, question_entities
+from rag.answer_offline import _AMOUNT_AFTER, _MODEL_TOKEN, _NOT_ENTITY, question_entities
 from rag.glossary import VENDORS
 from rag.textnorm import normalize
 
@@ -20,6 +20,9 @@ _POINTER = re.compile(
     re.I,
 )
 Turn = dict[str, Any]
+# periods a follow-up inherits ("and the net profit?" after a question about H1 2025)
+_PERIOD = re.compile(r"(?:20\d\d年)?(?:上半年|下半年|前三季度|第[一二三四]季度|[一二三四]季度|全年)|20\d\d年|"
+                     r"\b(?:first half|second half|first nine months|Q[1-4]|full year)(?: of)?(?: 20\d\d)?|\b20\d\d\b", re.I)
 
 
 def _surface_entities(text: str) -> list[str]:
@@ -38,7 +41,7 @@ def _surface_entities(text: str) -> list[str]:
                 break
     for m in _MODEL_TOKEN.finditer(text):
         tok = m.group().strip()
-        if _NOT_ENTITY.match(tok.lower()):
+        if _NOT_ENTITY.match(tok.lower()) or (tok.isdigit() and _AMOUNT_AFTER.match(text, m.end())):
             continue
         if not any(tok.lower() in o.lower() or o.lower() in tok.lower() for o in out):
             out.append(tok)
@@ -80,6 +83,8 @@ def resolve_followup(question: str, history: list[Any] | None) -> str:
             if ents:
                 mine = {e.lower() for e in _surface_entities(question)}
                 carry = [e for e in ents if e.lower() not in mine][:4]
+                if role == "user":
+                    carry += [t for t in _PERIOD.findall(turn["content"]) if t not in question][:2]
                 if carry:
                     return f"{' '.join(carry)} {question}"
                 return question

@@ -81,7 +81,7 @@ TERMS: list[list[str]] = [
     ["bandwidth", "带宽", "显存带宽"],
     ["interconnect", "互联", "片间互联", "NVLink", "ICN"],
     ["shipments", "出货量", "出货", "shipped"],
-    ["funding", "融资", "募资", "raise", "raised"],
+    ["funding", "融资", "募资", "募集资金", "raise", "raised", "proceeds", "投向"],
     ["IPO", "上市", "listing", "listed", "科创板", "STAR Market", "港股", "分拆"],
     ["process", "制程", "工艺", "nm", "node", "纳米"],
     ["power", "功耗", "TDP", "watts", "W"],
@@ -135,7 +135,7 @@ TERMS: list[list[str]] = [
     ["Hong Kong", "香港", "港股", "港交所", "联交所"],
     ["CCTV", "央视", "新闻联播", "China Central Television"],
     ["Shanghai", "上海", "上交所"],
-    ["first-day", "首日", "上市首日", "debut"],
+    ["first-day", "首日", "上市首日", "第一天", "first day", "debut"],
     ["opening", "开盘"],
     ["closing", "收盘", "closed"],
     ["share price", "股价", "发行价", "issue price"],
@@ -170,7 +170,7 @@ TERMS: list[list[str]] = [
 # attributes a question can ask for: question cues, and evidence cues that must be present
 ATTRIBUTES: dict[str, tuple[list[str], list[str]]] = {
     "price": (
-        ["售价", "价格", "定价", "单价", "多少钱", "卖多少", "price", "priced", "cost", "how much does"],
+        ["售价", "价格", "定价", "单价", "发行价", "多少钱", "卖多少", "price", "priced", "cost", "how much does", "offer price", "IPO price"],
         ["售价", "价格", "定价", "报价", "发行价", "price", "priced", "$", "美元", "港元", "HK$", "元/", "每张", "per unit", "per card", "per chip"],
     ),
     "power": (
@@ -182,7 +182,7 @@ ATTRIBUTES: dict[str, tuple[list[str], list[str]]] = {
         ["nm", "纳米", "制程", "工艺", "N3", "N2", "N5", "N7", "N4", "N+2", "N+3", "process", "node"],
     ),
     "bandwidth": (
-        ["带宽", "bandwidth"],
+        ["带宽", "bandwidth", "速度", "speed", "数据传输速率"],
         ["带宽", "bandwidth", "TB/s", "GB/s", "Tbps"],
     ),
     "memory": (
