@@ -48,6 +48,8 @@ _ATTR_FIGURE = {
     "revenue": re.compile(r"\d+(?:\.\d+)?\s*(?:亿元|亿美元|亿|billion|million)"),
     "profit": re.compile(r"\d+(?:\.\d+)?\s*(?:亿元|亿美元|亿|billion|million)"),
     "valuation": re.compile(r"\d+(?:\.\d+)?\s*(?:亿元|亿美元|亿|billion|million|trillion)"),
+    "transistors": re.compile(r"\d+(?:\.\d+)?\s*(?:亿|万亿|billion|million|trillion)?\s*个?\s*(?:晶体管|transistors)", re.I),
+    "yield": re.compile(r"(?:良率|yield)[^。.;；]{0,20}\d+(?:\.\d+)?\s*%|\d+(?:\.\d+)?\s*%[^。.;；]{0,12}(?:良率|yield)", re.I),
 }
 _GENERIC = {"芯片", "chip", "chips", "ai", "公司", "company", "产品", "product", "发布", "新", "new",
             "多少", "最新", "latest", "current", "目前", "现在", "report", "报道", "据", "according"}
@@ -85,6 +87,7 @@ def is_chinese(text: str) -> bool:
 
 
 RANK_PRIOR = 1.2
+EXTRA_RATIO = 0.5
 _MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
                 "october", "november", "december"]
 
@@ -156,6 +159,8 @@ def question_entities(question: str) -> list[list[str]]:
         if any(tok.lower() == a.lower() for a in VENDORS.get("_", [])):
             continue
         out.append([tok])
+    for m in _ORDINAL.finditer(question):
+        out.append([m.group()])
     return out
 
 
@@ -285,7 +290,15 @@ _ATTR_LABELS = {
     "compute": ("算力", "the compute performance"), "shipments": ("出货量", "shipments"),
     "funding": ("融资金额", "the funding amount"), "revenue": ("营收", "the revenue"),
     "profit": ("利润", "the profit"), "valuation": ("估值", "the valuation"),
+    "transistors": ("晶体管数量", "the transistor count"), "yield": ("良率", "the yield"),
 }
+_TECH_TOKEN = re.compile(r"^(?:HBM\d*E?|GDDR\d+X?|LPDDR\d+X?|DDR\d|PCIe\d*|NVLink\d*|N\d+[PAE]?|FP\d+|INT\d+|BF\d+|\d+(?:GB|TB|nm|W|bit|MB|K|x))$", re.I)
+_UNIT_ATTR = {"tflops": "compute", "pflops": "compute", "eflops": "compute", "tops": "compute", "ips": "compute",
+              "tb/s": "bandwidth", "gb/s": "bandwidth", "gbps": "bandwidth", "gb": "memory", "tb": "memory",
+              "nm": "process", "纳米": "process", "瓦": "power", "w": "power"}
+_UNIT_ASKED = re.compile(r"TFLOPS|PFLOPS|EFLOPS|TOPS|IPS|TB/s|GB/s|Gbps|GB|TB|nm|纳米|瓦|\bW\b", re.I)
+_PRECISION = re.compile(r"\b(?:FP\d+|INT\d+|BF\d+|TF\d+)\b", re.I)
+_ORDINAL = re.compile(r"第[一二三四五六七八九十\d]+[座代款个期号]|[一二三四五六七八九十]+号")
 
 
 def specific_entities(question: str) -> list[list[str]]:
@@ -398,12 +411,20 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
                              [f"weak evidence: lexical={lexical:.2f} dense={dense_best:.3f}"])
 
     entities = specific_entities(question)
+    qlow = normalize(question)
+    named_vendors = [al for al in VENDORS.values() if any(_alias_in(a, qlow) for a in al)]
 
     def about(c: Candidate, ents: list[list[str]]) -> bool:
         ctx = contexts[(c.doc_id, c.start)]
         return any(any(_alias_in(a, ctx) for a in ent) for ent in ents)
 
-    eligible = [c for c in cands if not entities or about(c, entities)]
+    def about_all_kinds(c: Candidate) -> bool:
+        # "三星HBM4": a sentence about Micron's HBM4 is not about Samsung's
+        if entities and not about(c, entities):
+            return False
+        return not named_vendors or about(c, named_vendors)
+
+    eligible = [c for c in cands if about_all_kinds(c)]
     if not eligible:
         what = "、".join(e[0] for e in entities) if zh_q else ", ".join(e[0] for e in entities)
         reason = f"资料中没有关于{what}的相关内容。" if zh_q else f"no passage is about {what}."
@@ -412,9 +433,36 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
     needed = [a for a in attrs if a not in ("date", "customers")]
     if "bandwidth" in needed and "memory" in needed:
         needed.remove("memory")  # "显存带宽" asks for bandwidth, not capacity
+    asked_units = {u.lower() for u in _UNIT_ASKED.findall(question)}
+    asked_precision = {p.lower() for p in _PRECISION.findall(question)}
+    models = [e for e in entities if len(e) == 1 and re.search(r"\d", e[0])]
+
+    def states_attribute(c: Candidate, a: str) -> bool:
+        if a not in c.reasons or _UNDISCLOSED.search(c.text):
+            return False
+        low = c.text.lower()
+        units = {u for u in asked_units if _UNIT_ATTR.get(u) == a}
+        if units and not any(u in low for u in units):
+            return False  # "多少GB" is not answered by "GDDR7", nor "TFLOPS" by "IPS"
+        if a == "compute" and asked_precision and not any(p in low for p in asked_precision):
+            return False
+        if models:
+            named = [m for m in models if _alias_in(m[0], normalize(c.text))]
+            others = [t for t in _MODEL_TOKEN.findall(c.text)
+                      if not _NOT_ENTITY.match(t.lower()) and not _TECH_TOKEN.match(t)
+                      and not any(t.lower() == m[0].lower() for m in models)]
+            if not named and others:
+                return False  # the figure belongs to another model named in the sentence
+        return True
+
+    undisclosed_top = [c for c in eligible[:3] if _UNDISCLOSED.search(c.text)
+                       and any(evidence_has_attribute(a, c.text) or a in c.text.lower() for a in needed)]
+    if needed and undisclosed_top:
+        reason = "资料明确表示该信息未公开。" if zh_q else "the sources say this was not disclosed."
+        return OfflineAnswer(abstain_text(question, reason), [], True, ["evidence says undisclosed"])
     chosen: list[Candidate] = []
     for a in needed:
-        with_attr = [c for c in eligible if a in c.reasons and not _UNDISCLOSED.search(c.text)]
+        with_attr = [c for c in eligible if states_attribute(c, a)]
         if not with_attr:
             label = _ATTR_LABELS.get(a, (a, a))
             reason = f"资料中没有给出{label[0]}。" if zh_q else f"the sources do not give {label[1]}."
@@ -439,10 +487,10 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
     for c in eligible:
         if len(chosen) >= max_sentences:
             break
-        if c in chosen or c.score < 0.5 * top or any(c.text in x.text or x.text in c.text for x in chosen):
+        if c in chosen or c.score < EXTRA_RATIO * top or any(c.text in x.text or x.text in c.text for x in chosen):
             continue
         new_terms = set(tokenize(c.text)) - set().union(*(set(tokenize(x.text)) for x in chosen))
-        if any(weights.get(t, 0) >= 1.0 for t in new_terms):
+        if any(weights.get(t, 0) >= 0.6 for t in new_terms) or _UNIT_FIGURE.search(c.text):
             chosen.append(c)
     chosen.sort(key=lambda c: (c.passage_rank, c.start))
 

@@ -217,6 +217,14 @@ ATTRIBUTES: dict[str, tuple[list[str], list[str]]] = {
         ["净利润", "利润", "盈利", "亏损", "profit", "net income", "loss"],
         ["净利润", "利润", "盈利", "亏损", "profit", "net income", "loss", "亿元", "billion", "million"],
     ),
+    "transistors": (
+        ["晶体管", "transistor"],
+        ["晶体管", "transistor", "transistors"],
+    ),
+    "yield": (
+        ["良率", "yield"],
+        ["良率", "yield", "yields"],
+    ),
     "valuation": (
         ["估值", "市值", "valuation", "market cap", "market value"],
         ["估值", "市值", "valuation", "valued", "market cap", "market value"],
