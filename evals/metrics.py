@@ -7,7 +7,9 @@ hand-made cases (tests/test_eval_metrics.py). The definitions, in short:
   with *all* whitespace removed from both sides before a substring test, so Chinese is
   compared character by character and ``"96 GB"`` matches ``"96GB"``. An alias whose first
   or last character is a Latin letter or digit must also sit on a token edge of the
-  original text (``"7"`` is not found inside ``"700GB/s"``, ``"no"`` not inside ``"not"``);
+  original text: nothing alphanumeric before it; after it, a figure may take a unit but no
+  more digits (``"7"`` is not found in ``"700GB/s"``, ``"2.65"`` is in ``"2.65x"``) and a word
+  only a plural ending (``"supernode"`` is in ``"supernodes"``, ``"no"`` not in ``"not"``).
   Chinese characters have no such edge test.
 * **Retrieval** over a ranked passage list: each rank "covers" the gold items it matches
   (a gold document id at document level, a gold quote at evidence level). ``hit@k``: some
@@ -48,6 +50,9 @@ def squeeze(text: str) -> str:
     return "".join(ch for ch in norm(text) if not ch.isspace())
 
 
+_PLURAL = {"s", "es"}
+
+
 def _is_word_char(ch: str) -> bool:
     return ch.isascii() and ch.isalnum()
 
@@ -72,9 +77,15 @@ def alias_in(alias: str, text: str) -> bool:
             )
         if _is_word_char(a[-1]) and e < len(full):
             nxt = full[e]
-            right_ok = not _is_word_char(nxt) and not (
-                a[-1].isdigit() and nxt in ".," and e + 1 < len(full) and full[e + 1].isdigit()
-            )
+            if a[-1].isdigit():  # a figure may take a unit ("2.65x") but not more digits
+                right_ok = not nxt.isdigit() and not (
+                    nxt in ".," and e + 1 < len(full) and full[e + 1].isdigit()
+                )
+            elif nxt.isascii() and nxt.isalpha():  # a word may take a plural ending only
+                m = re.match(r"[a-z]+", full[e:])
+                right_ok = m is not None and m.group() in _PLURAL
+            else:
+                right_ok = not nxt.isdigit()
         if left_ok and right_ok:
             return True
         start = flat.find(a, start + 1)

@@ -182,7 +182,34 @@ def best_statement(run: dict[str, Any]) -> str:
         )
     elif best == "default":
         text += " The shipped default is the best measured configuration."
+    tied = [n for n in run["ranking"] if n != best and _key(rows[n]) == _key(rows[best])]
+    if tied:
+        text += f" Tied on every ranking metric with {', '.join(f'`{n}`' for n in tied)}"
+        same = [n for n in tied if {best, n} == {"default", "hybrid+glossary"}]
+        text += " (the same settings as shipped)." if same else "."
     return text
+
+
+def _failure_counts(failing: Sequence[dict[str, Any]]) -> str:
+    reasons: dict[str, int] = {}
+    for f in failing:
+        key = f["reason"].split(" (")[0]
+        reasons[key] = reasons.get(key, 0) + 1
+    return (
+        ", ".join(f"{k}: {v}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])) or "none"
+    )
+
+
+DEFINITIONS = """Definitions (see `evals/metrics.py`): *key-fact accuracy*: an answerable case is right when
+every key-fact group has an alias in the answer text (NFKC, case-folded, all whitespace removed,
+Chinese compared by characters; Latin/digit edges must be token edges); abstentions are wrong.
+*Doc / evidence hit@k*: a gold document / a passage containing a gold quote among the top k of a
+k=10 search. *Citation validity*: `quote == document.text[start:end]`. *Citation support*: the
+cited quotes together contain every key fact. *Citation recall / precision* (ALCE-style):
+statements (cut at sentence ends and `[n]` markers) whose figures all occur in their cited quotes
+and that share a token with them / citations that support their statement. *Ungrounded #*:
+figures of the answer found in no cited quote. *Negative rejection* / *false refusal*:
+abstentions on unanswerable / answerable cases."""
 
 
 # -- the Markdown report ---------------------------------------------------------------------
@@ -339,6 +366,8 @@ def render_report(run: dict[str, Any], failing: Sequence[dict[str, Any]]) -> str
         "",
         _summary_table(run),
         "",
+        DEFINITIONS,
+        "",
         "Rates are over the cases they apply to: key-fact accuracy, false refusal and retrieval over "
         "answerable cases; negative rejection over unanswerable ones; citation support over answerable "
         "non-abstained answers; citation validity, recall, precision and ungrounded numbers over all "
@@ -393,7 +422,9 @@ def render_report(run: dict[str, Any], failing: Sequence[dict[str, Any]]) -> str
         _latency_table(run),
         "",
         f"CPUs {info['cpus']}, 1-minute load average at the end {fmt(info['load_avg_1m'], 1)}, "
-        f"OMP_NUM_THREADS={info['omp_threads'] or 'unset'}.",
+        f"OMP_NUM_THREADS={info['omp_threads'] or 'unset'}. Configurations run one after another, "
+        "so a busy machine shifts their latencies differently (identical settings can differ); "
+        "compare latencies only within one quiet run.",
         "",
         f"## Thresholds (`{default['name']}`)",
         "",
@@ -413,14 +444,7 @@ def render_report(run: dict[str, Any], failing: Sequence[dict[str, Any]]) -> str
         f"## Failing cases of `{default['name']}` ({len(failing)})",
         "",
     ]
-    reasons: dict[str, int] = {}
-    for f in failing:
-        key = f["reason"].split(" (")[0]
-        reasons[key] = reasons.get(key, 0) + 1
-    parts += [
-        ", ".join(f"{k}: {v}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])) or "none",
-        "",
-    ]
+    parts += [_failure_counts(failing), ""]
     if failing:
         parts.append(
             table(
@@ -458,7 +482,11 @@ def render_report(run: dict[str, Any], failing: Sequence[dict[str, Any]]) -> str
     return "\n".join(parts) + "\n"
 
 
-def render_results(run: dict[str, Any], thresholds: dict[str, dict[str, float]]) -> str:
+def render_results(
+    run: dict[str, Any],
+    thresholds: dict[str, dict[str, float]],
+    failing: Sequence[dict[str, Any]] = (),
+) -> str:
     """The text of ``evals/RESULTS.md``: latest summary, best config and the gate's thresholds."""
     info = run["run"]
     rows_by = {r["name"]: r for r in run["configs"]}
@@ -488,7 +516,10 @@ def render_results(run: dict[str, Any], thresholds: dict[str, dict[str, float]])
         + ", ".join(
             f"`{r['name']}` {ms(r['summary'].get('latency_total_p50'))}" for r in run["configs"]
         )
-        + ".",
+        + f" (CPUs {info['cpus']}, load average {fmt(info['load_avg_1m'], 1)}; latencies of a busy "
+        "machine are noisy).",
+        "",
+        DEFINITIONS,
         "",
         run["judge"]["note"] + ".",
         "",
@@ -499,7 +530,17 @@ def render_results(run: dict[str, Any], thresholds: dict[str, dict[str, float]])
             "",
             _threshold_table(default["flat"], thresholds),
             "",
+            "By category:",
+            "",
+            _group_detail(default, "category"),
+            "",
+            f"Failing cases ({len(failing)}): {_failure_counts(failing)}. The per-case list is in "
+            "the run's `report.md` and `cases.jsonl`.",
+            "",
         ]
+        issues = run.get("dataset_issues") or []
+        if issues:
+            parts += ["## Dataset issues found by the run", ""] + [f"- {i}" for i in issues] + [""]
     parts += [
         "## Thresholds",
         "",

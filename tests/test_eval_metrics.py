@@ -31,6 +31,12 @@ def test_alias_needs_token_edges_for_latin_and_digits():
     assert not M.alias_in("5nm", "a 3.5nm node")
     assert not M.alias_in("no", "it was not sold")
     assert M.alias_in("No", "No. In Q2 it sold none")
+    assert not M.alias_in("no", "in November")
+    assert not M.alias_in("20", "the H20 chip")
+    assert M.alias_in("2.65", "roughly 2.65x")  # a unit after a figure
+    assert M.alias_in("96", "96GB")
+    assert M.alias_in("supernode", "scales out via supernodes/clusters")  # plural
+    assert M.alias_in("AI SoC", "graphics chips and AI SoCs")
 
 
 def test_chinese_key_facts_are_matched_by_characters():
