@@ -31,6 +31,9 @@ _UNIT_FIGURE = re.compile(
     r"times|percent|chips|cards|GPUs|units|racks)"
 )
 _QUANTITY_Q = re.compile(r"多少|多大|几|多高|多快|how much|how many|how big|how large|how fast|what (?:is|was|are) the (?:size|amount|number|share)", re.I)
+_WHY_Q = re.compile(r"为什么|为何|原因|逻辑|目的|意图|\bwhy\b|\breason|\blogic\b|\brationale\b|\bpurpose\b|\bmotive", re.I)
+_CAUSAL = re.compile(r"因为|由于|为了|为避免|以便|有利于|意在|旨在|目的是|原因|从而|以此|受制于|考虑到|"
+                     r"\bbecause\b|\bdue to\b|in order to|so that|\baimed\b|to avoid|\bto reduce\b|\bto secure\b|\ballow", re.I)
 _RECENCY_Q = re.compile(r"最新|最近|最终|目前|现在|实际|到底|latest|most recent|final|finally|actual|actually|currently|now\b|recent|so far|up to date", re.I)
 _DATE = re.compile(r"(?:20\d\d\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?|\d{1,2}\s*月\s*\d{1,2}\s*日|"
                    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2},?\s*20\d\d|"
@@ -86,7 +89,7 @@ def is_chinese(text: str) -> bool:
     return bool(_HAN.search(text))
 
 
-RANK_PRIOR = 1.2
+RANK_PRIOR = 2.5
 EXTRA_RATIO = 0.5
 _MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
                 "october", "november", "december"]
@@ -349,6 +352,7 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
         return OfflineAnswer(abstain_text(question, reason), [], True, [f"entity not in evidence: {missing}"])
 
     quantity = bool(_QUANTITY_Q.search(question))
+    why = bool(_WHY_Q.search(question))
     recency = bool(_RECENCY_Q.search(question))
     # "latest" questions: the newer a document among those retrieved, the larger its bonus
     dates = sorted({docs[p.doc_id].date or "" for p in passages if p.doc_id in docs and docs[p.doc_id].date})
@@ -378,6 +382,10 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
                     reasons.append(a)
             if _UNIT_FIGURE.search(text):
                 sc += 1.0 if quantity else 0.3
+            if why and _CAUSAL.search(text):
+                sc += 1.5
+            if "date" in attrs and _DATE.search(text):
+                sc += 1.0
             if recency and doc.date:
                 sc += 1.2 * newest.get(doc.date, 0.0)
             if _UNDISCLOSED.search(text):
