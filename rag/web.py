@@ -54,7 +54,7 @@ CSS = """
 .rag-answer { line-height: 1.6; }
 .rag-answer a.rag-cite, .rag-answer a.rag-cite:visited {
   text-decoration: none; font-weight: 600; color: #1d4ed8; background: #dbeafe;
-  border-radius: 4px; padding: 0 3px; margin: 0 1px; cursor: pointer; font-size: 0.85em;
+  border-radius: 4px; padding: 0 3px; margin: 0 4px 0 1px; cursor: pointer; font-size: 0.85em;
   vertical-align: super;
 }
 .rag-answer a.rag-cite:hover { background: #bfdbfe; }
@@ -63,8 +63,7 @@ CSS = """
   padding: 8px 12px;
 }
 .rag-abstain .rag-badge, .rag-error .rag-badge {
-  display: inline-block; font-size: 0.75em; font-weight: 600; text-transform: uppercase;
-  letter-spacing: 0.04em; margin-right: 6px; padding: 1px 6px; border-radius: 4px;
+  display: inline-block; font-size: 0.8em; font-weight: 600; margin-right: 6px; padding: 1px 6px; border-radius: 4px;
   background: #e5e7eb; color: #374151;
 }
 .rag-error { background: #fef2f2; color: #991b1b; border: 1px solid #fecaca; border-radius: 8px;
@@ -455,7 +454,7 @@ def delete(qa: QA, doc_id: str | None) -> str:
     return f'<div class="rag-status"><span class="rag-ok">deleted “{esc(title)}” ({esc(doc_id)})</span></div>'
 
 
-DOC_HEADERS = ["Title", "Date", "Language", "Vendors", "Chunks", "ID"]
+DOC_HEADERS = ["Title", "Date", "Lang", "Vendors", "Chunks", "ID"]
 
 
 def documents_table(qa: QA) -> list[list[Any]]:
@@ -584,7 +583,8 @@ def build_app(qa: QA, notice: str | None = None) -> gr.Blocks:
             table = gr.Dataframe(
                 value=documents_table(qa),
                 headers=DOC_HEADERS,
-                datatype="str",
+                datatype=["str", "str", "str", "str", "number", "str"],
+                column_widths=["42%", "11%", "6%", "25%", "7%", "9%"],
                 interactive=False,
                 wrap=True,
                 type="array",
@@ -627,6 +627,7 @@ def build_app(qa: QA, notice: str | None = None) -> gr.Blocks:
         clear.click(reset, None, [chatbot, sources, turns])
         chatbot.clear(reset, None, [chatbot, sources, turns])
         refreshed = [table, doc_pick, vendors, header]
+        app.load(refresh, None, refreshed)  # each new page sees the store as it is now
         files.upload(do_upload, files, upload_status).then(refresh, None, refreshed)
         delete_btn.click(lambda d: delete(qa, d), doc_pick, delete_status).then(
             refresh, None, refreshed
