@@ -17,6 +17,7 @@ from evals import report as R
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # the whole dev set: ~166 asks and searches with the real embedder
 def test_default_config_meets_the_recorded_thresholds(corpus_qa, repo_root: Path, tmp_path: Path):
     thresholds = R.read_thresholds(repo_root / "evals" / "RESULTS.md", fallback=False)
     assert thresholds, "evals/RESULTS.md records no thresholds"

@@ -417,3 +417,58 @@ def test_judge_records_with_a_fake_chat_model(scored):
     assert out["judged"] == 2 and out["unreadable"] == 1
     assert out["faithfulness"] == 0.5 and out["answer_relevance"] == 0.75
     assert scored[0]["judge"] == {"faithfulness": 1.0, "relevance": 0.5}
+
+
+# -- the whole command, cheaply: hash embedder, a few cases --------------------------------
+
+
+@pytest.mark.slow
+def test_main_writes_report_cases_charts_and_results(tmp_path: Path, monkeypatch, repo_root: Path):
+    configs = {
+        "default": H.EvalConfig("default", "fake", {}, "hash embedder, shipped retrieval"),
+        "keyword": H.EvalConfig("keyword", "fake", {"mode": "keyword", "glossary": False}, "bm25"),
+    }
+    monkeypatch.setattr(H, "all_configs", lambda: configs)
+    monkeypatch.delenv("RAG_LLM_BASE_URL", raising=False)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for rel in (
+        "000_3b181778c37663fc.txt",
+        "000_3b181778c37663fc.txt.meta.yaml",
+        "articles/a02_thead_ppu_cctv.md",
+        "articles/a03_thead_product_history.md",
+    ):
+        (corpus / Path(rel).name).write_bytes((repo_root / "corpus" / rel).read_bytes())
+    results = tmp_path / "RESULTS.md"
+    out = tmp_path / "out"
+    code = H.main(
+        [
+            *("--limit", "6", "--data-dir", str(tmp_path / "stores"), "--out", str(out), "--quiet"),
+            *("--corpus", str(corpus), "--write-results", "--results-path", str(results)),
+        ]
+    )
+    assert code == 0
+    lines = (out / "cases.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 12
+    import json
+
+    rec = json.loads(lines[0])
+    assert {"question", "retrieved", "answer", "citations", "scores", "timings"} <= set(rec)
+    assert len(rec["retrieved"]) == 10
+    report = (out / "report.md").read_text(encoding="utf-8")
+    for heading in (
+        "Summary per configuration",
+        "Per category",
+        "Per language",
+        "Cross-lingual",
+        "Latency",
+    ):
+        assert f"## {heading}" in report
+    assert H.JUDGE_SKIPPED in report
+    assert {p.name for p in out.glob("*.png")} == {
+        "metrics.png",
+        "category_key_facts.png",
+        "latency.png",
+    }
+    assert R.read_thresholds(results, fallback=False) == R.TARGETS
+    assert (tmp_path / "stores" / "fake").is_dir()
