@@ -13,7 +13,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _t2s: Any = None
 _jieba_ready = False
 
