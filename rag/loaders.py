@@ -61,12 +61,42 @@ def _common_ratio(text: str) -> float:
     return sum(1 for c in han if c in _COMMON) / len(han)
 
 
+def _looks_like_text(text: str) -> bool:
+    """False for what a legacy codec makes of binary data: rare Han characters, symbols."""
+    sample = [c for c in text[:20000] if not c.isspace()]
+    if not sample:
+        return True
+    odd = sum(
+        1
+        for c in sample
+        if not (
+            " " <= c <= "~"
+            or "\u4e00" <= c <= "\u9fff"
+            or "\u3000" <= c <= "\u303f"
+            or "\uff00" <= c <= "\uffef"
+            or "\u2010" <= c <= "\u2027"
+            or c in "\u00b7\u00d7\u00b0\u00a9\u00ae"
+            or (c.isalpha() and ord(c) < 0x250)
+        )
+    )
+    if odd > 0.05 * len(sample):
+        return False
+    han = sum(1 for c in sample if "\u4e00" <= c <= "\u9fff")
+    return han < 20 or _common_ratio(text[:20000]) >= 0.3
+
+
 def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
-    """Decode file bytes; returns (text, encoding). Raises LoadError for binary data."""
+    """Decode file bytes; returns (text, encoding). Raises LoadError for binary data.
+
+    UTF-8 (with or without BOM) first. Otherwise the declared encoding, GB18030 and Big5
+    compete on how common their Han characters are; then UTF-8 with a few invalid bytes
+    keeps its text (each bad byte becomes U+FFFD); charset-normalizer decides what is
+    left. Text that decodes only to symbols and rare characters is binary.
+    """
     if data.startswith(codecs.BOM_UTF8):
         return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "utf-16"
+        return data.decode("utf-16", errors="replace"), "utf-16"
     if b"\x00" in data[:8192]:
         raise LoadError("binary data (NUL bytes), not a text file")
     try:
@@ -87,19 +117,25 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
         score = _common_ratio(text) + (0.05 if enc == candidates[0] and declared else 0.0)
         if best is None or score > best[0]:
             best = (score, text, enc)
-    if best is not None and best[0] > 0.3:
+    if best is not None and best[0] > 0.3 and _looks_like_text(best[1]):
         return best[1], best[2]
+    loose = data.decode("utf-8", errors="replace")
+    # a few broken bytes in otherwise valid UTF-8 (a truncated download, a bad paste)
+    # cost only those bytes; GBK or Big5 read as UTF-8 breaks on almost every character
+    if loose.count("\ufffd") <= max(8, len(loose) // 100) and _looks_like_text(loose):
+        return loose, "utf-8 (invalid bytes replaced)"
     from charset_normalizer import from_bytes
 
     match = from_bytes(data).best()
     if match is None:
-        raise LoadError("cannot detect the text encoding (not UTF-8, GBK, GB18030 or Big5)")
+        raise LoadError(
+            "not a text file: cannot detect an encoding (tried UTF-8, GBK/GB18030, Big5)"
+        )
     text = str(match)
-    if best is not None and _common_ratio(text) <= best[0]:
+    if best is not None and _common_ratio(text) <= best[0] and _looks_like_text(best[1]):
         return best[1], best[2]
-    bad = sum(1 for c in text[:5000] if c == "\ufffd" or (ord(c) < 32 and c not in "\n\r\t\f"))
-    if bad > 0.05 * max(1, len(text[:5000])):
-        raise LoadError("binary data, not a text file")
+    if not _looks_like_text(text):
+        raise LoadError("not a text file: binary data or an unknown encoding")
     return text, match.encoding
 
 
@@ -134,9 +170,15 @@ _DATE_PATTERNS = [
     re.compile(r"(20\d\d|19\d\d)\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"),
     re.compile(r"(20\d\d|19\d\d)[-/.](\d{1,2})[-/.](\d{1,2})"),
 ]
-_MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
-_EN_DATE = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+(\d{1,2}),\s*(20\d\d)")
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
+_EN_DATE = re.compile(
+    r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+(\d{1,2}),\s*(20\d\d)"
+)
 
 
 def normalize_date(value: Any) -> str | None:
@@ -159,7 +201,9 @@ def normalize_date(value: Any) -> str | None:
     m = _EN_DATE.search(s)
     if m:
         try:
-            return dt.date(int(m.group(3)), _MONTHS[m.group(1).lower()[:3]], int(m.group(2))).isoformat()
+            return dt.date(
+                int(m.group(3)), _MONTHS[m.group(1).lower()[:3]], int(m.group(2))
+            ).isoformat()
         except ValueError:
             return None
     m = re.fullmatch(r"(20\d\d)-(\d\d)", s)
@@ -187,7 +231,7 @@ def _vendors(meta_value: Any, text: str) -> list[str]:
         meta_value = [v.strip() for v in re.split(r"[,，、]", meta_value) if v.strip()]
     if isinstance(meta_value, list) and meta_value:
         return [canonical_vendor(str(v)) or str(v) for v in meta_value]
-    return list(detect_vendors(text))
+    return list(detect_vendors(text[:50000]))  # names come early; a huge page costs no more
 
 
 def extract_html(raw_html: str) -> tuple[str, dict[str, Any]]:
@@ -222,42 +266,113 @@ def extract_html(raw_html: str) -> tuple[str, dict[str, Any]]:
     if time_node is not None and "date" not in meta:
         meta["date"] = time_node.attributes.get("datetime")
 
-    for sel in ("script", "style", "noscript", "template", "iframe", "svg", "form",
-                "font.jammer", ".jammer", '[style*="display:none"]', '[style*="display: none"]',
-                "[hidden]", "nav", "header", "footer", "aside", ".sidebar", ".comments",
-                ".comment", ".related", ".nav", ".footer", ".header", ".breadcrumb", ".share"):
+    for sel in (
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "iframe",
+        "svg",
+        "form",
+        "font.jammer",
+        ".jammer",
+        '[style*="display:none"]',
+        '[style*="display: none"]',
+        "[hidden]",
+        "nav",
+        "header",
+        "footer",
+        "aside",
+        ".sidebar",
+        ".comments",
+        ".comment",
+        ".related",
+        ".nav",
+        ".footer",
+        ".header",
+        ".breadcrumb",
+        ".share",
+        ".breadcrumbs",
+        ".crumb",
+        '[class*="share"]',
+        ".tags",
+        ".cookie-banner",
+        ".ad",
+        ".ad-slot",
+        ".advert",
+    ):
         for node in tree.css(sel):
             node.decompose()
 
     body = None
-    for sel in ("article", "div.article-content", ".article-content", ".post-content",
-                ".entry-content", "td.t_f", ".t_f", "#article", "#content", ".content", "main"):
+    # a post container is the post however short; a generic one must hold some text
+    for sel, least in (
+        ("article", 1),
+        (".article-content", 1),
+        (".post-content", 1),
+        (".entry-content", 1),
+        (".t_f", 1),
+        ("#article", 1),
+        ("#content", 50),
+        (".content", 50),
+        ("main", 50),
+    ):
         cand = tree.css_first(sel)
-        if cand is not None and len(cand.text(strip=True)) > 50:
+        if cand is not None and len(cand.text(strip=True)) >= least:
             body = cand
             break
     if body is None:
-        best_len = 0
-        for cand in tree.css("div, td, section"):
-            plen = sum(len(p.text(strip=True)) for p in cand.css("p"))
-            if plen > best_len:
-                best_len, body = plen, cand
-        if best_len < 50:
-            body = tree.body or tree.root
+        body = _densest_block(tree)
     if body is None:
         return "", meta
     h1 = tree.css_first("h1")
     if h1 is not None and "title" not in meta:
         meta["title"] = h1.text(strip=True)
-    # block elements become paragraph breaks, <br> a line break; the rest is inline text
+    # block elements and <br> become paragraph breaks; the rest is inline text
     html = body.html or ""
-    html = re.sub(r"(?i)<br\s*/?>", "\n", html)
-    html = re.sub(r"(?i)</?(p|div|h[1-6]|li|tr|section|article|blockquote|table|ul|ol)\b[^>]*>", "\n\n", html)
+    html = re.sub(r"[ \t\r\n\f]+", " ", html)  # source line breaks are spaces to a browser
+    # a forum post is lines ended by <br>: each is a paragraph, as in a cleaned paste
+    html = re.sub(r"(?i)<br\s*/?>", "\n\n", html)
+    html = re.sub(
+        r"(?i)</?(p|div|h[1-6]|li|tr|section|article|blockquote|table|ul|ol)\b[^>]*>", "\n\n", html
+    )
     text = HTMLParser(f"<body>{html}</body>").body
     plain = text.text(deep=True, separator="") if text is not None else ""
     # inline whitespace collapses as a browser would; newlines we inserted survive
     lines = [re.sub(r"[ \t\u3000]+", " ", ln).strip() for ln in plain.split("\n")]
     return "\n".join(lines), meta
+
+
+def _densest_block(tree: Any) -> Any:
+    """The block whose paragraphs hold the most text (the page body if none has 50 chars).
+
+    Each paragraph counts towards its nearest few ancestors only, so deeply nested or
+    huge pages cost time in proportion to their size.
+    """
+    totals: dict[int, int] = {}
+    nodes: dict[int, Any] = {}
+    height: dict[int, int] = {}  # how far above a paragraph: among equal totals, the outermost
+    for n, p in enumerate(tree.css("p")):
+        if n >= 20000:
+            break
+        size = len(p.text(strip=True))
+        node = p.parent
+        for up in range(_BLOCK_DEPTH):
+            if node is None or node.tag in ("body", "html", "-document"):
+                break
+            if node.tag in ("div", "td", "section"):
+                key = node.mem_id
+                totals[key] = totals.get(key, 0) + size
+                nodes[key] = node
+                height[key] = max(height.get(key, 0), up)
+            node = node.parent
+    if not totals or max(totals.values()) < 50:
+        return tree.body or tree.root
+    key = max(totals, key=lambda k: (totals[k], height[k]))
+    return nodes[key]
+
+
+_BLOCK_DEPTH = 6
 
 
 def read_sidecar(path: Path) -> dict[str, Any]:
@@ -272,8 +387,9 @@ def read_sidecar(path: Path) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
-def load_bytes(data: bytes, name: str, *, source: str | None = None,
-               meta: dict[str, Any] | None = None) -> LoadedFile:
+def load_bytes(
+    data: bytes, name: str, *, source: str | None = None, meta: dict[str, Any] | None = None
+) -> LoadedFile:
     """Turn one file's bytes into a cleaned Document (used for paths and uploads alike)."""
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -361,7 +477,11 @@ def iter_files(paths: list[Path]) -> Iterator[tuple[Path, str | None]]:
             seen_dirs.add(key)
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for fn in sorted(filenames):
-                if fn.startswith(".") or fn.endswith(META_SUFFIX) or fn.lower() in ("readme.md", "readme.txt"):
+                if (
+                    fn.startswith(".")
+                    or fn.endswith(META_SUFFIX)
+                    or fn.lower() in ("readme.md", "readme.txt")
+                ):
                     continue
                 p = Path(dirpath) / fn
                 if p.suffix.lower() in SUPPORTED_SUFFIXES or p.suffix.lower() == ".pdf":

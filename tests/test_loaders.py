@@ -1,0 +1,333 @@
+"""Loaders: front matter, sidecars, HTML in any encoding, jammer elements, page chrome,
+dates found in text, content-derived ids, and unreadable files reported by path."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+
+from rag.errors import LoadError
+from rag.loaders import content_id, decode_bytes, iter_files, load_bytes, load_file
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+
+FRONT = """---
+title: 昆仑芯P800万卡集群点亮
+date: 2025-02-05
+source: 新浪科技
+url: https://example.com/p800
+lang: zh
+vendors: [kunlunxin, 百度]
+---
+# 万卡集群
+
+2025年2月5日，百度智能云宣布点亮昆仑芯三代万卡集群，由一万张**P800**加速卡组成。
+
+第二段：集群用于大模型训练。
+"""
+
+ZH_BODY = "台积电预计2025年资本开支为380亿至420亿美元，其中大部分将用于先进制程。董事长魏哲家表示客户对芯片的需求依然强劲。"
+ZH_TRAD = "台積電預計2025年資本支出為380億至420億美元，其中大部分將用於先進製程。董事長魏哲家表示客戶對晶片的需求依然強勁。"
+
+
+def write(path: Path, data: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        path.write_text(data, encoding="utf-8")
+    else:
+        path.write_bytes(data)
+    return path
+
+
+# -- text and markdown -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".md", ".txt"])
+def test_front_matter_fills_every_field(tmp_path: Path, suffix: str) -> None:
+    doc = load_file(write(tmp_path / f"a{suffix}", FRONT)).document
+    assert doc.title == "昆仑芯P800万卡集群点亮"
+    assert doc.date == "2025-02-05"
+    assert doc.source == "新浪科技"
+    assert doc.url == "https://example.com/p800"
+    assert doc.lang == "zh"
+    assert doc.vendors == ["Kunlunxin", "Baidu"]  # canonical names
+    assert "---" not in doc.text and "title:" not in doc.text
+    assert doc.text.endswith("第二段：集群用于大模型训练。")
+    assert doc.path == str(tmp_path / f"a{suffix}")
+
+
+def test_markdown_marks_go_words_stay(tmp_path: Path) -> None:
+    doc = load_file(write(tmp_path / "a.md", FRONT)).document
+    assert doc.text.startswith("万卡集群\n\n2025年2月5日")
+    assert "由一万张P800加速卡组成" in doc.text
+    assert "#" not in doc.text and "**" not in doc.text
+
+
+def test_sidecar_metadata(tmp_path: Path) -> None:
+    write(tmp_path / "story.txt", ZH_BODY)
+    write(
+        tmp_path / "story.txt.meta.yaml",
+        "title: 台积电资本开支\ndate: 2025-01-16\nsource: 法说会\nlang: zh\nvendors: [TSMC]\nurl: https://x.example/tsmc\n",
+    )
+    doc = load_file(tmp_path / "story.txt").document
+    assert (doc.title, doc.date, doc.source, doc.vendors, doc.url) == (
+        "台积电资本开支",
+        "2025-01-16",
+        "法说会",
+        ["TSMC"],
+        "https://x.example/tsmc",
+    )
+    assert doc.text == ZH_BODY
+
+
+def test_without_metadata_title_date_lang_and_vendors_come_from_the_text(tmp_path: Path) -> None:
+    zh = load_file(
+        write(tmp_path / "zh.txt", "寒武纪发布半年报\n\n2025年8月26日晚间，寒武纪披露半年报。")
+    ).document
+    assert zh.title == "寒武纪发布半年报"
+    assert zh.date == "2025-08-26"
+    assert zh.lang == "zh"
+    assert "Cambricon" in zh.vendors
+    en = load_file(
+        write(
+            tmp_path / "en.md",
+            "NVIDIA ships H200\n\nOn November 13, 2023, NVIDIA announced the H200 with 141GB of HBM3E.",
+        )
+    ).document
+    assert en.date == "2023-11-13"
+    assert en.lang == "en"
+    assert "NVIDIA" in en.vendors
+    undated = load_file(write(tmp_path / "u.txt", "No date in this text about GPUs.")).document
+    assert undated.date is None
+    assert undated.source == str(tmp_path / "u.txt")
+
+
+def test_utf8_with_bom_keeps_front_matter_and_loses_the_bom(tmp_path: Path) -> None:
+    doc = load_file(write(tmp_path / "bom.md", b"\xef\xbb\xbf" + FRONT.encode("utf-8"))).document
+    assert doc.title == "昆仑芯P800万卡集群点亮"
+    assert "\ufeff" not in doc.text
+
+
+# -- encodings ---------------------------------------------------------------------------
+
+
+def test_gbk_and_big5_without_any_declaration(tmp_path: Path) -> None:
+    gbk = load_file(write(tmp_path / "gbk.txt", ZH_BODY.encode("gbk"))).document
+    assert gbk.text == ZH_BODY
+    big5 = load_file(write(tmp_path / "big5.txt", ZH_TRAD.encode("big5"))).document
+    assert big5.text == ZH_TRAD
+    html = f"<html><body><article><p>{ZH_BODY}</p><p>{ZH_BODY}</p></article></body></html>"
+    undeclared = load_file(write(tmp_path / "p.html", html.encode("gbk"))).document
+    assert undeclared.text == f"{ZH_BODY}\n\n{ZH_BODY}"
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        '<meta charset="gbk">',
+        '<meta http-equiv="Content-Type" content="text/html; charset=gb2312" />',
+    ],
+)
+def test_gbk_html_with_declared_charset(tmp_path: Path, declaration: str) -> None:
+    html = (
+        f"<html><head>{declaration}<title>台积电资本开支</title></head>"
+        f"<body><div class='article-content'><p>{ZH_BODY}</p></div></body></html>"
+    )
+    doc = load_file(write(tmp_path / "g.html", html.encode("gbk"))).document
+    assert doc.title == "台积电资本开支"
+    assert doc.text == ZH_BODY
+    assert doc.lang == "zh"
+
+
+def test_utf8_html_page_metadata(tmp_path: Path) -> None:
+    html = """<html><head><meta charset="utf-8"><title>Site | H200</title>
+<meta property="og:title" content="NVIDIA announces H200">
+<meta property="og:url" content="https://chips.example/h200">
+</head><body><article><h1>NVIDIA announces H200</h1>
+<time datetime="2023-11-13">Nov 13</time>
+<p>The H200 carries 141GB of HBM3E with 4.8TB/s of bandwidth, NVIDIA said at SC23 in Denver.</p>
+</article></body></html>"""
+    doc = load_file(write(tmp_path / "h.html", html)).document
+    assert doc.title == "NVIDIA announces H200"
+    assert doc.date == "2023-11-13"
+    assert doc.url == "https://chips.example/h200"
+    assert "141GB of HBM3E with 4.8TB/s" in doc.text
+
+
+def test_corpus_gbk_pages_decode() -> None:
+    """The GBK pages of the corpus (one declared gbk, one gb2312) read as proper Chinese."""
+    for name, phrase in (
+        ("a21_huawei_cloudmatrix384.html", "384颗昇腾910C NPU和192颗鲲鹏CPU"),
+        ("b26_tsmc_capex_cowos_2025.html", "2025年资本开支为380亿至420亿美元"),
+    ):
+        data = (CORPUS / "web" / name).read_bytes()
+        with pytest.raises(UnicodeDecodeError):
+            data.decode("utf-8")
+        assert phrase in load_file(CORPUS / "web" / name).document.text
+
+
+def test_decode_bytes_reports_the_encoding() -> None:
+    assert decode_bytes(ZH_BODY.encode("utf-8"))[1] == "utf-8"
+    assert decode_bytes(b"\xef\xbb\xbf" + ZH_BODY.encode("utf-8"))[1] == "utf-8-sig"
+    assert decode_bytes(ZH_BODY.encode("gbk"))[1] == "gb18030"
+    assert decode_bytes(ZH_TRAD.encode("big5"))[1] == "big5"
+
+
+# -- HTML: jammer elements and page chrome -------------------------------------------------
+
+
+def test_jammer_elements_are_dropped_before_extraction(tmp_path: Path) -> None:
+    html = """<html><head><meta charset="utf-8"></head><body>
+<div id="postlist"><div class="pls">作者 发表于 2024-2-27</div>
+<table><tr><td class="t_f" id="postmessage_1">
+<span style="display:none">$ b' ?. ^; f* |8 `" O5</span>1月29日上午,平头哥上线真武810E。<font class="jammer">, N* P( h0 Y) F: o</font><br />
+<span style="display: none">- m+ h7 b6 c4 ^( o2</span>采用HBM2e内存,容量可达96GB,支持RISC-V。<font class="jammer">5 j; H1 [4 N6 f$ v1 K</font><br />
+</td></tr></table></div></body></html>"""
+    doc = load_file(write(tmp_path / "d.html", html)).document
+    assert doc.text == "1月29日上午,平头哥上线真武810E。\n\n采用HBM2e内存,容量可达96GB,支持RISC-V。"
+
+
+def test_corpus_discuz_page_has_no_jammer_left() -> None:
+    page = CORPUS / "web" / "b27_samsung_hbm3e_12h.html"
+    assert 'class="jammer"' in page.read_text(encoding="utf-8")
+    doc = load_file(page).document
+    assert "HBM3E 12H的单颗容量为36GB" in doc.text
+    unit = r"(?:[ -;] [?-~]| [?-~])"
+    for line in doc.text.split("\n"):
+        assert not re.search(rf"(?:{unit}){{5,}}$|^(?:{unit}){{5,}}", line), line
+    for chrome in ("点评", "hbm_watcher", "相关帖子", "Powered by", "签名", "立即注册"):
+        assert chrome not in doc.text
+
+
+def test_nav_footer_script_comments_and_sidebar_are_not_in_the_document() -> None:
+    doc = load_file(CORPUS / "web" / "b25_nvidia_h200_sc23.html").document
+    assert doc.title == "NVIDIA announces H200 GPU with 141GB of HBM3E"
+    assert "The H200 carries 141GB of HBM3E with a memory bandwidth of 4.8TB/s." in doc.text
+    for chrome in (
+        "Newsletter",
+        "We use cookies",
+        "gtag",
+        "dataLayer",
+        "Related articles",
+        "Most read",
+        "gpu_fan88",
+        "Join the discussion",
+        "All rights reserved",
+        "Privacy",
+        "Share on X",
+        "Tags:",
+        "Advertisement",
+    ):
+        assert chrome not in doc.text, chrome
+    gbk = load_file(CORPUS / "web" / "b26_tsmc_capex_cowos_2025.html").document
+    for chrome in (
+        "首页",
+        "网友评论",
+        "芯片老韩",
+        "相关文章",
+        "热门排行",
+        "版权所有",
+        "分享到",
+        "_hmt",
+    ):
+        assert chrome not in gbk.text, chrome
+
+
+def test_page_without_an_article_container_uses_the_densest_block(tmp_path: Path) -> None:
+    para = "Samsung said the HBM3E 12H stack holds 36GB and reaches 1,280GB/s of bandwidth."
+    html = (
+        f"<html><body><div class='menu'><p>Home</p><p>About</p></div>"
+        f"<div class='x'><div class='y'><p>{para}</p><p>{para}</p></div></div>"
+        f"<div class='z'><p>Short note.</p></div></body></html>"
+    )
+    doc = load_bytes(html.encode(), "p.html").document
+    assert doc.text == f"{para}\n\n{para}"
+
+
+# -- ids ----------------------------------------------------------------------------------
+
+
+def test_doc_id_is_content_derived_and_stable(tmp_path: Path) -> None:
+    data = FRONT.encode("utf-8")
+    a = load_file(write(tmp_path / "one" / "a.md", data)).document
+    b = load_file(write(tmp_path / "two" / "other name.md", data)).document
+    assert a.doc_id == b.doc_id == hashlib.sha256(data).hexdigest()[:16] == content_id(data)
+    assert load_file(tmp_path / "one" / "a.md").document.doc_id == a.doc_id
+    changed = load_file(write(tmp_path / "c.md", data + b"\n")).document
+    assert changed.doc_id != a.doc_id
+
+
+def test_corpus_ids_match_the_bytes() -> None:
+    ids = set()
+    for path, reason in iter_files([CORPUS]):
+        assert reason is None
+        doc = load_file(path).document
+        assert doc.doc_id == content_id(path.read_bytes())
+        ids.add(doc.doc_id)
+    assert len(ids) >= 41
+
+
+# -- folders and failures -----------------------------------------------------------------
+
+
+def test_iter_files_walks_folders_and_skips_sidecars_readmes_hidden(tmp_path: Path) -> None:
+    write(tmp_path / "a.md", "x")
+    write(tmp_path / "sub" / "deeper" / "b.html", "<p>x</p>")
+    write(tmp_path / "sub" / "c.txt", "x")
+    write(tmp_path / "sub" / "c.txt.meta.yaml", "title: c")
+    write(tmp_path / "README.md", "readme")
+    write(tmp_path / ".hidden.md", "x")
+    write(tmp_path / ".git" / "d.md", "x")
+    write(tmp_path / "image.png", b"\x89PNG")
+    write(tmp_path / "paper.pdf", b"%PDF-1.4")
+    found = sorted(str(p.relative_to(tmp_path)) for p, _ in iter_files([tmp_path]))
+    assert found == ["a.md", "paper.pdf", "sub/c.txt", "sub/deeper/b.html"]
+    missing = list(iter_files([tmp_path / "nope"]))
+    assert missing == [(tmp_path / "nope", "no such file or folder")]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("empty.txt", b"", "empty"),
+        ("blank.md", b"  \n\t \r\n", "empty"),
+        ("zip.txt", b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256)) * 4, "binary"),
+        ("paper.pdf", b"%PDF-1.7\n1 0 obj", "PDF is not supported"),
+        ("doc.docx", b"PK\x03\x04", "unsupported file type .docx"),
+        ("nobody.html", b"<html><head><title>t</title></head></html>", "no article text"),
+        ("bad.md", b"---\ntitle: [unclosed\n---\nbody", "front matter is not valid YAML"),
+    ],
+)
+def test_unreadable_inputs_raise_load_error_with_a_reason(
+    name: str, data: bytes, reason: str
+) -> None:
+    with pytest.raises(LoadError) as err:
+        load_bytes(data, name)
+    assert reason in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_bad_files_are_reported_with_path_and_reason_and_the_rest_ingests(
+    fake_qa, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    write(folder / "good1.md", FRONT)
+    write(folder / "good2.txt", ZH_BODY)
+    write(folder / "binary.txt", b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 8)
+    write(folder / "paper.pdf", b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
+    (folder / "gone.md").symlink_to(folder / "does-not-exist.md")
+    report = fake_qa.ingest([folder])
+    by_name = {Path(f.path).name: f for f in report.files}
+    assert by_name["good1.md"].status == by_name["good2.txt"].status == "added"
+    failed = {Path(f.path).name: f.message for f in report.failures}
+    assert set(failed) == {"binary.txt", "paper.pdf", "gone.md"}
+    assert "binary" in failed["binary.txt"]
+    assert "PDF is not supported" in failed["paper.pdf"]
+    assert "cannot read" in failed["gone.md"]
+    for f in report.failures:
+        assert Path(f.path).parent == folder  # the path says which file
+    assert len(fake_qa.documents()) == 2
