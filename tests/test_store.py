@@ -1,0 +1,178 @@
+"""The Chroma store: records round-trip, cosine similarity, visibility only with a record,
+orphan clean-up, deletes that leave nothing behind, generations readers can watch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.config import settings_from_env
+from rag.errors import NotFoundError
+from rag.store import Store, _date_int
+from rag.types import Chunk, Document
+
+DIM = 8
+
+
+def make_store(tmp_path: Path, embedder_id: str = "test:8") -> Store:
+    return Store(settings_from_env(data_dir=tmp_path / "store"), embedder_id)
+
+
+def make_doc(
+    doc_id: str, text: str, *, date: str | None = "2025-01-16", lang: str = "zh", n: int = 2
+) -> tuple[Document, list[Chunk], np.ndarray]:
+    d = Document(
+        doc_id=doc_id,
+        title=f"title {doc_id}",
+        source="src",
+        date=date,
+        lang=lang,
+        vendors=["TSMC", "NVIDIA"],
+        text=text,
+        url="https://x.example/" + doc_id,
+    )
+    step = max(1, len(text) // n)
+    chunks = []
+    for i in range(n):
+        s, e = i * step, (len(text) if i == n - 1 else (i + 1) * step)
+        chunks.append(Chunk(f"{doc_id}:{i}", doc_id, i, s, e, text[s:e]))
+    rng = np.random.default_rng(abs(hash(doc_id)) % 2**32)
+    vecs = rng.normal(size=(n, DIM)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    return d, chunks, vecs
+
+
+def put(
+    store: Store, doc_id: str, text: str = "台积电资本开支380亿至420亿美元。CoWoS产能再翻倍。", **kw
+) -> Document:
+    d, chunks, vecs = make_doc(doc_id, text, **kw)
+    store.write_document(d, chunks, vecs, ["tok"] * len(chunks), [f"/corpus/{doc_id}.md"])
+    return d
+
+
+def test_document_round_trips_with_every_field(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    d = put(store, "aaaa", n=3)
+    got = store.document("aaaa")
+    assert (
+        got.doc_id,
+        got.title,
+        got.source,
+        got.date,
+        got.lang,
+        got.vendors,
+        got.text,
+        got.url,
+    ) == (d.doc_id, d.title, d.source, d.date, d.lang, d.vendors, d.text, d.url)
+    assert got.n_chunks == 3
+    assert got.path == "/corpus/aaaa.md"
+    stored = store.chunks.get(where={"doc_id": "aaaa"}, include=["metadatas", "documents"])
+    assert len(stored["ids"]) == 3
+    for meta, text in zip(stored["metadatas"], stored["documents"], strict=True):
+        assert d.text[meta["start"] : meta["end"]] == text
+
+
+def test_documents_newest_first_and_without_text_on_request(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    put(store, "old", date="2023-11-13")
+    put(store, "new", date="2026-01-29")
+    put(store, "undated", date=None)
+    assert [d.doc_id for d in store.documents()] == ["new", "old", "undated"]
+    assert all(d.text == "" for d in store.documents(with_text=False))
+
+
+def test_unknown_document_is_not_found(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    with pytest.raises(NotFoundError, match="rag docs"):
+        store.document("nope")
+
+
+def test_similarity_is_cosine(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    d, chunks, _ = make_doc("cos", "abcdefgh", n=2)
+    e0 = np.eye(DIM, dtype=np.float32)[:2]
+    store.write_document(d, chunks, e0, ["", ""], ["/x"])
+    hits = dict(store.query(e0[0], 2))
+    assert hits["cos:0"] == pytest.approx(1.0, abs=1e-5)
+    # orthogonal: cosine similarity 0 (l2 space would report -1)
+    assert hits["cos:1"] == pytest.approx(0.0, abs=1e-5)
+
+
+def test_query_filters_by_document_and_language(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    put(store, "zh1", lang="zh")
+    put(store, "en1", "TSMC raised capex to 38 to 42 billion dollars.", lang="en")
+    vec = np.ones(DIM, dtype=np.float32) / np.sqrt(DIM)
+    assert {c.split(":")[0] for c, _ in store.query(vec, 4, lang="en")} == {"en1"}
+    assert {c.split(":")[0] for c, _ in store.query(vec, 4, doc_ids=["zh1"])} == {"zh1"}
+    assert store.query(vec, 4, doc_ids=[]) == []
+
+
+def test_delete_document_leaves_no_chunk(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    put(store, "keep")
+    put(store, "gone")
+    store.delete_document("gone")
+    assert [d.doc_id for d in store.documents()] == ["keep"]
+    assert store.chunks.get(where={"doc_id": "gone"})["ids"] == []
+    assert store.counts() == (2, 1)
+
+
+def test_chunks_without_a_record_are_invisible_and_cleaned_up(tmp_path: Path) -> None:
+    """What a killed ingest leaves: chunks written, record not. Nobody sees them; they go."""
+    store = make_store(tmp_path)
+    put(store, "whole")
+    _d, chunks, vecs = make_doc("half", "写到一半就被杀掉的文档。", n=2)
+    store.chunks.upsert(
+        ids=[c.chunk_id for c in chunks],
+        embeddings=vecs,
+        documents=[c.text for c in chunks],
+        metadatas=[
+            {
+                "doc_id": "half",
+                "index": c.index,
+                "start": c.start,
+                "end": c.end,
+                "date": 0,
+                "lang": "zh",
+                "tokens": "",
+            }
+            for c in chunks
+        ],
+    )
+    assert [d.doc_id for d in store.documents()] == ["whole"]
+    assert store.counts() == (4, 1)
+    assert store.delete_orphan_chunks() == 2
+    assert store.counts() == (2, 1)
+    assert store.delete_orphan_chunks() == 0
+
+
+def test_generation_moves_on_every_change_and_reset_empties(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    g0 = store.generation()
+    put(store, "a")
+    g1 = store.generation()
+    store.delete_document("a")
+    g2 = store.generation()
+    assert g0 < g1 < g2
+    put(store, "b")
+    before = store.identity()
+    store.reset()
+    assert store.documents() == []
+    assert store.identity() != before
+
+
+def test_a_second_store_object_sees_the_same_data(tmp_path: Path) -> None:
+    put(make_store(tmp_path), "shared")
+    other = make_store(tmp_path)
+    assert [d.doc_id for d in other.documents()] == ["shared"]
+
+
+def test_date_filter_keys() -> None:
+    assert _date_int("2026-01-29") == 20260129
+    assert _date_int("2025-09") == 20250900
+    assert _date_int("2024") == 20240000
+    assert _date_int(None) == 0
+    assert _date_int("soon") == 0
