@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-# the targets of issue 5; RESULTS.md records them and the gate reads them from there
+# the targets of issue 5. The CI gate reads its own thresholds from RESULTS.md: a regression
+# floor at the measured level while a target is not met, never below it without a reason.
 TARGETS: dict[str, dict[str, float]] = {
     "key_fact_accuracy": {"min": 0.85},
     "citation_validity": {"min": 1.0},
@@ -526,7 +527,14 @@ def render_results(
     ]
     if default is not None:
         parts += [
-            "## The default configuration against the thresholds",
+            "## The default configuration against the targets",
+            "",
+            _threshold_table(default["flat"], TARGETS),
+            "",
+            "Targets marked FAIL are not met yet. The CI gate below holds the default at or above "
+            "its measured level so nothing regresses while the answerer improves.",
+            "",
+            "## The default configuration against the CI gate",
             "",
             _threshold_table(default["flat"], thresholds),
             "",
@@ -545,7 +553,10 @@ def render_results(
         "## Thresholds",
         "",
         "`tests/test_eval_gate.py` (marked `slow`) runs the dev set with the default offline "
-        "configuration and fails below these. Lower them only with a reason recorded here.",
+        "configuration and fails below these. Where a target is met its threshold is the target; "
+        "where it is not, the threshold is a regression floor just under the measured value "
+        "(key-fact accuracy and citation support are the two below target). Raise them as the "
+        "system improves; lower them only with a reason recorded here.",
         "",
         "```json",
         json.dumps({"thresholds": thresholds}, indent=2),
