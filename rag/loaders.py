@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import errno
 import hashlib
 import os
 import re
@@ -29,7 +30,8 @@ TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
 META_SUFFIX = ".meta.yaml"
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+_MB = 1024 * 1024  # RAG_MAX_FILE_MB counts in MiB, as the ingest converts it
+DEFAULT_MAX_BYTES = 20 * _MB
 
 # frequent characters in real Chinese text, simplified and traditional; a wrong decoding
 # of GBK as Big5 (or the reverse) produces rare characters instead
@@ -122,7 +124,8 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
     loose = data.decode("utf-8", errors="replace")
     # a few broken bytes in otherwise valid UTF-8 (a truncated download, a bad paste)
     # cost only those bytes; GBK or Big5 read as UTF-8 breaks on almost every character
-    if loose.count("\ufffd") <= max(8, len(loose) // 100) and _looks_like_text(loose):
+    n_bad = loose.count("\ufffd")
+    if n_bad <= max(8, len(loose) // 100) and _looks_like_text(loose.replace("\ufffd", "")):
         return loose, "utf-8 (invalid bytes replaced)"
     from charset_normalizer import from_bytes
 
@@ -392,12 +395,14 @@ def load_bytes(
 ) -> LoadedFile:
     """Turn one file's bytes into a cleaned Document (used for paths and uploads alike)."""
     suffix = Path(name).suffix.lower()
+    if suffix == ".pdf" or data[:5] == b"%PDF-":  # a PDF under any name
+        raise LoadError("PDF is not supported: save the article as .txt, .md or .html")
     if suffix not in SUPPORTED_SUFFIXES:
-        if suffix == ".pdf" or data[:5] == b"%PDF-":
-            raise LoadError("PDF is not supported: save the article as .txt, .md or .html")
         raise LoadError(f"unsupported file type {suffix or '(none)'}: use .txt, .md or .html")
-    if not data.strip():
+    if not data:
         raise LoadError("empty file")
+    if not data.strip():
+        raise LoadError("empty file (only whitespace)")
     meta = dict(meta or {})
     if suffix in HTML_SUFFIXES:
         m = _META_CHARSET.search(data[:4096])
@@ -445,13 +450,28 @@ def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedFile:
         raise LoadError(f"cannot read: {e.strerror or e}") from e
     if size > max_bytes:
         raise LoadError(
-            f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit (RAG_MAX_FILE_MB)"
+            f"file is {size / _MB:.1f} MB, over the {max_bytes / _MB:g} MB limit (RAG_MAX_FILE_MB)"
         )
     try:
         data = path.read_bytes()
     except OSError as e:
         raise LoadError(f"cannot read: {e.strerror or e}") from e
     return load_bytes(data, path.name, source=str(path), meta=read_sidecar(path))
+
+
+def _link_problem(path: Path) -> str | None:
+    """Why a symlink cannot be followed (a loop, or a missing target), else None."""
+    if not path.is_symlink():
+        return None
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:  # Python < 3.13 reports a loop this way
+        return "cannot read: symlink loop"
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "cannot read: symlink loop"
+        return f"cannot read: broken symlink ({e.strerror or e})"
+    return None
 
 
 def iter_files(paths: list[Path]) -> Iterator[tuple[Path, str | None]]:
@@ -463,7 +483,7 @@ def iter_files(paths: list[Path]) -> Iterator[tuple[Path, str | None]]:
     seen_dirs: set[tuple[int, int]] = set()
     for root in paths:
         if not root.exists():
-            yield root, "no such file or folder"
+            yield root, _link_problem(root) or "no such file or folder"
             continue
         if root.is_file():
             yield root, None
@@ -485,4 +505,4 @@ def iter_files(paths: list[Path]) -> Iterator[tuple[Path, str | None]]:
                     continue
                 p = Path(dirpath) / fn
                 if p.suffix.lower() in SUPPORTED_SUFFIXES or p.suffix.lower() == ".pdf":
-                    yield p, None
+                    yield p, _link_problem(p)
