@@ -2,17 +2,30 @@
 
 A citation's quote is always a span of the cleaned document text, so
 ``quote == document.text[start:end]`` holds by construction; ``verify_citations``
-re-checks it, and ``verify_generated`` ties each ``[n]`` of a generated answer to the
-sentence of passage n that supports it, dropping markers that point nowhere and flagging
-figures the cited passage does not contain.
+re-checks it. ``GeneratedAnswerChecker`` (and its one-shot form ``verify_generated``)
+turns a generated answer into a safe one, statement by statement, as the text streams in:
+
+- a ``[n]`` that points to no given passage is removed, and a statement whose only markers
+  pointed nowhere is dropped;
+- each remaining ``[n]`` becomes a citation quoting the sentence of passage n that best
+  supports the statement (shared words and figures), never the whole chunk;
+- a statement whose figures (numbers) are not all in its quotes is **dropped**, with a
+  note; so is an uncited statement with figures, and a cited one sharing no word with
+  its source;
+- uncited statements without figures are kept only once some cited statement survives;
+- a sentence that gives the model orders ("ignore previous instructions") is never a quote;
+- citations are renumbered 1..N in order of appearance.
+
+It does not decide what to say when nothing survives: the answerer abstains then.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from rag.textnorm import normalize, tokenize
+from rag.glossary import expand_query
+from rag.textnorm import STOPWORDS, normalize, tokenize
 from rag.types import Citation, Document, Passage
 
 _SENT_END = re.compile(r"[。！？!?；;…]+[”’\"'」』)）]*|\.(?=\s|$)[”’\"')]*|\n+")
@@ -47,7 +60,13 @@ def clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     pos = start
     for m in _CLAUSE_END.finditer(text, start, end):
         # a comma inside a number (1,000) is not a clause break
-        if m.group() == "," and m.start() > 0 and text[m.start() - 1].isdigit() and m.end() < len(text) and text[m.end()].isdigit():
+        if (
+            m.group() == ","
+            and m.start() > 0
+            and text[m.start() - 1].isdigit()
+            and m.end() < len(text)
+            and text[m.end()].isdigit()
+        ):
             continue
         spans.append((pos, m.end()))
         pos = m.end()
@@ -61,85 +80,395 @@ def numbers_in(text: str) -> set[str]:
     return {n.replace(",", "") for n in _NUMBER.findall(normalize(text))}
 
 
-def make_citation(n: int, doc: Document | Passage, quote_start: int, quote_end: int, text: str,
-                  url: str | None = None) -> Citation:
-    return Citation(n=n, doc_id=doc.doc_id, title=doc.title, source=doc.source, date=doc.date,
-                    quote=text[quote_start:quote_end], start=quote_start, end=quote_end,
-                    url=url if url is not None else getattr(doc, "url", None))
+def make_citation(
+    n: int,
+    doc: Document | Passage,
+    quote_start: int,
+    quote_end: int,
+    text: str,
+    url: str | None = None,
+) -> Citation:
+    return Citation(
+        n=n,
+        doc_id=doc.doc_id,
+        title=doc.title,
+        source=doc.source,
+        date=doc.date,
+        quote=text[quote_start:quote_end],
+        start=quote_start,
+        end=quote_end,
+        url=url if url is not None else getattr(doc, "url", None),
+    )
 
 
 def verify_citations(citations: list[Citation], docs: dict[str, Document]) -> list[Citation]:
     """Citations whose quote is exactly the document text at their offsets."""
-    return [c for c in citations if c.doc_id in docs and docs[c.doc_id].text[c.start : c.end] == c.quote]
+    return [
+        c for c in citations if c.doc_id in docs and docs[c.doc_id].text[c.start : c.end] == c.quote
+    ]
+
+
+# -- generated answers -------------------------------------------------------------------
+
+# "[3]", "[1, 2]", "【2】", "[source 2]", "[来源2]": every way a model writes a source marker
+MARKER = re.compile(
+    r"[\[【]\s*(?:(?:sources?|src|ref|doc|passage|来源|资料|文档)\s*#?\s*)?"
+    r"(\d{1,3}(?:\s*[,，、;]\s*\d{1,3})*)\s*[\]】]",
+    re.I,
+)
+# a statement ends at sentence punctuation or a line break; markers right after it belong to it
+_STMT_END = re.compile(r"[。！？!?；;]+[”’\"'」』)）]*|\.(?=\s|$|[\[【])[”’\"')]*|\n+")
+_MARKERS_AFTER = re.compile(rf"(?:[ \t]*{MARKER.pattern})+", re.I)
+_LIST_PREFIX = re.compile(r"^\s*(?:[-*•·]|\(?\d{1,2}[.)、]|[（(]\d{1,2}[）)])\s+")
+_TRAILING_PUNCT = re.compile(r"[。！？!?；;.,，:：]+[”’\"'」』)）]*$")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_ABSTAIN = re.compile(
+    r"无法回答|不能回答|无法确定|无从得知|不知道|没有(?:提到|提及|提供|给出|相关|包含|涉及|说明)|"
+    r"未(?:提到|提及|提供|给出|包含|说明)|(?:资料|来源|文档|材料)中(?:并)?(?:没有|未)|"
+    r"\b(?:cannot|can ?not|can't|unable to) (?:answer|determine|tell|find)|"
+    r"\bnot (?:in|contained in|mentioned in|provided in|found in|covered by|given in) the (?:sources?|context|documents?|passages?)|"
+    r"\b(?:sources?|context|documents?|passages?) (?:do|does) not (?:contain|mention|provide|say|give|include)|"
+    r"\bno (?:relevant )?information\b|\bi (?:don't|do not) know\b",
+    re.I,
+)
+# text that addresses the model rather than the reader: never a supporting quote
+_INJECTION = re.compile(
+    r"\b(?:ignore|disregard|forget)\b.{0,20}\b(?:previous|prior|above|earlier|all)\b.{0,20}\b(?:instructions?|prompts?|rules)|"
+    r"\bsystem prompt\b|\byou are now\b|\bnew instructions?\b|"
+    r"(?:忽略|无视|忘记)(?:之前|以上|前面|上面|先前|所有)|系统提示|只回答|新的指令",
+    re.I,
+)
+MAX_QUOTE = 300
+
+
+def marker_numbers(text: str) -> list[int]:
+    """Every source number a marker in ``text`` refers to, in order (``[1, 2]`` gives 1, 2)."""
+    return [int(n) for m in MARKER.finditer(text) for n in re.findall(r"\d+", m.group(1))]
+
+
+def neutralize_markers(text: str) -> str:
+    """Rewrite marker-like ``[n]`` / ``【n】`` in quoted text as ``(n)`` so it cannot pose as a citation."""
+    return MARKER.sub(lambda m: "(" + re.sub(r"\s+", "", m.group(1)) + ")", text)
+
+
+def looks_like_injection(text: str) -> bool:
+    """True for text that gives the model orders ("ignore previous instructions", "忽略之前的指令")."""
+    return bool(_INJECTION.search(text))
+
+
+def looks_like_abstention(text: str) -> bool:
+    """True when the text says the sources do not answer ("无法回答", "not in the sources")."""
+    return bool(_ABSTAIN.search(text))
+
+
+def _content_tokens(text: str) -> set[str]:
+    return {t for t in tokenize(text) if t not in STOPWORDS}
+
+
+def passage_quote_spans(doc_text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Quotable spans for a passage: whole sentences overlapping ``[start, end)``.
+
+    A sentence longer than ``MAX_QUOTE`` is cut into groups of its clauses so a quote
+    stays short.
+    """
+    lo = doc_text.rfind("\n", 0, start) + 1
+    hi = doc_text.find("\n", end)
+    hi = len(doc_text) if hi < 0 else hi
+    spans: list[tuple[int, int]] = []
+    for s, e in sentence_spans(doc_text, lo, hi):
+        if e <= start or s >= end:
+            continue
+        if e - s <= MAX_QUOTE:
+            spans.append((s, e))
+            continue
+        gs = ge = -1
+        for cs, ce in clause_spans(doc_text, s, e):
+            if gs < 0:
+                gs, ge = cs, ce
+            elif ce - gs <= MAX_QUOTE // 2:
+                ge = ce
+            else:
+                spans.append((gs, ge))
+                gs, ge = cs, ce
+        if gs >= 0:
+            spans.append((gs, ge))
+    out = []
+    for s, e in spans:
+        while s < e and doc_text[s].isspace():
+            s += 1
+        while e > s and (doc_text[e - 1].isspace() or doc_text[e - 1] in "，,、：:"):
+            e -= 1
+        if e - s >= 2:
+            out.append((s, e))
+    return out
+
+
+def best_sentence(statement: str, doc_text: str, start: int, end: int) -> tuple[int, int, float]:
+    """The quotable span of ``doc_text[start:end]`` sharing most words and figures with the statement."""
+    words, figs = _claim_words(statement), numbers_in(statement)
+    best = (start, min(end, start + MAX_QUOTE), -1.0)
+    for s, e in passage_quote_spans(doc_text, start, end):
+        sc = _span_score(doc_text[s:e], words, figs, s, e, start, end)
+        if sc > best[2]:
+            best = (s, e, sc)
+    return best
+
+
+def _span_score(
+    text: str, words: set[str], figs: set[str], s: int, e: int, ps: int, pe: int
+) -> float:
+    inside = 0.25 if ps <= s and e <= pe else 0.0
+    return len(words & _content_tokens(text)) + 3.0 * len(figs & numbers_in(text)) + inside
 
 
 @dataclass
 class Verified:
+    """A checked generated answer."""
+
     text: str
     citations: list[Citation]
     notes: list[str]
+    cited_statements: int = 0
+    model_abstained: bool = False
 
 
-_MARK = re.compile(r"\[(\d{1,3})\]")
+@dataclass
+class _Pending:
+    sep: str
+    text: str
 
 
-def best_sentence(statement: str, doc_text: str, start: int, end: int) -> tuple[int, int, float]:
-    """The sentence of ``doc_text[start:end]`` sharing most tokens and figures with the statement."""
-    st = set(tokenize(statement))
-    nums = numbers_in(statement)
-    best = (start, min(end, start + 200), -1.0)
-    for s, e in sentence_spans(doc_text, start, end):
-        sent = doc_text[s:e]
-        toks = set(tokenize(sent))
-        score = len(st & toks) + 2 * len(nums & numbers_in(sent))
-        if score > best[2]:
-            best = (s, e, float(score))
-    return best
+@dataclass
+class GeneratedAnswerChecker:
+    """Check a generated answer statement by statement while it streams in.
+
+    ``feed`` takes raw model text and returns the verified pieces ready to show (their
+    markers already renumbered); ``finish`` flushes the rest. The pieces joined equal
+    ``result().text``.
+
+    Example:
+        >>> chk = GeneratedAnswerChecker(passages, docs)     # doctest: +SKIP
+        >>> shown = [p for tok in tokens for p in chk.feed(tok)] + chk.finish()  # doctest: +SKIP
+    """
+
+    passages: list[Passage]
+    docs: dict[str, Document]
+    citations: list[Citation] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    cited_statements: int = 0
+    model_abstained: bool = False
+    _buf: str = ""
+    _sep: str = ""
+    _pending: list[_Pending] = field(default_factory=list)
+    _out: list[str] = field(default_factory=list)
+    _keys: dict[tuple[str, int, int], int] = field(default_factory=dict)
+
+    def feed(self, text: str) -> list[str]:
+        """Add raw model output; return the statements completed and verified so far."""
+        self._buf += text
+        shown: list[str] = []
+        while True:
+            cut = self._complete_statement_end()
+            if cut is None:
+                return shown
+            raw, self._buf = self._buf[:cut], self._buf[cut:]
+            shown += self._statement(raw)
+
+    def finish(self) -> list[str]:
+        """The model is done: check what is left in the buffer."""
+        raw, self._buf = self._buf, ""
+        shown = self._statement(raw) if raw.strip() else []
+        if self._pending and not self.cited_statements:
+            self.notes.append(
+                f"dropped {len(self._pending)} uncited statement(s): no cited statement survived"
+            )
+            self._pending = []
+        return shown
+
+    def result(self) -> Verified:
+        return Verified(
+            text="".join(self._out),
+            citations=list(self.citations),
+            notes=list(self.notes),
+            cited_statements=self.cited_statements,
+            model_abstained=self.model_abstained,
+        )
+
+    # -- internals ---------------------------------------------------------------------
+    def _complete_statement_end(self) -> int | None:
+        """End of the first statement in the buffer that is surely complete, else None."""
+        buf = self._buf
+        for m in _STMT_END.finditer(buf):
+            end = m.end()
+            trail = _MARKERS_AFTER.match(buf, end)
+            if trail:
+                end = trail.end()
+            rest = buf[end:]
+            stripped = rest.lstrip()
+            if not stripped:
+                return None  # a marker may still follow
+            if stripped[0] in "[【" and "]" not in stripped[:16] and "】" not in stripped[:16]:
+                return None  # a marker is half-written
+            if stripped[0] in "[【" and MARKER.match(stripped):
+                continue  # markers after a line break still belong to the statement before
+            return end
+        return None
+
+    def _statement(self, raw: str) -> list[str]:
+        body = raw.strip()
+        lead = raw[: len(raw) - len(raw.lstrip())]
+        trail = raw[len(raw.rstrip()) :]
+        # keep the model's line breaks; Chinese statements join with nothing, others with a space
+        if "\n" in lead:
+            self._sep = "\n"
+        elif lead and not self._sep:
+            self._sep = " "
+        shown = self._check(body)
+        self._sep = "\n" if "\n" in trail else ("" if _HAN.search(body) else " ")
+        return shown
+
+    def _emit(self, sep: str, text: str) -> str:
+        piece = (sep if self._out else "") + text
+        self._out.append(piece)
+        return piece
+
+    def _check(self, raw: str) -> list[str]:
+        sep = self._sep
+        marks = marker_numbers(raw)
+        body = re.sub(r"[ \t]{2,}", " ", MARKER.sub("", raw)).strip()
+        body = re.sub(r"\s+(?=[。！？!?；;.,，:：])", "", body)
+        if not any(ch.isalnum() for ch in body):
+            return []
+        if looks_like_abstention(body):
+            self.model_abstained = True
+        n = len(self.passages)
+        valid = list(dict.fromkeys(m for m in marks if 1 <= m <= n))
+        bad = sorted({m for m in marks if not 1 <= m <= n})
+        if bad:
+            self.notes.append(f"removed marker(s) {bad}: the model was given sources 1-{n} only")
+        if marks and not valid:
+            self.notes.append(
+                f"dropped a statement citing only sources that do not exist: {_short(body)}"
+            )
+            return []
+        claim = _LIST_PREFIX.sub("", body)
+        figs = numbers_in(claim)
+        if not valid:
+            if figs:
+                self.notes.append(
+                    f"dropped an uncited statement with figures {sorted(figs)}: {_short(body)}"
+                )
+                return []
+            self._pending.append(_Pending(sep, body))
+            return []
+        spans = self._quotes(claim, valid, figs)
+        if spans is None:
+            return []
+        shown: list[str] = []
+        if self._pending:
+            for p in self._pending:
+                shown.append(self._emit(p.sep, p.text))
+            self.notes.append(f"kept {len(self._pending)} uncited statement(s) without figures")
+            self._pending = []
+        nums: list[int] = []
+        for doc_id, s, e in spans:
+            key = (doc_id, s, e)
+            if key not in self._keys:
+                doc = self.docs[doc_id]
+                self.citations.append(make_citation(len(self.citations) + 1, doc, s, e, doc.text))
+                self._keys[key] = len(self.citations)
+            if self._keys[key] not in nums:
+                nums.append(self._keys[key])
+        shown.append(self._emit(sep, _with_markers(body, nums)))
+        self.cited_statements += 1
+        return shown
+
+    def _quotes(
+        self, claim: str, valid: list[int], figs: set[str]
+    ) -> list[tuple[str, int, int]] | None:
+        """The supporting spans of the cited passages, or None (with a note) when unsupported."""
+        words = _claim_words(claim)
+        chosen: list[tuple[str, int, int]] = []
+        pool: list[tuple[str, int, int, str, float]] = []
+        for m in valid:
+            p = self.passages[m - 1]
+            doc = self.docs.get(p.doc_id)
+            if doc is None:
+                continue
+            best: tuple[str, int, int, float] | None = None
+            for s, e in passage_quote_spans(doc.text, p.start, p.end):
+                text = doc.text[s:e]
+                if looks_like_injection(text):
+                    continue
+                sc = _span_score(text, words, figs, s, e, p.start, p.end)
+                pool.append((p.doc_id, s, e, text, sc))
+                if best is None or sc > best[3]:
+                    best = (p.doc_id, s, e, sc)
+            if best is not None and (best[0], best[1], best[2]) not in chosen:
+                chosen.append((best[0], best[1], best[2]))
+        if not chosen:
+            self.notes.append(
+                f"dropped a statement whose cited sources could not be quoted: {_short(claim)}"
+            )
+            return None
+        by_key = {(d, s, e): t for d, s, e, t, _ in pool}
+        if figs:
+            covered = set().union(*(numbers_in(by_key[k]) for k in chosen))
+            missing = figs - covered
+            # a statement may combine figures from several sentences of its sources
+            for d, s, e, text, _ in sorted(pool, key=lambda x: -x[4]):
+                if not missing:
+                    break
+                hit = numbers_in(text) & missing
+                if hit and (d, s, e) not in chosen:
+                    chosen.append((d, s, e))
+                    missing -= hit
+            if missing:
+                self.notes.append(
+                    f"dropped a statement whose figures {sorted(missing)} are not in its cited "
+                    f"source(s) {valid}: {_short(claim)}"
+                )
+                return None
+            # quotes that support no figure and no word add nothing
+            chosen = [
+                k
+                for k in chosen
+                if numbers_in(by_key[k]) & figs or words & _content_tokens(by_key[k])
+            ] or chosen
+        elif words and not any(words & _content_tokens(by_key[k]) for k in chosen):
+            self.notes.append(
+                f"dropped a statement that shares no word with its cited source(s) {valid}: "
+                f"{_short(claim)}"
+            )
+            return None
+        return chosen
+
+
+def _claim_words(claim: str) -> set[str]:
+    """Content words of a statement plus their glossary aliases in the other language."""
+    words = _content_tokens(claim)
+    for alias in expand_query(normalize(claim)):
+        words |= _content_tokens(alias)
+    return words
+
+
+def _with_markers(body: str, nums: list[int]) -> str:
+    marks = "".join(f"[{n}]" for n in nums)
+    m = _TRAILING_PUNCT.search(body)
+    head, tail = (body[: m.start()], m.group()) if m else (body, "")
+    # Chinese text takes markers with no space ("96GB[1]。"), English with one ("96 GB [1].")
+    space = "" if not head or _HAN.search(head) else " "
+    return f"{head}{space}{marks}{tail}"
+
+
+def _short(text: str, n: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def verify_generated(answer: str, passages: list[Passage], docs: dict[str, Document]) -> Verified:
-    """Check a generated answer's ``[n]`` markers against the passages it was given.
-
-    Markers pointing to no passage are removed. Each remaining marker becomes a citation
-    quoting the supporting sentence of that passage. A statement whose figures appear in
-    none of its cited passages is dropped, with a note.
-    """
-    notes: list[str] = []
-    parts = re.split(r"(?<=[。！？!?.;；])\s*|\n+", answer)
-    kept: list[str] = []
-    cites: dict[tuple[str, int, int], Citation] = {}
-    for part in parts:
-        if not part.strip():
-            continue
-        marks = [int(m) for m in _MARK.findall(part)]
-        valid = [m for m in marks if 1 <= m <= len(passages)]
-        bad = [m for m in marks if m not in valid]
-        if bad:
-            notes.append(f"removed citation marker(s) {bad} that point to no source")
-        body = _MARK.sub("", part).strip()
-        if not body:
-            continue
-        stated = numbers_in(body)
-        if valid and stated:
-            support = set().union(*(numbers_in(passages[m - 1].text) for m in valid))
-            missing = stated - support
-            if missing:
-                notes.append(f"dropped a statement whose figures {sorted(missing)} are not in its cited source")
-                continue
-        elif not valid and stated:
-            notes.append("dropped an uncited statement with figures")
-            continue
-        new_marks = []
-        for m in dict.fromkeys(valid):
-            p = passages[m - 1]
-            doc = docs.get(p.doc_id)
-            if doc is None:
-                continue
-            s, e, _ = best_sentence(body, doc.text, p.start, p.end)
-            key = (p.doc_id, s, e)
-            if key not in cites:
-                cites[key] = make_citation(len(cites) + 1, doc, s, e, doc.text)
-            new_marks.append(cites[key].n)
-        kept.append(body + "".join(f"[{n}]" for n in new_marks))
-    sep = "" if re.search(r"[\u4e00-\u9fff]", answer) else " "
-    return Verified(text=sep.join(kept).strip(), citations=list(cites.values()), notes=notes)
+    """Check a whole generated answer at once (see ``GeneratedAnswerChecker``)."""
+    chk = GeneratedAnswerChecker(passages, docs)
+    chk.feed(answer)
+    chk.finish()
+    return chk.result()
