@@ -15,7 +15,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from rag.citations import make_citation, sentence_spans
+from rag.citations import make_citation, neutralize_markers, sentence_spans
 from rag.glossary import ATTRIBUTES, VENDORS, asked_attributes, evidence_has_attribute, expand_query
 from rag.textnorm import STOPWORDS, normalize, tokenize
 from rag.types import Citation, Document, Passage
@@ -512,7 +512,8 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
                      110 if is_chinese(c.text) else 260, quantity)
         cit = make_citation(len(citations) + 1, doc, s, e, doc.text)
         citations.append(cit)
-        quote = cit.quote
+        # a "[7]" inside the article must not pose as one of our citations
+        quote = neutralize_markers(cit.quote)
         if not zh_q and is_chinese(quote):
             fig = _figure_for(attrs, quote)
             lead = f"{fig} — " if fig else ""

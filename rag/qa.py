@@ -132,7 +132,10 @@ class QA:
         else:
             import json
 
-            key = _key(doc_id_or_path)
+            try:
+                key = _key(doc_id_or_path)
+            except (OSError, RuntimeError):  # a symlink loop cannot be resolved
+                key = doc_id_or_path
             targets = [d for d, m in metas.items()
                        if key in json.loads(m.get("paths") or "[]") or doc_id_or_path in json.loads(m.get("paths") or "[]")]
         if not targets:

@@ -230,11 +230,6 @@ def test_symlink_loops_end(fake_qa, tmp_path: Path) -> None:
     assert len(report.files) == 3  # each real file once, not once per way round the loop
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rag.ingest._key calls Path.resolve(), which raises RuntimeError on a symlink loop "
-    "(Python 3.11); QA.remove lets it escape, so 'rag remove LOOP' prints a traceback",
-)
 def test_removing_by_a_looping_path_is_a_not_found_error(fake_qa, tmp_path: Path) -> None:
     loop = tmp_path / "loop.md"
     loop.symlink_to(loop)
