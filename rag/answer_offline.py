@@ -30,39 +30,148 @@ _UNIT_FIGURE = re.compile(
     r"亿元|万元|亿美元|亿|万片|万张|万颗|万台|倍|billion|million|bn|-high|港元|元|颗|张|个|台|片|家|卡|层|"
     r"times|percent|chips|cards|GPUs|units|racks)"
 )
-_QUANTITY_Q = re.compile(r"多少|多大|几|多高|多快|how much|how many|how big|how large|how fast|what (?:is|was|are) the (?:size|amount|number|share)", re.I)
-_WHY_Q = re.compile(r"为什么|为何|原因|逻辑|目的|意图|\bwhy\b|\breason|\blogic\b|\brationale\b|\bpurpose\b|\bmotive", re.I)
-_CAUSAL = re.compile(r"因为|由于|为了|为避免|以便|有利于|意在|旨在|目的是|原因|从而|以此|受制于|考虑到|"
-                     r"\bbecause\b|\bdue to\b|in order to|so that|\baimed\b|to avoid|\bto reduce\b|\bto secure\b|\ballow", re.I)
-_RECENCY_Q = re.compile(r"最新|最近|最终|目前|现在|实际|到底|latest|most recent|final|finally|actual|actually|currently|now\b|recent|so far|up to date", re.I)
-_DATE = re.compile(r"(?:20\d\d\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?|\d{1,2}\s*月\s*\d{1,2}\s*日|"
-                   r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2},?\s*20\d\d|"
-                   r"(?:January|February|March|April|May|June|July|August|September|October|November|December)\s+20\d\d|"
-                   r"\b20\d\d\b|Q[1-4]\s*20\d\d)")
+_QUANTITY_Q = re.compile(
+    r"多少|多大|几|多高|多快|how much|how many|how big|how large|how fast|what (?:is|was|are) the (?:size|amount|number|share)",
+    re.I,
+)
+_WHY_Q = re.compile(
+    r"为什么|为何|原因|逻辑|目的|意图|\bwhy\b|\breason|\blogic\b|\brationale\b|\bpurpose\b|\bmotive",
+    re.I,
+)
+_CAUSAL = re.compile(
+    r"因为|由于|为了|为避免|以便|有利于|意在|旨在|目的是|原因|从而|以此|受制于|考虑到|"
+    r"\bbecause\b|\bdue to\b|in order to|so that|\baimed\b|to avoid|\bto reduce\b|\bto secure\b|\ballow",
+    re.I,
+)
+_RECENCY_Q = re.compile(
+    r"最新|最近|最终|目前|现在|实际|到底|latest|most recent|final|finally|actual|actually|currently|now\b|recent|so far|up to date",
+    re.I,
+)
+_DATE = re.compile(
+    r"(?:20\d\d\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?|\d{1,2}\s*月\s*\d{1,2}\s*日|"
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2},?\s*20\d\d|"
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December)\s+20\d\d|"
+    r"\b20\d\d\b|Q[1-4]\s*20\d\d)"
+)
 _ATTR_FIGURE = {
-    "memory": re.compile(r"\d+(?:\.\d+)?\s*(?:GB|GiB|TB)(?!/s| of data)|\b(?:HBM\d?E?|GDDR\d|LPDDR\d)\b", re.I),
-    "bandwidth": re.compile(r"\d+(?:\.\d+)?\s*(?:TB/s|GB/s|Tbps|Gbps)|\d+(?:\.\d+)?\s*(?:TB|GB)\s+(?:of data\s+)?per second"),
+    "memory": re.compile(
+        r"\d+(?:\.\d+)?\s*(?:GB|GiB|TB)(?!/s| of data)|\b(?:HBM\d?E?|GDDR\d|LPDDR\d)\b", re.I
+    ),
+    "bandwidth": re.compile(
+        r"\d+(?:\.\d+)?\s*(?:TB/s|GB/s|Tbps|Gbps)|\d+(?:\.\d+)?\s*(?:TB|GB)\s+(?:of data\s+)?per second"
+    ),
     "process": re.compile(r"(?:\d+(?:\.\d+)?\s*(?:nm|纳米)|\bN\d\w*|N\+\d|\b\dN[PA]?\b)"),
     "power": re.compile(r"\d+(?:\.\d+)?\s*(?:W|kW|瓦)\b"),
-    "price": re.compile(r"(?:(?:HK)?\$\s?\d[\d,.]*\s*(?:billion|million|bn)?|\d[\d,.]*\s*(?:美元|港元|元|万元|亿元))"),
+    "price": re.compile(
+        r"(?:(?:HK)?\$\s?\d[\d,.]*\s*(?:billion|million|bn)?|\d[\d,.]*\s*(?:美元|港元|元|万元|亿元))"
+    ),
     "compute": re.compile(r"\d+(?:\.\d+)?\s*(?:TFLOPS|PFLOPS|EFLOPS|TOPS|IPS|P)\b"),
     "shipments": re.compile(r"\d+(?:\.\d+)?\s*(?:万片|万张|万颗|万台|million|units)"),
     "funding": re.compile(r"\d+(?:\.\d+)?\s*(?:亿元|亿美元|亿|billion|million)"),
     "revenue": re.compile(r"\d+(?:\.\d+)?\s*(?:亿元|亿美元|亿|billion|million)"),
     "profit": re.compile(r"\d+(?:\.\d+)?\s*(?:亿元|亿美元|亿|billion|million)"),
     "valuation": re.compile(r"\d+(?:\.\d+)?\s*(?:亿元|亿美元|亿|billion|million|trillion)"),
-    "transistors": re.compile(r"\d+(?:\.\d+)?\s*(?:亿|万亿|billion|million|trillion)?\s*个?\s*(?:晶体管|transistors)", re.I),
-    "yield": re.compile(r"(?:良率|yield)[^。.;；]{0,20}\d+(?:\.\d+)?\s*%|\d+(?:\.\d+)?\s*%[^。.;；]{0,12}(?:良率|yield)", re.I),
+    "transistors": re.compile(
+        r"\d+(?:\.\d+)?\s*(?:亿|万亿|billion|million|trillion)?\s*个?\s*(?:晶体管|transistors)",
+        re.I,
+    ),
+    "yield": re.compile(
+        r"(?:良率|yield)[^。.;；]{0,20}\d+(?:\.\d+)?\s*%|\d+(?:\.\d+)?\s*%[^。.;；]{0,12}(?:良率|yield)",
+        re.I,
+    ),
 }
-_GENERIC = {"芯片", "chip", "chips", "ai", "公司", "company", "产品", "product", "发布", "新", "new",
-            "多少", "最新", "latest", "current", "目前", "现在", "report", "报道", "据", "according"}
+_GENERIC = {
+    "芯片",
+    "chip",
+    "chips",
+    "ai",
+    "公司",
+    "company",
+    "产品",
+    "product",
+    "发布",
+    "新",
+    "new",
+    "多少",
+    "最新",
+    "latest",
+    "current",
+    "目前",
+    "现在",
+    "report",
+    "报道",
+    "据",
+    "according",
+}
 # words that name no entity, so their absence from the evidence does not matter
-_QUESTION_WORDS = {"what", "which", "who", "when", "how", "does", "did", "is", "are", "the", "and", "its",
-                   "what's", "tell", "give", "compare", "list", "name", "why", "where", "was", "were",
-                   "has", "have", "do", "can", "will", "in", "on", "of", "for", "according", "between",
-                   "vs", "versus", "a", "an", "to", "by", "with", "per", "than", "more", "less", "it",
-                   "q1", "q2", "q3", "q4", "ai", "gpu", "cpu", "hbm", "ipo", "ceo", "cfo", "star", "ppu", "npu",
-                   "chinese", "china", "us", "u.s.", "english", "one", "two"}
+_QUESTION_WORDS = {
+    "what",
+    "which",
+    "who",
+    "when",
+    "how",
+    "does",
+    "did",
+    "is",
+    "are",
+    "the",
+    "and",
+    "its",
+    "what's",
+    "tell",
+    "give",
+    "compare",
+    "list",
+    "name",
+    "why",
+    "where",
+    "was",
+    "were",
+    "has",
+    "have",
+    "do",
+    "can",
+    "will",
+    "in",
+    "on",
+    "of",
+    "for",
+    "according",
+    "between",
+    "vs",
+    "versus",
+    "a",
+    "an",
+    "to",
+    "by",
+    "with",
+    "per",
+    "than",
+    "more",
+    "less",
+    "it",
+    "q1",
+    "q2",
+    "q3",
+    "q4",
+    "ai",
+    "gpu",
+    "cpu",
+    "hbm",
+    "ipo",
+    "ceo",
+    "cfo",
+    "star",
+    "ppu",
+    "npu",
+    "chinese",
+    "china",
+    "us",
+    "u.s.",
+    "english",
+    "one",
+    "two",
+}
 
 
 @dataclass
@@ -91,8 +200,20 @@ def is_chinese(text: str) -> bool:
 
 RANK_PRIOR = 2.5
 EXTRA_RATIO = 0.5
-_MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
-                "october", "november", "december"]
+_MONTH_NAMES = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 
 
 def _weights(question: str) -> dict[str, float]:
@@ -133,11 +254,38 @@ _NOT_ENTITY = re.compile(
     r"^(?:(?:19|20)\d\d|\d{1,2}|q[1-4]|h[12]|fy\d+|fp\d+|int\d+|bf\d+|tf\d+|\d+(?:st|nd|rd|th)|"
     r"\d+(?:gb|tb|mb|nm|w|kw|gbps|tbps|x|k|m|b|bn|s|ms|gib|ghz|mhz|tops|tflops|pflops|yuan|usd))$"
 )
-_AMOUNT_AFTER = re.compile(r"\s*(?:billion|million|trillion|thousand|percent|%|亿|万|元|美元|个|张|颗|家|年|月|日|GB|TB|nm|W)", re.I)
+_AMOUNT_AFTER = re.compile(
+    r"\s*(?:billion|million|trillion|thousand|percent|%|亿|万|元|美元|个|张|颗|家|年|月|日|GB|TB|nm|W)",
+    re.I,
+)
 _CAPWORD = re.compile(r"(?<![A-Za-z\-])[A-Z][A-Za-z]{2,}(?![A-Za-z])")
-_COMMON_CAPS = {"january", "february", "march", "april", "may", "june", "july", "august", "september",
-                "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
-                "besides", "according", "after", "before", "since", "between", "compared", "overall"}
+_COMMON_CAPS = {
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "besides",
+    "according",
+    "after",
+    "before",
+    "since",
+    "between",
+    "compared",
+    "overall",
+}
 
 
 def question_entities(question: str) -> list[list[str]]:
@@ -189,7 +337,9 @@ def unknown_names(question: str, known_words: set[str]) -> list[str]:
     """Capitalised names in the question that the corpus never mentions (e.g. "Cerebras")."""
     from rag.glossary import TERMS
 
-    glossary = {w.lower() for aliases in VENDORS.values() for a in aliases for w in re.split(r"[\s\-]+", a)}
+    glossary = {
+        w.lower() for aliases in VENDORS.values() for a in aliases for w in re.split(r"[\s\-]+", a)
+    }
     glossary |= {w.lower() for group in TERMS for t in group for w in re.split(r"[\s\-]+", t)}
     out = []
     first = re.match(r"\s*([A-Za-z]+)", question)
@@ -198,7 +348,13 @@ def unknown_names(question: str, known_words: set[str]) -> list[str]:
         lw = w.lower()
         if first is not None and m.start() == first.start(1):
             continue  # a capital at the start of the question is grammar, not a name
-        if lw in _QUESTION_WORDS or lw in STOPWORDS or lw in glossary or lw in known_words or lw in _COMMON_CAPS:
+        if (
+            lw in _QUESTION_WORDS
+            or lw in STOPWORDS
+            or lw in glossary
+            or lw in known_words
+            or lw in _COMMON_CAPS
+        ):
             continue
         if lw.rstrip("s") in known_words or lw.rstrip("'s") in known_words:
             continue
@@ -229,7 +385,12 @@ def clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     spans = []
     pos = start
     for m in _CLAUSE_BREAK.finditer(text, start, end):
-        if m.group() == "," and 0 < m.start() and text[m.start() - 1].isdigit() and text[m.end() : m.end() + 1].isdigit():
+        if (
+            m.group() == ","
+            and m.start() > 0
+            and text[m.start() - 1].isdigit()
+            and text[m.end() : m.end() + 1].isdigit()
+        ):
             continue  # 1,000
         spans.append((pos, m.end()))
         pos = m.end()
@@ -238,8 +399,15 @@ def clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if b > a]
 
 
-def _trim(doc_text: str, s: int, e: int, weights: dict[str, float], attrs: list[str],
-          max_len: int, quantity: bool = False) -> tuple[int, int]:
+def _trim(
+    doc_text: str,
+    s: int,
+    e: int,
+    weights: dict[str, float],
+    attrs: list[str],
+    max_len: int,
+    quantity: bool = False,
+) -> tuple[int, int]:
     """The best window of clauses of a long sentence, so the quote stays short.
 
     ``weights`` should leave out the entity the question is about: every clause of a spec
@@ -287,19 +455,43 @@ _UNDISCLOSED = re.compile(
     re.I,
 )
 _ATTR_LABELS = {
-    "price": ("售价/价格", "the price"), "power": ("功耗", "the power draw"),
-    "process": ("制程工艺", "the process node"), "bandwidth": ("带宽", "the bandwidth"),
+    "price": ("售价/价格", "the price"),
+    "power": ("功耗", "the power draw"),
+    "process": ("制程工艺", "the process node"),
+    "bandwidth": ("带宽", "the bandwidth"),
     "memory": ("显存/内存容量", "the memory capacity"),
-    "compute": ("算力", "the compute performance"), "shipments": ("出货量", "shipments"),
-    "funding": ("融资金额", "the funding amount"), "revenue": ("营收", "the revenue"),
-    "profit": ("利润", "the profit"), "valuation": ("估值", "the valuation"),
-    "transistors": ("晶体管数量", "the transistor count"), "yield": ("良率", "the yield"),
+    "compute": ("算力", "the compute performance"),
+    "shipments": ("出货量", "shipments"),
+    "funding": ("融资金额", "the funding amount"),
+    "revenue": ("营收", "the revenue"),
+    "profit": ("利润", "the profit"),
+    "valuation": ("估值", "the valuation"),
+    "transistors": ("晶体管数量", "the transistor count"),
+    "yield": ("良率", "the yield"),
 }
-_TECH_TOKEN = re.compile(r"^(?:HBM\d*E?|GDDR\d+X?|LPDDR\d+X?|DDR\d|PCIe\d*|NVLink\d*|N\d+[PAE]?|FP\d+|INT\d+|BF\d+|\d+(?:GB|TB|nm|W|bit|MB|K|x))$", re.I)
-_UNIT_ATTR = {"tflops": "compute", "pflops": "compute", "eflops": "compute", "tops": "compute", "ips": "compute",
-              "tb/s": "bandwidth", "gb/s": "bandwidth", "gbps": "bandwidth", "gb": "memory", "tb": "memory",
-              "nm": "process", "纳米": "process", "瓦": "power", "w": "power"}
-_UNIT_ASKED = re.compile(r"TFLOPS|PFLOPS|EFLOPS|TOPS|IPS|TB/s|GB/s|Gbps|GB|TB|nm|纳米|瓦|\bW\b", re.I)
+_TECH_TOKEN = re.compile(
+    r"^(?:HBM\d*E?|GDDR\d+X?|LPDDR\d+X?|DDR\d|PCIe\d*|NVLink\d*|N\d+[PAE]?|FP\d+|INT\d+|BF\d+|\d+(?:GB|TB|nm|W|bit|MB|K|x))$",
+    re.I,
+)
+_UNIT_ATTR = {
+    "tflops": "compute",
+    "pflops": "compute",
+    "eflops": "compute",
+    "tops": "compute",
+    "ips": "compute",
+    "tb/s": "bandwidth",
+    "gb/s": "bandwidth",
+    "gbps": "bandwidth",
+    "gb": "memory",
+    "tb": "memory",
+    "nm": "process",
+    "纳米": "process",
+    "瓦": "power",
+    "w": "power",
+}
+_UNIT_ASKED = re.compile(
+    r"TFLOPS|PFLOPS|EFLOPS|TOPS|IPS|TB/s|GB/s|Gbps|GB|TB|nm|纳米|瓦|\bW\b", re.I
+)
 _PRECISION = re.compile(r"\b(?:FP\d+|INT\d+|BF\d+|TF\d+)\b", re.I)
 _ORDINAL = re.compile(r"第[一二三四五六七八九十\d]+[座代款个期号]|[一二三四五六七八九十]+号")
 
@@ -322,9 +514,17 @@ def abstain_text(question: str, reason: str) -> str:
     return f"The corpus does not answer this: {reason}"
 
 
-def answer_offline(question: str, passages: list[Passage], docs: dict[str, Document], *,
-                   min_score: float = 1.0, min_dense: float = 0.80, max_sentences: int = 3,
-                   known_words: set[str] | None = None, debug: list[Candidate] | None = None) -> OfflineAnswer:
+def answer_offline(
+    question: str,
+    passages: list[Passage],
+    docs: dict[str, Document],
+    *,
+    min_score: float = 1.0,
+    min_dense: float = 0.80,
+    max_sentences: int = 3,
+    known_words: set[str] | None = None,
+    debug: list[Candidate] | None = None,
+) -> OfflineAnswer:
     """Compose an extractive answer with citations, or abstain.
 
     Args:
@@ -338,8 +538,14 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
     """
     zh_q = is_chinese(question)
     if not passages:
-        return OfflineAnswer(abstain_text(question, "没有检索到相关资料。" if zh_q else "no source matches the question."),
-                             [], True, ["no passages retrieved"])
+        return OfflineAnswer(
+            abstain_text(
+                question, "没有检索到相关资料。" if zh_q else "no source matches the question."
+            ),
+            [],
+            True,
+            ["no passages retrieved"],
+        )
     weights = _weights(question)
     attrs = asked_attributes(question)
     evidence_all = "\n".join(p.text for p in passages)
@@ -349,13 +555,17 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
     if missing:
         what = "、".join(missing) if zh_q else ", ".join(missing)
         reason = f"资料中没有提到{what}。" if zh_q else f"no source mentions {what}."
-        return OfflineAnswer(abstain_text(question, reason), [], True, [f"entity not in evidence: {missing}"])
+        return OfflineAnswer(
+            abstain_text(question, reason), [], True, [f"entity not in evidence: {missing}"]
+        )
 
     quantity = bool(_QUANTITY_Q.search(question))
     why = bool(_WHY_Q.search(question))
     recency = bool(_RECENCY_Q.search(question))
     # "latest" questions: the newer a document among those retrieved, the larger its bonus
-    dates = sorted({docs[p.doc_id].date or "" for p in passages if p.doc_id in docs and docs[p.doc_id].date})
+    dates = sorted(
+        {docs[p.doc_id].date or "" for p in passages if p.doc_id in docs and docs[p.doc_id].date}
+    )
     newest = {d: (i + 1) / len(dates) for i, d in enumerate(dates)}
     cands: list[Candidate] = []
     seen: set[tuple[str, int]] = set()
@@ -377,7 +587,9 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
             sc = 0.0
             reasons = []
             for a in attrs:
-                if evidence_has_attribute(a, text) and (a not in _ATTR_FIGURE or _ATTR_FIGURE[a].search(text)):
+                if evidence_has_attribute(a, text) and (
+                    a not in _ATTR_FIGURE or _ATTR_FIGURE[a].search(text)
+                ):
                     sc += 2.0
                     reasons.append(a)
             if _UNIT_FIGURE.search(text):
@@ -395,10 +607,18 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
             cands.append(Candidate(rank, p.doc_id, s, e, text, sc / damp, reasons, lex / damp))
             pa = doc.text.rfind("\n", 0, s) + 1
             pb = doc.text.find("\n", e)
-            contexts[(p.doc_id, s)] = normalize(doc.title + "\n" + doc.text[pa : len(doc.text) if pb < 0 else pb])
+            contexts[(p.doc_id, s)] = normalize(
+                doc.title + "\n" + doc.text[pa : len(doc.text) if pb < 0 else pb]
+            )
     if not cands:
-        return OfflineAnswer(abstain_text(question, "没有检索到相关资料。" if zh_q else "no source matches the question."),
-                             [], True, ["no sentences"])
+        return OfflineAnswer(
+            abstain_text(
+                question, "没有检索到相关资料。" if zh_q else "no source matches the question."
+            ),
+            [],
+            True,
+            ["no sentences"],
+        )
     # Lexical overlap is far lower across languages (an English question shares few tokens
     # with Chinese text), so each language's best sentence gets the same lexical credit and
     # retrieval rank and attribute evidence decide between them.
@@ -414,9 +634,17 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
     dense_best = max((p.scores.get("dense", 0.0) for p in passages), default=0.0)
     lexical = _score(cands[0].text, {t: w for t, w in weights.items() if w >= 0.6})
     if lexical < min_score and dense_best < min_dense:
-        reason = "资料中没有足够相关的内容。" if zh_q else "nothing in the sources is close enough to the question."
-        return OfflineAnswer(abstain_text(question, reason), [], True,
-                             [f"weak evidence: lexical={lexical:.2f} dense={dense_best:.3f}"])
+        reason = (
+            "资料中没有足够相关的内容。"
+            if zh_q
+            else "nothing in the sources is close enough to the question."
+        )
+        return OfflineAnswer(
+            abstain_text(question, reason),
+            [],
+            True,
+            [f"weak evidence: lexical={lexical:.2f} dense={dense_best:.3f}"],
+        )
 
     entities = specific_entities(question)
     qlow = normalize(question)
@@ -436,7 +664,9 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
     if not eligible:
         what = "、".join(e[0] for e in entities) if zh_q else ", ".join(e[0] for e in entities)
         reason = f"资料中没有关于{what}的相关内容。" if zh_q else f"no passage is about {what}."
-        return OfflineAnswer(abstain_text(question, reason), [], True, [f"no sentence about {what}"])
+        return OfflineAnswer(
+            abstain_text(question, reason), [], True, [f"no sentence about {what}"]
+        )
 
     needed = [a for a in attrs if a not in ("date", "customers")]
     if "bandwidth" in needed and "memory" in needed:
@@ -456,25 +686,39 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
             return False
         if models:
             named = [m for m in models if _alias_in(m[0], normalize(c.text))]
-            others = [t for t in _MODEL_TOKEN.findall(c.text)
-                      if not _NOT_ENTITY.match(t.lower()) and not _TECH_TOKEN.match(t)
-                      and not any(t.lower() == m[0].lower() for m in models)]
+            others = [
+                t
+                for t in _MODEL_TOKEN.findall(c.text)
+                if not _NOT_ENTITY.match(t.lower())
+                and not _TECH_TOKEN.match(t)
+                and not any(t.lower() == m[0].lower() for m in models)
+            ]
             if not named and others:
                 return False  # the figure belongs to another model named in the sentence
         return True
 
-    undisclosed_top = [c for c in eligible[:3] if _UNDISCLOSED.search(c.text)
-                       and any(evidence_has_attribute(a, c.text) or a in c.text.lower() for a in needed)]
+    undisclosed_top = [
+        c
+        for c in eligible[:3]
+        if _UNDISCLOSED.search(c.text)
+        and any(evidence_has_attribute(a, c.text) or a in c.text.lower() for a in needed)
+    ]
     if needed and undisclosed_top:
         reason = "资料明确表示该信息未公开。" if zh_q else "the sources say this was not disclosed."
-        return OfflineAnswer(abstain_text(question, reason), [], True, ["evidence says undisclosed"])
+        return OfflineAnswer(
+            abstain_text(question, reason), [], True, ["evidence says undisclosed"]
+        )
     chosen: list[Candidate] = []
     for a in needed:
         with_attr = [c for c in eligible if states_attribute(c, a)]
         if not with_attr:
             label = _ATTR_LABELS.get(a, (a, a))
-            reason = f"资料中没有给出{label[0]}。" if zh_q else f"the sources do not give {label[1]}."
-            return OfflineAnswer(abstain_text(question, reason), [], True, [f"attribute absent: {a}"])
+            reason = (
+                f"资料中没有给出{label[0]}。" if zh_q else f"the sources do not give {label[1]}."
+            )
+            return OfflineAnswer(
+                abstain_text(question, reason), [], True, [f"attribute absent: {a}"]
+            )
         # one quote per entity the question compares, each carrying the attribute
         for ent in entities or [[]]:
             pick = next((c for c in with_attr if not ent or about(c, [ent])), None)
@@ -482,8 +726,12 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
                 chosen.append(pick)
     if not chosen:
         if _UNDISCLOSED.search(eligible[0].text) and needed:
-            reason = "资料明确表示该信息未公开。" if zh_q else "the sources say this was not disclosed."
-            return OfflineAnswer(abstain_text(question, reason), [], True, ["evidence says undisclosed"])
+            reason = (
+                "资料明确表示该信息未公开。" if zh_q else "the sources say this was not disclosed."
+            )
+            return OfflineAnswer(
+                abstain_text(question, reason), [], True, ["evidence says undisclosed"]
+            )
         chosen.append(eligible[0])
     # cover every entity a comparison names, then add near-best quotes that say something new
     for ent in entities:
@@ -495,7 +743,11 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
     for c in eligible:
         if len(chosen) >= max_sentences:
             break
-        if c in chosen or c.score < EXTRA_RATIO * top or any(c.text in x.text or x.text in c.text for x in chosen):
+        if (
+            c in chosen
+            or c.score < EXTRA_RATIO * top
+            or any(c.text in x.text or x.text in c.text for x in chosen)
+        ):
             continue
         new_terms = set(tokenize(c.text)) - set().union(*(set(tokenize(x.text)) for x in chosen))
         if any(weights.get(t, 0) >= 0.6 for t in new_terms) or _UNIT_FIGURE.search(c.text):
@@ -508,8 +760,15 @@ def answer_offline(question: str, passages: list[Passage], docs: dict[str, Docum
     clause_weights = {t: w for t, w in weights.items() if t not in entity_tokens}
     for c in chosen:
         doc = docs[c.doc_id]
-        s, e = _trim(doc.text, c.start, c.end, clause_weights, attrs,
-                     110 if is_chinese(c.text) else 260, quantity)
+        s, e = _trim(
+            doc.text,
+            c.start,
+            c.end,
+            clause_weights,
+            attrs,
+            110 if is_chinese(c.text) else 260,
+            quantity,
+        )
         cit = make_citation(len(citations) + 1, doc, s, e, doc.text)
         citations.append(cit)
         # a "[7]" inside the article must not pose as one of our citations

@@ -15,9 +15,22 @@ from rag.types import Chunk, Document
 
 # paragraph, line, then sentence ends (full- and half-width), then clauses, then words
 SEPARATORS = [
-    "\n\n", "\n",
-    "。", "！", "？", "!", "?", "…", "；", ";",
-    ". ", "，", ",", "、", " ", "",
+    "\n\n",
+    "\n",
+    "。",
+    "！",
+    "？",
+    "!",
+    "?",
+    "…",
+    "；",
+    ";",
+    ". ",
+    "，",
+    ",",
+    "、",
+    " ",
+    "",
 ]
 
 _HAN = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
@@ -29,7 +42,9 @@ def approx_tokens(text: str) -> int:
     return han + (len(text) - han + 3) // 4
 
 
-def make_splitter(chunk_tokens: int = 300, overlap_tokens: int = 40) -> RecursiveCharacterTextSplitter:
+def make_splitter(
+    chunk_tokens: int = 300, overlap_tokens: int = 40
+) -> RecursiveCharacterTextSplitter:
     return RecursiveCharacterTextSplitter(
         separators=SEPARATORS,
         keep_separator="end",
@@ -56,6 +71,14 @@ def chunk_document(doc: Document, chunk_tokens: int = 300, overlap_tokens: int =
                 start = doc.text.find(text)
         end = start + len(text)
         cursor = end
-        chunks.append(Chunk(chunk_id=f"{doc.doc_id}:{i}", doc_id=doc.doc_id, index=i,
-                            start=start, end=end, text=text))
+        chunks.append(
+            Chunk(
+                chunk_id=f"{doc.doc_id}:{i}",
+                doc_id=doc.doc_id,
+                index=i,
+                start=start,
+                end=end,
+                text=text,
+            )
+        )
     return chunks

@@ -44,7 +44,9 @@ def cmd_docs(args: argparse.Namespace) -> int:
         return 0
     for d in docs:
         vendors = ",".join(d.vendors[:4])
-        print(f"{d.doc_id}  {d.date or '----------':10}  {d.lang:2}  {d.n_chunks:3} chunks  {d.title[:60]}  [{vendors}]")
+        print(
+            f"{d.doc_id}  {d.date or '----------':10}  {d.lang:2}  {d.n_chunks:3} chunks  {d.title[:60]}  [{vendors}]"
+        )
     print(f"{len(docs)} documents")
     return 0
 
@@ -55,7 +57,9 @@ def cmd_doc(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(d.to_dict(), ensure_ascii=False, indent=2))
     else:
-        print(f"{d.title}\n{d.date or ''}  {d.lang}  {', '.join(d.vendors)}\n{d.url or d.source}\n\n{d.text}")
+        print(
+            f"{d.title}\n{d.date or ''}  {d.lang}  {', '.join(d.vendors)}\n{d.url or d.source}\n\n{d.text}"
+        )
     return 0
 
 
@@ -86,8 +90,13 @@ def _qa_no_check(args: argparse.Namespace) -> Any:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     qa = _qa(args)
-    kwargs: dict[str, Any] = {"k": args.k, "vendors": args.vendor or None, "since": args.since,
-                              "until": args.until, "answerer": args.answerer}
+    kwargs: dict[str, Any] = {
+        "k": args.k,
+        "vendors": args.vendor or None,
+        "since": args.since,
+        "until": args.until,
+        "answerer": args.answerer,
+    }
     if args.json:
         ans = qa.ask(args.question, **kwargs)
         print(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2))
@@ -133,13 +142,22 @@ def cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="rag", description="Question answering over chip-industry news with verified citations.")
-    p.add_argument("--data-dir", default=None, help="store folder (default $RAG_DATA_DIR or ./.rag)")
+    p = argparse.ArgumentParser(
+        prog="rag",
+        description="Question answering over chip-industry news with verified citations.",
+    )
+    p.add_argument(
+        "--data-dir", default=None, help="store folder (default $RAG_DATA_DIR or ./.rag)"
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("ingest", help="add files or folders to the store")
     s.add_argument("paths", nargs="+")
-    s.add_argument("--prune", action="store_true", help="delete stored documents whose files under PATHS are gone")
+    s.add_argument(
+        "--prune",
+        action="store_true",
+        help="delete stored documents whose files under PATHS are gone",
+    )
     s.add_argument("--json", action="store_true")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_ingest)
@@ -165,21 +183,29 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("question")
     s.add_argument("--json", action="store_true")
     s.add_argument("--k", type=int, default=None, help="passages to use (default 5)")
-    s.add_argument("--vendor", action="append", help="only documents about this vendor (repeatable)")
+    s.add_argument(
+        "--vendor", action="append", help="only documents about this vendor (repeatable)"
+    )
     s.add_argument("--since", help="only documents dated on or after YYYY[-MM[-DD]]")
     s.add_argument("--until", help="only documents dated on or before YYYY[-MM[-DD]]")
     s.add_argument("--answerer", choices=["auto", "offline", "llm"], default=None)
     s.set_defaults(func=cmd_ask)
 
-    s = sub.add_parser("chat", help="start the web chat (ingests corpus/ first if the store is empty)")
+    s = sub.add_parser(
+        "chat", help="start the web chat (ingests corpus/ first if the store is empty)"
+    )
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=7860)
     s.add_argument("--corpus", default="corpus", help="folder ingested when the store is empty")
     s.set_defaults(func=cmd_chat)
 
-    s = sub.add_parser("eval", help="run the evaluation harness (options: rag eval --help)", add_help=False)
+    s = sub.add_parser(
+        "eval", help="run the evaluation harness (options: rag eval --help)", add_help=False
+    )
     s.set_defaults(func=cmd_eval, passthrough=True)
-    s = sub.add_parser("bench", help="run the benchmark (options: rag bench --help)", add_help=False)
+    s = sub.add_parser(
+        "bench", help="run the benchmark (options: rag bench --help)", add_help=False
+    )
     s.set_defaults(func=cmd_bench, passthrough=True)
     return p
 

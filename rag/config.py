@@ -60,7 +60,16 @@ class Settings:
         return bool(self.llm_base_url)
 
 
-_BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+_BOOL = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+}
 
 
 def settings_from_env(env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -93,5 +102,7 @@ def settings_from_env(env: dict[str, str] | None = None, **overrides: object) ->
     if settings.answerer not in ("auto", "offline", "llm"):
         raise ConfigError(f"RAG_ANSWERER must be auto, offline or llm, not {settings.answerer!r}")
     if settings.retrieval not in ("hybrid", "dense", "keyword"):
-        raise ConfigError(f"RAG_RETRIEVAL must be hybrid, dense or keyword, not {settings.retrieval!r}")
+        raise ConfigError(
+            f"RAG_RETRIEVAL must be hybrid, dense or keyword, not {settings.retrieval!r}"
+        )
     return settings

@@ -112,7 +112,9 @@ class SentenceTransformerEmbeddings(NamedEmbeddings):
                     except ImportError as e:
                         raise missing_extra("sentence-transformers", "st") from e
                     try:
-                        self._model = SentenceTransformer(self.model_name_or_path, device=self.device)
+                        self._model = SentenceTransformer(
+                            self.model_name_or_path, device=self.device
+                        )
                     except OSError as e:
                         raise ConfigError(
                             f"cannot load sentence-transformers model {self.model_name_or_path!r}: {e}. "

@@ -21,8 +21,11 @@ _POINTER = re.compile(
 )
 Turn = dict[str, Any]
 # periods a follow-up inherits ("and the net profit?" after a question about H1 2025)
-_PERIOD = re.compile(r"(?:20\d\d年)?(?:上半年|下半年|前三季度|第[一二三四]季度|[一二三四]季度|全年)|20\d\d年|"
-                     r"\b(?:first half|second half|first nine months|Q[1-4]|full year)(?: of)?(?: 20\d\d)?|\b20\d\d\b", re.I)
+_PERIOD = re.compile(
+    r"(?:20\d\d年)?(?:上半年|下半年|前三季度|第[一二三四]季度|[一二三四]季度|全年)|20\d\d年|"
+    r"\b(?:first half|second half|first nine months|Q[1-4]|full year)(?: of)?(?: 20\d\d)?|\b20\d\d\b",
+    re.I,
+)
 
 
 def _surface_entities(text: str) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +43,13 @@ class QA:
         >>> qa.ask("真武810E的显存容量是多少?").text     # doctest: +SKIP
     """
 
-    def __init__(self, settings: Settings, embeddings: NamedEmbeddings | None = None,
-                 llm: Any = None, client: Any = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embeddings: NamedEmbeddings | None = None,
+        llm: Any = None,
+        client: Any = None,
+    ) -> None:
         self.settings = settings
         self.embeddings = embeddings or make_embeddings(settings.embeddings)
         self.store = Store(settings, self.embeddings.embedder_id, client=client)
@@ -57,9 +62,16 @@ class QA:
         self._known_words: tuple[int, set[str]] = (-1, set())
 
     @classmethod
-    def open(cls, data_dir: str | Path | None = None, *, settings: Settings | None = None,
-             embeddings: NamedEmbeddings | str | None = None, llm: Any = None, client: Any = None,
-             **overrides: Any) -> QA:
+    def open(
+        cls,
+        data_dir: str | Path | None = None,
+        *,
+        settings: Settings | None = None,
+        embeddings: NamedEmbeddings | str | None = None,
+        llm: Any = None,
+        client: Any = None,
+        **overrides: Any,
+    ) -> QA:
         """Open (or create) the store in ``data_dir``; other settings from ``RAG_*`` and overrides.
 
         Args:
@@ -76,7 +88,9 @@ class QA:
         if settings is None:
             settings = settings_from_env(data_dir=data_dir, **overrides)
         elif data_dir is not None or overrides:
-            settings = settings.with_(**({"data_dir": Path(data_dir)} if data_dir else {}), **overrides)
+            settings = settings.with_(
+                **({"data_dir": Path(data_dir)} if data_dir else {}), **overrides
+            )
         qa = cls(settings, embeddings=embeddings, llm=llm, client=client)
         qa.store.docs  # connect now so a wrong embedder or a dead server fails here  # noqa: B018
         return qa
@@ -91,14 +105,20 @@ class QA:
         return self._llm
 
     # -- corpus -----------------------------------------------------------------------------
-    def ingest(self, paths: list[str | Path] | str | Path, *, prune: bool = False,
-               progress: Any = False) -> IngestReport:
+    def ingest(
+        self,
+        paths: Sequence[str | Path] | str | Path,
+        *,
+        prune: bool = False,
+        progress: Any = False,
+    ) -> IngestReport:
         """Ingest files and folders incrementally; returns a report per file."""
         if isinstance(paths, (str, Path)):
             paths = [paths]
         with self._write_lock:
             report = Ingestor(self.settings, self.store, self.embeddings).ingest(
-                [Path(p) for p in paths], prune=prune, progress=progress)
+                [Path(p) for p in paths], prune=prune, progress=progress
+            )
         self._invalidate()
         return report
 
@@ -136,10 +156,16 @@ class QA:
                 key = _key(doc_id_or_path)
             except (OSError, RuntimeError):  # a symlink loop cannot be resolved
                 key = doc_id_or_path
-            targets = [d for d, m in metas.items()
-                       if key in json.loads(m.get("paths") or "[]") or doc_id_or_path in json.loads(m.get("paths") or "[]")]
+            targets = [
+                d
+                for d, m in metas.items()
+                if key in json.loads(m.get("paths") or "[]")
+                or doc_id_or_path in json.loads(m.get("paths") or "[]")
+            ]
         if not targets:
-            raise NotFoundError(f"no document with id or path {doc_id_or_path!r}: 'rag docs' lists them")
+            raise NotFoundError(
+                f"no document with id or path {doc_id_or_path!r}: 'rag docs' lists them"
+            )
         with self._write_lock:
             for d in targets:
                 self.store.delete_document(d)
@@ -171,9 +197,14 @@ class QA:
 
     def searcher(self, **overrides: Any) -> Searcher:
         """The searcher for a retrieval mode and glossary setting (one per combination)."""
-        key = (overrides.get("mode", self.settings.retrieval), overrides.get("glossary", self.settings.glossary))
+        key = (
+            overrides.get("mode", self.settings.retrieval),
+            overrides.get("glossary", self.settings.glossary),
+        )
         if key not in self._searchers:
-            self._searchers[key] = Searcher(self.store, self.embeddings, mode=key[0], glossary=key[1])
+            self._searchers[key] = Searcher(
+                self.store, self.embeddings, mode=key[0], glossary=key[1]
+            )
         return self._searchers[key]
 
     def known_words(self) -> set[str]:
@@ -183,15 +214,28 @@ class QA:
             import re
 
             words = {w.lower() for t in idx.texts for w in re.findall(r"[A-Za-z][A-Za-z\-]+", t)}
-            words |= {w.lower() for d in idx.docs.values() for w in re.findall(r"[A-Za-z][A-Za-z\-]+", d.title)}
+            words |= {
+                w.lower()
+                for d in idx.docs.values()
+                for w in re.findall(r"[A-Za-z][A-Za-z\-]+", d.title)
+            }
             self._known_words = (idx.generation, words)
         return self._known_words[1]
 
-    def search(self, query: str, k: int | None = None, *, vendors: list[str] | None = None,
-               since: str | None = None, until: str | None = None, **overrides: Any) -> SearchResult:
+    def search(
+        self,
+        query: str,
+        k: int | None = None,
+        *,
+        vendors: list[str] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        **overrides: Any,
+    ) -> SearchResult:
         """Retrieve the ``k`` best passages for a query (no answer)."""
-        return self.searcher(**overrides).search(self.index(), query, k or self.settings.k,
-                                                 vendors=vendors, since=since, until=until)
+        return self.searcher(**overrides).search(
+            self.index(), query, k or self.settings.k, vendors=vendors, since=since, until=until
+        )
 
     def as_retriever(self, **kwargs: Any) -> HybridRetriever:
         """The hybrid search as a LangChain ``BaseRetriever``."""
@@ -207,26 +251,56 @@ class QA:
             return "llm" if (self.settings.llm_configured or self._llm is not None) else "offline"
         return choice
 
-    def ask(self, question: str, history: list[Any] | None = None, *, k: int | None = None,
-            vendors: list[str] | None = None, since: str | None = None, until: str | None = None,
-            answerer: str | None = None, **overrides: Any) -> Answer:
+    def ask(
+        self,
+        question: str,
+        history: list[Any] | None = None,
+        *,
+        k: int | None = None,
+        vendors: list[str] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        answerer: str | None = None,
+        **overrides: Any,
+    ) -> Answer:
         """Answer a question with citations, or abstain."""
         answer: Answer | None = None
-        for piece in self.stream(question, history, k=k, vendors=vendors, since=since, until=until,
-                                 answerer=answerer, **overrides):
+        for piece in self.stream(
+            question,
+            history,
+            k=k,
+            vendors=vendors,
+            since=since,
+            until=until,
+            answerer=answerer,
+            **overrides,
+        ):
             if isinstance(piece, Answer):
                 answer = piece
         assert answer is not None
         return answer
 
-    def stream(self, question: str, history: list[Any] | None = None, *, k: int | None = None,
-               vendors: list[str] | None = None, since: str | None = None, until: str | None = None,
-               answerer: str | None = None, **overrides: Any) -> Iterator[str | Answer]:
+    def stream(
+        self,
+        question: str,
+        history: list[Any] | None = None,
+        *,
+        k: int | None = None,
+        vendors: list[str] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        answerer: str | None = None,
+        **overrides: Any,
+    ) -> Iterator[str | Answer]:
         """Yield answer text pieces as they are produced, then the final ``Answer``."""
         t0 = time.perf_counter()
         q = clean_question(question)
         if not q or not any(ch.isalnum() for ch in q):
-            msg = "请输入一个问题。" if is_chinese(q) else "Please ask a question (it was empty or only punctuation)."
+            msg = (
+                "请输入一个问题。"
+                if is_chinese(q)
+                else "Please ask a question (it was empty or only punctuation)."
+            )
             ans = Answer(question=str(question), text=msg, abstained=True, notes=["empty question"])
             yield msg
             yield ans
@@ -274,10 +348,17 @@ class QA:
         off = answer_offline(resolved, result.passages, docs, known_words=self.known_words())
         timings["answer"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - t0
-        ans = Answer(question=str(question), text=off.text, abstained=off.abstained,
-                     citations=off.citations, passages=result.passages, timings=timings,
-                     answerer="offline", notes=notes + off.notes,
-                     resolved_question=resolved if resolved != q else None)
+        ans = Answer(
+            question=str(question),
+            text=off.text,
+            abstained=off.abstained,
+            citations=off.citations,
+            passages=result.passages,
+            timings=timings,
+            answerer="offline",
+            notes=notes + off.notes,
+            resolved_question=resolved if resolved != q else None,
+        )
         yield off.text
         yield ans
 

@@ -38,9 +38,16 @@ class SearchResult:
 class Searcher:
     """Runs one query against the store's vectors and the keyword index."""
 
-    def __init__(self, store: Store, embeddings: NamedEmbeddings, mode: str = "hybrid",
-                 glossary: bool = True, depth: int = 40, dense_weight: float = 1.0,
-                 keyword_weight: float = 1.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        embeddings: NamedEmbeddings,
+        mode: str = "hybrid",
+        glossary: bool = True,
+        depth: int = 40,
+        dense_weight: float = 1.0,
+        keyword_weight: float = 1.0,
+    ) -> None:
         self.store = store
         self.embeddings = embeddings
         self.mode = mode
@@ -61,8 +68,16 @@ class Searcher:
             self._lang_cache, self._lang_key = counts, key
         return self._lang_cache
 
-    def search(self, index: ChunkIndex, query: str, k: int = 5, *, vendors: list[str] | None = None,
-               since: str | None = None, until: str | None = None) -> SearchResult:
+    def search(
+        self,
+        index: ChunkIndex,
+        query: str,
+        k: int = 5,
+        *,
+        vendors: list[str] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> SearchResult:
         timings: dict[str, float] = {}
         allowed = index.allowed_docs(vendors, since, until)
         norm = normalize(query)
@@ -82,8 +97,10 @@ class Searcher:
             # English question never reaches Chinese chunks in one shared ranking. One ranked
             # list per corpus language, fused below, lets each language's best chunk compete.
             for lang, count in self._lang_counts(index).items():
-                hits = self.store.query(vec, min(depth, count), doc_filter, lang=lang)
-                dense_lists.append([(index.position[cid], s) for cid, s in hits if cid in index.position])
+                found = self.store.query(vec, min(depth, count), doc_filter, lang=lang)
+                dense_lists.append(
+                    [(index.position[cid], s) for cid, s in found if cid in index.position]
+                )
             timings["dense"] = time.perf_counter() - t
         keyword: list[tuple[int, float]] = []
         if self.mode in ("hybrid", "keyword"):
@@ -104,11 +121,22 @@ class Searcher:
         passages = []
         for row in order:
             d = index.docs[index.doc_ids[row]]
-            passages.append(Passage(
-                chunk_id=index.chunk_ids[row], doc_id=d.doc_id, title=d.title, source=d.source,
-                date=d.date, lang=d.lang, vendors=d.vendors, start=int(index.starts[row]),
-                end=int(index.ends[row]), text=index.texts[row], score=fused[row], scores=comp[row],
-            ))
+            passages.append(
+                Passage(
+                    chunk_id=index.chunk_ids[row],
+                    doc_id=d.doc_id,
+                    title=d.title,
+                    source=d.source,
+                    date=d.date,
+                    lang=d.lang,
+                    vendors=d.vendors,
+                    start=int(index.starts[row]),
+                    end=int(index.ends[row]),
+                    text=index.texts[row],
+                    score=fused[row],
+                    scores=comp[row],
+                )
+            )
         timings["fuse"] = time.perf_counter() - t
         return SearchResult(passages, timings, tokens)
 
@@ -129,11 +157,18 @@ class HybridRetriever(BaseRetriever):
     since: str | None = None
     until: str | None = None
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
-        result = self.qa.search(query, k=self.k, vendors=self.vendors, since=self.since, until=self.until)
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[LCDocument]:
+        result = self.qa.search(
+            query, k=self.k, vendors=self.vendors, since=self.since, until=self.until
+        )
         return [
-            LCDocument(page_content=p.text, id=p.chunk_id,
-                       metadata={k: v for k, v in p.to_dict().items() if k != "text"})
+            LCDocument(
+                page_content=p.text,
+                id=p.chunk_id,
+                metadata={k: v for k, v in p.to_dict().items() if k != "text"},
+            )
             for p in result.passages
         ]
 

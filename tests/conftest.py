@@ -22,8 +22,17 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 
 # never let a developer's own endpoint or store leak into the tests
-for _var in ("RAG_LLM_BASE_URL", "RAG_LLM_MODEL", "RAG_LLM_API_KEY", "RAG_CHROMA_URL", "RAG_DATA_DIR",
-             "RAG_EMBEDDINGS", "RAG_ANSWERER", "RAG_RETRIEVAL", "RAG_AUTH"):
+for _var in (
+    "RAG_LLM_BASE_URL",
+    "RAG_LLM_MODEL",
+    "RAG_LLM_API_KEY",
+    "RAG_CHROMA_URL",
+    "RAG_DATA_DIR",
+    "RAG_EMBEDDINGS",
+    "RAG_ANSWERER",
+    "RAG_RETRIEVAL",
+    "RAG_AUTH",
+):
     os.environ.pop(_var, None)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -94,8 +103,18 @@ class ChromaServer:
     def start(self) -> None:
         log = open(self.path.parent / f"chroma-{self.port}.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [chroma_executable(), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT,
+            [
+                chroma_executable(),
+                "run",
+                "--path",
+                str(self.path),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         wait_for_port(self.port, 90, self.proc)
 

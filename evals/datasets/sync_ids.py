@@ -17,14 +17,18 @@ ROOT = Path(__file__).resolve().parents[2]
 def sync(path: Path) -> int:
     from rag.loaders import content_id
 
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     changed = 0
     for row in rows:
         ids = [content_id((ROOT / src).read_bytes()) for src in row.get("gold_sources", [])]
         if ids != row.get("gold_doc_ids"):
             row["gold_doc_ids"] = ids
             changed += 1
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    path.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+    )
     return changed
 
 
