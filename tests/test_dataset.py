@@ -197,8 +197,5 @@ def test_near_confusers_are_present() -> None:
     assert sum(1 for d in docs if "IPO" in d.text or "上市" in d.text) >= 3
 
 
-@pytest.mark.xfail(
-    strict=True, reason="corpus gap: only the seed mentions an '810' chip; issue 3 asks for several"
-)
 def test_several_810s() -> None:
     assert sum(1 for _, d in corpus_docs() if "810" in d.text) >= 2
