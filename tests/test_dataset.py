@@ -9,8 +9,6 @@ from collections import Counter
 from functools import cache, lru_cache
 from pathlib import Path
 
-import pytest
-
 from rag.clean import looks_like_forum_paste
 from rag.loaders import content_id, iter_files, load_file, read_sidecar, split_front_matter
 from rag.types import Document
