@@ -2,16 +2,28 @@
 
 A file whose bytes are already stored adds nothing; a changed file replaces its old
 version; the same bytes under two paths are stored once. Each document is committed on
-its own (see ``rag.store``), so a killed ingest loses at most the document in flight and
+its own (see ``rag.store``), so a killed ingest loses at most the documents in flight and
 a re-run completes the rest. One bad file is reported and the batch goes on.
+
+The stages overlap so that the embedder, the slow part, never waits: the calling thread
+loads, cleans, chunks and tokenizes; an embedding thread embeds the chunks of consecutive
+documents in full batches (the embedder's C code runs without the GIL); a writer thread
+commits each finished document, in input order, while the next batch is embedded.
 """
 
 from __future__ import annotations
 
 import os
+import queue
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from rag.chunking import chunk_document
 from rag.config import Settings
@@ -20,14 +32,190 @@ from rag.errors import LoadError, StoreError
 from rag.loaders import LoadedFile, iter_files, load_bytes, load_file
 from rag.store import Store
 from rag.textnorm import tokenize_uncached
-from rag.types import FileOutcome, IngestReport
+from rag.types import Chunk, FileOutcome, IngestReport
 
 ProgressFn = Callable[[int, int, str], None]
+
+_MAX_AHEAD = 256  # documents read ahead of the writer, at most
 
 
 def _key(path: Path | str) -> str:
     """How a path is remembered: absolute, so the same file from two cwd's matches."""
     return str(Path(path).resolve()) if not str(path).startswith("upload:") else str(path)
+
+
+@dataclass
+class _Prepared:
+    """A new document's chunks, then (filled in by two threads) their tokens and vectors."""
+
+    chunks: list[Chunk]
+    tokens: list[str] = field(default_factory=list)
+    vectors: list[np.ndarray | None] = field(default_factory=list)
+    error: str | None = None
+    tokenized: threading.Event = field(default_factory=threading.Event)
+
+    def ready(self) -> bool:
+        return self.error is not None or all(v is not None for v in self.vectors)
+
+
+@dataclass
+class _Job:
+    """One input file on its way through the pipeline."""
+
+    seq: int
+    key: str
+    loaded: LoadedFile | None = None
+    outcome: FileOutcome | None = None  # already decided (the file could not be read)
+    prepared: _Prepared | None = None  # None: already stored, or left to the writer
+
+    def ready(self) -> bool:
+        return self.prepared is None or self.prepared.ready()
+
+
+class _Pipeline:
+    """The embedding and writer threads behind ``Ingestor.ingest``."""
+
+    def __init__(
+        self,
+        ingestor: Ingestor,
+        by_path: dict[str, str],
+        by_doc: dict[str, list[str]],
+        stages: dict[str, float],
+        bar: Any,
+    ) -> None:
+        self.ing = ingestor
+        self.by_path = by_path
+        self.by_doc = by_doc
+        self.stages = stages
+        self.bar = bar
+        self.batch = max(1, int(getattr(ingestor.embeddings, "batch_size", 16) or 16))
+        self.inbox: queue.Queue[Any] = queue.Queue()
+        self.outbox: queue.Queue[Any] = queue.Queue()
+        self.stop = threading.Event()
+        self.error: BaseException | None = None
+        self._outcomes: dict[int, FileOutcome] = {}
+        self._written = 0
+        self._submitted = 0
+        self._embedder = threading.Thread(
+            target=self._guard, args=(self._embed_loop,), name="ingest-embed", daemon=True
+        )
+        self._writer = threading.Thread(
+            target=self._guard, args=(self._write_loop,), name="ingest-write", daemon=True
+        )
+        self._embedder.start()
+        self._writer.start()
+
+    # -- the reading thread's side ----------------------------------------------------------
+    def submit(self, job: _Job) -> None:
+        while self._submitted - self._written > _MAX_AHEAD and not self.stop.is_set():
+            time.sleep(0.01)
+        self._submitted += 1
+        self.inbox.put(job)
+
+    def failed(self) -> bool:
+        return self.stop.is_set()
+
+    def close(self) -> None:
+        """Wait for every submitted document to be written; re-raise a fatal error."""
+        self.inbox.put(_DONE)
+        self._embedder.join()
+        self._writer.join()
+        if self.error is not None:
+            raise self.error
+
+    def abort(self) -> None:
+        self.stop.set()
+        self.inbox.put(_DONE)
+
+    def outcomes(self) -> list[FileOutcome]:
+        return [self._outcomes[i] for i in sorted(self._outcomes)]
+
+    # -- threads ----------------------------------------------------------------------------
+    def _guard(self, loop: Callable[[], None]) -> None:
+        try:
+            loop()
+        except BaseException as e:  # the store is gone, or a bug: stop everything, report it
+            if self.error is None:
+                self.error = e
+            self.stop.set()
+            self.outbox.put(_DONE)
+
+    def _embed_loop(self) -> None:
+        waiting: deque[_Job] = deque()  # jobs in input order, until their vectors are all in
+        todo: deque[tuple[_Prepared, int]] = deque()  # chunks still to embed
+        closed = False
+        while True:
+            if self.stop.is_set():
+                self.outbox.put(_DONE)
+                return
+            while not closed and len(todo) < self.batch:
+                try:
+                    # nothing to embed: wait for work; a partial batch: wait a little for more
+                    job = self.inbox.get(timeout=0.5 if not todo else 0.02)
+                except queue.Empty:
+                    if todo or self.stop.is_set():
+                        break
+                    continue
+                if job is _DONE:
+                    closed = True
+                    break
+                waiting.append(job)
+                if job.prepared is not None and job.prepared.error is None:
+                    todo.extend((job.prepared, i) for i in range(len(job.prepared.chunks)))
+                if self.stop.is_set():
+                    break
+            if todo:
+                batch = [todo.popleft() for _ in range(min(self.batch, len(todo)))]
+                self._embed(batch)
+            while waiting and waiting[0].ready():
+                self.outbox.put(waiting.popleft())
+            if closed and not todo and not waiting:
+                self.outbox.put(_DONE)
+                return
+
+    def _embed(self, batch: list[tuple[_Prepared, int]]) -> None:
+        t = time.perf_counter()
+        try:
+            vecs = self.ing.embeddings.embed_documents_np([p.chunks[i].text for p, i in batch])
+            for (p, i), v in zip(batch, vecs, strict=True):
+                p.vectors[i] = v
+        except Exception:
+            for p, i in batch:  # find the chunk that fails; its document alone is lost
+                if p.error is not None:
+                    continue
+                try:
+                    p.vectors[i] = self.ing.embeddings.embed_documents_np([p.chunks[i].text])[0]
+                except Exception as e:
+                    p.error = f"{type(e).__name__}: {e}"
+        self.stages["embed"] += time.perf_counter() - t
+
+    def _write_loop(self) -> None:
+        while True:
+            job = self.outbox.get()
+            if job is _DONE:
+                return
+            if self.stop.is_set():
+                continue
+            if job.outcome is not None:
+                outcome = job.outcome
+            else:
+                assert job.loaded is not None
+                outcome = self.ing._store_one(
+                    job.loaded,
+                    job.key,
+                    self.by_path,
+                    self.by_doc,
+                    self.stages,
+                    job.prepared,
+                    self.stop,
+                )
+            self._outcomes[job.seq] = outcome
+            self._written += 1
+            if self.bar is not None:
+                self.bar.update(1)
+
+
+_DONE = object()
 
 
 class Ingestor:
@@ -38,28 +226,37 @@ class Ingestor:
         self.store = store
         self.embeddings = embeddings
 
-    def _path_index(self) -> tuple[dict[str, str], dict[str, list[str]]]:
+    def _path_index(
+        self, metas: dict[str, dict[str, Any]] | None = None
+    ) -> tuple[dict[str, str], dict[str, list[str]]]:
         """(path -> doc_id, doc_id -> paths) for what is stored."""
         import json
 
         by_path: dict[str, str] = {}
         by_doc: dict[str, list[str]] = {}
-        for doc_id, meta in self.store.doc_meta().items():
+        for doc_id, meta in (self.store.doc_meta() if metas is None else metas).items():
             paths = json.loads(meta.get("paths") or "[]")
             by_doc[doc_id] = paths
             for p in paths:
                 by_path[p] = doc_id
         return by_path, by_doc
 
-    def ingest(self, paths: list[Path | str], *, prune: bool = False, progress: bool | ProgressFn = False) -> IngestReport:
-        """Ingest files and folders; returns what happened to each file."""
+    def ingest(
+        self, paths: list[Path | str], *, prune: bool = False, progress: bool | ProgressFn = False
+    ) -> IngestReport:
+        """Ingest files and folders; returns what happened to each file.
+
+        ``stage_seconds`` holds each stage's own time; the stages overlap (see the module
+        docstring), so they add up to more than ``seconds``.
+        """
         t0 = time.perf_counter()
         report = IngestReport()
         stages = dict.fromkeys(("load", "chunk", "tokenize", "embed", "write"), 0.0)
-        orphans = self.store.delete_orphan_chunks()
+        metas = self.store.doc_meta()
+        orphans = self.store.delete_orphan_chunks(metas)
         if orphans:
             report.stage_seconds["orphans_deleted"] = float(orphans)
-        by_path, by_doc = self._path_index()
+        by_path, by_doc = self._path_index(metas)
         roots = [Path(p) for p in paths]
         candidates = list(iter_files(roots))
         bar = None
@@ -69,12 +266,19 @@ class Ingestor:
             bar = tqdm(total=len(candidates), unit="file", desc="ingest", leave=False)
         seen_paths: set[str] = set()
         max_bytes = int(self.settings.max_file_mb * 1024 * 1024)
-        for n, (path, reason) in enumerate(candidates):
-            if callable(progress):
-                progress(n, len(candidates), str(path))
-            if reason:
-                report.files.append(FileOutcome(str(path), "failed", message=reason))
-            else:
+        handed: set[str] = set()  # doc ids already on their way to the writer
+        pipe = _Pipeline(self, by_path, by_doc, stages, bar)
+        try:
+            for n, (path, reason) in enumerate(candidates):
+                if callable(progress):
+                    progress(n, len(candidates), str(path))
+                if pipe.failed():
+                    break
+                if reason:
+                    pipe.submit(
+                        _Job(n, str(path), outcome=FileOutcome(str(path), "failed", message=reason))
+                    )
+                    continue
                 key = _key(path)
                 seen_paths.add(key)
                 t = time.perf_counter()
@@ -82,17 +286,40 @@ class Ingestor:
                     loaded = load_file(path, max_bytes=max_bytes)
                 except LoadError as e:
                     stages["load"] += time.perf_counter() - t
-                    report.files.append(FileOutcome(str(path), "failed", message=str(e)))
+                    pipe.submit(
+                        _Job(n, key, outcome=FileOutcome(str(path), "failed", message=str(e)))
+                    )
+                    continue
                 except Exception as e:  # a loader bug must not end the batch either
                     stages["load"] += time.perf_counter() - t
-                    report.files.append(FileOutcome(str(path), "failed", message=f"{type(e).__name__}: {e}"))
-                else:
-                    stages["load"] += time.perf_counter() - t
-                    report.files.append(self._store_one(loaded, key, by_path, by_doc, stages))
+                    pipe.submit(
+                        _Job(
+                            n,
+                            key,
+                            outcome=FileOutcome(
+                                str(path), "failed", message=f"{type(e).__name__}: {e}"
+                            ),
+                        )
+                    )
+                    continue
+                stages["load"] += time.perf_counter() - t
+                job = _Job(n, key, loaded=loaded)
+                doc_id = loaded.document.doc_id
+                if doc_id not in by_doc and doc_id not in handed:
+                    handed.add(doc_id)
+                    job.prepared = self._chunk(loaded, stages)
+                # the embedder starts on the chunks while they are tokenized here
+                pipe.submit(job)
+                if job.prepared is not None:
+                    self._tokenize(job.prepared, stages)
+        except BaseException:
+            pipe.abort()
+            raise
+        finally:
+            pipe.close()
             if bar is not None:
-                bar.update(1)
-        if bar is not None:
-            bar.close()
+                bar.close()
+        report.files = pipe.outcomes()
         if prune:
             report.removed = self._prune(roots, seen_paths, by_doc)
         report.seconds = time.perf_counter() - t0
@@ -109,15 +336,56 @@ class Ingestor:
         try:
             loaded = load_bytes(data, os.path.basename(name), source=key)
         except Exception as e:
-            report.files.append(FileOutcome(name, "failed", message=str(e) if isinstance(e, LoadError) else f"{type(e).__name__}: {e}"))
+            report.files.append(
+                FileOutcome(
+                    name,
+                    "failed",
+                    message=str(e) if isinstance(e, LoadError) else f"{type(e).__name__}: {e}",
+                )
+            )
         else:
             report.files.append(self._store_one(loaded, key, by_path, by_doc, stages))
         report.seconds = time.perf_counter() - t0
         report.stage_seconds.update(stages)
         return report
 
-    def _store_one(self, loaded: LoadedFile, key: str, by_path: dict[str, str],
-                   by_doc: dict[str, list[str]], stages: dict[str, float]) -> FileOutcome:
+    def _chunk(self, loaded: LoadedFile, stages: dict[str, float]) -> _Prepared:
+        """Chunk a new document (its tokens and vectors come later)."""
+        t = time.perf_counter()
+        try:
+            chunks = chunk_document(
+                loaded.document, self.settings.chunk_size, self.settings.chunk_overlap
+            )
+        except Exception as e:  # one file's failure never ends the batch
+            prepared = _Prepared([], error=f"{type(e).__name__}: {e}")
+            prepared.tokenized.set()
+            return prepared
+        finally:
+            stages["chunk"] += time.perf_counter() - t
+        return _Prepared(chunks, vectors=[None] * len(chunks))
+
+    def _tokenize(self, prepared: _Prepared, stages: dict[str, float]) -> None:
+        """Keyword tokens of each chunk, as the BM25 index stores them."""
+        t = time.perf_counter()
+        try:
+            if prepared.error is None:
+                prepared.tokens = [" ".join(tokenize_uncached(c.text)) for c in prepared.chunks]
+        except Exception as e:
+            prepared.error = f"{type(e).__name__}: {e}"
+        finally:
+            stages["tokenize"] += time.perf_counter() - t
+            prepared.tokenized.set()
+
+    def _store_one(
+        self,
+        loaded: LoadedFile,
+        key: str,
+        by_path: dict[str, str],
+        by_doc: dict[str, list[str]],
+        stages: dict[str, float],
+        prepared: _Prepared | None = None,
+        stop: threading.Event | None = None,
+    ) -> FileOutcome:
         doc = loaded.document
         old = by_path.get(key)
         if doc.doc_id in by_doc:
@@ -129,20 +397,35 @@ class Ingestor:
             by_path[key] = doc.doc_id
             if old and old != doc.doc_id:
                 self._drop_path(old, key, by_path, by_doc)
-            return FileOutcome(key, "duplicate", doc.doc_id, message=f"same content as {paths[0] if paths else doc.doc_id}")
+            return FileOutcome(
+                key,
+                "duplicate",
+                doc.doc_id,
+                message=f"same content as {paths[0] if paths else doc.doc_id}",
+            )
         try:
-            t = time.perf_counter()
-            chunks = chunk_document(doc, self.settings.chunk_size, self.settings.chunk_overlap)
-            stages["chunk"] += time.perf_counter() - t
-            t = time.perf_counter()
-            tokens = [" ".join(tokenize_uncached(c.text)) for c in chunks]
-            stages["tokenize"] += time.perf_counter() - t
-            t = time.perf_counter()
-            vectors = self.embeddings.embed_documents_np([c.text for c in chunks])
-            stages["embed"] += time.perf_counter() - t
+            if prepared is None:  # not done ahead (an upload, or a copy whose original failed)
+                prepared = self._chunk(loaded, stages)
+                self._tokenize(prepared, stages)
+                if prepared.error is None:
+                    t = time.perf_counter()
+                    vecs = self.embeddings.embed_documents_np([c.text for c in prepared.chunks])
+                    prepared.vectors = list(vecs)
+                    stages["embed"] += time.perf_counter() - t
+            while not prepared.tokenized.wait(0.5):
+                if stop is not None and stop.is_set():
+                    return FileOutcome(key, "failed", doc.doc_id, message="ingest interrupted")
+            if prepared.error is not None:
+                return FileOutcome(key, "failed", doc.doc_id, message=prepared.error)
+            chunks = prepared.chunks
+            vectors = (
+                np.vstack([v for v in prepared.vectors if v is not None])
+                if chunks
+                else self.embeddings.embed_documents_np([])
+            )
             t = time.perf_counter()
             doc.path = key
-            self.store.write_document(doc, chunks, vectors, tokens, [key])
+            self.store.write_document(doc, chunks, vectors, prepared.tokens, [key])
             stages["write"] += time.perf_counter() - t
         except StoreError:
             raise  # the store is gone: stopping is better than failing every file
@@ -156,7 +439,9 @@ class Ingestor:
             status = "updated"
         return FileOutcome(key, status, doc.doc_id, chunks=len(chunks))
 
-    def _drop_path(self, doc_id: str, key: str, by_path: dict[str, str], by_doc: dict[str, list[str]]) -> None:
+    def _drop_path(
+        self, doc_id: str, key: str, by_path: dict[str, str], by_doc: dict[str, list[str]]
+    ) -> None:
         """``key`` no longer holds ``doc_id``: forget it, deleting the doc if no path is left."""
         remaining = [p for p in by_doc.get(doc_id, []) if p != key]
         if remaining:
@@ -171,7 +456,12 @@ class Ingestor:
         root_keys = [_key(r) for r in roots]
         removed = []
         for doc_id, paths in list(by_doc.items()):
-            keep = [p for p in paths if not any(p == r or p.startswith(r.rstrip(os.sep) + os.sep) for r in root_keys) or p in seen]
+            keep = [
+                p
+                for p in paths
+                if not any(p == r or p.startswith(r.rstrip(os.sep) + os.sep) for r in root_keys)
+                or p in seen
+            ]
             if keep == paths:
                 continue
             if keep:

@@ -1,20 +1,36 @@
 """The in-memory chunk table and BM25 keyword index, rebuilt from Chroma alone.
 
 Chunk texts, offsets and their stored jieba tokens are read back from the chunk
-collection, so any process can rebuild this in seconds and app processes stay stateless.
+collection, so any process can rebuild this and app processes stay stateless.
 Retrieval filters (vendors, dates) are applied here as a mask over chunks.
+
+The BM25 index is the Lucene variant with bm25s's formula and defaults (k1=1.5, b=0.75),
+precomputed per (term, chunk) and stored term by term, so a query adds up a few posting
+lists with numpy instead of scoring every chunk. A copy of the built index is kept on
+disk (``<data_dir>/cache``) under a key made of the store's identity, generation and
+counts: a process opening an unchanged store loads it in a fraction of a second, and any
+change to the store makes the copy stale, so Chroma stays the only source of truth.
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
+import os
 import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rag.store import Store
+from rag.store import DenseTable, Store
+
+K1 = 1.5
+B = 0.75
+CACHE_VERSION = 4
 
 
 @dataclass
@@ -31,6 +47,90 @@ class DocInfo:
     n_chunks: int
 
 
+class BM25Postings:
+    """BM25 scores precomputed per term: ``data[indptr[t]:indptr[t+1]]`` for the chunks in
+    ``indices[...]`` that contain term ``t``."""
+
+    def __init__(
+        self,
+        vocab: dict[str, int],
+        data: np.ndarray,
+        indices: np.ndarray,
+        indptr: np.ndarray,
+        num_docs: int,
+    ) -> None:
+        self.vocab = vocab
+        self.data = data
+        self.indices = indices
+        self.indptr = indptr
+        self.num_docs = num_docs
+
+    def get_scores(self, tokens: list[str]) -> np.ndarray:
+        """BM25 score of every chunk for the query tokens (a repeated token counts again)."""
+        scores = np.zeros(self.num_docs, dtype=np.float32)
+        for tok in tokens:
+            t = self.vocab.get(tok)
+            if t is None:
+                continue
+            lo, hi = int(self.indptr[t]), int(self.indptr[t + 1])
+            # chunks are unique within one posting list, so a fancy-index add is exact
+            scores[self.indices[lo:hi]] += self.data[lo:hi]
+        return scores
+
+    @classmethod
+    def from_counts(
+        cls,
+        chunks: np.ndarray,
+        terms: np.ndarray,
+        tf: np.ndarray,
+        doc_len: np.ndarray,
+        vocab: dict[str, int],
+    ) -> BM25Postings:
+        """From (chunk, term, count) triples, one per distinct term of each chunk: Lucene BM25
+        as bm25s computes it, ``idf * tf / (tf + k1 * (1 - b + b * len / avglen))``."""
+        n_docs, n_terms = len(doc_len), len(vocab)
+        df = np.bincount(terms, minlength=n_terms)
+        idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        avg = float(doc_len.mean()) if n_docs else 1.0
+        norm = (K1 * ((1.0 - B) + B * doc_len.astype(np.float32) / avg)).astype(np.float32)
+        tf32 = tf.astype(np.float32)
+        data = idf[terms] * (tf32 / (norm[chunks] + tf32))
+        del tf32
+        order = np.argsort(terms, kind="stable")  # group by term
+        data = data[order].astype(np.float32, copy=False)
+        indices = chunks[order].astype(np.int32, copy=False)
+        del order
+        indptr = np.zeros(n_terms + 1, dtype=np.int64)
+        np.cumsum(df, out=indptr[1:])
+        return cls(vocab, data, indices, indptr, n_docs)
+
+
+class _Texts(Sequence[str]):
+    """Chunk texts sliced on demand from one string (cheap to load from the cache)."""
+
+    def __init__(self, blob: str, offsets: np.ndarray) -> None:
+        self._blob = blob
+        self._offsets = offsets
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n = len(self)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(i)
+        return self._blob[int(self._offsets[i]) : int(self._offsets[i + 1])]
+
+    def __iter__(self) -> Iterator[str]:
+        blob, off = self._blob, self._offsets.tolist()
+        for a, b in itertools.pairwise(off):
+            yield blob[a:b]
+
+
 @dataclass
 class ChunkIndex:
     """Every visible chunk, in arrays, plus a BM25 index over their tokens."""
@@ -40,11 +140,12 @@ class ChunkIndex:
     doc_ids: list[str] = field(default_factory=list)
     starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     ends: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    texts: list[str] = field(default_factory=list)
+    texts: Sequence[str] = field(default_factory=list)
     docs: dict[str, DocInfo] = field(default_factory=dict)
     position: dict[str, int] = field(default_factory=dict)
-    bm25: Any = None
-    vocab: set[str] = field(default_factory=set)
+    bm25: BM25Postings | None = None
+    vocab: dict[str, int] | set[str] = field(default_factory=set)
+    dense: DenseTable | None = None  # the chunks' vectors, for filtered dense searches
     _doc_rows: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -54,8 +155,9 @@ class ChunkIndex:
         parts = [self._doc_rows[d] for d in doc_ids if d in self._doc_rows]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
-    def allowed_docs(self, vendors: list[str] | None = None, since: str | None = None,
-                     until: str | None = None) -> set[str] | None:
+    def allowed_docs(
+        self, vendors: list[str] | None = None, since: str | None = None, until: str | None = None
+    ) -> set[str] | None:
         """Doc ids passing the filters, or None when no filter is set."""
         if not vendors and not since and not until:
             return None
@@ -76,65 +178,298 @@ class ChunkIndex:
             out.add(d.doc_id)
         return out
 
-    def keyword_search(self, query_tokens: list[str], k: int,
-                       allowed: set[str] | None = None) -> list[tuple[int, float]]:
+    def keyword_search(
+        self, query_tokens: list[str], k: int, allowed: set[str] | None = None
+    ) -> list[tuple[int, float]]:
         """Top ``k`` (row, BM25 score) for the tokens, within allowed documents."""
         toks = [t for t in query_tokens if t in self.vocab]
-        if not toks or self.bm25 is None or len(self) == 0:
+        if not toks or self.bm25 is None or len(self) == 0 or k <= 0:
             return []
-        scores = np.asarray(self.bm25.get_scores(toks), dtype=np.float32)
+        scores = self.bm25.get_scores(toks)
         if allowed is not None:
             mask = np.zeros(len(scores), dtype=bool)
             mask[self.rows_of(allowed)] = True
-            scores = np.where(mask, scores, 0.0)
+            scores = np.where(mask, scores, np.float32(0.0))
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top])]
+        top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
 
 _BUILD_LOCK = threading.Lock()
 
 
-def build_index(store: Store) -> ChunkIndex:
-    """Read every visible chunk from Chroma and index its stored tokens with BM25."""
-    import bm25s
+def _doc_info(doc_id: str, m: dict[str, Any]) -> DocInfo:
+    return DocInfo(
+        doc_id=doc_id,
+        title=m.get("title", ""),
+        source=m.get("source", ""),
+        date=m.get("date") or None,
+        date_i=int(m.get("date_i", 0)),
+        lang=m.get("lang", ""),
+        vendors=json.loads(m.get("vendors") or "[]"),
+        url=m.get("url") or None,
+        paths=json.loads(m.get("paths") or "[]"),
+        n_chunks=int(m.get("n_chunks", 0)),
+    )
 
+
+def _finish(index: ChunkIndex, doc_of_row: list[str]) -> ChunkIndex:
+    """Fill the lookups derived from the row order (rows of one document are contiguous)."""
+    index.doc_ids = doc_of_row
+    index.position = {cid: i for i, cid in enumerate(index.chunk_ids)}
+    rows: dict[str, tuple[int, int]] = {}
+    start = 0
+    for i in range(1, len(doc_of_row) + 1):
+        if i == len(doc_of_row) or doc_of_row[i] != doc_of_row[start]:
+            rows[doc_of_row[start]] = (start, i)
+            start = i
+    index._doc_rows = {d: np.arange(a, b, dtype=np.int64) for d, (a, b) in rows.items()}
+    if index.bm25 is not None:
+        index.vocab = index.bm25.vocab
+    return index
+
+
+class _Blocks:
+    """Per-language vector blocks (dimension-major) filled page by page, sized from the
+    documents' chunk counts so that they are allocated once."""
+
+    def __init__(self, expected: dict[str, int]) -> None:
+        self.expected = expected
+        self.blocks: dict[str, np.ndarray] = {}
+        self.ids: dict[str, list[str]] = {}
+        self.docs: dict[str, list[str]] = {}
+
+    def add(self, lang: str, vectors: np.ndarray, ids: list[str], docs: list[str]) -> None:
+        block = self.blocks.get(lang)
+        n = len(self.ids.setdefault(lang, []))
+        need = n + len(ids)
+        if block is None or need > block.shape[1]:  # first page, or more than announced
+            cap = max(self.expected.get(lang, 0), 2 * need, 16)
+            grown = np.empty((vectors.shape[1], cap), dtype=np.float32)
+            if block is not None:
+                grown[:, :n] = block[:, :n]
+            self.blocks[lang] = block = grown
+        block[:, n:need] = vectors.T
+        self.ids[lang].extend(ids)
+        self.docs.setdefault(lang, []).extend(docs)
+
+    def table(self, generation: int) -> DenseTable:
+        blocks = {}
+        for lang, b in self.blocks.items():
+            n = len(self.ids[lang])
+            blocks[lang] = b if n == b.shape[1] else np.ascontiguousarray(b[:, :n])
+        return DenseTable(generation, blocks, self.ids, self.docs)
+
+
+def _build_from_chroma(
+    store: Store, generation: int, metas: dict[str, dict[str, Any]]
+) -> ChunkIndex:
+    """Read every visible chunk (page by page, keeping only what the index needs)."""
+    index = ChunkIndex(generation=generation)
+    index.docs = {doc_id: _doc_info(doc_id, m) for doc_id, m in metas.items()}
+    expected: dict[str, int] = {}
+    for d in index.docs.values():
+        expected[d.lang] = expected.get(d.lang, 0) + d.n_chunks
+    blocks = _Blocks(expected)
+    keys: list[tuple[str, int]] = []  # (doc_id, index) of each kept chunk, in read order
+    chunk_ids: list[str] = []
+    spans: list[tuple[int, int]] = []
+    texts: list[str] = []
+    lens: list[int] = []
+    vocab: dict[str, int] = {}
+    pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (chunk, term, tf) per page
+    for got in store.iter_chunk_pages(["metadatas", "documents", "embeddings"]):
+        embs = got.get("embeddings")
+        page_terms: list[int] = []
+        page_lens: list[int] = []
+        by_lang: dict[str, list[tuple[int, str, str]]] = {}
+        first = len(keys)
+        for j, (cid, meta, text) in enumerate(
+            zip(got["ids"], got["metadatas"], got["documents"], strict=True)
+        ):
+            d = meta.get("doc_id")
+            info = index.docs.get(d) if isinstance(d, str) else None
+            if info is None:
+                continue  # orphan of an interrupted ingest: invisible
+            keys.append((info.doc_id, int(meta.get("index", 0))))
+            chunk_ids.append(cid)
+            spans.append((int(meta["start"]), int(meta["end"])))
+            texts.append(text)
+            ids = [vocab.setdefault(t, len(vocab)) for t in str(meta.get("tokens", "")).split()]
+            page_terms.extend(ids)
+            page_lens.append(len(ids))
+            if embs is not None:
+                by_lang.setdefault(info.lang, []).append((j, cid, info.doc_id))
+        lens.extend(page_lens)
+        for lang, items in by_lang.items():
+            vectors = np.asarray(embs, dtype=np.float32)[[j for j, _c, _d in items]]
+            blocks.add(lang, vectors, [c for _j, c, _d in items], [d for _j, _c, d in items])
+        if page_terms:  # term frequencies per chunk of this page, by one sort
+            terms = np.asarray(page_terms, dtype=np.int64)
+            local = np.repeat(np.arange(len(page_lens), dtype=np.int64), page_lens)
+            uniq, tf = np.unique(local * len(vocab) + terms, return_counts=True)
+            pairs.append(
+                (
+                    (uniq // len(vocab) + first).astype(np.int32),
+                    (uniq % len(vocab)).astype(np.int32),
+                    tf.astype(np.int32),
+                )
+            )
+    n = len(keys)
+    order = sorted(range(n), key=keys.__getitem__)  # rows: by document, then position
+    index.chunk_ids = [chunk_ids[i] for i in order]
+    index.starts = np.fromiter((spans[i][0] for i in order), dtype=np.int64, count=n)
+    index.ends = np.fromiter((spans[i][1] for i in order), dtype=np.int64, count=n)
+    index.texts = [texts[i] for i in order]
+    doc_of_row = [keys[i][0] for i in order]
+    del chunk_ids, spans, texts
+    if n:
+        row_of_read = np.empty(n, dtype=np.int32)
+        row_of_read[np.asarray(order, dtype=np.int64)] = np.arange(n, dtype=np.int32)
+        doc_len = np.maximum(np.asarray(lens, dtype=np.int64)[np.asarray(order, dtype=np.int64)], 1)
+        if pairs:
+            chunk_col = row_of_read[np.concatenate([p[0] for p in pairs])]
+            term_col = np.concatenate([p[1] for p in pairs])
+            tf_col = np.concatenate([p[2] for p in pairs])
+        else:
+            chunk_col = term_col = tf_col = np.zeros(0, dtype=np.int32)
+        del pairs
+        index.bm25 = BM25Postings.from_counts(chunk_col, term_col, tf_col, doc_len, vocab)
+    if n and blocks.blocks and sum(len(v) for v in blocks.ids.values()) == n:
+        index.dense = blocks.table(generation)
+    return _finish(index, doc_of_row)
+
+
+# -- disk cache -----------------------------------------------------------------------------
+def _cache_path(store: Store) -> Path:
+    return Path(store.settings.data_dir) / "cache" / f"keyword-{store.settings.collection}.npz"
+
+
+def _cache_key(store: Store, generation: int) -> str:
+    n_chunks, n_docs = store.counts()
+    return json.dumps([CACHE_VERSION, store.identity(), generation, n_chunks, n_docs])
+
+
+def _blob(strings: Sequence[str], sep: str = "\n") -> np.ndarray:
+    return np.frombuffer(sep.join(strings).encode(), dtype=np.uint8)
+
+
+def _unblob(arr: np.ndarray, sep: str = "\n") -> list[str]:
+    text = bytes(arr).decode()
+    return text.split(sep) if text else []
+
+
+def _save(index: ChunkIndex, path: Path, key: str) -> None:
+    if index.bm25 is None:
+        return
+    texts = index.texts if isinstance(index.texts, _Texts) else None
+    if texts is None:
+        offsets = np.zeros(len(index.texts) + 1, dtype=np.int64)
+        np.cumsum([len(t) for t in index.texts], out=offsets[1:])
+        blob = "".join(index.texts)
+    else:
+        offsets, blob = texts._offsets, texts._blob
+    doc_list = list(index.docs)
+    doc_pos = {d: i for i, d in enumerate(doc_list)}
+    docs_json = json.dumps([vars(index.docs[d]) for d in doc_list], ensure_ascii=False)
+    vocab_sorted = sorted(index.bm25.vocab, key=index.bm25.vocab.__getitem__)
+    arrays: dict[str, np.ndarray] = {}
+    dense = index.dense
+    langs = list(dense.blocks) if dense is not None else []
+    for i, lang in enumerate(langs):
+        assert dense is not None
+        arrays[f"dense_{i}"] = dense.blocks[lang]
+        arrays[f"dense_ids_{i}"] = _blob(dense.block_ids[lang])
+        arrays[f"dense_docs_{i}"] = np.asarray(
+            [doc_pos[d] for d in _block_docs(dense, lang)], dtype=np.int32
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    payload: dict[str, Any] = {
+        "key": np.frombuffer(key.encode(), dtype=np.uint8),
+        "docs": np.frombuffer(docs_json.encode(), dtype=np.uint8),
+        "chunk_ids": _blob(index.chunk_ids),
+        "doc_of_row": np.asarray([doc_pos[d] for d in index.doc_ids], dtype=np.int32),
+        "starts": index.starts,
+        "ends": index.ends,
+        "text_blob": np.frombuffer(blob.encode(), dtype=np.uint8),
+        "text_offsets": offsets,
+        "vocab": _blob(vocab_sorted),
+        "data": index.bm25.data,
+        "indices": index.bm25.indices,
+        "indptr": index.bm25.indptr,
+        "dense_langs": _blob(langs),
+        **arrays,
+    }
+    with open(tmp, "wb") as f:
+        np.savez(f, **payload)
+    os.replace(tmp, path)
+
+
+def _block_docs(dense: DenseTable, lang: str) -> list[str]:
+    """The document of each row of a language block."""
+    out = [""] * len(dense.block_ids[lang])
+    for d, rows in dense.doc_rows.items():
+        if dense.doc_lang[d] == lang:
+            for r in rows.tolist():
+                out[r] = d
+    return out
+
+
+def _load(path: Path, key: str, generation: int) -> ChunkIndex | None:
+    """The cached index if it is the one for ``key``; None if missing, stale or unreadable."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if bytes(z["key"]).decode() != key:
+                return None
+            arrays = {name: z[name] for name in z.files}
+        return _from_arrays(arrays, generation)
+    except Exception:  # a truncated or foreign file: rebuild from Chroma
+        return None
+
+
+def _from_arrays(arrays: dict[str, np.ndarray], generation: int) -> ChunkIndex | None:
+    index = ChunkIndex(generation=generation)
+    for d in json.loads(bytes(arrays["docs"]).decode()):
+        index.docs[d["doc_id"]] = DocInfo(**d)
+    doc_list = list(index.docs)
+    index.chunk_ids = _unblob(arrays["chunk_ids"])
+    index.starts, index.ends = arrays["starts"], arrays["ends"]
+    index.texts = _Texts(bytes(arrays["text_blob"]).decode(), arrays["text_offsets"])
+    vocab = {t: i for i, t in enumerate(_unblob(arrays["vocab"]))}
+    index.bm25 = BM25Postings(
+        vocab, arrays["data"], arrays["indices"], arrays["indptr"], len(index.chunk_ids)
+    )
+    doc_of_row = [doc_list[i] for i in arrays["doc_of_row"].tolist()]
+    if len(doc_of_row) != len(index.chunk_ids) or len(index.texts) != len(index.chunk_ids):
+        return None
+    langs = _unblob(arrays["dense_langs"])
+    if langs:
+        blocks = {lang: arrays[f"dense_{i}"] for i, lang in enumerate(langs)}
+        ids = {lang: _unblob(arrays[f"dense_ids_{i}"]) for i, lang in enumerate(langs)}
+        docs = {
+            lang: [doc_list[j] for j in arrays[f"dense_docs_{i}"].tolist()]
+            for i, lang in enumerate(langs)
+        }
+        if any(blocks[lang].shape[1] != len(ids[lang]) for lang in langs):
+            return None
+        index.dense = DenseTable(generation, blocks, ids, docs)
+    return _finish(index, doc_of_row)
+
+
+def build_index(store: Store, *, use_cache: bool = True) -> ChunkIndex:
+    """The chunk table and BM25 index of every visible chunk: from the disk cache when it
+    matches the store, else read from Chroma (and cached for the next process)."""
     with _BUILD_LOCK:
         generation = store.generation()
-        metas = store.doc_meta()
-        index = ChunkIndex(generation=generation)
-        for doc_id, m in metas.items():
-            index.docs[doc_id] = DocInfo(
-                doc_id=doc_id, title=m.get("title", ""), source=m.get("source", ""),
-                date=m.get("date") or None, date_i=int(m.get("date_i", 0)), lang=m.get("lang", ""),
-                vendors=json.loads(m.get("vendors") or "[]"), url=m.get("url") or None,
-                paths=json.loads(m.get("paths") or "[]"), n_chunks=int(m.get("n_chunks", 0)),
-            )
-        rows: list[tuple[str, int, str, int, int, str, list[str]]] = []
-        for cid, meta in store.iter_chunk_meta(with_text=True):
-            d = meta.get("doc_id")
-            if d not in index.docs:
-                continue  # orphan of an interrupted ingest: invisible
-            rows.append((d, int(meta.get("index", 0)), cid, int(meta["start"]), int(meta["end"]),
-                         meta["text"], str(meta.get("tokens", "")).split()))
-        rows.sort(key=lambda r: (r[0], r[1]))
-        corpus_tokens = []
-        for i, (d, _ix, cid, s, e, text, toks) in enumerate(rows):
-            index.chunk_ids.append(cid)
-            index.doc_ids.append(d)
-            index.texts.append(text)
-            index.position[cid] = i
-            corpus_tokens.append(toks or ["\u0000"])
-        index.starts = np.array([r[3] for r in rows], dtype=np.int64)
-        index.ends = np.array([r[4] for r in rows], dtype=np.int64)
-        doc_rows: dict[str, list[int]] = {}
-        for i, d in enumerate(index.doc_ids):
-            doc_rows.setdefault(d, []).append(i)
-        index._doc_rows = {d: np.array(r, dtype=np.int64) for d, r in doc_rows.items()}
-        if corpus_tokens:
-            bm = bm25s.BM25()
-            bm.index(corpus_tokens, show_progress=False)
-            index.bm25 = bm
-            index.vocab = {t for toks in corpus_tokens for t in toks}
+        key = _cache_key(store, generation) if use_cache else ""
+        path = _cache_path(store)
+        index = _load(path, key, generation) if use_cache and path.exists() else None
+        if index is None:
+            index = _build_from_chroma(store, generation, store.doc_meta())
+            if use_cache and len(index):
+                with contextlib.suppress(OSError):  # read-only folder: the next process rebuilds
+                    _save(index, path, key)
+        store.use_table(index.dense)
         return index
