@@ -259,19 +259,7 @@ _AMOUNT_AFTER = re.compile(
     re.I,
 )
 _CAPWORD = re.compile(r"(?<![A-Za-z\-])[A-Z][A-Za-z]{2,}(?![A-Za-z])")
-_COMMON_CAPS = {
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
+_COMMON_CAPS = set(_MONTH_NAMES) | {
     "monday",
     "tuesday",
     "wednesday",
