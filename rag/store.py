@@ -349,7 +349,7 @@ class Store:
         return sorted(docs, key=lambda d: (d.date or "", d.title), reverse=True)
 
     def iter_chunk_pages(
-        self, include: list[str], page: int = _BATCH * 5
+        self, include: list[str], page: int = _BATCH
     ) -> Iterable[dict[str, Any]]:
         """Every stored chunk (orphans too), as Chroma ``get`` results of ``page`` chunks."""
         try:
@@ -364,8 +364,8 @@ class Store:
         try:
             total = self.chunks.count()
             include = ["metadatas", "documents"] if with_text else ["metadatas"]
-            for offset in range(0, total, _BATCH * 5):
-                got = self.chunks.get(include=include, limit=_BATCH * 5, offset=offset)
+            for offset in range(0, total, _BATCH):
+                got = self.chunks.get(include=include, limit=_BATCH, offset=offset)
                 docs = got.get("documents") or [None] * len(got["ids"])
                 for cid, meta, text in zip(got["ids"], got["metadatas"], docs, strict=True):
                     if with_text:

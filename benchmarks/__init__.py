@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m benchmarks.bench`` (or ``rag bench``); see ``benchmarks/RESULTS.md``."""
