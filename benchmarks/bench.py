@@ -320,7 +320,13 @@ def _stats(values: list[float]) -> dict[str, float]:
 
 def _worker(kind: str, spec_path: Path, result_path: Path) -> int:
     spec = json.loads(spec_path.read_text(encoding="utf-8"))
-    fn = {"ingest": w_ingest, "build": w_build, "ours": w_ours, "baseline": w_baseline}[kind]
+    fn = {
+        "ingest": w_ingest,
+        "build": w_build,
+        "index": w_index,
+        "ours": w_ours,
+        "baseline": w_baseline,
+    }[kind]
     result = fn(spec)
     result["peak_rss_mb"] = _peak_rss_mb()
     result_path.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -494,21 +500,28 @@ def _hit(doc_ids: list[str], gold: list[str]) -> bool:
     return bool(set(doc_ids[:K]) & set(gold))
 
 
+def w_index(spec: dict[str, Any]) -> dict[str, Any]:
+    """What the first process after a change pays: the index read from Chroma (and cached)."""
+    _prime()
+    from rag.qa import QA
+
+    qa = QA.open(spec["store"])
+    t = time.perf_counter()
+    index = qa.index()
+    return {"chunks": len(index), "seconds": time.perf_counter() - t}
+
+
 def w_ours(spec: dict[str, Any]) -> dict[str, Any]:
-    """Latency of ``qa.search`` and ``qa.ask`` and hit@5, on a built store."""
+    """Latency of ``qa.search`` and ``qa.ask`` and hit@5, in a process serving questions."""
     t0 = time.perf_counter()
     _prime()
-    from rag.keyword import build_index
     from rag.qa import QA
 
     qa = QA.open(spec["store"])
     open_s = time.perf_counter() - t0
     t = time.perf_counter()
-    index = qa.index()  # first open: read from Chroma, build BM25, save the disk cache
-    index_first = time.perf_counter() - t
-    t = time.perf_counter()
-    build_index(qa.store)  # what the next process pays: the disk cache
-    index_cached = time.perf_counter() - t
+    index = qa.index()  # from the disk cache the index worker left
+    index_load = time.perf_counter() - t
     t = time.perf_counter()
     qa.search(WARM_QUESTION, k=K)
     qa.ask(WARM_QUESTION, answerer="offline")
@@ -533,8 +546,7 @@ def w_ours(spec: dict[str, Any]) -> dict[str, Any]:
     return {
         "chunks": len(index),
         "open_s": open_s,
-        "index_first_s": index_first,
-        "index_cached_s": index_cached,
+        "index_load_s": index_load,
         "warmup_s": warm,
         "search": _stats(search_t),
         "ask": _stats(ask_t),
@@ -781,6 +793,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 },
                 work,
             )
+        print(f"[bench] {label}: index from Chroma ...", flush=True)
+        index = run_worker("index", label, {"store": str(store)}, work)
         print(f"[bench] {label}: ours ...", flush=True)
         ours = run_worker("ours", label, {"store": str(store), **qspec}, work)
         print(f"[bench] {label}: baseline ...", flush=True)
@@ -790,6 +804,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "label": label,
                 "chunks": ours["chunks"],
                 "build": build,
+                "index": index,
                 "ours": ours,
                 "baseline": baseline,
             }
@@ -897,9 +912,9 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         v <= TARGETS["cold_start_s"],
         "s",
     )
-    v = s100["ours"]["peak_rss_mb"] if s100 else None
+    v = max(s100["ours"]["peak_rss_mb"], s100["index"]["peak_rss_mb"]) if s100 else None
     add(
-        "peak RSS at 100k chunks",
+        "peak RSS at 100k chunks (serving, or rebuilding the index)",
         "<= 1.5 GB",
         v,
         None if v is None else v <= TARGETS["rss_100k_mb"],
@@ -992,9 +1007,8 @@ def to_markdown(r: dict[str, Any], with_plot: bool = True) -> str:
         "",
         "| chunks | "
         + " | ".join(["embed", "dense", "keyword", "fuse"])
-        + " | index first open (s) "
-        "| index from disk cache (s) | baseline build (s) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        + " | index from Chroma (s) | its peak RSS (MB) | index from disk cache (s) | baseline build (s) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in r["sizes"]:
         o, b = s["ours"], s["baseline"]
@@ -1003,7 +1017,8 @@ def to_markdown(r: dict[str, Any], with_plot: bool = True) -> str:
         out.append(
             f"| {s['chunks']:,} | "
             + " | ".join(f"{p.get(k, 0.0):.1f}" for k in ("embed", "dense", "keyword", "fuse"))
-            + f" | {o['index_first_s']:.2f} | {o['index_cached_s']:.2f} | {bb:.1f} |"
+            + f" | {s['index']['seconds']:.2f} | {s['index']['peak_rss_mb']:,.0f}"
+            + f" | {o['index_load_s']:.2f} | {bb:.1f} |"
         )
     out += [
         "",
@@ -1047,7 +1062,9 @@ def to_markdown(r: dict[str, Any], with_plot: bool = True) -> str:
         "- Every measurement runs in a fresh Python process; peak RSS is the process's "
         "`ru_maxrss` (also sampled with psutil from the parent: "
         + ", ".join(f"{s['chunks']:,}: {s['ours']['sampled_rss_mb']:,.0f} MB" for s in r["sizes"])
-        + ").",
+        + "). Ours is a process answering questions with the index loaded from its disk cache; "
+        "the first process after a change to the store reads the index from Chroma instead "
+        "(its time and peak RSS in the second table).",
         "- Scale: the real corpus documents plus synthetic documents (4-40 chunks each) whose chunks "
         "recombine real sentences (a window of one real chunk with sentences of another spliced in, "
         "digits permuted in half of them) and whose vectors mix the two real vectors plus Gaussian "

@@ -348,9 +348,7 @@ class Store:
         ]
         return sorted(docs, key=lambda d: (d.date or "", d.title), reverse=True)
 
-    def iter_chunk_pages(
-        self, include: list[str], page: int = _BATCH
-    ) -> Iterable[dict[str, Any]]:
+    def iter_chunk_pages(self, include: list[str], page: int = _BATCH) -> Iterable[dict[str, Any]]:
         """Every stored chunk (orphans too), as Chroma ``get`` results of ``page`` chunks."""
         try:
             total = self.chunks.count()
