@@ -21,18 +21,18 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rag.chunking import chunk_document
 from rag.config import Settings
 from rag.embeddings import NamedEmbeddings
 from rag.errors import LoadError, StoreError
-from rag.loaders import LoadedFile, iter_files, load_bytes, load_file
 from rag.store import Store
-from rag.textnorm import tokenize_uncached
 from rag.types import Chunk, FileOutcome, IngestReport
+
+if TYPE_CHECKING:  # the loaders and the splitter are imported when a file is ingested,
+    from rag.loaders import LoadedFile  # not by every process that only asks questions
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -258,6 +258,8 @@ class Ingestor:
             report.stage_seconds["orphans_deleted"] = float(orphans)
         by_path, by_doc = self._path_index(metas)
         roots = [Path(p) for p in paths]
+        from rag.loaders import iter_files, load_file
+
         candidates = list(iter_files(roots))
         bar = None
         if progress is True and len(candidates) > 1:
@@ -334,6 +336,8 @@ class Ingestor:
         by_path, by_doc = self._path_index()
         key = f"upload:{os.path.basename(name)}"
         try:
+            from rag.loaders import load_bytes
+
             loaded = load_bytes(data, os.path.basename(name), source=key)
         except Exception as e:
             report.files.append(
@@ -351,6 +355,8 @@ class Ingestor:
 
     def _chunk(self, loaded: LoadedFile, stages: dict[str, float]) -> _Prepared:
         """Chunk a new document (its tokens and vectors come later)."""
+        from rag.chunking import chunk_document
+
         t = time.perf_counter()
         try:
             chunks = chunk_document(
@@ -366,6 +372,8 @@ class Ingestor:
 
     def _tokenize(self, prepared: _Prepared, stages: dict[str, float]) -> None:
         """Keyword tokens of each chunk, as the BM25 index stores them."""
+        from rag.textnorm import tokenize_uncached
+
         t = time.perf_counter()
         try:
             if prepared.error is None:

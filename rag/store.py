@@ -111,7 +111,7 @@ class Store:
             self._client = None
             raise store_error(e, self.settings) from e
         for coll in (self._chunks, self._docs):  # a store made before: switch it over
-            hnsw = (getattr(coll, "configuration", None) or {}).get("hnsw") or {}
+            hnsw = (getattr(coll, "configuration_json", None) or {}).get("hnsw") or {}
             if hnsw.get("sync_threshold") != _HNSW_SYNC["sync_threshold"]:
                 with contextlib.suppress(Exception):  # an older server may refuse: only slower
                     coll.modify(configuration={"hnsw": dict(_HNSW_SYNC)})
