@@ -16,7 +16,14 @@ import re
 from dataclasses import dataclass, field
 
 from rag.citations import make_citation, neutralize_markers, sentence_spans
-from rag.glossary import ATTRIBUTES, VENDORS, asked_attributes, evidence_has_attribute, expand_query
+from rag.glossary import (
+    ATTRIBUTES,
+    VENDORS,
+    asked_attributes,
+    evidence_has_attribute,
+    expansion_groups,
+)
+from rag.lexicon import stem, translations
 from rag.textnorm import STOPWORDS, normalize, tokenize
 from rag.types import Citation, Document, Passage
 
@@ -53,23 +60,27 @@ _DATE = re.compile(
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December)\s+20\d\d|"
     r"\b20\d\d\b|Q[1-4]\s*20\d\d)"
 )
+# a relative figure answers "how much compute / revenue" too: "half the raw compute of the
+# B300", "AI accelerator revenue will double"
+_RELATIVE = r"\bhalf\b|一半|翻一番|翻倍|\bdoubl(?:e|ed|es|ing)\b|\d+(?:\.\d+)?\s*(?:倍|times)\b"
 _ATTR_FIGURE = {
     "memory": re.compile(
         r"\d+(?:\.\d+)?\s*(?:GB|GiB|TB)(?!/s| of data)|\b(?:HBM\d?E?|GDDR\d|LPDDR\d)\b", re.I
     ),
     "bandwidth": re.compile(
-        r"\d+(?:\.\d+)?\s*(?:TB/s|GB/s|Tbps|Gbps)|\d+(?:\.\d+)?\s*(?:TB|GB)\s+(?:of data\s+)?per second"
+        r"\d+(?:\.\d+)?\s*(?:TB/s|GB/s|Tbps|Gbps)|\d+(?:\.\d+)?\s*(?:TB|GB)\s+(?:of data\s+)?per second|"
+        r"每秒\s*\d+(?:\.\d+)?\s*(?:TB|GB)"
     ),
     "process": re.compile(r"(?:\d+(?:\.\d+)?\s*(?:nm|纳米)|\bN\d\w*|N\+\d|\b\dN[PA]?\b)"),
     "power": re.compile(r"\d+(?:\.\d+)?\s*(?:W|kW|瓦)\b"),
     "price": re.compile(
         r"(?:(?:HK)?\$\s?\d[\d,.]*\s*(?:billion|million|bn)?|\d[\d,.]*\s*(?:美元|港元|元|万元|亿元))"
     ),
-    "compute": re.compile(r"\d+(?:\.\d+)?\s*(?:TFLOPS|PFLOPS|EFLOPS|TOPS|IPS|P)\b"),
+    "compute": re.compile(r"\d+(?:\.\d+)?\s*(?:TFLOPS|PFLOPS|EFLOPS|TOPS|IPS|P)\b|" + _RELATIVE),
     "shipments": re.compile(r"\d+(?:\.\d+)?\s*(?:万片|万张|万颗|万台|million|units)"),
     "funding": re.compile(r"\d+(?:\.\d+)?\s*(?:亿元|亿美元|亿|billion|million)"),
-    "revenue": re.compile(r"\d+(?:\.\d+)?\s*(?:亿元|亿美元|亿|billion|million)"),
-    "profit": re.compile(r"\d+(?:\.\d+)?\s*(?:亿元|亿美元|亿|billion|million)"),
+    "revenue": re.compile(r"\d+(?:\.\d+)?\s*(?:亿元|亿美元|亿|billion|million)|" + _RELATIVE),
+    "profit": re.compile(r"\d+(?:\.\d+)?\s*(?:亿元|亿美元|亿|billion|million)|" + _RELATIVE),
     "valuation": re.compile(r"\d+(?:\.\d+)?\s*(?:亿元|亿美元|亿|billion|million|trillion)"),
     "transistors": re.compile(
         r"\d+(?:\.\d+)?\s*(?:亿|万亿|billion|million|trillion)?\s*个?\s*(?:晶体管|transistors)",
@@ -184,6 +195,9 @@ class Candidate:
     score: float = 0.0
     reasons: list[str] = field(default_factory=list)
     lex: float = 0.0
+    damp: float = 1.0
+    base: float = 0.0  # the score without its lexical part
+    lex_scale: float = 1.0  # lexical credit per point, equalised across languages
 
 
 @dataclass
@@ -200,6 +214,11 @@ def is_chinese(text: str) -> bool:
 
 RANK_PRIOR = 2.5
 EXTRA_RATIO = 0.5
+MIN_GAIN = 0.6  # least weight of new question concepts an extra quote must bring
+MULTI_PART_RATIO = 0.35  # ... or down to this, when it answers an open part of the question
+MULTI_PART_GAIN = 1.0  # (question concepts of at least this weight not yet covered)
+ATTR_GAIN = 1.5  # the coverage credit of an asked attribute (a date, a price) not yet given
+COVER_BONUS = 0.5  # extra credit per point of question concepts the chosen quotes miss
 _MONTH_NAMES = [
     "january",
     "february",
@@ -218,9 +237,28 @@ _MONTH_NAMES = [
 
 def _weights(question: str) -> dict[str, float]:
     """Query term weights: rarer-looking tokens (figures, model numbers, long words) weigh more."""
+    return _weighted_concepts(question)[0]
+
+
+def _weighted_concepts(question: str) -> tuple[dict[str, float], dict[str, str]]:
+    """Query term weights, and for each term the question word it stands for.
+
+    A question word and its translations or aliases form one concept: a sentence that
+    says 约谈 covers "summoned" as well as one that says "summoned" does.
+    """
     w: dict[str, float] = {}
-    for t in tokenize(question):
-        if t in _GENERIC:
+    concept: dict[str, str] = {}
+
+    def put(key: str, weight: float, of: str, *, keep: bool = False) -> None:
+        if keep and key in w:
+            return
+        if weight > w.get(key, 0.0) or key not in w:
+            w[key] = weight
+            concept.setdefault(key, of)
+
+    for tok in tokenize(question):
+        t = _key(tok)
+        if tok in _GENERIC:
             base = 0.3
         elif re.search(r"\d", t):
             base = 2.0
@@ -228,31 +266,85 @@ def _weights(question: str) -> dict[str, float]:
             base = 1.0 + 0.3 * min(len(t), 4)
         else:
             base = 1.0 + 0.15 * min(len(t), 6)
-        w[t] = max(w.get(t, 0.0), base)
+        put(t, max(w.get(t, 0.0), base), t)
+    # jieba's search mode gives a word and its parts (英特尔: 英特, 特尔): one concept
+    han = [t for t in w if _HAN.search(t)]
+    for t in han:
+        whole = max((u for u in han if t in u and len(u) > len(t)), key=len, default=None)
+        if whole is not None:
+            concept[t] = concept[whole]
     for m in re.finditer(r"(\d{1,2})\s*月", question):
         month = _MONTH_NAMES[int(m.group(1)) - 1] if 1 <= int(m.group(1)) <= 12 else None
         if month:
-            w.setdefault(month, 0.8)
+            put(month, 0.8, month, keep=True)
     for i, name in enumerate(_MONTH_NAMES):
         if re.search(rf"\b{name}", question, re.I):
-            w.setdefault(f"{i + 1}月", 0.8)
-    for alias in expand_query(normalize(question)):
-        for t in tokenize(alias):
-            if t not in w:
-                w[t] = 0.6 if t not in _GENERIC else 0.2
-    return w
+            put(f"{i + 1}月", 0.8, name, keep=True)
+    asked = dict(w)
+    for gi, group in enumerate(expansion_groups(normalize(question))):
+        keys = [_key(t) for alias in group for t in tokenize(alias)]
+        # an alias stands for the question word of its group ("英伟达" for "nvidia")
+        of = next((concept[k] for k in _group_members(group) if k in asked), f"group{gi}")
+        for k, alias_tok in zip(keys, (t for alias in group for t in tokenize(alias)), strict=True):
+            put(k, 0.6 if alias_tok not in _GENERIC else 0.2, of, keep=True)
+    # the same words in the other language ("summoned" -> 约谈, 规模 -> size), a little
+    # lighter than the word itself
+    for t, base in list(w.items()):
+        if base < 0.6:
+            continue
+        for tr in translations(t):
+            for tt in tokenize(tr):
+                k = _key(tt)
+                tw = 0.2 if tt in _GENERIC else round(0.7 * base, 3)
+                if tw > w.get(k, 0.0):
+                    w[k] = tw
+                    concept[k] = concept.get(t, t)
+    return w, concept
+
+
+def _group_members(group: tuple[str, ...]) -> list[str]:
+    """Keys of every alias of a glossary group, the ones the query said included."""
+    from rag.glossary import TERMS
+
+    for g in list(VENDORS.values()) + TERMS:
+        if set(group) <= set(g):
+            return [_key(t) for a in g for t in tokenize(a)]
+    return [_key(t) for a in group for t in tokenize(a)]
+
+
+def _concepts_in(
+    text: str, weights: dict[str, float], concept_of: dict[str, str]
+) -> dict[str, float]:
+    """The question's concepts ``text`` mentions, each with its best weight there."""
+    toks = _token_set(text)
+    out: dict[str, float] = {}
+    for t, wt in weights.items():
+        if t in toks:
+            c = concept_of.get(t, t)
+            if wt > out.get(c, 0.0):
+                out[c] = wt
+    return out
+
+
+def _key(token: str) -> str:
+    """The form a token is compared in: English words by stem, anything else as is."""
+    return stem(token) if token.isascii() else token
+
+
+def _token_set(text: str) -> set[str]:
+    return {_key(t) for t in tokenize(text)}
 
 
 def _score(text: str, weights: dict[str, float]) -> float:
-    toks = set(tokenize(text))
-    hit = sum(wt for t, wt in weights.items() if t in toks)
-    return hit
+    toks = _token_set(text)
+    return sum(wt for t, wt in weights.items() if t in toks)
 
 
 _MODEL_TOKEN = re.compile(r"[A-Za-z]*\d+[A-Za-z]*(?:\+\d+)?")
 _NOT_ENTITY = re.compile(
     r"^(?:(?:19|20)\d\d|\d{1,2}|q[1-4]|h[12]|fy\d+|fp\d+|int\d+|bf\d+|tf\d+|\d+(?:st|nd|rd|th)|"
-    r"\d+(?:gb|tb|mb|nm|w|kw|gbps|tbps|x|k|m|b|bn|s|ms|gib|ghz|mhz|tops|tflops|pflops|yuan|usd))$"
+    r"\d+(?:gb|tb|mb|nm|w|kw|gbps|tbps|k|m|b|bn|s|ms|gib|ghz|mhz|tops|tflops|pflops|yuan|usd)|"
+    r"\d{1,2}(?:\.\d)?x)$"  # "8x" is a multiplier, "910X" a model
 )
 _AMOUNT_AFTER = re.compile(
     r"\s*(?:billion|million|trillion|thousand|percent|%|亿|万|元|美元|个|张|颗|家|年|月|日|GB|TB|nm|W)",
@@ -395,6 +487,7 @@ def _trim(
     attrs: list[str],
     max_len: int,
     quantity: bool = False,
+    concept_of: dict[str, str] | None = None,
 ) -> tuple[int, int]:
     """The best window of clauses of a long sentence, so the quote stays short.
 
@@ -409,7 +502,11 @@ def _trim(
     scores = []
     for cs, ce in clauses:
         c = doc_text[cs:ce]
-        sc = _score(c, weights)
+        sc = (
+            sum(_concepts_in(c, weights, concept_of).values())
+            if concept_of is not None
+            else _score(c, weights)
+        )
         if attrs and any(evidence_has_attribute(a, c) for a in attrs if a in ATTRIBUTES):
             sc += 2.5
         if _UNIT_FIGURE.search(c):
@@ -484,6 +581,34 @@ _PRECISION = re.compile(r"\b(?:FP\d+|INT\d+|BF\d+|TF\d+)\b", re.I)
 _ORDINAL = re.compile(r"第[一二三四五六七八九十\d]+[座代款个期号]|[一二三四五六七八九十]+号")
 
 
+_MODEL_IN_TEXT = re.compile(
+    r"(?<![A-Za-z0-9$.,/])[A-Za-z]*\d+[A-Za-z]*(?:\+\d+)?(?![A-Za-z0-9]|[.,]\d)"
+)
+
+
+def other_model_tokens(text: str) -> list[tuple[str, int]]:
+    """Tokens of ``text`` that look like model numbers (``B300``, ``910C``, ``昇腾910``).
+
+    Not figures (``$6,500``, ``256 TFLOPS``, ``5nm``), versions (``v9``), years or
+    precisions; a bare number counts only when glued to a name (``昇腾910``).
+    """
+    out = []
+    for m in _MODEL_IN_TEXT.finditer(text):
+        t = m.group()
+        if _NOT_ENTITY.match(t.lower()) or _TECH_TOKEN.match(t):
+            continue
+        if t.isdigit():
+            before = text[m.start() - 1 : m.start()]
+            if not before or not (_HAN.match(before) or before.isalpha()):
+                continue
+            if _AMOUNT_AFTER.match(text, m.end()):
+                continue
+        elif len(t) < 3:
+            continue  # "v9", "A7"
+        out.append((t, m.start()))
+    return out
+
+
 def specific_entities(question: str) -> list[list[str]]:
     """The most specific things the question is about: model numbers, else products, else vendors."""
     from rag.glossary import PRODUCTS
@@ -494,6 +619,54 @@ def specific_entities(question: str) -> list[list[str]]:
     if models or products:
         return models + products
     return [aliases for aliases in VENDORS.values() if any(_alias_in(a, low) for a in aliases)]
+
+
+def _undisclosed_about(text: str, attribute: str) -> bool:
+    """The text says this attribute was not disclosed: "没有公布售价", "did not disclose the
+    price" (a clause that withholds shipments says nothing about the price before it)."""
+    if not _UNDISCLOSED.search(text):
+        return False
+
+    def mentions(t: str) -> bool:
+        return (
+            attribute in ATTRIBUTES and evidence_has_attribute(attribute, t)
+        ) or attribute in t.lower()
+
+    clauses = [text[cs:ce] for cs, ce in clause_spans(text, 0, len(text))]
+    if any(_UNDISCLOSED.search(c) and mentions(c) for c in clauses):
+        return True
+    # "has not published a spec sheet, so figures for memory capacity ... come from
+    # teardowns": withheld unless another clause gives the figure
+    rx = _ATTR_FIGURE.get(attribute)
+    given = rx is not None and any(rx.search(c) and not _UNDISCLOSED.search(c) for c in clauses)
+    return not given and mentions(text)
+
+
+def _cue_near_figure(attribute: str, text: str) -> bool:
+    """The attribute's word with its figure right after it ("发行价格为114.28元")."""
+    rx = _ATTR_FIGURE.get(attribute)
+    if rx is None:
+        return False
+    low = text.lower()
+    near = 8 if is_chinese(text) else 25
+    figures = [m.start() for m in rx.finditer(text)]
+    for cue in ATTRIBUTES[attribute][1]:
+        c = cue.lower()
+        if len(c) < 2:
+            continue
+        for m in re.finditer(re.escape(c), low):
+            for fs in figures:
+                if fs >= m.end() and fs - m.end() <= near:
+                    return True
+    return False
+
+
+def _is_heading(text: str, s: int, e: int) -> bool:
+    """A line of its own without a sentence end: a title or a subheading."""
+    line_start = s == 0 or text[s - 1] == "\n"
+    line_end = e >= len(text) or text[e : e + 1] in ("\n", "")
+    body = text[s:e].rstrip()
+    return line_start and line_end and body[-1:] not in '。.!?！？;；:：”")' and len(body) <= 100
 
 
 def abstain_text(question: str, reason: str) -> str:
@@ -534,7 +707,7 @@ def answer_offline(
             True,
             ["no passages retrieved"],
         )
-    weights = _weights(question)
+    weights, concept_of = _weighted_concepts(question)
     attrs = asked_attributes(question)
     evidence_all = "\n".join(p.text for p in passages)
     missing = missing_entities(question, evidence_all)
@@ -575,11 +748,15 @@ def answer_offline(
             sc = 0.0
             reasons = []
             for a in attrs:
-                if evidence_has_attribute(a, text) and (
-                    a not in _ATTR_FIGURE or _ATTR_FIGURE[a].search(text)
+                if (
+                    evidence_has_attribute(a, text)
+                    and (a not in _ATTR_FIGURE or _ATTR_FIGURE[a].search(text))
+                    and (a != "date" or _DATE.search(text))  # "H20" holds "20", not a date
                 ):
                     sc += 2.0
                     reasons.append(a)
+                    if _cue_near_figure(a, text):
+                        sc += 1.0  # "发行价格为114.28元", not "股价报829.90元,较发行价上涨"
             if _UNIT_FIGURE.search(text):
                 sc += 1.0 if quantity else 0.3
             if why and _CAUSAL.search(text):
@@ -590,9 +767,15 @@ def answer_offline(
                 sc += 1.2 * newest.get(doc.date, 0.0)
             if _UNDISCLOSED.search(text):
                 sc -= 1.0
+            if _is_heading(doc.text, s, e):
+                sc -= 1.5  # a headline names the topic; the sentences under it answer
             sc += RANK_PRIOR / (rank + 1)
             damp = 1.0 + 0.15 * math.log1p(max(0, len(text) - 60) / 60)
-            cands.append(Candidate(rank, p.doc_id, s, e, text, sc / damp, reasons, lex / damp))
+            cands.append(
+                Candidate(
+                    rank, p.doc_id, s, e, text, sc / damp, reasons, lex / damp, damp, sc / damp
+                )
+            )
             pa = doc.text.rfind("\n", 0, s) + 1
             pb = doc.text.find("\n", e)
             contexts[(p.doc_id, s)] = normalize(
@@ -615,7 +798,8 @@ def answer_offline(
         same = [c for c in cands if is_chinese(c.text) == lang_is_zh]
         best_lex = max((c.lex for c in same), default=0.0)
         for c in same:
-            c.score += (c.lex / best_lex * top_lex) if best_lex > 0 else 0.0
+            c.lex_scale = top_lex / best_lex if best_lex > 0 else 0.0
+            c.score += c.lex * c.lex_scale
     cands.sort(key=lambda c: -c.score)
     if debug is not None:
         debug.extend(cands)
@@ -642,7 +826,17 @@ def answer_offline(
         ctx = contexts[(c.doc_id, c.start)]
         return any(any(_alias_in(a, ctx) for a in ent) for ent in ents)
 
+    def names(c: Candidate, ent: list[str]) -> bool:
+        low = normalize(c.text)
+        return any(_alias_in(a, low) for a in ent)
+
+    own_models = [e for e in entities if len(e) == 1 and not _TECH_TOKEN.match(e[0])]
+
     def about_all_kinds(c: Candidate) -> bool:
+        # a sentence naming a product model the question names is about it ("Trainium2和
+        # TPU v5p": the Trainium2 sentence need not be about Google)
+        if any(names(c, m) for m in own_models):
+            return True
         # "三星HBM4": a sentence about Micron's HBM4 is not about Samsung's
         if entities and not about(c, entities):
             return False
@@ -657,14 +851,18 @@ def answer_offline(
         )
 
     needed = [a for a in attrs if a not in ("date", "customers")]
-    if "bandwidth" in needed and "memory" in needed:
+    if (
+        "bandwidth" in needed
+        and "memory" in needed
+        and not re.search(r"容量|多大|capacity|how much (?:memory|hbm)", question, re.I)
+    ):
         needed.remove("memory")  # "显存带宽" asks for bandwidth, not capacity
     asked_units = {u.lower() for u in _UNIT_ASKED.findall(question)}
     asked_precision = {p.lower() for p in _PRECISION.findall(question)}
     models = [e for e in entities if len(e) == 1 and re.search(r"\d", e[0])]
 
     def states_attribute(c: Candidate, a: str) -> bool:
-        if a not in c.reasons or _UNDISCLOSED.search(c.text):
+        if a not in c.reasons or _undisclosed_about(c.text, a):
             return False
         low = c.text.lower()
         units = {u for u in asked_units if _UNIT_ATTR.get(u) == a}
@@ -675,21 +873,20 @@ def answer_offline(
         if models:
             named = [m for m in models if _alias_in(m[0], normalize(c.text))]
             others = [
-                t
-                for t in _MODEL_TOKEN.findall(c.text)
-                if not _NOT_ENTITY.match(t.lower())
-                and not _TECH_TOKEN.match(t)
-                and not any(t.lower() == m[0].lower() for m in models)
+                pos
+                for t, pos in other_model_tokens(c.text)
+                if not any(t.lower() == m[0].lower() for m in models)
             ]
-            if not named and others:
-                return False  # the figure belongs to another model named in the sentence
+            fig = _ATTR_FIGURE[a].search(c.text) if a in _ATTR_FIGURE else None
+            if not named and others and (fig is None or min(others) < fig.start()):
+                # the figure belongs to another model named before it in the sentence
+                # ("和H100的80GB比"); one named after it is a comparison ("priced at
+                # $6,500, well below the $10,000 of the H20")
+                return False
         return True
 
     undisclosed_top = [
-        c
-        for c in eligible[:3]
-        if _UNDISCLOSED.search(c.text)
-        and any(evidence_has_attribute(a, c.text) or a in c.text.lower() for a in needed)
+        c for c in eligible[:3] if any(_undisclosed_about(c.text, a) for a in needed)
     ]
     if needed and undisclosed_top:
         reason = "资料明确表示该信息未公开。" if zh_q else "the sources say this was not disclosed."
@@ -707,13 +904,16 @@ def answer_offline(
             return OfflineAnswer(
                 abstain_text(question, reason), [], True, [f"attribute absent: {a}"]
             )
-        # one quote per entity the question compares, each carrying the attribute
+        # one quote per entity the question compares, each carrying the attribute; a
+        # sentence naming the entity before one whose paragraph does
         for ent in entities or [[]]:
-            pick = next((c for c in with_attr if not ent or about(c, [ent])), None)
+            pick = next((c for c in with_attr if not ent or names(c, ent)), None) or next(
+                (c for c in with_attr if not ent or about(c, [ent])), None
+            )
             if pick is not None and pick not in chosen:
                 chosen.append(pick)
     if not chosen:
-        if _UNDISCLOSED.search(eligible[0].text) and needed:
+        if any(_undisclosed_about(eligible[0].text, a) for a in needed):
             reason = (
                 "资料明确表示该信息未公开。" if zh_q else "the sources say this was not disclosed."
             )
@@ -727,24 +927,53 @@ def answer_offline(
             extra = next((c for c in eligible if about(c, [ent]) and c not in chosen), None)
             if extra is not None and len(chosen) < max_sentences:
                 chosen.append(extra)
+    # "三星和SK海力士...分别": each vendor a comparison names gets a sentence naming it,
+    # one with a date when the question asks when
+    if len(named_vendors) >= 2:
+        for ent in named_vendors:
+            if len(chosen) >= max_sentences or any(names(c, ent) for c in chosen):
+                continue
+            naming = [c for c in eligible if names(c, ent) and c not in chosen]
+            if "date" in attrs:
+                naming.sort(key=lambda c: not _DATE.search(c.text))
+            if naming:
+                chosen.append(naming[0])
+    # then, greedily, the sentence that best answers what the chosen ones leave open: its
+    # lexical credit counts only the question's concepts not yet covered
     top = chosen[0].score
-    for c in eligible:
-        if len(chosen) >= max_sentences:
+
+    def stated(c: Candidate) -> set[str]:
+        # an asked attribute is a concept too: the "when" of "who and when" is a date
+        return {f"attr:{a}" for a in c.reasons}
+
+    covered = set().union(*(_concepts_in(x.text, weights, concept_of) for x in chosen))
+    covered |= set().union(*(stated(x) for x in chosen))
+    while len(chosen) < max_sentences:
+        best_c, best_val = None, 0.0
+        for c in eligible:
+            if c in chosen or any(c.text in x.text or x.text in c.text for x in chosen):
+                continue
+            if c.score < MULTI_PART_RATIO * top:
+                continue
+            found = _concepts_in(c.text, weights, concept_of)
+            gain = sum(w for k, w in found.items() if k not in covered)
+            gain += ATTR_GAIN * len(stated(c) - covered)
+            if c.score < EXTRA_RATIO * top and gain < MULTI_PART_GAIN:
+                continue  # weaker sentences only for a part of the question left open
+            if gain < MIN_GAIN and not _UNIT_FIGURE.search(c.text):
+                continue
+            val = c.score + COVER_BONUS * gain / c.damp * c.lex_scale
+            if best_c is None or val > best_val:
+                best_c, best_val = c, val
+        if best_c is None:
             break
-        if (
-            c in chosen
-            or c.score < EXTRA_RATIO * top
-            or any(c.text in x.text or x.text in c.text for x in chosen)
-        ):
-            continue
-        new_terms = set(tokenize(c.text)) - set().union(*(set(tokenize(x.text)) for x in chosen))
-        if any(weights.get(t, 0) >= 0.6 for t in new_terms) or _UNIT_FIGURE.search(c.text):
-            chosen.append(c)
+        chosen.append(best_c)
+        covered |= set(_concepts_in(best_c.text, weights, concept_of)) | stated(best_c)
     chosen.sort(key=lambda c: (c.passage_rank, c.start))
 
     citations: list[Citation] = []
     pieces: list[str] = []
-    entity_tokens = {t for ent in entities for a in ent for t in tokenize(a)}
+    entity_tokens = {_key(t) for ent in entities for a in ent for t in tokenize(a)}
     clause_weights = {t: w for t, w in weights.items() if t not in entity_tokens}
     for c in chosen:
         doc = docs[c.doc_id]
@@ -756,6 +985,7 @@ def answer_offline(
             attrs,
             110 if is_chinese(c.text) else 260,
             quantity,
+            concept_of,
         )
         cit = make_citation(len(citations) + 1, doc, s, e, doc.text)
         citations.append(cit)
@@ -769,7 +999,12 @@ def answer_offline(
             pieces.append(f"{quote}[{cit.n}]")
         else:
             pieces.append(f"{quote} [{cit.n}]")
-    text = ("" if zh_q else " ").join(pieces)
+    # Chinese pieces run together; a Latin-script quote keeps a space on each side
+    text = ""
+    for i, piece in enumerate(pieces):
+        if i and not (zh_q and is_chinese(pieces[i - 1][:1]) and is_chinese(piece[:1])):
+            text += " "
+        text += piece
     if not zh_q and all(is_chinese(c.quote) for c in citations):
         text = "From the Chinese source: " + text
     return OfflineAnswer(text, citations, False, [])

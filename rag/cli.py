@@ -134,6 +134,11 @@ def cmd_eval(args: argparse.Namespace, rest: list[str]) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
+    # benchmarks/ is not an installed package: it lives beside rag/ in the checkout, which
+    # is not on sys.path when the ``rag`` console script runs from another folder.
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "benchmarks" / "bench.py").is_file() and str(checkout) not in sys.path:
+        sys.path.insert(0, str(checkout))
     try:
         from benchmarks.bench import main as bench_main
     except ImportError as e:

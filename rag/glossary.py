@@ -306,6 +306,9 @@ ATTRIBUTES: dict[str, tuple[list[str], list[str]]] = {
             "PFLOPS",
             "FLOPS",
             "算力",
+            "compute",
+            "computing power",
+            "性能",
             "TOPS",
             "IPS",
             "PetaFLOPS",
@@ -440,20 +443,32 @@ def canonical_vendor(name: str) -> str | None:
 @lru_cache(maxsize=4096)
 def expand_query(query: str) -> tuple[str, ...]:
     """Aliases of every vendor and term the query mentions, excluding what it already says."""
-    low = query.lower()
-    extra: list[str] = []
-    for aliases in VENDORS.values():
-        if any(_contains(low, a) for a in aliases):
-            extra.extend(aliases[:4])
-    for group in TERMS:
-        if any(_contains(low, t) for t in group if len(t) > 1):
-            extra.extend(group)
     seen: set[str] = set()
     out = []
-    for t in extra:
-        if t.lower() not in low and t.lower() not in seen:
-            seen.add(t.lower())
-            out.append(t)
+    for group in expansion_groups(query):
+        for t in group:
+            if t.lower() not in seen:
+                seen.add(t.lower())
+                out.append(t)
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def expansion_groups(query: str) -> tuple[tuple[str, ...], ...]:
+    """``expand_query`` kept by vendor or term group: the aliases of one thing together."""
+    low = query.lower()
+    groups: list[list[str]] = []
+    for aliases in VENDORS.values():
+        if any(_contains(low, a) for a in aliases):
+            groups.append(aliases[:4])
+    for group in TERMS:
+        if any(_contains(low, t) for t in group if len(t) > 1):
+            groups.append(group)
+    out = []
+    for g in groups:
+        kept = tuple(t for t in g if t.lower() not in low)
+        if kept:
+            out.append(kept)
     return tuple(out)
 
 
@@ -467,7 +482,8 @@ def _cue_in(cue: str, low: str) -> bool:
 
 def asked_attributes(question: str) -> list[str]:
     """Attributes (``price``, ``power`` ...) the question asks for, by cue words."""
-    low = question.lower()
+    # a clock speed is not a transfer speed
+    low = re.sub(r"clock\s+speeds?|时钟速度", "clock", question.lower())
     return [a for a, (cues, _) in ATTRIBUTES.items() if any(_cue_in(c, low) for c in cues)]
 
 

@@ -11,7 +11,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.answer_offline import answer_offline, is_chinese
 from rag.config import Settings, settings_from_env
@@ -20,9 +20,12 @@ from rag.errors import LLMError, NotFoundError, RagError
 from rag.followup import resolve_followup
 from rag.ingest import Ingestor, _key
 from rag.keyword import ChunkIndex, build_index
-from rag.retrieve import HybridRetriever, Searcher, SearchResult
+from rag.retrieve import Searcher, SearchResult
 from rag.store import Store
 from rag.types import Answer, Document, IngestReport
+
+if TYPE_CHECKING:
+    from rag.retriever import HybridRetriever
 
 MAX_QUESTION_CHARS = 2000
 
@@ -239,6 +242,8 @@ class QA:
 
     def as_retriever(self, **kwargs: Any) -> HybridRetriever:
         """The hybrid search as a LangChain ``BaseRetriever``."""
+        from rag.retriever import HybridRetriever
+
         return HybridRetriever(qa=self, **kwargs)
 
     # -- answering --------------------------------------------------------------------------

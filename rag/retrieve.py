@@ -2,7 +2,9 @@
 
 Queries are normalised (width, traditional->simplified, case) and, with the glossary on,
 expanded with vendor/term aliases so English questions reach Chinese text and the
-reverse. ``HybridRetriever`` exposes the same search as a LangChain ``BaseRetriever``.
+reverse. ``HybridRetriever`` (``rag.retriever``) exposes the same search as a LangChain
+``BaseRetriever``; it lives apart so that answering a question does not import LangChain's
+runnables (a second of a cold ``rag ask``).
 """
 
 from __future__ import annotations
@@ -12,10 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document as LCDocument
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
 from rag.embeddings import NamedEmbeddings
 from rag.glossary import expand_query
@@ -23,6 +21,15 @@ from rag.keyword import ChunkIndex
 from rag.store import Store
 from rag.textnorm import normalize, tokenize
 from rag.types import Passage
+
+
+def __getattr__(name: str) -> Any:
+    if name == "HybridRetriever":
+        from rag.retriever import HybridRetriever
+
+        return HybridRetriever
+    raise AttributeError(name)
+
 
 # small k: agreement at the top of the lists matters more than depth (measured on the dev set)
 RRF_K = 5
@@ -144,33 +151,6 @@ class Searcher:
 def dense_top_score(passages: list[Passage]) -> float:
     """Best dense cosine among passages (0 when none came from the dense side)."""
     return max((p.scores.get("dense", 0.0) for p in passages), default=0.0)
-
-
-class HybridRetriever(BaseRetriever):
-    """LangChain retriever over a ``QA``'s store: dense + keyword + glossary, fused."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    qa: Any
-    k: int = 5
-    vendors: list[str] | None = None
-    since: str | None = None
-    until: str | None = None
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[LCDocument]:
-        result = self.qa.search(
-            query, k=self.k, vendors=self.vendors, since=self.since, until=self.until
-        )
-        return [
-            LCDocument(
-                page_content=p.text,
-                id=p.chunk_id,
-                metadata={k: v for k, v in p.to_dict().items() if k != "text"},
-            )
-            for p in result.passages
-        ]
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:

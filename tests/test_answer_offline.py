@@ -1,0 +1,391 @@
+"""Unit tests of the offline (extractive) answerer on hand-built documents.
+
+No model, no store: ``answer_offline`` is a pure function of the question, the retrieved
+passages and their documents. The tests check what a user sees: the quotes, the ``[n]``
+markers, the figure asked for, and when the answerer refuses.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rag.answer_offline import OfflineAnswer, answer_offline, is_chinese
+from rag.types import Document, Passage
+
+# -- fixtures: short articles in the style of the corpus ----------------------------------
+
+ZHENWU = (
+    "1月29日上午，阿里巴巴集团全资芯片业务主体平头哥在官网悄然上线一款名为“真武810E”的高端AI芯片。"
+    "据平头哥官网介绍，“真武810E”是一款AI训推一体芯片，采用自研并行计算架构和ICN片间互联技术，"
+    "配合全栈自研软件栈，实现软硬结合，采用HBM2e内存，容量可达96GB，支持7个独立ICN链路，"
+    "片间互联带宽达到700GB/s，可应用于AI训练、AI推理和自动驾驶。"
+    "有业内人士透露，“真武”PPU的整体性能超过了英伟达A800和主流国产GPU，与英伟达H20相当。"
+    "阿里表示，其已将“真武”PPU大规模用于千问大模型的训练和推理。"
+)
+# the long spec sentence of ZHENWU, as one string
+ZHENWU_SPEC_SENTENCE = ZHENWU[ZHENWU.index("据平头哥官网介绍") : ZHENWU.index("自动驾驶。") + 5]
+
+MI325X = (
+    "AMD launched the Instinct MI325X accelerator in October 2024. "
+    "The MI325X carries 256GB of HBM3E memory and 6TB/s of memory bandwidth. "
+    "AMD said volume shipments begin in the fourth quarter."
+)
+B200 = (
+    "Nvidia's B200 GPU pairs two dies in one package. "
+    "Each B200 has 192GB of HBM3e memory. "
+    "Nvidia said the chip would ship later in the year."
+)
+LAUNCH = (
+    "平头哥成立于2018年，是阿里巴巴的全资芯片公司。"
+    "2026年1月29日，平头哥在官网上线了真武810E芯片。"
+    "该芯片面向AI训练和推理场景。"
+)
+SUMMONS_EN = (
+    "Nvidia said its chips have no backdoors. "
+    "The regulator that summoned Nvidia over the H20 was the Cyberspace Administration of China. "
+    "The summons came on July 31, 2025. "
+    "Analysts expect demand to stay strong."
+)
+SUMMONS_ZH = (
+    "英伟达表示其芯片不存在后门。"
+    "国家互联网信息办公室约谈了英伟达，要求其就H20芯片后门安全风险问题进行说明。"
+    "约谈发生在2025年7月31日。"
+    "分析人士认为需求依然强劲。"
+)
+UNDISCLOSED_ZH = (
+    "平头哥在官网上线了真武810E芯片，采用HBM2e内存。平头哥没有公布售价，也未透露出货量。"
+)
+UNDISCLOSED_EN = "Nvidia did not disclose the price of the H20. The H20 has 96GB of HBM3 memory."
+BRACKETS = "据行业媒体报道[7]，沐曦的曦云C600采用HBM3e显存，容量为144GB[8]。该芯片由沐曦自研。"
+
+
+def make_doc(doc_id: str, text: str, *, lang: str = "zh", date: str = "2026-01-29") -> Document:
+    return Document(
+        doc_id=doc_id,
+        title=f"title of {doc_id}",
+        source="test",
+        date=date,
+        lang=lang,
+        vendors=[],
+        text=text,
+    )
+
+
+def make_passage(
+    doc: Document, start: int = 0, end: int | None = None, dense: float = 0.85
+) -> Passage:
+    end = len(doc.text) if end is None else end
+    return Passage(
+        chunk_id=f"{doc.doc_id}:{start}",
+        doc_id=doc.doc_id,
+        title=doc.title,
+        source=doc.source,
+        date=doc.date,
+        lang=doc.lang,
+        vendors=doc.vendors,
+        start=start,
+        end=end,
+        text=doc.text[start:end],
+        scores={"dense": dense},
+    )
+
+
+def ask(question: str, *docs: Document, dense: float = 0.85, **kwargs) -> OfflineAnswer:
+    """Answer over whole-document passages, best first in the order given."""
+    passages = [make_passage(d, dense=dense) for d in docs]
+    return answer_offline(question, passages, {d.doc_id: d for d in docs}, **kwargs)
+
+
+def markers(text: str) -> list[int]:
+    return [int(n) for n in re.findall(r"\[(\d+)\]", text)]
+
+
+def assert_well_formed(ans: OfflineAnswer, docs: dict[str, Document]) -> None:
+    """Quotes are exact source spans, numbered 1..N, and every marker points to one."""
+    assert not ans.abstained
+    assert ans.citations
+    assert [c.n for c in ans.citations] == list(range(1, len(ans.citations) + 1))
+    for c in ans.citations:
+        doc = docs[c.doc_id]
+        assert c.quote == doc.text[c.start : c.end]
+        assert c.title == doc.title and c.date == doc.date
+    found = markers(ans.text)
+    assert set(found) == {c.n for c in ans.citations}
+
+
+def assert_abstained(ans: OfflineAnswer, *, chinese: bool) -> None:
+    assert ans.abstained
+    assert ans.citations == []
+    assert markers(ans.text) == []
+    assert is_chinese(ans.text) == chinese
+    if chinese:
+        assert ans.text.startswith("根据现有资料无法回答")
+    else:
+        assert ans.text.startswith("The corpus does not answer this")
+
+
+# -- answers ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "texts"),
+    [
+        ("真武810E配的是什么显存，容量多大？", [ZHENWU]),
+        ("How much memory does the Zhenwu 810E have?", [ZHENWU]),
+        ("Compare the HBM capacity of the MI325X and the B200.", [MI325X, B200]),
+        ("Which regulator summoned Nvidia over the H20, and when?", [SUMMONS_EN]),
+        ("哪个监管部门约谈了英伟达？是什么时候？", [SUMMONS_ZH]),
+        ("平头哥什么时候上线了真武810E？", [LAUNCH]),
+    ],
+    ids=["spec-zh", "spec-en-over-zh", "compare-en", "multi-part-en", "multi-part-zh", "when-zh"],
+)
+def test_citations_are_exact_spans_and_markers_resolve(question: str, texts: list[str]) -> None:
+    docs = {
+        f"d{i}": make_doc(f"d{i}", t, lang="zh" if is_chinese(t) else "en")
+        for i, t in enumerate(texts)
+    }
+    ans = ask(question, *docs.values())
+    assert_well_formed(ans, docs)
+    # short: at most three quotes, and never the whole evidence
+    assert len(ans.citations) <= 3
+    assert len(ans.text) < sum(len(t) for t in texts)
+
+
+def test_spec_question_quotes_the_figure_sentence() -> None:
+    doc = make_doc("zw", ZHENWU)
+    ans = ask("真武810E配的是什么显存，容量多大？", doc)
+    assert_well_formed(ans, {"zw": doc})
+    assert len(ans.citations) == 1
+    quote = ans.citations[0].quote
+    assert "96GB" in quote and "HBM2e" in quote
+    assert ans.text == f"{quote}[1]"  # Chinese: the marker follows the quote directly
+    # the sentences around it answer nothing asked
+    assert "A800" not in ans.text and "千问" not in ans.text and "1月29日" not in ans.text
+
+
+def test_long_chinese_sentence_is_trimmed_to_the_figure_clauses() -> None:
+    doc = make_doc("zw", ZHENWU)
+    ans = ask("真武810E配的是什么显存，容量多大？", doc)
+    cit = ans.citations[0]
+    assert cit.quote == doc.text[cit.start : cit.end]
+    assert cit.quote in ZHENWU_SPEC_SENTENCE
+    assert len(cit.quote) < len(ZHENWU_SPEC_SENTENCE)
+    assert "容量可达96GB" in cit.quote
+    # the clauses about architecture and use cases are cut off, and no dangling comma is kept
+    assert "自研并行计算架构" not in cit.quote
+    assert "自动驾驶" not in cit.quote
+    assert cit.quote[-1] not in "，,、"
+
+
+def test_english_question_over_chinese_evidence_leads_with_the_figure() -> None:
+    doc = make_doc("zw", ZHENWU)
+    ans = ask("How much memory does the Zhenwu 810E have?", doc)
+    assert_well_formed(ans, {"zw": doc})
+    quote = ans.citations[0].quote
+    assert is_chinese(quote) and "96GB" in quote
+    assert ans.text == f"From the Chinese source: 96GB — “{quote}” [1]"
+
+
+def test_english_question_over_english_evidence() -> None:
+    doc = make_doc("mi", MI325X, lang="en", date="2024-10-10")
+    ans = ask("How much HBM does the MI325X have?", doc)
+    assert_well_formed(ans, {"mi": doc})
+    assert ans.citations[0].quote == (
+        "The MI325X carries 256GB of HBM3E memory and 6TB/s of memory bandwidth."
+    )
+    assert ans.text.startswith(ans.citations[0].quote + " [1]")
+    assert "From the Chinese source" not in ans.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Compare the HBM capacity of the MI325X and the B200.", "MI325X和B200的HBM容量分别是多少？"],
+    ids=["en", "zh"],
+)
+def test_comparison_cites_one_sentence_per_product(question: str) -> None:
+    mi = make_doc("mi", MI325X, lang="en", date="2024-10-10")
+    b2 = make_doc("b2", B200, lang="en", date="2024-03-18")
+    ans = ask(question, mi, b2)
+    assert_well_formed(ans, {"mi": mi, "b2": b2})
+    by_doc = {c.doc_id: c.quote for c in ans.citations}
+    assert set(by_doc) == {"mi", "b2"}
+    assert "256GB" in by_doc["mi"] and "MI325X" in by_doc["mi"]
+    assert "192GB" in by_doc["b2"] and "B200" in by_doc["b2"]
+    assert "256GB" in ans.text and "192GB" in ans.text
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        ("平头哥什么时候上线了真武810E？", ""),
+        ("When did T-Head launch the Zhenwu 810E?", "From the Chinese source: 2026年1月29日 — "),
+    ],
+    ids=["zh", "en-over-zh"],
+)
+def test_when_question_quotes_the_dated_launch_sentence(question: str, lead: str) -> None:
+    doc = make_doc("l", LAUNCH)
+    ans = ask(question, doc)
+    assert_well_formed(ans, {"l": doc})
+    assert ans.citations[0].quote == "2026年1月29日，平头哥在官网上线了真武810E芯片。"
+    assert ans.text.startswith(lead + ("“" if lead else "") + "2026年1月29日")
+    # the founding year is a date too, but not the one asked for
+    assert "2018" not in ans.text
+
+
+@pytest.mark.parametrize(
+    ("question", "text"),
+    [
+        ("Which regulator summoned Nvidia over the H20, and when?", SUMMONS_EN),
+        ("Which regulator summoned Nvidia over the H20, and when?", SUMMONS_ZH),
+        ("哪个监管部门约谈了英伟达？是什么时候？", SUMMONS_ZH),
+    ],
+    ids=["en-over-en", "en-over-zh", "zh-over-zh"],
+)
+def test_multi_part_question_covers_each_part(question: str, text: str) -> None:
+    doc = make_doc("s", text, lang="zh" if is_chinese(text) else "en", date="2025-08-01")
+    ans = ask(question, doc)
+    assert_well_formed(ans, {"s": doc})
+    quotes = [c.quote for c in ans.citations]
+    who = [q for q in quotes if "Cyberspace Administration" in q or "国家互联网信息办公室" in q]
+    when = [q for q in quotes if "July 31, 2025" in q or "2025年7月31日" in q]
+    assert who and when
+    assert who[0] != when[0]  # two sentences, one per part
+    assert not any("backdoors" in q or "不存在后门" in q or "需求" in q for q in quotes)
+
+
+def test_bracketed_numbers_in_the_article_are_not_citation_markers() -> None:
+    doc = make_doc("br", BRACKETS, date="2025-12-01")
+    for question in ("曦云C600的显存容量是多少？", "How much memory does the Xiyun C600 have?"):
+        ans = ask(question, doc)
+        assert not ans.abstained
+        assert len(ans.citations) == 1
+        cit = ans.citations[0]
+        # the citation keeps the source text exactly ...
+        assert "[7]" in cit.quote and cit.quote == doc.text[cit.start : cit.end]
+        # ... but the answer shows the article's own brackets as (7), (8)
+        assert markers(ans.text) == [1]
+        assert "(7)" in ans.text and "(8)" in ans.text
+        assert "144GB" in ans.text
+
+
+def test_quotes_come_only_from_the_retrieved_passage() -> None:
+    text = "第一段：英伟达H20的售价为1.2万美元。\n第二段：真武810E采用HBM2e内存，容量可达96GB。"
+    doc = make_doc("d", text)
+    start = text.index("第二段")
+    ans = answer_offline("真武810E的显存容量多大？", [make_passage(doc, start=start)], {"d": doc})
+    assert_well_formed(ans, {"d": doc})
+    assert all(c.start >= start for c in ans.citations)
+    assert "96GB" in ans.text and "1.2万美元" not in ans.text
+
+
+# -- abstention ---------------------------------------------------------------------------
+
+
+def test_abstains_in_chinese_when_the_asked_price_is_absent() -> None:
+    ans = ask("真武810E的售价是多少？", make_doc("zw", ZHENWU))
+    assert_abstained(ans, chinese=True)
+    assert "售价" in ans.text
+    assert "96GB" not in ans.text
+
+
+def test_abstains_in_english_when_the_asked_price_is_absent() -> None:
+    ans = ask("What is the price of the Zhenwu 810E?", make_doc("zw", ZHENWU))
+    assert_abstained(ans, chinese=False)
+    assert "price" in ans.text
+
+
+def test_abstains_when_the_power_draw_is_absent_from_english_evidence() -> None:
+    ans = ask("What is the power draw of the MI325X?", make_doc("mi", MI325X, lang="en"))
+    assert_abstained(ans, chinese=False)
+    assert "power" in ans.text
+
+
+@pytest.mark.parametrize(
+    ("question", "chinese"),
+    [("真武920E的显存容量多大？", True), ("How much memory does the Zhenwu 920E have?", False)],
+    ids=["zh", "en"],
+)
+def test_abstains_when_the_named_model_is_not_in_the_evidence(question: str, chinese: bool) -> None:
+    ans = ask(question, make_doc("zw", ZHENWU))
+    assert_abstained(ans, chinese=chinese)
+    assert "920E" in ans.text  # says what it could not find
+    assert "96GB" not in ans.text
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "chinese"),
+    [
+        ("真武810E的售价是多少？", UNDISCLOSED_ZH, True),
+        ("What is the price of the Zhenwu 810E?", UNDISCLOSED_ZH, False),
+        ("What is the price of the H20?", UNDISCLOSED_EN, False),
+        ("H20的售价是多少？", UNDISCLOSED_EN, True),
+    ],
+    ids=["zh-over-zh", "en-over-zh", "en-over-en", "zh-over-en"],
+)
+def test_abstains_when_the_evidence_says_not_disclosed(
+    question: str, text: str, chinese: bool
+) -> None:
+    ans = ask(question, make_doc("u", text, lang="zh" if is_chinese(text) else "en"))
+    assert_abstained(ans, chinese=chinese)
+    assert ("未公开" in ans.text) if chinese else ("not disclosed" in ans.text)
+
+
+def test_undisclosed_price_does_not_block_a_memory_answer() -> None:
+    doc = make_doc("u", UNDISCLOSED_EN, lang="en")
+    ans = ask("How much memory does the H20 have?", doc)
+    assert_well_formed(ans, {"u": doc})
+    assert ans.citations[0].quote == "The H20 has 96GB of HBM3 memory."
+
+
+def test_abstains_without_passages() -> None:
+    assert_abstained(answer_offline("真武810E的显存多大？", [], {}), chinese=True)
+    assert_abstained(answer_offline("How big is the Zhenwu memory?", [], {}), chinese=False)
+
+
+@pytest.mark.parametrize(
+    ("question", "chinese"),
+    [("量子计算的前景如何？", True), ("What is the outlook for quantum computing?", False)],
+    ids=["zh", "en"],
+)
+def test_abstains_on_weak_evidence(question: str, chinese: bool) -> None:
+    doc = make_doc("w", "今天天气很好，我们去公园散步。公园里有很多人。")
+    ans = ask(question, doc, dense=0.3)
+    assert_abstained(ans, chinese=chinese)
+
+
+def test_abstains_on_a_name_the_corpus_never_mentions() -> None:
+    doc = make_doc(
+        "p", "摩尔线程发布了新款显卡MTT S80。MTT S80的售价为2999元，配备16GB GDDR6显存。"
+    )
+    known = {"mtt", "s80", "gddr6"}
+    ans = ask("What is the price of the Cerebras WSE-3?", doc, known_words=known)
+    assert_abstained(ans, chinese=False)
+    assert "Cerebras" in ans.text
+    # the same question about a product that is there is answered, figure first
+    ans = ask("What is the price of the MTT S80?", doc, known_words=known)
+    assert not ans.abstained
+    assert ans.text.startswith("From the Chinese source: 2999元 — ")
+
+
+# -- regressions ---------------------------------------------------------------------------
+
+
+def test_price_answered_when_another_attribute_is_undisclosed() -> None:
+    doc = make_doc("b", "真武810E的售价约为3万元，平头哥没有公布出货量。")
+    ans = ask("真武810E的售价是多少？", doc)
+    assert not ans.abstained
+    assert "3万元" in ans.text
+
+
+def test_abstains_when_a_model_ending_in_x_is_absent() -> None:
+    ans = ask("Huawei Ascend 910X memory?", make_doc("h", "华为昇腾910C配备128GB HBM显存。"))
+    assert ans.abstained
+
+
+def test_chinese_question_over_english_quotes_keeps_them_apart() -> None:
+    mi = make_doc("mi", MI325X, lang="en")
+    b2 = make_doc("b2", B200, lang="en")
+    ans = ask("MI325X和B200的HBM容量分别是多少？", mi, b2)
+    assert "[1]Each" not in ans.text
