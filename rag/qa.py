@@ -371,6 +371,10 @@ class QA:
         """The whole pipeline as a LangChain Runnable: ``{"question", "history"?} -> Answer``."""
         from langchain_core.runnables import RunnableLambda
 
+        from rag.embeddings import register_langchain
+
+        register_langchain()
+
         def _run(inp: Any) -> Answer:
             if isinstance(inp, str):
                 return self.ask(inp)

@@ -9,6 +9,10 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from rag.embeddings import register_langchain
+
+register_langchain()
+
 
 class HybridRetriever(BaseRetriever):
     """LangChain retriever over a ``QA``'s store: dense + keyword + glossary, fused."""

