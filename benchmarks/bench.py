@@ -18,7 +18,8 @@ contaminate each other's memory or caches):
    * the baseline (``benchmarks.baseline``): the same latency and hit@5, peak RSS;
 3. the cold start of ``rag --data-dir D ask "..."`` on the corpus store (warm disk);
 4. results.json, results.md and latency.png in the out dir; ``--write-results`` also
-   rewrites ``benchmarks/RESULTS.md``.
+   rewrites ``benchmarks/RESULTS.md`` and ``benchmarks/latency.png`` (or, after a run,
+   ``python -m benchmarks.bench --from OUT/results.json``).
 """
 
 from __future__ import annotations
@@ -112,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--worker"]:
         return _worker(argv[1], Path(argv[2]), Path(argv[3]))
+    if argv[:1] == ["--from"] and len(argv) == 2:
+        write_results(json.loads(Path(argv[1]).read_text(encoding="utf-8")))
+        print(f"wrote {RESULTS_MD.relative_to(ROOT)} and benchmarks/latency.png from {argv[1]}")
+        return 0
     args = parse_args(argv)
     results = run(args)
     print(results["markdown_summary"])
@@ -840,8 +845,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8"
     )
     if args.write_results:
-        RESULTS_MD.write_text(to_markdown(results, with_plot=False), encoding="utf-8")
+        write_results(results)
     return results
+
+
+def write_results(results: dict[str, Any]) -> None:
+    """Commit-ready copy of a run: ``benchmarks/RESULTS.md`` and ``benchmarks/latency.png``
+    (also ``python -m benchmarks.bench --from OUT/results.json`` for a finished run)."""
+    shutil.copyfile(Path(results["out"]) / "latency.png", RESULTS_MD.parent / "latency.png")
+    RESULTS_MD.write_text(to_markdown(results), encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------------------
