@@ -578,7 +578,10 @@ _UNIT_ASKED = re.compile(
     r"TFLOPS|PFLOPS|EFLOPS|TOPS|IPS|TB/s|GB/s|Gbps|GB|TB|nm|纳米|瓦|\bW\b", re.I
 )
 _PRECISION = re.compile(r"\b(?:FP\d+|INT\d+|BF\d+|TF\d+)\b", re.I)
-_ORDINAL = re.compile(r"第[一二三四五六七八九十\d]+[座代款个期号]|[一二三四五六七八九十]+号")
+# "第二代", "深算三号", "青鸟9号": a numbered product or generation is an entity of its own
+_ORDINAL = re.compile(
+    r"第[一二三四五六七八九十\d]+[座代款个期号]|[\u4e00-\u9fff]{0,2}[一二三四五六七八九十\d]+号"
+)
 
 
 _MODEL_IN_TEXT = re.compile(

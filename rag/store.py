@@ -12,8 +12,9 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import numpy as np
@@ -21,6 +22,8 @@ import numpy as np
 from rag.config import Settings
 from rag.errors import EmbedderMismatchError, NotFoundError, StoreError
 from rag.types import Chunk, Document
+
+T = TypeVar("T")
 
 SCHEMA = 1
 _BATCH = 2000
@@ -146,24 +149,39 @@ class Store:
 
     # -- generation: bumped on every change so readers know to reload ----------------------
     def generation(self) -> int:
-        try:
+        def read() -> int:
             coll = (
-                self._client.get_collection(f"{self.settings.collection}_docs")
+                self._client.get_collection(
+                    f"{self.settings.collection}_docs", embedding_function=None
+                )
                 if self._client
                 else self.docs
             )
-            value = int((coll.metadata or {}).get("generation", 0))
+            return int((coll.metadata or {}).get("generation", 0))
+
+        value = self._read(read)
+        self._seen = (value, time.monotonic())
+        return value
+
+    def _read(self, fn: Callable[[], T]) -> T:
+        """Run a read; a failure drops the connection (the next call reconnects) and becomes
+        one ``StoreError`` line.
+
+        Not retried after clearing chromadb's per-process system cache: tried, and a process
+        that had read the store while another one wrote it then crashed in Chroma's native
+        code (segmentation fault) instead of failing with one line.
+        """
+        try:
+            return fn()
         except Exception as e:
             self._client = self._chunks = self._docs = None
             raise store_error(e, self.settings) from e
-        self._seen = (value, time.monotonic())
-        return value
 
     def _bump(self) -> None:
         # read the collection afresh: another process may have bumped since we connected,
         # and a generation two writers both set to the same value would hide a change
         fresh = (
-            self._client.get_collection(f"{self.settings.collection}_docs")
+            self._client.get_collection(f"{self.settings.collection}_docs", embedding_function=None)
             if self._client
             else self.docs
         )
@@ -181,10 +199,7 @@ class Store:
 
     def counts(self) -> tuple[int, int]:
         """(stored chunks, stored document records), orphans included."""
-        try:
-            return int(self.chunks.count()), int(self.docs.count())
-        except Exception as e:
-            raise store_error(e, self.settings) from e
+        return self._read(lambda: (int(self.chunks.count()), int(self.docs.count())))
 
     # -- writes -----------------------------------------------------------------------------
     def write_document(
@@ -320,27 +335,18 @@ class Store:
     # -- reads ------------------------------------------------------------------------------
     def doc_meta(self) -> dict[str, dict[str, Any]]:
         """Metadata of every visible document, by doc_id."""
-        try:
-            got = self.docs.get(include=["metadatas"])
-        except Exception as e:
-            raise store_error(e, self.settings) from e
+        got = self._read(lambda: self.docs.get(include=["metadatas"]))
         return dict(zip(got["ids"], got["metadatas"], strict=True))
 
     def document(self, doc_id: str) -> Document:
-        try:
-            got = self.docs.get(ids=[doc_id], include=["metadatas", "documents"])
-        except Exception as e:
-            raise store_error(e, self.settings) from e
+        got = self._read(lambda: self.docs.get(ids=[doc_id], include=["metadatas", "documents"]))
         if not got["ids"]:
             raise NotFoundError(f"no document with id {doc_id!r}: 'rag docs' lists them")
         return doc_from_record(doc_id, got["metadatas"][0], got["documents"][0])
 
     def documents(self, with_text: bool = True) -> list[Document]:
-        try:
-            include = ["metadatas", "documents"] if with_text else ["metadatas"]
-            got = self.docs.get(include=include)
-        except Exception as e:
-            raise store_error(e, self.settings) from e
+        include = ["metadatas", "documents"] if with_text else ["metadatas"]
+        got = self._read(lambda: self.docs.get(include=include))
         texts = got.get("documents") or [""] * len(got["ids"])
         docs = [
             doc_from_record(i, m, t or "")
@@ -350,28 +356,24 @@ class Store:
 
     def iter_chunk_pages(self, include: list[str], page: int = _BATCH) -> Iterable[dict[str, Any]]:
         """Every stored chunk (orphans too), as Chroma ``get`` results of ``page`` chunks."""
-        try:
-            total = self.chunks.count()
-            for offset in range(0, total, page):
-                yield self.chunks.get(include=include, limit=page, offset=offset)
-        except Exception as e:
-            raise store_error(e, self.settings) from e
+        total = self._read(lambda: self.chunks.count())
+        for offset in range(0, total, page):
+            yield self._read(partial(self._page, include, page, offset))
+
+    def _page(self, include: list[str], limit: int, offset: int) -> dict[str, Any]:
+        got: dict[str, Any] = self.chunks.get(include=include, limit=limit, offset=offset)
+        return got
 
     def iter_chunk_meta(self, with_text: bool = False) -> Iterable[tuple[str, dict[str, Any]]]:
         """(chunk_id, metadata) for every stored chunk, in pages; metadata gains 'text' if asked."""
-        try:
-            total = self.chunks.count()
-            include = ["metadatas", "documents"] if with_text else ["metadatas"]
-            for offset in range(0, total, _BATCH):
-                got = self.chunks.get(include=include, limit=_BATCH, offset=offset)
-                docs = got.get("documents") or [None] * len(got["ids"])
-                for cid, meta, text in zip(got["ids"], got["metadatas"], docs, strict=True):
-                    if with_text:
-                        meta = dict(meta)
-                        meta["text"] = text
-                    yield cid, meta
-        except Exception as e:
-            raise store_error(e, self.settings) from e
+        include = ["metadatas", "documents"] if with_text else ["metadatas"]
+        for got in self.iter_chunk_pages(include):
+            docs = got.get("documents") or [None] * len(got["ids"])
+            for cid, meta, text in zip(got["ids"], got["metadatas"], docs, strict=True):
+                if with_text:
+                    meta = dict(meta)
+                    meta["text"] = text
+                yield cid, meta
 
     def _recent_generation(self) -> int:
         """The generation read in the last quarter second (a question reads it first), else now."""
@@ -410,13 +412,11 @@ class Store:
         if lang is not None:
             clauses.append({"lang": lang})
         where = clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else None)
-        try:
-            got = self.chunks.query(
+        got = self._read(
+            lambda: self.chunks.query(
                 query_embeddings=[vector], n_results=n, where=where, include=["distances"]
             )
-        except Exception as e:
-            self._client = self._chunks = self._docs = None
-            raise store_error(e, self.settings) from e
+        )
         return [
             (cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], got["distances"][0], strict=True)
         ]
