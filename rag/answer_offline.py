@@ -196,7 +196,6 @@ class Candidate:
     reasons: list[str] = field(default_factory=list)
     lex: float = 0.0
     damp: float = 1.0
-    base: float = 0.0  # the score without its lexical part
     lex_scale: float = 1.0  # lexical credit per point, equalised across languages
 
 
@@ -266,7 +265,7 @@ def _weighted_concepts(question: str) -> tuple[dict[str, float], dict[str, str]]
             base = 1.0 + 0.3 * min(len(t), 4)
         else:
             base = 1.0 + 0.15 * min(len(t), 6)
-        put(t, max(w.get(t, 0.0), base), t)
+        put(t, base, t)
     # jieba's search mode gives a word and its parts (英特尔: 英特, 特尔): one concept
     han = [t for t in w if _HAN.search(t)]
     for t in han:
@@ -282,11 +281,10 @@ def _weighted_concepts(question: str) -> tuple[dict[str, float], dict[str, str]]
             put(f"{i + 1}月", 0.8, name, keep=True)
     asked = dict(w)
     for gi, group in enumerate(expansion_groups(normalize(question))):
-        keys = [_key(t) for alias in group for t in tokenize(alias)]
         # an alias stands for the question word of its group ("英伟达" for "nvidia")
         of = next((concept[k] for k in _group_members(group) if k in asked), f"group{gi}")
-        for k, alias_tok in zip(keys, (t for alias in group for t in tokenize(alias)), strict=True):
-            put(k, 0.6 if alias_tok not in _GENERIC else 0.2, of, keep=True)
+        for tok in (t for alias in group for t in tokenize(alias)):
+            put(_key(tok), 0.6 if tok not in _GENERIC else 0.2, of, keep=True)
     # the same words in the other language ("summoned" -> 约谈, 规模 -> size), a little
     # lighter than the word itself
     for t, base in list(w.items()):
@@ -775,9 +773,7 @@ def answer_offline(
             sc += RANK_PRIOR / (rank + 1)
             damp = 1.0 + 0.15 * math.log1p(max(0, len(text) - 60) / 60)
             cands.append(
-                Candidate(
-                    rank, p.doc_id, s, e, text, sc / damp, reasons, lex / damp, damp, sc / damp
-                )
+                Candidate(rank, p.doc_id, s, e, text, sc / damp, reasons, lex / damp, damp)
             )
             pa = doc.text.rfind("\n", 0, s) + 1
             pb = doc.text.find("\n", e)
