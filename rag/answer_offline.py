@@ -440,7 +440,7 @@ def unknown_names(question: str, known_words: set[str]) -> list[str]:
     return out
 
 
-def _figure_for(attrs: list[str], text: str) -> str | None:
+def _figure_for(attrs: list[str], text: str, weights: dict[str, float] | None = None) -> str | None:
     for a in attrs:
         rx = _ATTR_FIGURE.get(a)
         if rx:
@@ -451,8 +451,20 @@ def _figure_for(attrs: list[str], text: str) -> str | None:
         m = _DATE.search(text)
         if m:
             return m.group().strip()
-    m = _UNIT_FIGURE.search(text)
-    return m.group().strip() if m else None
+    figures = list(_UNIT_FIGURE.finditer(text))
+    if not figures:
+        return None
+    if weights and len(figures) > 1:
+        # the figure of the clause that matches the question best ("how fast is the
+        # interconnect": 700GB/s of "片间互联带宽达到700GB/s", not the 96GB before it)
+        clauses = clause_spans(text, 0, len(text))
+
+        def fit(m: re.Match[str]) -> float:
+            cs, ce = next(((a, b) for a, b in clauses if a <= m.start() < b), (0, len(text)))
+            return _score(text[cs:ce], weights)
+
+        return max(figures, key=fit).group().strip()  # max keeps the first of equals
+    return figures[0].group().strip()
 
 
 _CLAUSE_BREAK = re.compile(r"[，,：:；;]")
@@ -991,7 +1003,7 @@ def answer_offline(
         # a "[7]" inside the article must not pose as one of our citations
         quote = neutralize_markers(cit.quote)
         if not zh_q and is_chinese(quote):
-            fig = _figure_for(attrs, quote)
+            fig = _figure_for(attrs, quote, clause_weights)
             lead = f"{fig} — " if fig else ""
             pieces.append(f"{lead}“{quote}” [{cit.n}]")
         elif zh_q:

@@ -188,6 +188,15 @@ def test_english_question_over_chinese_evidence_leads_with_the_figure() -> None:
     assert ans.text == f"From the Chinese source: 96GB — “{quote}” [1]"
 
 
+def test_the_lead_figure_is_the_one_the_question_asks_about() -> None:
+    doc = make_doc("zw", ZHENWU)
+    ans = ask("How fast is the Zhenwu 810E's chip-to-chip interconnect?", doc)
+    assert_well_formed(ans, {"zw": doc})
+    quote = ans.citations[0].quote
+    assert "96GB" in quote and "700GB/s" in quote  # both figures quoted ...
+    assert ans.text.startswith("From the Chinese source: 700GB/s — ")  # ... the asked one leads
+
+
 def test_english_question_over_english_evidence() -> None:
     doc = make_doc("mi", MI325X, lang="en", date="2024-10-10")
     ans = ask("How much HBM does the MI325X have?", doc)
