@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rag.citations import make_citation, neutralize_markers, sentence_spans
 from rag.glossary import (
@@ -21,7 +22,7 @@ from rag.glossary import (
     VENDORS,
     asked_attributes,
     evidence_has_attribute,
-    expansion_groups,
+    matched_groups,
 )
 from rag.lexicon import stem, translations
 from rag.textnorm import STOPWORDS, normalize, tokenize
@@ -280,9 +281,10 @@ def _weighted_concepts(question: str) -> tuple[dict[str, float], dict[str, str]]
         if re.search(rf"\b{name}", question, re.I):
             put(f"{i + 1}月", 0.8, name, keep=True)
     asked = dict(w)
-    for gi, group in enumerate(expansion_groups(normalize(question))):
+    for gi, (members, group) in enumerate(matched_groups(normalize(question))):
         # an alias stands for the question word of its group ("英伟达" for "nvidia")
-        of = next((concept[k] for k in _group_members(group) if k in asked), f"group{gi}")
+        keys = (_key(t) for a in members for t in tokenize(a))
+        of = next((concept[k] for k in keys if k in asked), f"group{gi}")
         for tok in (t for alias in group for t in tokenize(alias)):
             put(_key(tok), 0.6 if tok not in _GENERIC else 0.2, of, keep=True)
     # the same words in the other language ("summoned" -> 约谈, 规模 -> size), a little
@@ -298,16 +300,6 @@ def _weighted_concepts(question: str) -> tuple[dict[str, float], dict[str, str]]
                     w[k] = tw
                     concept[k] = concept.get(t, t)
     return w, concept
-
-
-def _group_members(group: tuple[str, ...]) -> list[str]:
-    """Keys of every alias of a glossary group, the ones the query said included."""
-    from rag.glossary import TERMS
-
-    for g in list(VENDORS.values()) + TERMS:
-        if set(group) <= set(g):
-            return [_key(t) for a in g for t in tokenize(a)]
-    return [_key(t) for a in group for t in tokenize(a)]
 
 
 def _concepts_in(
@@ -329,8 +321,11 @@ def _key(token: str) -> str:
     return stem(token) if token.isascii() else token
 
 
-def _token_set(text: str) -> set[str]:
-    return {_key(t) for t in tokenize(text)}
+@lru_cache(maxsize=8192)
+def _token_set(text: str) -> frozenset[str]:
+    """Comparison keys of a text's tokens; cached, since the sentence choice asks again for
+    every candidate on every round."""
+    return frozenset(_key(t) for t in tokenize(text))
 
 
 def _score(text: str, weights: dict[str, float]) -> float:

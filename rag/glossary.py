@@ -465,22 +465,28 @@ def expand_query(query: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=4096)
 def expansion_groups(query: str) -> tuple[tuple[str, ...], ...]:
     """``expand_query`` kept by vendor or term group: the aliases of one thing together."""
+    return tuple(kept for _, kept in matched_groups(query))
+
+
+@lru_cache(maxsize=4096)
+def matched_groups(query: str) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+    """Each vendor or term group the query mentions: (every alias of the group, the aliases
+    it expands the query with, i.e. the first ones the query does not already say)."""
     low = query.lower()
-    groups: list[list[str]] = []
+    groups: list[tuple[list[str], list[str]]] = []
     for aliases in VENDORS.values():
         if any(_contains(low, a) for a in aliases):
-            groups.append(aliases[:4])
+            groups.append((aliases, aliases[:4]))
     for group in TERMS:
         if any(_contains(low, t) for t in group if len(t) > 1):
-            groups.append(group)
+            groups.append((group, group))
     out = []
-    for g in groups:
-        kept = tuple(t for t in g if t.lower() not in low)
+    for members, expansion in groups:
+        kept = tuple(t for t in expansion if t.lower() not in low)
         if kept:
-            out.append(kept)
+            out.append((tuple(members), kept))
     return tuple(out)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -21,15 +20,6 @@ from rag.keyword import ChunkIndex
 from rag.store import Store
 from rag.textnorm import normalize, tokenize
 from rag.types import Passage
-
-
-def __getattr__(name: str) -> Any:
-    if name == "HybridRetriever":
-        from rag.retriever import HybridRetriever
-
-        return HybridRetriever
-    raise AttributeError(name)
-
 
 # small k: agreement at the top of the lists matters more than depth (measured on the dev set)
 RRF_K = 5
