@@ -677,8 +677,8 @@ def _is_heading(text: str, s: int, e: int) -> bool:
     return line_start and line_end and body[-1:] not in '。.!?！？;；:：”")' and len(body) <= 100
 
 
-def abstain_text(question: str, reason: str) -> str:
-    if is_chinese(question):
+def abstain_text(question: str, reason: str, lang: str | None = None) -> str:
+    if (lang == "zh") if lang else is_chinese(question):
         return f"根据现有资料无法回答这个问题:{reason}"
     return f"The corpus does not answer this: {reason}"
 
@@ -693,6 +693,7 @@ def answer_offline(
     max_sentences: int = 3,
     known_words: set[str] | None = None,
     debug: list[Candidate] | None = None,
+    lang: str | None = None,
 ) -> OfflineAnswer:
     """Compose an extractive answer with citations, or abstain.
 
@@ -704,12 +705,17 @@ def answer_offline(
         min_dense: dense cosine under which weak lexical support means "not in the corpus".
         max_sentences: at most this many quotes in the answer.
         known_words: Latin-script words of the whole corpus; names outside it mean "not covered".
+        lang: the asker's language (``zh``/``en``); by default the question's script. A
+            follow-up resolved with a Chinese name is still answered in English.
     """
-    zh_q = is_chinese(question)
+    zh_q = lang == "zh" if lang else is_chinese(question)
+    _lang = "zh" if zh_q else "en"
     if not passages:
         return OfflineAnswer(
             abstain_text(
-                question, "没有检索到相关资料。" if zh_q else "no source matches the question."
+                question,
+                "没有检索到相关资料。" if zh_q else "no source matches the question.",
+                _lang,
             ),
             [],
             True,
@@ -725,7 +731,7 @@ def answer_offline(
         what = "、".join(missing) if zh_q else ", ".join(missing)
         reason = f"资料中没有提到{what}。" if zh_q else f"no source mentions {what}."
         return OfflineAnswer(
-            abstain_text(question, reason), [], True, [f"entity not in evidence: {missing}"]
+            abstain_text(question, reason, _lang), [], True, [f"entity not in evidence: {missing}"]
         )
 
     quantity = bool(_QUANTITY_Q.search(question))
@@ -790,7 +796,9 @@ def answer_offline(
     if not cands:
         return OfflineAnswer(
             abstain_text(
-                question, "没有检索到相关资料。" if zh_q else "no source matches the question."
+                question,
+                "没有检索到相关资料。" if zh_q else "no source matches the question.",
+                _lang,
             ),
             [],
             True,
@@ -818,7 +826,7 @@ def answer_offline(
             else "nothing in the sources is close enough to the question."
         )
         return OfflineAnswer(
-            abstain_text(question, reason),
+            abstain_text(question, reason, _lang),
             [],
             True,
             [f"weak evidence: lexical={lexical:.2f} dense={dense_best:.3f}"],
@@ -853,7 +861,7 @@ def answer_offline(
         what = "、".join(e[0] for e in entities) if zh_q else ", ".join(e[0] for e in entities)
         reason = f"资料中没有关于{what}的相关内容。" if zh_q else f"no passage is about {what}."
         return OfflineAnswer(
-            abstain_text(question, reason), [], True, [f"no sentence about {what}"]
+            abstain_text(question, reason, _lang), [], True, [f"no sentence about {what}"]
         )
 
     needed = [a for a in attrs if a not in ("date", "customers")]
@@ -897,7 +905,7 @@ def answer_offline(
     if needed and undisclosed_top:
         reason = "资料明确表示该信息未公开。" if zh_q else "the sources say this was not disclosed."
         return OfflineAnswer(
-            abstain_text(question, reason), [], True, ["evidence says undisclosed"]
+            abstain_text(question, reason, _lang), [], True, ["evidence says undisclosed"]
         )
     chosen: list[Candidate] = []
     for a in needed:
@@ -908,7 +916,7 @@ def answer_offline(
                 f"资料中没有给出{label[0]}。" if zh_q else f"the sources do not give {label[1]}."
             )
             return OfflineAnswer(
-                abstain_text(question, reason), [], True, [f"attribute absent: {a}"]
+                abstain_text(question, reason, _lang), [], True, [f"attribute absent: {a}"]
             )
         # one quote per entity the question compares, each carrying the attribute; a
         # sentence naming the entity before one whose paragraph does
@@ -924,7 +932,7 @@ def answer_offline(
                 "资料明确表示该信息未公开。" if zh_q else "the sources say this was not disclosed."
             )
             return OfflineAnswer(
-                abstain_text(question, reason), [], True, ["evidence says undisclosed"]
+                abstain_text(question, reason, _lang), [], True, ["evidence says undisclosed"]
             )
         chosen.append(eligible[0])
     # cover every entity a comparison names, then add near-best quotes that say something new

@@ -13,13 +13,15 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.answer_offline import answer_offline, is_chinese
+from rag.answer_facts import answer_from_facts
+from rag.answer_offline import OfflineAnswer, answer_offline, is_chinese
 from rag.config import Settings, settings_from_env
 from rag.embeddings import NamedEmbeddings, make_embeddings
 from rag.errors import LLMError, NotFoundError, RagError
 from rag.followup import resolve_followup
 from rag.ingest import Ingestor, _key
 from rag.keyword import ChunkIndex, build_index
+from rag.question import analyse
 from rag.retrieve import Searcher, SearchResult
 from rag.store import Store
 from rag.types import Answer, Document, IngestReport
@@ -247,6 +249,16 @@ class QA:
         return HybridRetriever(qa=self, **kwargs)
 
     # -- answering --------------------------------------------------------------------------
+    def _fact_table(self) -> Any:
+        """The learned entities and facts, or None where this store has none (yet)."""
+        open_facts = getattr(self, "factstore", None)
+        if open_facts is None:
+            return None
+        try:
+            return open_facts()
+        except RagError:
+            return None
+
     def _docs_for(self, passages: list[Any]) -> dict[str, Document]:
         return {p.doc_id: self.document(p.doc_id) for p in passages}
 
@@ -313,6 +325,8 @@ class QA:
         timings: dict[str, float] = {}
         use = self.answerer_name(answerer)
         t = time.perf_counter()
+        facts = self._fact_table()
+        analysis = analyse(q, history, facts)
         resolved = resolve_followup(q, history)
         if use == "llm" and history:
             try:
@@ -350,7 +364,24 @@ class QA:
                 notes.append(f"LLM failed, offline answer given: {e}")
                 yield f"[{e}]\n"
                 use = "offline"
-        off = answer_offline(resolved, result.passages, docs, known_words=self.known_words())
+        filtered = bool(vendors or since or until)
+        composed = answer_from_facts(
+            analysis,
+            facts,
+            result.passages,
+            self.document,
+            allowed_docs=set(docs) if filtered else None,
+        )
+        if composed is not None:
+            off = OfflineAnswer(composed.text, composed.citations, False, composed.notes)
+        else:
+            off = answer_offline(
+                resolved,
+                result.passages,
+                docs,
+                known_words=self.known_words(),
+                lang=analysis.lang,
+            )
         timings["answer"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - t0
         ans = Answer(

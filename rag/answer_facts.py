@@ -1,0 +1,446 @@
+"""Answers composed from typed facts: value, compare, list and latest questions.
+
+Given what the question asks (``rag.question.Analysis``) and the facts learned at ingest
+(``rag.factstore.FactStore``), it picks for each entity and attribute asked the fact that
+answers it and writes one statement per entity in the asker's language, each figure followed
+by the citation of the exact span it came from. Conflicting figures for one entity and
+attribute are shown side by side; "latest" questions give the newest dated figure and the one
+it replaced; list questions give every matching fact of every document.
+
+It returns ``None`` whenever facts do not answer the whole question (an entity without a fact
+for an asked attribute, a why/how question), so the sentence extractor answers instead. It
+never invents a figure: every number in the text is checked against its cited span.
+Templates and labels live in ``rag/data/answer.yaml``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+
+from rag.citations import make_citation, numbers_in
+from rag.question import Analysis, QEntity
+from rag.textnorm import normalize
+from rag.types import Citation, Document, Passage
+
+DATA = Path(__file__).parent / "data" / "answer.yaml"
+_HAN = re.compile(r"[\u3400-\u9fff]")
+# entity kinds that name a thing more specific than a company
+SPECIFIC_KINDS = ("model", "product")
+
+
+class FactSource(Protocol):
+    """What the composer needs of the fact table (``rag.factstore.FactStore``)."""
+
+    def facts(
+        self, entity: str | None = None, attribute: str | None = None, **kw: Any
+    ) -> list[Any]: ...
+
+    def entities(self) -> list[Any]: ...
+
+
+@dataclass
+class Composed:
+    """A fact-composed answer before it becomes an ``Answer``."""
+
+    text: str
+    citations: list[Citation]
+    notes: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+
+
+@lru_cache(maxsize=1)
+def _words() -> dict[str, Any]:
+    return yaml.safe_load(DATA.read_text(encoding="utf-8"))
+
+
+def label(attribute: str, lang: str) -> str:
+    """The attribute's name in ``lang``."""
+    return str(_words()["labels"].get(attribute, {}).get(lang, attribute.replace("_", " ")))
+
+
+def phrase(key: str, lang: str, **values: str) -> str:
+    return str(_words()["phrases"][key][lang]).format(**values)
+
+
+# -- matching facts to what the question names ---------------------------------------------
+def _names_of(fact: Any, ents: dict[str, Any]) -> set[str]:
+    ent = ents.get(fact.entity_id)
+    names = {fact.entity, *(ent.aliases if ent is not None else [])}
+    return {normalize(n) for n in names if n}
+
+
+def _alias_hit(alias: str, names: set[str]) -> bool:
+    a = normalize(alias)
+    if not a:
+        return False
+    if _HAN.search(a):
+        return any(a in n for n in names)
+    rx = re.compile(rf"(?<![a-z0-9]){re.escape(a)}(?![a-z0-9])")
+    return any(rx.search(n) for n in names)
+
+
+def matches(fact: Any, qe: QEntity, ents: dict[str, Any]) -> bool:
+    """The fact is about the question's entity (by id, name, alias or model number)."""
+    if qe.entity_id and fact.entity_id == qe.entity_id:
+        return True
+    names = _names_of(fact, ents)
+    return any(_alias_hit(a, names) for a in qe.aliases)
+
+
+def targets(a: Analysis) -> list[QEntity]:
+    """The entities to answer for: products and models where the question names any, else
+    companies (a question about "平头哥真武810E" is about the chip, not the company)."""
+    specific = [e for e in a.entities if e.kind in SPECIFIC_KINDS]
+    return specific or list(a.entities)
+
+
+def _in_period(fact: Any, a: Analysis) -> bool:
+    if a.period is None:
+        return True
+    when = fact.period or fact.date or ""
+    lo, hi = a.period.since or "", a.period.until or "9999"
+    return bool(when) and lo[: len(when)] <= when <= hi[: max(len(when), 4)] + "~"
+
+
+def _rank(fact: Any, doc_rank: dict[str, int]) -> tuple[int, int, int]:
+    """Facts of better-retrieved documents first, official before planned, longer quotes last."""
+    qualified = 0 if not fact.qualifier or fact.qualifier == "official" else 1
+    return (doc_rank.get(fact.doc_id, len(doc_rank)), qualified, fact.end - fact.start)
+
+
+def _distinct(facts: list[Any]) -> list[Any]:
+    """One fact per value (the first of equal ones)."""
+    seen: set[str] = set()
+    out = []
+    for f in facts:
+        key = f"{f.norm_value}" if f.norm_value is not None else normalize(f.value)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+# -- rendering -----------------------------------------------------------------------------
+class _Cites:
+    """Numbers citations by span, one number per distinct span."""
+
+    def __init__(self, load_doc: Callable[[str], Document]) -> None:
+        self.load_doc = load_doc
+        self.list: list[Citation] = []
+        self.names: list[str] = []  # entity names the text shows (their digits are no figures)
+        self._n: dict[tuple[str, int, int], int] = {}
+
+    def mark(self, fact: Any, lang: str) -> str:
+        key = (fact.doc_id, fact.start, fact.end)
+        if key not in self._n:
+            doc = self.load_doc(fact.doc_id)
+            self.list.append(make_citation(len(self.list) + 1, doc, fact.start, fact.end, doc.text))
+            self._n[key] = len(self.list)
+        return f"[{self._n[key]}]" if lang == "zh" else f" [{self._n[key]}]"
+
+
+def display_name(qe: QEntity | None, fact: Any, ents: dict[str, Any], lang: str) -> str:
+    """The entity's name in the asker's script where the text gives one."""
+    return _display_name(qe, fact, ents, lang)
+
+
+def _display_name(qe: QEntity | None, fact: Any, ents: dict[str, Any], lang: str) -> str:
+    ent = ents.get(fact.entity_id)
+    names = [fact.entity, *(ent.aliases if ent is not None else [])]
+    if qe is not None and not qe.inherited:
+        names = [qe.text, *names] if lang == ("zh" if _HAN.search(qe.text) else "en") else names
+    if lang == "zh":
+        return next((n for n in names if _HAN.search(n)), fact.entity)
+    latin = [n for n in names if n and not _HAN.search(n)]
+    cased = [n for n in latin if n != n.lower()]
+    return (cased or latin or [fact.entity])[0]
+
+
+def _note(fact: Any, lang: str, *, when: bool = False) -> str:
+    bits = []
+    if fact.qualifier and fact.qualifier != "official":
+        q = _words()["qualifiers"].get(fact.qualifier, {})
+        bits.append(str(q.get(lang, fact.qualifier)))
+    if fact.precision:
+        bits.append(str(fact.precision))
+    if when and (fact.period or fact.date):
+        bits.append(str(fact.period or fact.date))
+    if not bits:
+        return ""
+    return phrase("note", lang, text=phrase_sep(lang).join(bits))
+
+
+def phrase_sep(lang: str) -> str:
+    return str(_words()["phrases"]["note_sep"][lang])
+
+
+# -- composing -----------------------------------------------------------------------------
+@dataclass
+class _Pick:
+    qe: QEntity | None
+    attribute: str
+    facts: list[Any]  # the answer first; more than one when sources differ
+
+
+def _pick(a: Analysis, facts: list[Any], doc_rank: dict[str, int], latest: bool) -> list[Any]:
+    if latest:
+        facts = sorted(facts, key=lambda f: f.period or f.date or "", reverse=True)
+        return _distinct(facts)[:2]
+    facts = sorted(facts, key=lambda f: _rank(f, doc_rank))
+    top = facts[0]
+    # sources that differ: another well-retrieved document with another value
+    others = [
+        f
+        for f in _distinct(facts)[1:]
+        if f.doc_id != top.doc_id and doc_rank.get(f.doc_id, 99) < 5 and not f.qualifier
+    ]
+    return [top, *others[:1]] if not top.qualifier and others else [top]
+
+
+def _lookup(
+    a: Analysis, store: FactSource, doc_rank: dict[str, int], ents: dict[str, Any]
+) -> list[_Pick] | None:
+    """Facts for every target entity and asked attribute, or None when one is missing."""
+    picks: list[_Pick] = []
+    latest = a.intent == "latest"
+    for qe in targets(a):
+        for attr in a.attributes:
+            found = [
+                f for f in store.facts(attribute=attr) if matches(f, qe, ents) and _in_period(f, a)
+            ]
+            retrieved = [f for f in found if f.doc_id in doc_rank]
+            found = retrieved or found
+            if not found:
+                continue
+            picks.append(_Pick(qe, attr, _pick(a, found, doc_rank, latest)))
+        if not any(p.qe is qe for p in picks):
+            return None  # this entity has no fact for anything asked: let sentences answer
+    return picks
+
+
+def _render_entity(picks: list[_Pick], cites: _Cites, ents: dict[str, Any], lang: str) -> str:
+    first = picks[0]
+    name = display_name(first.qe, first.facts[0], ents, lang)
+    cites.names.append(name)
+    if len(picks) == 1 and len(first.facts) == 1:
+        f = first.facts[0]
+        return phrase(
+            "value",
+            lang,
+            name=name,
+            label=label(f.attribute, lang),
+            value=f.value,
+            note=_note(f, lang),
+            cite=cites.mark(f, lang),
+        )
+    parts = []
+    for p in picks:
+        if len(p.facts) > 1:
+            vals = [f"{f.value}{_note(f, lang, when=True)}{cites.mark(f, lang)}" for f in p.facts]
+            parts.append(
+                phrase(
+                    "conflict",
+                    lang,
+                    name=name,
+                    label=label(p.attribute, lang),
+                    parts=phrase_sep(lang).join(vals),
+                ).rstrip("。.")
+            )
+            continue
+        f = p.facts[0]
+        parts.append(
+            phrase(
+                "value_more",
+                lang,
+                label=label(f.attribute, lang),
+                value=f.value,
+                note=_note(f, lang),
+                cite=cites.mark(f, lang),
+            )
+        )
+    return phrase(
+        "entity_line", lang, name=name, parts=str(_words()["phrases"]["joiner"][lang]).join(parts)
+    )
+
+
+def _render_latest(p: _Pick, cites: _Cites, ents: dict[str, Any], lang: str) -> str:
+    new = p.facts[0]
+    name = display_name(p.qe, new, ents, lang)
+    cites.names.append(name)
+    if len(p.facts) < 2:
+        return phrase(
+            "value",
+            lang,
+            name=name,
+            label=label(p.attribute, lang),
+            value=new.value,
+            note=_note(new, lang, when=True),
+            cite=cites.mark(new, lang),
+        )
+    old = p.facts[1]
+    return phrase(
+        "latest",
+        lang,
+        name=name,
+        label=label(p.attribute, lang),
+        value=new.value,
+        note=_note(new, lang, when=True),
+        cite=cites.mark(new, lang),
+        old=old.value,
+        old_note=_note(old, lang, when=True),
+        old_cite=cites.mark(old, lang),
+    )
+
+
+def _compose_targets(
+    a: Analysis,
+    store: FactSource,
+    doc_rank: dict[str, int],
+    load_doc: Callable[[str], Document],
+    ents: dict[str, Any],
+) -> Composed | None:
+    picks = _lookup(a, store, doc_rank, ents)
+    if not picks:
+        return None
+    cites = _Cites(load_doc)
+    lines = []
+    for qe in dict.fromkeys(p.qe for p in picks):  # entity order of the question
+        mine = [p for p in picks if p.qe is qe]
+        if a.intent == "latest":
+            lines += [_render_latest(p, cites, ents, a.lang) for p in mine]
+        else:
+            lines.append(_render_entity(mine, cites, ents, a.lang))
+    sep = "" if a.lang == "zh" else " "
+    if len(lines) > 2:
+        sep = "\n"
+    return Composed(
+        sep.join(lines), cites.list, [f"answered from {len(cites.list)} fact span(s)"], cites.names
+    )
+
+
+def _compose_list(
+    a: Analysis,
+    store: FactSource,
+    doc_rank: dict[str, int],
+    load_doc: Callable[[str], Document],
+    ents: dict[str, Any],
+) -> Composed | None:
+    """Every matching fact of every document, one line per entity."""
+    lines: list[str] = []
+    cites = _Cites(load_doc)
+    for attr in a.attributes:
+        found = [f for f in store.facts(attribute=attr) if _in_period(f, a)]
+        if a.entities:  # "哪些华为的芯片...": keep facts about what the question names
+            found = [
+                f
+                for f in found
+                if any(matches(f, qe, ents) or _vendor_is(f, qe, ents) for qe in a.entities)
+            ]
+        by_entity: dict[str, list[Any]] = {}
+        for f in sorted(found, key=lambda f: _rank(f, doc_rank)):
+            by_entity.setdefault(f.entity_id, []).append(f)
+        if len(by_entity) < 2:
+            continue
+        lines.append(phrase("list_head", a.lang, label=label(attr, a.lang)))
+        for facts in by_entity.values():
+            f = facts[0]
+            cites.names.append(display_name(None, f, ents, a.lang))
+            lines.append(
+                phrase(
+                    "list_item",
+                    a.lang,
+                    name=cites.names[-1],
+                    value=f.value,
+                    note=_note(f, a.lang, when=True),
+                    cite=cites.mark(f, a.lang),
+                )
+            )
+    if not lines:
+        return None
+    return Composed(
+        "\n".join(lines), cites.list, [f"list of {len(cites.list)} fact(s)"], cites.names
+    )
+
+
+class _Only:
+    """A fact table seen through a document filter."""
+
+    def __init__(self, inner: FactSource, doc_ids: set[str]) -> None:
+        self.inner, self.doc_ids = inner, doc_ids
+
+    def facts(
+        self, entity: str | None = None, attribute: str | None = None, **kw: Any
+    ) -> list[Any]:
+        return [f for f in self.inner.facts(entity, attribute, **kw) if f.doc_id in self.doc_ids]
+
+    def entities(self) -> list[Any]:
+        return self.inner.entities()
+
+
+def _vendor_is(fact: Any, qe: QEntity, ents: dict[str, Any]) -> bool:
+    ent = ents.get(fact.entity_id)
+    vendor = ents.get(ent.vendor) if ent is not None and ent.vendor else None
+    if vendor is None:
+        return False
+    names = {normalize(n) for n in [vendor.name, *vendor.aliases]}
+    return any(_alias_hit(al, names) for al in qe.aliases)
+
+
+def supported(text: str, citations: Sequence[Citation], names: Sequence[str]) -> bool:
+    """Every figure of the answer is in a cited span (or the cited document's date); the
+    digits of the entity names it shows (``810E``) are names, not figures."""
+    body = re.sub(r"\[\d+\]", "", text)
+    for n in sorted(set(names), key=len, reverse=True):
+        body = body.replace(n, " ")
+    figs = numbers_in(body)
+    quoted = set().union(*(numbers_in(c.quote) for c in citations)) if citations else set()
+    dated = set().union(*(numbers_in(c.date or "") for c in citations)) if citations else set()
+    return figs <= quoted | dated
+
+
+def answer_from_facts(
+    a: Analysis,
+    store: FactSource | None,
+    passages: list[Passage],
+    load_doc: Callable[[str], Document],
+    *,
+    allowed_docs: set[str] | None = None,
+) -> Composed | None:
+    """A fact-composed answer to ``a``, or None when facts do not answer it.
+
+    Args:
+        a: the analysed question.
+        store: the fact table (None: no facts, so no answer from them).
+        passages: what retrieval found, best first (facts of these documents come first).
+        load_doc: the document for a doc_id (to cite exact spans).
+        allowed_docs: with filters (vendor, dates) in force, only facts of these documents.
+    """
+    if store is None or not a.attributes or a.intent in ("why", "how", "yesno"):
+        return None
+    if allowed_docs is not None:
+        store = _Only(store, allowed_docs)
+    doc_rank: dict[str, int] = {}
+    for p in passages:
+        doc_rank.setdefault(p.doc_id, len(doc_rank))
+    ents = {e.entity_id: e for e in store.entities()}
+    want_list = a.intent == "list" or not targets(a)
+    composed = (
+        _compose_list(a, store, doc_rank, load_doc, ents)
+        if want_list
+        else _compose_targets(a, store, doc_rank, load_doc, ents)
+    )
+    if composed is None:
+        return None
+    if not supported(composed.text, composed.citations, composed.names):
+        return None
+    return composed
+
+
+__all__ = ["Composed", "answer_from_facts", "label", "matches", "supported", "targets"]

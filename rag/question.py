@@ -1,0 +1,333 @@
+"""One question analyser: what a question (and its conversation) asks, whatever its language.
+
+``analyse(question, history, index)`` turns a question into the entities it names (from the
+entities learned at ingest, the glossary's seed vendors and model numbers as written), the
+attributes it asks for (ids of the closed vocabulary in ``rag/data/attributes.yaml``), its
+intents (value, when, who, list, compare, latest, why, how, yes/no) and a time window. A
+follow-up that names no entity, or no attribute, inherits them from the latest earlier turn
+that had them.
+
+The cue words live in ``rag/data/question.yaml``; this module holds only the mechanism. It does
+not retrieve, score sentences or answer: retrieval filters, the answerers and follow-up
+resolution read the ``Analysis`` it returns.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+
+from rag.textnorm import normalize
+
+DATA = Path(__file__).parent / "data" / "question.yaml"
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+INTENT_ORDER = ("why", "compare", "list", "latest", "when", "who", "how", "yesno")
+
+
+class EntityIndex(Protocol):
+    """What the analyser needs of the learned entities (``rag.factstore.FactStore``)."""
+
+    def match_entities(self, text: str) -> list[tuple[Any, int, int]]: ...
+
+
+@dataclass
+class QEntity:
+    """An entity the question names: as written, with every alias it is known by."""
+
+    text: str
+    aliases: list[str]
+    entity_id: str | None = None
+    kind: str = "other"
+    vendor: str | None = None
+    inherited: bool = False
+
+
+@dataclass
+class Period:
+    """A time window: ISO date bounds (inclusive) and the words that set it."""
+
+    since: str | None
+    until: str | None
+    label: str
+
+
+@dataclass
+class Analysis:
+    """What a question asks. ``attributes`` are vocabulary ids; ``intents`` a set of names."""
+
+    question: str
+    lang: str
+    entities: list[QEntity] = field(default_factory=list)
+    attributes: list[str] = field(default_factory=list)
+    intents: set[str] = field(default_factory=set)
+    period: Period | None = None
+    followup: bool = False
+
+    @property
+    def intent(self) -> str:
+        """The main intent: the first of ``INTENT_ORDER`` present, else ``value``."""
+        return next((i for i in INTENT_ORDER if i in self.intents), "value")
+
+    @property
+    def entity_names(self) -> list[str]:
+        return [e.text for e in self.entities]
+
+
+@dataclass(frozen=True)
+class _Cues:
+    attributes: dict[str, tuple[str, ...]]
+    families: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]  # name -> (members, cues)
+    intents: dict[str, tuple[str, ...]]
+    pointers: tuple[str, ...]
+    qualifiers: dict[str, tuple[str, ...]]
+
+
+def _both(entry: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(str(c) for lang in ("zh", "en") for c in entry.get(lang) or [])
+
+
+@lru_cache(maxsize=1)
+def cues() -> _Cues:
+    """The cue tables of ``rag/data/question.yaml``, loaded once."""
+    raw = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    fams = {
+        name: (tuple(v["members"]), _both(v)) for name, v in (raw.get("families") or {}).items()
+    }
+    pointers = raw.get("pointers") or {}
+    return _Cues(
+        attributes={a: _both(v) for a, v in raw["attributes"].items()},
+        families=fams,
+        intents={i: _both(v) for i, v in raw["intents"].items()},
+        pointers=tuple(pointers.get("zh", [])) + tuple(pointers.get("en", [])),
+        qualifiers={q: _both(v) for q, v in (raw.get("qualifiers") or {}).items()},
+    )
+
+
+def _is_latin(cue: str) -> bool:
+    return bool(re.search(r"[a-z]", cue, re.I)) and not _HAN.search(cue)
+
+
+@lru_cache(maxsize=4096)
+def _cue_rx(cue: str) -> re.Pattern[str]:
+    c = re.escape(normalize(cue))
+    if _is_latin(cue):
+        return re.compile(rf"(?<![a-z0-9]){c}(?![a-z0-9])")
+    return re.compile(c)
+
+
+def find_cues(text: str, table: Mapping[str, Sequence[str]]) -> list[tuple[str, int, int]]:
+    """Every (key, start, end) whose cue occurs in ``text`` (already normalised)."""
+    out = []
+    for key, words in table.items():
+        for w in words:
+            out.extend((key, m.start(), m.end()) for m in _cue_rx(w).finditer(text))
+    return out
+
+
+def _longest_first(hits: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Keep the longest cues; drop any cue inside the span of a longer one."""
+    kept: list[tuple[str, int, int]] = []
+    for key, s, e in sorted(hits, key=lambda h: (-(h[2] - h[1]), h[1])):
+        if any(ks <= s and e <= ke for _, ks, ke in kept):
+            continue
+        kept.append((key, s, e))
+    return sorted(kept, key=lambda h: h[1])
+
+
+def asked_attributes(text: str) -> list[str]:
+    """Attribute ids a question asks for, longest cue first, families expanded."""
+    c = cues()
+    low = normalize(text)
+    hits = find_cues(low, c.attributes)
+    hits += [
+        ("family:" + k, s, e)
+        for k, s, e in find_cues(low, {k: v[1] for k, v in c.families.items()})
+    ]
+    out: list[str] = []
+    specific = [k for k, _, _ in _longest_first(hits) if not k.startswith("family:")]
+    for key, _, _ in _longest_first(hits):
+        if key.startswith("family:"):
+            members = c.families[key[7:]][0]
+            # a family narrowed elsewhere in the question ("memory bandwidth ... and the
+            # bandwidth of the interconnect") adds nothing; otherwise it asks for all of them
+            if any(m in specific for m in members):
+                continue
+            out.extend(m for m in members if m not in out)
+        elif key not in out:
+            out.append(key)
+    return out
+
+
+def intents_of(text: str) -> set[str]:
+    """The intents whose cues the question carries."""
+    low = normalize(text)
+    found = {k for k, _, _ in find_cues(low, cues().intents)}
+    if re.search(r"(?:吗|么)\s*[?？]?\s*$", text) and "why" not in found:
+        found.add("yesno")
+    if re.match(r"\s*(?:is|are|does|do|did|has|have|was|were|will|can)\b", low):
+        found.add("yesno")
+    return found
+
+
+_QUARTER_ZH = {"一": 1, "二": 2, "三": 3, "四": 4}
+_YEAR = re.compile(
+    r"(?<!\d)(20\d\d|\d\d)\s*(?:年|财年)|(?<![\d.])(20\d\d)(?![\d.])|\bfy\s*(\d\d)\b"
+)
+_QUARTER = re.compile(r"(?:第?([一二三四])季度|\bq([1-4])\b)")
+_HALF = re.compile(r"上半年|\bh1\b|first half|下半年|\bh2\b|second half")
+_MONTH = re.compile(r"(?<!\d)(1[0-2]|0?[1-9])\s*月")
+_MONTHS_EN = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+
+
+def _year(m: re.Match[str]) -> int:
+    y = next(g for g in m.groups() if g)
+    return int(y) if len(y) == 4 else 2000 + int(y)
+
+
+def period_of(text: str) -> Period | None:
+    """The time window a question names: a year, a quarter, a half or a month of a year."""
+    low = normalize(text)
+    years = [_year(m) for m in _YEAR.finditer(low)]
+    if not years:
+        return None
+    y0, y1 = min(years), max(years)
+    label = str(y0) if y0 == y1 else f"{y0}-{y1}"
+    lo_m, hi_m = 1, 12
+    q = _QUARTER.search(low)
+    h = _HALF.search(low)
+    mo = _MONTH.search(low)
+    en_month = next((i + 1 for i, n in enumerate(_MONTHS_EN) if re.search(rf"\b{n}\b", low)), None)
+    if q and y0 == y1:
+        n = _QUARTER_ZH.get(q.group(1) or "", 0) or int(q.group(2) or 0)
+        lo_m, hi_m, label = 3 * n - 2, 3 * n, f"Q{n} {y0}"
+    elif h and y0 == y1:
+        first = h.group() in ("上半年", "h1", "first half")
+        lo_m, hi_m, label = (1, 6, f"H1 {y0}") if first else (7, 12, f"H2 {y0}")
+    elif (mo or en_month) and y0 == y1:
+        m = int(mo.group(1)) if mo else int(en_month or 1)
+        lo_m = hi_m = m
+        label = f"{y0}-{m:02d}"
+    last = calendar.monthrange(y1, hi_m)[1]
+    return Period(f"{y0}-{lo_m:02d}-01", f"{y1}-{hi_m:02d}-{last:02d}", label)
+
+
+def _entities(question: str, index: EntityIndex | None) -> list[QEntity]:
+    """Learned entities first (longest alias match), then seed vendors and model numbers."""
+    from rag.answer_offline import question_entities
+
+    out: list[QEntity] = []
+    if index is not None:
+        for ent, s, e in index.match_entities(question):
+            aliases = [ent.name, *[a for a in ent.aliases if a != ent.name]]
+            out.append(
+                QEntity(
+                    question[s:e], aliases, ent.entity_id, ent.kind, getattr(ent, "vendor", None)
+                )
+            )
+    for aliases in question_entities(question):
+        low = {normalize(a) for a in aliases}
+        # a model number the index knows joins that entity; a seed vendor group never
+        # swallows a model number ("H20" is a model, not another name for its vendor)
+        merged = next(
+            (q for q in out if q.entity_id and low & {normalize(a) for a in q.aliases}), None
+        )
+        if merged is not None:
+            merged.aliases += [a for a in aliases if a not in merged.aliases]
+            continue
+        kind = "model" if len(aliases) == 1 else "company"
+        out.append(QEntity(aliases[0], list(aliases), None, kind))
+    return out
+
+
+def is_followup(question: str) -> bool:
+    """The question points back to an earlier turn ("它的...", "and its ...")."""
+    low = normalize(question).strip()
+    for p in cues().pointers:
+        pn = normalize(p)
+        if _is_latin(p):
+            if re.match(rf"{re.escape(pn)}(?![a-z0-9])", low):
+                return True
+        elif low.startswith(pn) or (pn == "呢" and low.rstrip("?？ ").endswith("呢")):
+            return True
+    return False
+
+
+def _user_turns(history: Iterable[Any] | None) -> list[str]:
+    out = []
+    for turn in history or []:
+        role = getattr(turn, "type", None) or (turn.get("role") if isinstance(turn, dict) else None)
+        content = getattr(turn, "content", None)
+        if content is None and isinstance(turn, dict):
+            content = turn.get("content")
+        if role in ("user", "human") and isinstance(content, str):
+            out.append(content)
+    return out
+
+
+def analyse(
+    question: str, history: Iterable[Any] | None = None, index: EntityIndex | None = None
+) -> Analysis:
+    """Analyse a question; earlier user turns fill what a follow-up leaves out.
+
+    Args:
+        question: the question as typed.
+        history: earlier turns as ``{"role", "content"}`` dicts or LangChain messages.
+        index: the learned entities (``QA.factstore()``); without it only seed data is used.
+    """
+    a = Analysis(
+        question=question,
+        lang="zh" if _HAN.search(question) else "en",
+        entities=_entities(question, index),
+        attributes=asked_attributes(question),
+        intents=intents_of(question),
+        period=period_of(question),
+    )
+    turns = _user_turns(history)
+    if not turns:
+        return a
+    pointer = is_followup(question)
+    for earlier in reversed(turns):
+        prev = analyse(earlier, None, index)
+        if not a.entities and (prev.entities and (pointer or a.attributes or len(question) < 40)):
+            a.entities = [QEntity(**{**e.__dict__, "inherited": True}) for e in prev.entities]
+            a.followup = True
+        if not a.attributes and prev.attributes and (pointer or a.entities):
+            a.attributes = list(prev.attributes)
+            a.followup = True
+        if a.period is None and prev.period is not None and a.followup:
+            a.period = prev.period
+        if a.entities and a.attributes:
+            break
+    return a
+
+
+def resolved_text(a: Analysis) -> str:
+    """The question with what it inherited spelled out, for retrieval."""
+    extra = [e.text for e in a.entities if e.inherited]
+    if a.followup and a.period is not None and a.period.label not in a.question:
+        extra.append(a.period.label)
+    return " ".join([*extra, a.question]) if extra else a.question
+
+
+__all__ = ["Analysis", "Period", "QEntity", "analyse", "asked_attributes", "resolved_text"]
