@@ -311,7 +311,11 @@ def _compose_targets(
         return None
     cites = _Cites(load_doc)
     lines = []
-    for qe in dict.fromkeys(p.qe for p in picks):  # entity order of the question
+    order: list[QEntity | None] = []
+    for p in picks:  # entity order of the question
+        if not any(p.qe is q for q in order):
+            order.append(p.qe)
+    for qe in order:
         mine = [p for p in picks if p.qe is qe]
         if a.intent == "latest":
             lines += [_render_latest(p, cites, ents, a.lang) for p in mine]

@@ -125,7 +125,7 @@ def _cue_rx(cue: str) -> re.Pattern[str]:
 
 def find_cues(text: str, table: Mapping[str, Sequence[str]]) -> list[tuple[str, int, int]]:
     """Every (key, start, end) whose cue occurs in ``text`` (already normalised)."""
-    out = []
+    out: list[tuple[str, int, int]] = []
     for key, words in table.items():
         for w in words:
             out.extend((key, m.start(), m.end()) for m in _cue_rx(w).finditer(text))
@@ -249,15 +249,23 @@ def _entities(question: str, index: EntityIndex | None) -> list[QEntity]:
         low = {normalize(a) for a in aliases}
         # a model number the index knows joins that entity; a seed vendor group never
         # swallows a model number ("H20" is a model, not another name for its vendor)
-        merged = next(
-            (q for q in out if q.entity_id and low & {normalize(a) for a in q.aliases}), None
-        )
+        merged = next((q for q in out if q.entity_id and _same(low, q.aliases, aliases)), None)
         if merged is not None:
             merged.aliases += [a for a in aliases if a not in merged.aliases]
             continue
         kind = "model" if len(aliases) == 1 else "company"
         out.append(QEntity(aliases[0], list(aliases), None, kind))
     return out
+
+
+def _same(low: set[str], known: list[str], seed: list[str]) -> bool:
+    """A seed entity is a learned one: a shared alias, or a model number inside its name."""
+    names = {normalize(a) for a in known}
+    if low & names:
+        return True
+    return len(seed) == 1 and any(
+        re.search(rf"(?<![a-z0-9]){re.escape(m)}(?![a-z0-9])", n) for m in low for n in names
+    )
 
 
 def is_followup(question: str) -> bool:

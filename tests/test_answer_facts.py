@@ -1,0 +1,252 @@
+"""Fact-composed answers: one statement per entity in the asker's language, exact citations,
+conflicts side by side, lists from every document, latest with what it replaced."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from rag.answer_facts import answer_from_facts, supported
+from rag.question import analyse
+from rag.types import Citation, Document
+
+ZH = "平头哥发布真武810E。真武810E采用HBM2e内存,容量可达96GB。片间互联带宽达到700GB/s。"
+EN = "The H20 ships with 96GB of HBM3. Its memory bandwidth is 4.0TB/s. It draws 400W."
+EN2 = "A later report put the H20's memory bandwidth at 4.8TB/s."
+FUND = "Acme Silicon raised $100 million in a Series B round in 2025."
+FUND2 = "星河芯(Galaxy Core)于2025年完成5亿元B轮融资。"
+
+DOCS = {
+    d.doc_id: d
+    for d in [
+        Document("zh1", "真武810E发布", "x", "2025-01-29", "zh", [], ZH),
+        Document("en1", "H20 specs", "y", "2024-03-01", "en", [], EN),
+        Document("en2", "H20 update", "z", "2025-06-01", "en", [], EN2),
+        Document("f1", "Acme raises", "w", "2025-04-01", "en", [], FUND),
+        Document("f2", "星河芯融资", "v", "2025-05-01", "zh", [], FUND2),
+    ]
+}
+
+
+def fact(
+    doc_id: str, entity_id: str, entity: str, attribute: str, value: str, sentence: str, **kw: Any
+) -> SimpleNamespace:
+    text = DOCS[doc_id].text
+    start = text.index(sentence)
+    defaults = dict(unit=None, norm_value=None, qualifier=None, precision=None, period=None)
+    defaults.update(kw)
+    return SimpleNamespace(
+        fact_id=f"{doc_id}:{start}:{attribute}",
+        entity_id=entity_id,
+        entity=entity,
+        attribute=attribute,
+        value=value,
+        doc_id=doc_id,
+        start=start,
+        end=start + len(sentence),
+        quote=sentence,
+        title=DOCS[doc_id].title,
+        date=DOCS[doc_id].date,
+        source="",
+        lang="zh",
+        **defaults,
+    )
+
+
+ENTITIES = {
+    "真武810e": SimpleNamespace(
+        entity_id="真武810e",
+        name="真武810E",
+        kind="product",
+        aliases=["真武810E", "Zhenwu 810E", "zhenwu 810e"],
+        vendor="平头哥",
+        doc_ids=["zh1"],
+    ),
+    "h20": SimpleNamespace(
+        entity_id="h20",
+        name="H20",
+        kind="model",
+        aliases=["H20"],
+        vendor="nvidia",
+        doc_ids=["en1", "en2"],
+    ),
+    "acme silicon": SimpleNamespace(
+        entity_id="acme silicon",
+        name="Acme Silicon",
+        kind="company",
+        aliases=["Acme Silicon"],
+        vendor=None,
+        doc_ids=["f1"],
+    ),
+    "星河芯": SimpleNamespace(
+        entity_id="星河芯",
+        name="星河芯",
+        kind="company",
+        aliases=["星河芯", "Galaxy Core", "xinghexin"],
+        vendor=None,
+        doc_ids=["f2"],
+    ),
+}
+FACTS = [
+    fact(
+        "zh1",
+        "真武810e",
+        "真武810E",
+        "memory_type",
+        "HBM2e",
+        "真武810E采用HBM2e内存,容量可达96GB。",
+    ),
+    fact(
+        "zh1",
+        "真武810e",
+        "真武810E",
+        "memory_capacity",
+        "96GB",
+        "真武810E采用HBM2e内存,容量可达96GB。",
+        norm_value=96e9,
+    ),
+    fact(
+        "zh1",
+        "真武810e",
+        "真武810E",
+        "interconnect_bandwidth",
+        "700GB/s",
+        "片间互联带宽达到700GB/s。",
+        norm_value=7e11,
+    ),
+    fact(
+        "en1",
+        "h20",
+        "H20",
+        "memory_capacity",
+        "96GB",
+        "The H20 ships with 96GB of HBM3.",
+        norm_value=96e9,
+    ),
+    fact(
+        "en1",
+        "h20",
+        "H20",
+        "memory_bandwidth",
+        "4.0TB/s",
+        "Its memory bandwidth is 4.0TB/s.",
+        norm_value=4e12,
+        period="2024-03",
+    ),
+    fact(
+        "en2",
+        "h20",
+        "H20",
+        "memory_bandwidth",
+        "4.8TB/s",
+        "A later report put the H20's memory bandwidth at 4.8TB/s.",
+        norm_value=4.8e12,
+        period="2025-06",
+    ),
+    fact(
+        "f1",
+        "acme silicon",
+        "Acme Silicon",
+        "funding_amount",
+        "$100 million",
+        FUND,
+        norm_value=1e8,
+        period="2025",
+    ),
+    fact("f2", "星河芯", "星河芯", "funding_amount", "5亿元", FUND2, norm_value=5e8, period="2025"),
+]
+
+
+class Table:
+    def facts(
+        self, entity: str | None = None, attribute: str | None = None, **kw: Any
+    ) -> list[Any]:
+        return [f for f in FACTS if attribute in (None, f.attribute)]
+
+    def entities(self) -> list[Any]:
+        return list(ENTITIES.values())
+
+    def match_entities(self, text: str) -> list[tuple[Any, int, int]]:
+        out = []
+        for e in ENTITIES.values():
+            for a in sorted(e.aliases, key=len, reverse=True):
+                i = text.lower().find(a.lower())
+                if i >= 0:
+                    out.append((e, i, i + len(a)))
+                    break
+        return out
+
+
+def ask(question: str, passages: list[str] | None = None, history: list[Any] | None = None):
+    table = Table()
+    a = analyse(question, history, table)
+    ps = [SimpleNamespace(doc_id=d) for d in (passages or [])]
+    return answer_from_facts(a, table, ps, DOCS.__getitem__)  # type: ignore[arg-type]
+
+
+def assert_exact(citations: list[Citation]) -> None:
+    for c in citations:
+        assert DOCS[c.doc_id].text[c.start : c.end] == c.quote
+
+
+def test_english_question_over_chinese_fact_answers_in_english() -> None:
+    out = ask("What memory does the Zhenwu 810E have?", ["zh1"])
+    assert out is not None
+    assert "96GB" in out.text and "HBM2e" in out.text and "Zhenwu 810E" in out.text
+    assert (
+        "容量" not in out.text.split("[")[0]
+    )  # the statement is English; quotes stay in citations
+    assert out.citations and out.citations[0].quote.startswith("真武810E采用")
+    assert_exact(out.citations)
+
+
+def test_chinese_question_answers_in_chinese() -> None:
+    out = ask("真武810E的片间互联带宽是多少?", ["zh1"])
+    assert out is not None
+    assert out.text == "真武810E的片间互联带宽为700GB/s[1]。"
+
+
+def test_compare_gives_both_sides_with_the_asked_attribute() -> None:
+    out = ask("Compare the memory bandwidth of the H20 and the Zhenwu 810E", ["en1", "zh1"])
+    # the 810E has no memory-bandwidth fact: facts cannot answer, so sentences must
+    assert out is None
+    out = ask("Compare the memory capacity of the H20 and the Zhenwu 810E", ["en1", "zh1"])
+    assert out is not None and out.text.count("96GB") == 2
+    assert "H20" in out.text and "Zhenwu 810E" in out.text
+
+
+def test_conflicting_figures_are_shown_side_by_side() -> None:
+    out = ask("What is the H20's memory bandwidth?", ["en1", "en2"])
+    assert out is not None
+    assert "4.0TB/s" in out.text and "4.8TB/s" in out.text and len(out.citations) == 2
+
+
+def test_latest_gives_the_newest_and_what_it_replaced() -> None:
+    out = ask("What is the latest memory bandwidth figure for the H20?", ["en1", "en2"])
+    assert out is not None
+    assert out.text.index("4.8TB/s") < out.text.index("4.0TB/s")
+    assert "replacing" in out.text
+
+
+def test_list_question_gives_every_document() -> None:
+    out = ask("Which companies raised funding in 2025, and how much?", ["f1"])
+    assert out is not None
+    assert "$100 million" in out.text and "5亿元" in out.text
+    assert "Galaxy Core" in out.text  # the English name the Chinese text gives in brackets
+    assert_exact(out.citations)
+
+
+def test_why_questions_are_left_to_sentences() -> None:
+    assert ask("Why did the H20 get more memory bandwidth?", ["en1"]) is None
+
+
+def test_followup_in_english_after_a_chinese_turn_stays_english() -> None:
+    history = [{"role": "user", "content": "真武810E的显存容量是多少?"}]
+    out = ask("and its interconnect bandwidth?", ["zh1"], history)
+    assert out is not None and "700GB/s" in out.text and out.text.startswith("Zhenwu")
+
+
+def test_every_figure_must_be_in_its_cited_span() -> None:
+    c = Citation(1, "zh1", "t", "s", None, "片间互联带宽达到700GB/s。", 0, 5)
+    assert supported("Zhenwu 810E: interconnect bandwidth 700GB/s [1].", [c], ["Zhenwu 810E"])
+    assert not supported("Zhenwu 810E: interconnect bandwidth 900GB/s [1].", [c], ["Zhenwu 810E"])

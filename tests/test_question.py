@@ -1,0 +1,85 @@
+"""The question analyser: entities, attributes, intents, periods, follow-ups, in both languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.question import analyse, asked_attributes, period_of
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("真武810E的显存容量是多少?", ["memory_capacity"]),
+        ("What is the memory bandwidth of the H20?", ["memory_bandwidth"]),
+        ("mem bw h20 vs 810e", ["memory_bandwidth"]),
+        ("它的片间互联带宽呢?", ["interconnect_bandwidth"]),
+        ("How fast is the chip-to-chip interconnect?", ["interconnect_bandwidth"]),
+        ("What memory does the chip have?", ["memory_type", "memory_capacity"]),
+        ("带宽多少", ["memory_bandwidth", "interconnect_bandwidth"]),
+        ("How many wafers per month can the fab make?", ["capacity"]),
+        ("寒武纪2025年营收多少", ["revenue"]),
+    ],
+)
+def test_attributes_longest_cue_wins_and_families_expand(
+    question: str, expected: list[str]
+) -> None:
+    assert asked_attributes(question) == expected
+
+
+def test_intents_and_main_intent() -> None:
+    assert analyse("Compare the memory bandwidth of A100 and H20").intent == "compare"
+    assert analyse("真武810E和英伟达H20相比怎么样?").intent == "compare"
+    assert analyse("Why did the company disclose the chip now?").intent == "why"
+    assert analyse("哪些厂商在2025年完成了融资,分别融了多少?").intent == "list"
+    assert analyse("What is the latest HBM4 sampling news?").intent == "latest"
+    assert analyse("When did the chip launch?").intent == "when"
+    assert analyse("What is the price?").intent == "value"
+
+
+def test_language_follows_the_question_script() -> None:
+    assert analyse("真武810E的功耗").lang == "zh"
+    assert analyse("What is the 810E's power draw?").lang == "en"
+
+
+@pytest.mark.parametrize(
+    ("question", "since", "until"),
+    [
+        ("寒武纪25年营收多少", "2025-01-01", "2025-12-31"),
+        ("2025年第三季度净利润", "2025-07-01", "2025-09-30"),
+        ("revenue in Q2 2024", "2024-04-01", "2024-06-30"),
+        ("上半年2025营收", "2025-01-01", "2025-06-30"),
+        ("shipments in March 2025", "2025-03-01", "2025-03-31"),
+    ],
+)
+def test_periods(question: str, since: str, until: str) -> None:
+    p = period_of(question)
+    assert p is not None and (p.since, p.until) == (since, until)
+
+
+def test_no_period_without_a_year() -> None:
+    assert period_of("What is the H20's memory?") is None
+
+
+def test_model_numbers_are_entities_of_their_own() -> None:
+    names = analyse(
+        "Compare the memory bandwidth of the NVIDIA H20 and the Zhenwu 810E"
+    ).entity_names
+    assert "H20" in names and any("810E" in n for n in names)
+
+
+def test_followup_inherits_entities_and_attributes() -> None:
+    history = [{"role": "user", "content": "真武810E的显存容量是多少?"}]
+    a = analyse("它的片间互联带宽呢?", history)
+    assert a.followup and any("810E" in n for n in a.entity_names)
+    assert a.attributes == ["interconnect_bandwidth"]
+    b = analyse("那H20呢?", history)
+    assert "H20" in b.entity_names and b.attributes == ["memory_capacity"]
+
+
+def test_followup_accepts_langchain_messages() -> None:
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    history = [HumanMessage("What memory does the H20 have?"), AIMessage("96GB HBM3 [1]")]
+    a = analyse("and its bandwidth?", history)
+    assert "H20" in a.entity_names and a.lang == "en"
