@@ -1,7 +1,7 @@
 """Question answering over chip-industry news with verified citations.
 
 ``from rag import QA``; ``qa = QA.open(".rag")``; ``qa.ingest(["corpus/"])``;
-``qa.ask("真武810E的显存容量是多少?")``. Importing this package loads no model, no torch
+``qa.ask("What memory does the X100 have?")``. Importing this package loads no model, no torch
 and no gradio: those come on first use.
 """
 

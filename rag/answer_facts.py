@@ -56,17 +56,18 @@ class Composed:
 
 
 @lru_cache(maxsize=1)
-def _words() -> dict[str, Any]:
+def answer_words() -> dict[str, Any]:
+    """The labels, templates and refusals of ``rag/data/answer.yaml``."""
     return yaml.safe_load(DATA.read_text(encoding="utf-8"))
 
 
 def label(attribute: str, lang: str) -> str:
     """The attribute's name in ``lang``."""
-    return str(_words()["labels"].get(attribute, {}).get(lang, attribute.replace("_", " ")))
+    return str(answer_words()["labels"].get(attribute, {}).get(lang, attribute.replace("_", " ")))
 
 
 def phrase(key: str, lang: str, **values: str) -> str:
-    return str(_words()["phrases"][key][lang]).format(**values)
+    return str(answer_words()["phrases"][key][lang]).format(**values)
 
 
 # -- matching facts to what the question names ---------------------------------------------
@@ -96,7 +97,7 @@ def matches(fact: Any, qe: QEntity, ents: dict[str, Any]) -> bool:
 
 def targets(a: Analysis) -> list[QEntity]:
     """The entities to answer for: products and models where the question names any, else
-    companies (a question about "平头哥真武810E" is about the chip, not the company)."""
+    companies (a question about a vendor's chip is about the chip, not the vendor)."""
     specific = [e for e in a.entities if e.kind in SPECIFIC_KINDS]
     return specific or list(a.entities)
 
@@ -166,7 +167,7 @@ def _display_name(qe: QEntity | None, fact: Any, ents: dict[str, Any], lang: str
 def _note(fact: Any, lang: str, *, when: bool = False) -> str:
     bits = []
     if fact.qualifier and fact.qualifier != "official":
-        q = _words()["qualifiers"].get(fact.qualifier, {})
+        q = answer_words()["qualifiers"].get(fact.qualifier, {})
         bits.append(str(q.get(lang, fact.qualifier)))
     if fact.precision:
         bits.append(str(fact.precision))
@@ -178,7 +179,7 @@ def _note(fact: Any, lang: str, *, when: bool = False) -> str:
 
 
 def phrase_sep(lang: str) -> str:
-    return str(_words()["phrases"]["note_sep"][lang])
+    return str(answer_words()["phrases"]["note_sep"][lang])
 
 
 # -- composing -----------------------------------------------------------------------------
@@ -266,7 +267,10 @@ def _render_entity(picks: list[_Pick], cites: _Cites, ents: dict[str, Any], lang
             )
         )
     return phrase(
-        "entity_line", lang, name=name, parts=str(_words()["phrases"]["joiner"][lang]).join(parts)
+        "entity_line",
+        lang,
+        name=name,
+        parts=str(answer_words()["phrases"]["joiner"][lang]).join(parts),
     )
 
 
@@ -399,7 +403,7 @@ def _vendor_is(fact: Any, qe: QEntity, ents: dict[str, Any]) -> bool:
 
 def supported(text: str, citations: Sequence[Citation], names: Sequence[str]) -> bool:
     """Every figure of the answer is in a cited span (or the cited document's date); the
-    digits of the entity names it shows (``810E``) are names, not figures."""
+    digits of the entity names it shows (model numbers) are names, not figures."""
     body = re.sub(r"\[\d+\]", "", text)
     for n in sorted(set(names), key=len, reverse=True):
         body = body.replace(n, " ")

@@ -10,8 +10,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rag.answer_offline import _AMOUNT_AFTER, _MODEL_TOKEN, _NOT_ENTITY, question_entities
+from rag.evidence import AMOUNT_AFTER as _AMOUNT_AFTER
+from rag.evidence import NOT_ENTITY as _NOT_ENTITY
 from rag.glossary import VENDORS
+from rag.question import MODEL_TOKEN as _MODEL_TOKEN
+from rag.question import question_entities
 from rag.textnorm import normalize
 
 _POINTER = re.compile(

@@ -70,6 +70,9 @@ class Analysis:
     intents: set[str] = field(default_factory=set)
     period: Period | None = None
     followup: bool = False
+    # the glossary's coarser attribute names (memory, bandwidth, price ...) whose text cues
+    # the sentence extractor checks evidence with
+    evidence_attributes: list[str] = field(default_factory=list)
 
     @property
     def intent(self) -> str:
@@ -117,10 +120,18 @@ def _is_latin(cue: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _cue_rx(cue: str) -> re.Pattern[str]:
-    c = re.escape(normalize(cue))
+    """A cue as a pattern: Han as a substring, Latin as a word ("reason*": a word prefix)."""
+    prefix = cue.endswith("*")
+    c = re.escape(normalize(cue.rstrip("*")))
     if _is_latin(cue):
-        return re.compile(rf"(?<![a-z0-9]){c}(?![a-z0-9])")
+        return re.compile(rf"(?<![a-z0-9]){c}" + ("" if prefix else "(?![a-z0-9])"))
     return re.compile(c)
+
+
+def cue_in(text: str, words: Iterable[str]) -> bool:
+    """Some cue of ``words`` occurs in ``text`` (normalised here)."""
+    low = normalize(text)
+    return any(_cue_rx(w).search(low) for w in words)
 
 
 def find_cues(text: str, table: Mapping[str, Sequence[str]]) -> list[tuple[str, int, int]]:
@@ -232,10 +243,80 @@ def period_of(text: str) -> Period | None:
     return Period(f"{y0}-{lo_m:02d}-01", f"{y1}-{hi_m:02d}-{last:02d}", label)
 
 
+MODEL_TOKEN = re.compile(r"[A-Za-z]*\d+[A-Za-z]*(?:\+\d+)?")
+# a numbered product or generation is an entity of its own ("第二代", "...三号", "...9号")
+_ORDINAL = re.compile(
+    r"第[一二三四五六七八九十\d]+[座代款个期号]|[\u4e00-\u9fff]{0,2}[一二三四五六七八九十\d]+号"
+)
+_CAPWORD = re.compile(r"(?<![A-Za-z\-])[A-Z][A-Za-z]{2,}(?![A-Za-z])")
+
+
+def question_entities(question: str) -> list[list[str]]:
+    """Seed entities the question names, each as its list of acceptable aliases.
+
+    Vendors come from the glossary (with their aliases in every language); model numbers
+    are taken as written; numbered products ("...三号") too.
+    """
+    from rag.evidence import AMOUNT_AFTER, NOT_ENTITY, alias_in
+    from rag.glossary import VENDORS
+
+    out: list[list[str]] = []
+    low = normalize(question)
+    out += [aliases for aliases in VENDORS.values() if any(alias_in(a, low) for a in aliases)]
+    for m in MODEL_TOKEN.finditer(question):
+        tok = m.group()
+        if tok.isdigit() and AMOUNT_AFTER.match(question, m.end()):
+            continue  # "100 billion", "30 万": an amount, not a model number
+        if re.fullmatch(r"[A-Za-z]*\d+s", tok) and re.search(r"\d", tok[:-1]):
+            tok = tok[:-1]  # a plural model number
+        if not NOT_ENTITY.match(tok.lower()):
+            out.append([tok])
+    out += [[m.group()] for m in _ORDINAL.finditer(question)]
+    return out
+
+
+def specific_entities(question: str) -> list[list[str]]:
+    """The most specific things the question is about: model numbers, else products, else
+    vendors."""
+    from rag.evidence import alias_in
+    from rag.glossary import PRODUCTS, VENDORS
+
+    low = normalize(question)
+    models = [e for e in question_entities(question) if len(e) == 1]
+    products = [aliases for aliases in PRODUCTS.values() if any(alias_in(a, low) for a in aliases)]
+    if models or products:
+        return models + products
+    return [aliases for aliases in VENDORS.values() if any(alias_in(a, low) for a in aliases)]
+
+
+def unknown_names(question: str, known_words: set[str]) -> list[str]:
+    """Capitalised names in the question that the corpus never mentions."""
+    from rag.evidence import words
+    from rag.glossary import TERMS, VENDORS
+    from rag.textnorm import STOPWORDS
+
+    glossary = {
+        w.lower() for aliases in VENDORS.values() for a in aliases for w in re.split(r"[\s\-]+", a)
+    }
+    glossary |= {w.lower() for group in TERMS for t in group for w in re.split(r"[\s\-]+", t)}
+    data = words()
+    ignore = set(data["question_words"]) | set(data["common_caps"]) | set(data["months"])
+    out = []
+    first = re.match(r"\s*([A-Za-z]+)", question)
+    for m in _CAPWORD.finditer(question):
+        w, lw = m.group(), m.group().lower()
+        if first is not None and m.start() == first.start(1):
+            continue  # a capital at the start of the question is grammar, not a name
+        if lw in ignore or lw in STOPWORDS or lw in glossary or lw in known_words:
+            continue
+        if lw.rstrip("s") in known_words or lw.rstrip("'s") in known_words:
+            continue
+        out.append(w)
+    return out
+
+
 def _entities(question: str, index: EntityIndex | None) -> list[QEntity]:
     """Learned entities first (longest alias match), then seed vendors and model numbers."""
-    from rag.answer_offline import question_entities
-
     out: list[QEntity] = []
     if index is not None:
         for ent, s, e in index.match_entities(question):
@@ -266,6 +347,12 @@ def _same(low: set[str], known: list[str], seed: list[str]) -> bool:
     return len(seed) == 1 and any(
         re.search(rf"(?<![a-z0-9]){re.escape(m)}(?![a-z0-9])", n) for m in low for n in names
     )
+
+
+def _evidence_attributes(question: str) -> list[str]:
+    from rag.glossary import asked_attributes as glossary_attributes
+
+    return glossary_attributes(question)
 
 
 def is_followup(question: str) -> bool:
@@ -310,6 +397,7 @@ def analyse(
         attributes=asked_attributes(question),
         intents=intents_of(question),
         period=period_of(question),
+        evidence_attributes=_evidence_attributes(question),
     )
     turns = _user_turns(history)
     if not turns:

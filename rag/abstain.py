@@ -1,0 +1,29 @@
+"""Why an answer was refused, as named values, and the sentence that tells the asker so in
+their language. The texts live in ``rag/data/answer.yaml`` (``abstain``)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from rag.answer_facts import answer_words
+
+
+class Reason(StrEnum):
+    """Every reason an answerer may refuse."""
+
+    NO_PASSAGES = "no_passages"
+    ENTITY_ABSENT = "entity_absent"
+    WEAK_EVIDENCE = "weak_evidence"
+    NOT_ABOUT = "not_about"
+    UNDISCLOSED = "undisclosed"
+    ATTRIBUTE_ABSENT = "attribute_absent"
+
+
+def reason_text(reason: Reason, lang: str, what: str = "") -> str:
+    """The reason as a sentence in ``lang`` (``zh`` or ``en``)."""
+    return str(answer_words()["abstain"][reason.value][lang]).format(what=what)
+
+
+def abstain_text(reason_sentence: str, lang: str) -> str:
+    """The whole refusal: a lead-in and the reason."""
+    return str(answer_words()["abstain"]["lead"][lang]).format(reason=reason_sentence)

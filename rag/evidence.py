@@ -1,0 +1,234 @@
+"""What a sentence of evidence says: figures, dates, model numbers, withheld figures, clauses.
+
+Pure functions over text, used by the sentence extractor (``rag.sentences``), its renderer
+and the analyser's entity checks. Figure and unit patterns are mechanisms (how figures are
+written); word lists come from ``rag/data/sentences.yaml``. Nothing here reads a question's
+intent or chooses sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rag.glossary import ATTRIBUTES, evidence_has_attribute
+from rag.textnorm import normalize
+
+DATA = Path(__file__).parent / "data" / "sentences.yaml"
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+FIGURE = re.compile(
+    r"\$?\d+(?:[.,]\d+)*\s*(?:%|TB/s|GB/s|Gbps|Tbps|TB|GB|GiB|nm|纳米|W|kW|瓦|TFLOPS|PFLOPS|EFLOPS|TOPS|IPS|"
+    r"亿元|万元|亿美元|亿|万片|万张|万颗|万台|倍|billion|million|bn|-high|港元|元|颗|张|个|台|片|家|卡|层|"
+    r"times|percent|chips|cards|GPUs|units|racks)"
+)
+DATE = re.compile(
+    r"(?:20\d\d\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?|\d{1,2}\s*月\s*\d{1,2}\s*日|"
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2},?\s*20\d\d|"
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December)\s+20\d\d|"
+    r"\b20\d\d\b|Q[1-4]\s*20\d\d)"
+)
+# a relative figure answers "how much compute / revenue" too ("half the compute", 翻一番)
+_RELATIVE = r"\bhalf\b|一半|翻一番|翻倍|\bdoubl(?:e|ed|es|ing)\b|\d+(?:\.\d+)?\s*(?:倍|times)\b"
+_MONEY = r"\d+(?:\.\d+)?\s*(?:亿元|亿美元|亿|billion|million)"
+ATTR_FIGURE = {
+    "memory": re.compile(
+        r"\d+(?:\.\d+)?\s*(?:GB|GiB|TB)(?!/s| of data)|\b(?:HBM\d?E?|GDDR\d|LPDDR\d)\b", re.I
+    ),
+    "bandwidth": re.compile(
+        r"\d+(?:\.\d+)?\s*(?:TB/s|GB/s|Tbps|Gbps)|\d+(?:\.\d+)?\s*(?:TB|GB)\s+(?:of data\s+)?per second|"
+        r"每秒\s*\d+(?:\.\d+)?\s*(?:TB|GB)"
+    ),
+    "process": re.compile(r"(?:\d+(?:\.\d+)?\s*(?:nm|纳米)|\bN\d\w*|N\+\d|\b\dN[PA]?\b)"),
+    "power": re.compile(r"\d+(?:\.\d+)?\s*(?:W|kW|瓦)\b"),
+    "price": re.compile(
+        r"(?:(?:HK)?\$\s?\d[\d,.]*\s*(?:billion|million|bn)?|\d[\d,.]*\s*(?:美元|港元|元|万元|亿元))"
+    ),
+    "compute": re.compile(r"\d+(?:\.\d+)?\s*(?:TFLOPS|PFLOPS|EFLOPS|TOPS|IPS|P)\b|" + _RELATIVE),
+    "shipments": re.compile(r"\d+(?:\.\d+)?\s*(?:万片|万张|万颗|万台|million|units)"),
+    "funding": re.compile(_MONEY),
+    "revenue": re.compile(_MONEY + "|" + _RELATIVE),
+    "profit": re.compile(_MONEY + "|" + _RELATIVE),
+    "valuation": re.compile(r"\d+(?:\.\d+)?\s*(?:亿元|亿美元|亿|billion|million|trillion)"),
+    "transistors": re.compile(
+        r"\d+(?:\.\d+)?\s*(?:亿|万亿|billion|million|trillion)?\s*个?\s*(?:晶体管|transistors)",
+        re.I,
+    ),
+    "yield": re.compile(
+        r"(?:良率|yield)[^。.;；]{0,20}\d+(?:\.\d+)?\s*%|\d+(?:\.\d+)?\s*%[^。.;；]{0,12}(?:良率|yield)",
+        re.I,
+    ),
+}
+# technology names written like model numbers (HBM3E, N3P, FP8, 96GB) that name no product
+TECH_TOKEN = re.compile(
+    r"^(?:HBM\d*E?|GDDR\d+X?|LPDDR\d+X?|DDR\d|PCIe\d*|NVLink\d*|N\d+[PAE]?|FP\d+|INT\d+|BF\d+|\d+(?:GB|TB|nm|W|bit|MB|K|x))$",
+    re.I,
+)
+NOT_ENTITY = re.compile(
+    r"^(?:(?:19|20)\d\d|\d{1,2}|q[1-4]|h[12]|fy\d+|fp\d+|int\d+|bf\d+|tf\d+|\d+(?:st|nd|rd|th)|"
+    r"\d+(?:gb|tb|mb|nm|w|kw|gbps|tbps|k|m|b|bn|s|ms|gib|ghz|mhz|tops|tflops|pflops|yuan|usd)|"
+    r"\d{1,2}(?:\.\d)?x)$"  # "8x" is a multiplier, a digit run with a letter suffix a model
+)
+AMOUNT_AFTER = re.compile(
+    r"\s*(?:billion|million|trillion|thousand|percent|%|亿|万|元|美元|个|张|颗|家|年|月|日|GB|TB|nm|W)",
+    re.I,
+)
+_MODEL_IN_TEXT = re.compile(
+    r"(?<![A-Za-z0-9$.,/])[A-Za-z]*\d+[A-Za-z]*(?:\+\d+)?(?![A-Za-z0-9]|[.,]\d)"
+)
+_CLAUSE_BREAK = re.compile(r"[，,：:；;]")
+
+
+@lru_cache(maxsize=1)
+def words() -> dict[str, Any]:
+    """The word lists of ``rag/data/sentences.yaml``."""
+    return yaml.safe_load(DATA.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=8)
+def cue_pattern(name: str) -> re.Pattern[str]:
+    """One pattern for a cue list of the data file (Latin cues on word boundaries)."""
+    parts = []
+    for cue in words()[name]:
+        c = str(cue)
+        prefix = c.endswith("*")
+        body = re.escape(c.rstrip("*"))
+        if re.search(r"[a-z]", c, re.I):
+            body = rf"(?<![a-z]){body}" + ("" if prefix else r"(?![a-z])")
+        parts.append(body)
+    return re.compile("|".join(parts), re.I)
+
+
+def is_chinese(text: str) -> bool:
+    return bool(HAN.search(text))
+
+
+def alias_in(alias: str, low_text: str) -> bool:
+    """``alias`` occurs in normalised text: Han as a substring, Latin on word edges."""
+    a = normalize(alias)
+    if HAN.search(a):
+        return a in low_text
+    plural = "s?" if a[-1:].isdigit() else ""  # "9000" also matches "9000s"
+    return re.search(rf"(?<![a-z0-9]){re.escape(a)}{plural}(?![a-z0-9])", low_text) is not None
+
+
+def clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Clauses of one sentence (commas, colons); enumerations joined by 、 stay whole."""
+    spans = []
+    pos = start
+    for m in _CLAUSE_BREAK.finditer(text, start, end):
+        if (
+            m.group() == ","
+            and m.start() > 0
+            and text[m.start() - 1].isdigit()
+            and text[m.end() : m.end() + 1].isdigit()
+        ):
+            continue  # 1,000
+        spans.append((pos, m.end()))
+        pos = m.end()
+    if pos < end:
+        spans.append((pos, end))
+    return [(a, b) for a, b in spans if b > a]
+
+
+def other_model_tokens(text: str) -> list[tuple[str, int]]:
+    """Tokens of ``text`` that look like model numbers, with their offsets.
+
+    Not figures (``$6,500``, ``256 TFLOPS``, ``5nm``), versions (``v9``), years or
+    precisions; a bare number counts only when glued to a name (a Han or Latin word).
+    """
+    out = []
+    for m in _MODEL_IN_TEXT.finditer(text):
+        t = m.group()
+        if NOT_ENTITY.match(t.lower()) or TECH_TOKEN.match(t):
+            continue
+        if t.isdigit():
+            before = text[m.start() - 1 : m.start()]
+            if not before or not (HAN.match(before) or before.isalpha()):
+                continue
+            if AMOUNT_AFTER.match(text, m.end()):
+                continue
+        elif len(t) < 3:
+            continue  # "v9", "A7"
+        out.append((t, m.start()))
+    return out
+
+
+def undisclosed_about(text: str, attribute: str) -> bool:
+    """The text says this attribute was withheld ("没有公布售价", "did not disclose the price");
+    a clause withholding one figure says nothing about another before it."""
+    rx_withheld = cue_pattern("undisclosed")
+    if not rx_withheld.search(text):
+        return False
+
+    def mentions(t: str) -> bool:
+        return (
+            attribute in ATTRIBUTES and evidence_has_attribute(attribute, t)
+        ) or attribute in t.lower()
+
+    clauses = [text[cs:ce] for cs, ce in clause_spans(text, 0, len(text))]
+    if any(rx_withheld.search(c) and mentions(c) for c in clauses):
+        return True
+    # "has not published a spec sheet, so figures ... come from teardowns": withheld unless
+    # another clause gives the figure
+    rx = ATTR_FIGURE.get(attribute)
+    given = rx is not None and any(rx.search(c) and not rx_withheld.search(c) for c in clauses)
+    return not given and mentions(text)
+
+
+def cue_near_figure(attribute: str, text: str) -> bool:
+    """The attribute's word with its figure right after it (a price word, then the price)."""
+    rx = ATTR_FIGURE.get(attribute)
+    if rx is None:
+        return False
+    low = text.lower()
+    near = 8 if is_chinese(text) else 25
+    figures = [m.start() for m in rx.finditer(text)]
+    for cue in ATTRIBUTES[attribute][1]:
+        c = cue.lower()
+        if len(c) < 2:
+            continue
+        for m in re.finditer(re.escape(c), low):
+            if any(fs >= m.end() and fs - m.end() <= near for fs in figures):
+                return True
+    return False
+
+
+def is_heading(text: str, s: int, e: int) -> bool:
+    """A line of its own without a sentence end: a title or a subheading."""
+    line_start = s == 0 or text[s - 1] == "\n"
+    line_end = e >= len(text) or text[e : e + 1] in ("\n", "")
+    body = text[s:e].rstrip()
+    return line_start and line_end and body[-1:] not in '。.!?！？;；:：”")' and len(body) <= 100
+
+
+def figure_for(
+    attrs: list[str], text: str, fit: Any = None, clauses: list[tuple[int, int]] | None = None
+) -> str | None:
+    """The figure of ``text`` that answers the asked attributes: its own pattern first, then
+    a date for "when", else the unit figure of the clause ``fit`` scores best."""
+    for a in attrs:
+        rx = ATTR_FIGURE.get(a)
+        m = rx.search(text) if rx else None
+        if m:
+            return m.group().strip()
+    if "date" in attrs:
+        m = DATE.search(text)
+        if m:
+            return m.group().strip()
+    figures = list(FIGURE.finditer(text))
+    if not figures:
+        return None
+    if fit is not None and len(figures) > 1:
+        spans = clauses or clause_spans(text, 0, len(text))
+
+        def clause_fit(m: re.Match[str]) -> float:
+            cs, ce = next(((a, b) for a, b in spans if a <= m.start() < b), (0, len(text)))
+            return float(fit(text[cs:ce]))
+
+        return max(figures, key=clause_fit).group().strip()  # max keeps the first of equals
+    return figures[0].group().strip()

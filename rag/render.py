@@ -1,0 +1,103 @@
+"""Rendering extractive answers: trim each chosen sentence to the clauses that answer, and
+write the quotes with their ``[n]`` markers in the asker's language.
+
+A quote is always an exact span of its document (``quote == text[start:end]``). An English
+answer over a Chinese quote leads with the figure the question asks about, then the quote.
+This module chooses no sentences (``rag.sentences``) and composes no facts
+(``rag.answer_facts``).
+"""
+
+from __future__ import annotations
+
+from rag.citations import make_citation, neutralize_markers
+from rag.evidence import FIGURE, clause_spans, figure_for, is_chinese
+from rag.glossary import ATTRIBUTES, evidence_has_attribute
+from rag.sentences import Candidate, Selection, concepts_in, key
+from rag.textnorm import tokenize
+from rag.types import Citation
+
+# a trimmed quote is at most this long (characters): Chinese packs more per character
+MAX_QUOTE = {"zh": 110, "en": 260}
+TRIM_ATTRIBUTE = 2.5  # a clause carrying an asked attribute's cue
+TRIM_FIGURE_QUANTITY = 1.0  # a clause with a unit figure, for a how-much question
+TRIM_FIGURE = 0.3  # ... otherwise
+TRIM_GROW = 0.5  # neighbouring clauses join the quote when they score above this
+
+
+def trim(
+    doc_text: str, s: int, e: int, sel: Selection, clause_weights: dict[str, float], max_len: int
+) -> tuple[int, int]:
+    """The best window of clauses of a long sentence, so the quote stays short.
+
+    ``clause_weights`` leave out the entity the question is about: every clause of a spec
+    sentence is about the chip; the clause to keep carries the asked attribute.
+    """
+    if e - s <= max_len:
+        return s, e
+    clauses = clause_spans(doc_text, s, e)
+    if len(clauses) <= 1:
+        return s, e
+    scores = []
+    for cs, ce in clauses:
+        c = doc_text[cs:ce]
+        sc = sum(concepts_in(c, clause_weights, sel.concept_of).values())
+        if any(evidence_has_attribute(a, c) for a in sel.attrs if a in ATTRIBUTES):
+            sc += TRIM_ATTRIBUTE
+        if FIGURE.search(c):
+            sc += TRIM_FIGURE_QUANTITY if sel.quantity else TRIM_FIGURE
+        scores.append(sc)
+    lo = hi = max(range(len(clauses)), key=lambda i: scores[i])
+    while True:  # grow towards neighbours that also carry query terms, while short enough
+        grown = False
+        for cand in (lo - 1, hi + 1):
+            if 0 <= cand < len(clauses) and scores[cand] > TRIM_GROW:
+                ns, ne = clauses[min(lo, cand)][0], clauses[max(hi, cand)][1]
+                if ne - ns <= max_len:
+                    lo, hi = min(lo, cand), max(hi, cand)
+                    grown = True
+        if not grown:
+            break
+    qs, qe = clauses[lo][0], clauses[hi][1]
+    while qe > qs and doc_text[qe - 1] in "，,、：: ":
+        qe -= 1
+    return qs, qe
+
+
+def render(sel: Selection, chosen: list[Candidate], lang: str) -> tuple[str, list[Citation]]:
+    """The answer text and its citations, one quote per chosen sentence."""
+    zh_q = lang == "zh"
+    entity_tokens = {key(t) for ent in sel_entities(sel) for a in ent for t in tokenize(a)}
+    clause_weights = {t: w for t, w in sel.weights.items() if t not in entity_tokens}
+    citations: list[Citation] = []
+    pieces: list[str] = []
+    for c in chosen:
+        doc = sel.docs[c.doc_id]
+        limit = MAX_QUOTE["zh" if is_chinese(c.text) else "en"]
+        s, e = trim(doc.text, c.start, c.end, sel, clause_weights, limit)
+        cit = make_citation(len(citations) + 1, doc, s, e, doc.text)
+        citations.append(cit)
+        quote = neutralize_markers(cit.quote)  # an article's own "[7]" is no citation of ours
+        if not zh_q and is_chinese(quote):
+            from rag.sentences import score
+
+            fig = figure_for(sel.attrs, quote, lambda t: score(t, clause_weights))
+            lead = f"{fig} — " if fig else ""
+            pieces.append(f"{lead}“{quote}” [{cit.n}]")
+        elif zh_q:
+            pieces.append(f"{quote}[{cit.n}]")
+        else:
+            pieces.append(f"{quote} [{cit.n}]")
+    text = ""
+    for i, piece in enumerate(pieces):  # Chinese pieces run together; Latin ones take a space
+        if i and not (zh_q and is_chinese(pieces[i - 1][:1]) and is_chinese(piece[:1])):
+            text += " "
+        text += piece
+    if not zh_q and citations and all(is_chinese(c.quote) for c in citations):
+        text = "From the Chinese source: " + text
+    return text, citations
+
+
+def sel_entities(sel: Selection) -> list[list[str]]:
+    from rag.question import specific_entities
+
+    return specific_entities(sel.analysis.question)
