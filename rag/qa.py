@@ -45,7 +45,7 @@ class QA:
     Example:
         >>> qa = QA.open(".rag")                      # doctest: +SKIP
         >>> qa.ingest(["corpus/"]).summary()          # doctest: +SKIP
-        >>> qa.ask("真武810E的显存容量是多少?").text     # doctest: +SKIP
+        >>> qa.ask("What memory does the X100 have?").text  # doctest: +SKIP
     """
 
     def __init__(

@@ -329,7 +329,7 @@ def _entities(question: str, index: EntityIndex | None) -> list[QEntity]:
     for aliases in question_entities(question):
         low = {normalize(a) for a in aliases}
         # a model number the index knows joins that entity; a seed vendor group never
-        # swallows a model number ("H20" is a model, not another name for its vendor)
+        # swallows a model number (a model is not another name for its vendor)
         merged = next((q for q in out if q.entity_id and _same(low, q.aliases, aliases)), None)
         if merged is not None:
             merged.aliases += [a for a in aliases if a not in merged.aliases]
@@ -371,6 +371,9 @@ def is_followup(question: str) -> bool:
 def _user_turns(history: Iterable[Any] | None) -> list[str]:
     out = []
     for turn in history or []:
+        if isinstance(turn, (list, tuple)) and len(turn) == 2:  # (user, assistant) pairs
+            out.append(str(turn[0] or ""))
+            continue
         role = getattr(turn, "type", None) or (turn.get("role") if isinstance(turn, dict) else None)
         content = getattr(turn, "content", None)
         if content is None and isinstance(turn, dict):
