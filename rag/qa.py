@@ -21,7 +21,7 @@ from rag.errors import LLMError, NotFoundError, RagError
 from rag.followup import resolve_followup
 from rag.ingest import Ingestor, _key
 from rag.keyword import ChunkIndex, build_index
-from rag.question import analyse
+from rag.question import Analysis, analyse
 from rag.retrieve import Searcher, SearchResult
 from rag.store import Store
 from rag.types import Answer, Document, IngestReport
@@ -30,6 +30,16 @@ if TYPE_CHECKING:
     from rag.retriever import HybridRetriever
 
 MAX_QUESTION_CHARS = 2000
+
+
+def _empty_question(question: str, cleaned: str) -> Iterator[str | Answer]:
+    msg = (
+        "请输入一个问题。"
+        if is_chinese(cleaned)
+        else "Please ask a question (it was empty or only punctuation)."
+    )
+    yield msg
+    yield Answer(question=question, text=msg, abstained=True, notes=["empty question"])
 
 
 def clean_question(question: str) -> str:
@@ -313,29 +323,14 @@ class QA:
         t0 = time.perf_counter()
         q = clean_question(question)
         if not q or not any(ch.isalnum() for ch in q):
-            msg = (
-                "请输入一个问题。"
-                if is_chinese(q)
-                else "Please ask a question (it was empty or only punctuation)."
-            )
-            ans = Answer(question=str(question), text=msg, abstained=True, notes=["empty question"])
-            yield msg
-            yield ans
+            yield from _empty_question(str(question), q)
             return
-        timings: dict[str, float] = {}
         use = self.answerer_name(answerer)
         t = time.perf_counter()
         facts = self._fact_table()
         analysis = analyse(q, history, facts)
-        resolved = resolve_followup(q, history)
-        if use == "llm" and history:
-            try:
-                from rag.answer_llm import condense_question
-
-                resolved = condense_question(self, q, history) or resolved
-            except LLMError:
-                pass
-        timings["followup"] = time.perf_counter() - t
+        resolved = self._resolve(q, history, use)
+        timings: dict[str, float] = {"followup": time.perf_counter() - t}
         t = time.perf_counter()
         result = self.search(resolved, k, vendors=vendors, since=since, until=until, **overrides)
         timings.update({f"retrieve_{k_}": v for k_, v in result.timings.items()})
@@ -346,10 +341,8 @@ class QA:
         notes: list[str] = []
         if use == "llm":
             try:
-                from rag.answer_llm import stream_llm_answer
-
                 final: Answer | None = None
-                for piece in stream_llm_answer(self, q, resolved, result.passages, docs, history):
+                for piece in self._stream_llm(q, resolved, result.passages, docs, history):
                     if isinstance(piece, Answer):
                         final = piece
                     else:
@@ -363,28 +356,12 @@ class QA:
             except LLMError as e:
                 notes.append(f"LLM failed, offline answer given: {e}")
                 yield f"[{e}]\n"
-                use = "offline"
         filtered = bool(vendors or since or until)
-        composed = answer_from_facts(
-            analysis,
-            facts,
-            result.passages,
-            self.document,
-            allowed_docs=set(docs) if filtered else None,
-        )
-        if composed is not None:
-            off = OfflineAnswer(composed.text, composed.citations, False, composed.notes)
-        else:
-            off = answer_offline(
-                resolved,
-                result.passages,
-                docs,
-                known_words=self.known_words(),
-                lang=analysis.lang,
-            )
+        off = self._answer_offline(analysis, facts, resolved, result.passages, docs, filtered)
         timings["answer"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - t0
-        ans = Answer(
+        yield off.text
+        yield Answer(
             question=str(question),
             text=off.text,
             abstained=off.abstained,
@@ -395,8 +372,49 @@ class QA:
             notes=notes + off.notes,
             resolved_question=resolved if resolved != q else None,
         )
-        yield off.text
-        yield ans
+
+    def _resolve(self, q: str, history: list[Any] | None, use: str) -> str:
+        """The question with what a follow-up refers to spelled out (the LLM condenses it)."""
+        resolved = resolve_followup(q, history)
+        if use == "llm" and history:
+            try:
+                from rag.answer_llm import condense_question
+
+                resolved = condense_question(self, q, history) or resolved
+            except LLMError:
+                pass
+        return resolved
+
+    def _stream_llm(
+        self,
+        q: str,
+        resolved: str,
+        passages: list[Any],
+        docs: dict[str, Document],
+        history: list[Any] | None,
+    ) -> Iterator[str | Answer]:
+        from rag.answer_llm import stream_llm_answer
+
+        yield from stream_llm_answer(self, q, resolved, passages, docs, history)
+
+    def _answer_offline(
+        self,
+        analysis: Analysis,
+        facts: Any,
+        resolved: str,
+        passages: list[Any],
+        docs: dict[str, Document],
+        filtered: bool,
+    ) -> OfflineAnswer:
+        """Facts where facts answer the question, else sentences."""
+        composed = answer_from_facts(
+            analysis, facts, passages, self.document, allowed_docs=set(docs) if filtered else None
+        )
+        if composed is not None:
+            return OfflineAnswer(composed.text, composed.citations, False, composed.notes)
+        return answer_offline(
+            resolved, passages, docs, known_words=self.known_words(), lang=analysis.lang
+        )
 
     def as_runnable(self) -> Any:
         """The whole pipeline as a LangChain Runnable: ``{"question", "history"?} -> Answer``."""
