@@ -248,7 +248,8 @@ MODEL_TOKEN = re.compile(r"[A-Za-z]*\d+[A-Za-z]*(?:\+\d+)?")
 _ORDINAL = re.compile(
     r"第[一二三四五六七八九十\d]+[座代款个期号]|[\u4e00-\u9fff]{0,2}[一二三四五六七八九十\d]+号"
 )
-_CAPWORD = re.compile(r"(?<![A-Za-z\-])[A-Z][A-Za-z]{2,}(?![A-Za-z])")
+# a capitalised name, hyphenated parts included (a term such as "XYZ-V" is one word)
+_CAPWORD = re.compile(r"(?<![A-Za-z\-])[A-Z][A-Za-z]{2,}(?:-[A-Za-z0-9]+)*(?![A-Za-z0-9\-])")
 
 
 def question_entities(question: str) -> list[list[str]]:

@@ -57,10 +57,20 @@ def trim(
                     grown = True
         if not grown:
             break
+    # a lead-in ("据...介绍,", "According to X,") is no statement: take what it introduces
+    while hi + 1 < len(clauses) and _lead_in_only(doc_text, clauses, lo, hi):
+        hi += 1
     qs, qe = clauses[lo][0], clauses[hi][1]
     while qe > qs and doc_text[qe - 1] in "，,、：: ":
         qe -= 1
     return qs, qe
+
+
+def _lead_in_only(text: str, clauses: list[tuple[int, int]], lo: int, hi: int) -> bool:
+    """The window is the sentence's opening clause(s) without a figure or a predicate's end:
+    cut at a comma or colon, it only introduces the clause after it."""
+    body = text[clauses[lo][0] : clauses[hi][1]].rstrip()
+    return lo == 0 and body[-1:] in "，,：:" and not FIGURE.search(body) and len(body) <= 40
 
 
 def render(sel: Selection, chosen: list[Candidate], lang: str) -> tuple[str, list[Citation]]:

@@ -398,3 +398,32 @@ def test_chinese_question_over_english_quotes_keeps_them_apart() -> None:
     b2 = make_doc("b2", B200, lang="en")
     ans = ask("MI325X和B200的HBM容量分别是多少？", mi, b2)
     assert "[1]Each" not in ans.text
+
+
+# -- whole statements, hyphenated names, refusals in the asker's language ------------------
+LEAD_IN = (
+    "据星河芯官网介绍，“X1”是一款AI训推一体芯片，采用自研并行计算架构和片间互联技术，"
+    "配合全栈自研软件栈，实现软硬结合，支持多种精度的混合计算与多机多卡的弹性扩展，"
+    "可应用于AI训练、AI推理和自动驾驶等多种场景的大规模部署。"
+    "业内人士认为，星河X1的整体性能与主流国产GPU相当。"
+)
+LEAD_IN_QUESTION = "星河芯官网介绍的X1怎么样?"
+
+
+def test_a_lead_in_clause_is_never_quoted_alone() -> None:
+    ans = ask(LEAD_IN_QUESTION, make_doc("lead", LEAD_IN))
+    assert not ans.abstained
+    for c in ans.citations:
+        assert not c.quote.rstrip().endswith(("介绍", "介绍，", "介绍,")), c.quote
+
+
+def test_a_hyphenated_term_is_one_name() -> None:
+    doc = make_doc("isa", "The Xingyun Nova core is built on the RISC-V instruction set.", lang="en")
+    ans = ask("Which chips use RISC-V?", doc, known_words={"risc-v", "xingyun", "nova"})
+    assert not ans.abstained, ans.text
+
+
+def test_refusal_follows_the_asker_not_the_resolved_text() -> None:
+    doc = make_doc("zh", "星河芯发布了星河X1芯片。")
+    ans = ask("星河X1 and its price?", doc, lang="en")
+    assert ans.abstained and ans.text.startswith("The corpus does not answer this")
