@@ -312,6 +312,8 @@ def unknown_names(question: str, known_words: set[str]) -> list[str]:
             continue
         if lw.rstrip("s") in known_words or lw.rstrip("'s") in known_words:
             continue
+        if "-" in lw and lw.split("-")[0] in known_words:
+            continue  # a known name with a suffix ("X-based", "X-made")
         out.append(w)
     return out
 

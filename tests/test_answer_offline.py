@@ -427,3 +427,10 @@ def test_refusal_follows_the_asker_not_the_resolved_text() -> None:
     doc = make_doc("zh", "星河芯发布了星河X1芯片。")
     ans = ask("星河X1 and its price?", doc, lang="en")
     assert ans.abstained and ans.text.startswith("The corpus does not answer this")
+
+
+def test_a_known_name_with_a_suffix_is_known() -> None:
+    from rag.question import unknown_names
+
+    assert unknown_names("Did Galaxy-based servers win?", {"galaxy"}) == []
+    assert unknown_names("Is the Nova RISC-V core out?", {"nova"}) == ["RISC-V"]
