@@ -41,10 +41,10 @@ _TICKER = re.compile(r"\b\d{4,6}\.(?:HK|SH|SZ|TW)\b|\b[A-Z]{1,5}\.(?:O|N|US)\b")
 _BRACKET = re.compile(r"[(（]([^()（）\n]{1,60})[)）]")
 _QUOTED = re.compile(r"[“\"「『]([^”\"」』\n]{1,24})[”\"」』]")
 _EN_NAME = re.compile(
-    r"(?<![A-Za-z0-9\-])[A-Z][A-Za-z0-9&\-]*(?:[ ](?:[A-Z][A-Za-z0-9&\-]*|&))*"
+    r"(?<![A-Za-z0-9\-])(?:[A-Z]|[a-z]-[A-Z])[A-Za-z0-9&\-]*(?:[ ](?:[A-Z][A-Za-z0-9&\-]*|&))*"
 )
 _lock = threading.Lock()
-_s2t: Any = None
+_converters: dict[str, Any] = {}
 
 
 @lru_cache(maxsize=None)
@@ -83,6 +83,9 @@ class _Cues:
     places: frozenset[str]
     not_after_suffix: tuple[str, ...]
     measure_chars: frozenset[str]
+    legal_tails: tuple[str, ...]
+    en_kinds: tuple[str, ...]
+    product_acronym: re.Pattern[str]
 
 
 @lru_cache(maxsize=1)
@@ -116,6 +119,9 @@ def cues() -> _Cues:
         places=frozenset(d.get("places") or []),
         not_after_suffix=tuple(d.get("not_after_company_suffix") or []),
         measure_chars=frozenset(d.get("measure_chars") or []),
+        legal_tails=longest("legal_name_tails"),
+        en_kinds=tuple(d.get("en_product_kinds") or []),
+        product_acronym=re.compile(d.get("product_acronym") or "(?!)"),
     )
 
 
@@ -137,7 +143,7 @@ def company_base(name: str) -> str:
     changed = True
     while changed:
         changed = False
-        for suf in c.zh_suffixes:
+        for suf in (*c.zh_suffixes, *(c.legal_tails if base != name.strip() else ())):
             if base.endswith(suf) and len(base) - len(suf) >= 2:
                 base, changed = base[: -len(suf)], True
                 break
@@ -151,15 +157,34 @@ def company_base(name: str) -> str:
     return base
 
 
-def _traditional(text: str) -> str:
-    global _s2t
-    if _s2t is None:
-        with _lock:
-            if _s2t is None:
-                import opencc
+def simplified(text: str) -> str:
+    """``text`` in half-width simplified form with every offset kept (a character whose
+    normal form is longer stays as it is), so spans found in it hold for ``text``."""
+    import unicodedata
 
-                _s2t = opencc.OpenCC("s2t")
-    return str(_s2t.convert(text))
+    chars = []
+    for ch in text:
+        n = unicodedata.normalize("NFKC", ch)
+        chars.append(n if len(n) == 1 else ch)
+    out = "".join(chars)
+    if _HAN.search(out):
+        simp = _opencc("t2s").convert(out)
+        if len(simp) == len(out):
+            out = simp
+    return out
+
+
+def _opencc(config: str) -> Any:
+    with _lock:
+        if config not in _converters:
+            import opencc
+
+            _converters[config] = opencc.OpenCC(config)
+        return _converters[config]
+
+
+def _traditional(text: str) -> str:
+    return str(_opencc("s2t").convert(text))
 
 
 def pinyin_forms(name: str) -> list[str]:
@@ -485,37 +510,85 @@ def _en_names(text: str, col: _Collector) -> None:
         start = m.end() - len(name)
         if name.lower() in c.latin_stop or _MODEL.fullmatch(name) or len(name) < 3:
             continue
+        if name in c.places or compact_key(name) in col.by_alias:
+            continue
         before = low[max(0, start - 24) : start].rstrip()
         after = low[m.end() : m.end() + 24].lstrip(" ,")
         suffix = words[-1].lower().rstrip(".") in c.en_suffixes and len(words) > 1
         cue = any(before.endswith(b) for b in c.en_before) or any(
             re.match(rf"{re.escape(a)}\b", after) for a in c.en_after
         )
+        if not cue:  # apposition: "Foo, the Toronto-based chip company, ..."
+            appos = re.match(r", (?:the|a|an) ([^,.;]{0,50})", low[m.end() : m.end() + 60])
+            cue = bool(appos and set(appos.group(1).split()) & set(c.en_before))
         if not (suffix or cue):
             continue
-        if len(words) == 1 and re.search(rf"(?<![a-z]){re.escape(name.lower())}(?![a-z])", low):
-            if re.search(rf"(?<![A-Za-z]){re.escape(name.lower())}(?![A-Za-z])", text):
-                continue  # also written in lower case: a common word, not a name
+        if len(words) == 1 and _common_word(name, text):
+            continue
         col.add(name, "company")
 
 
-def _jieba_names(text: str, col: _Collector) -> None:
-    """jieba organisations (nt), and persons (nr) that a cue marks as people."""
+def _common_word(name: str, text: str) -> bool:
+    """A capitalised word the text also writes in lower case is a common word, not a name."""
+    low = name.lower()
+    return low != name and bool(re.search(rf"(?<![A-Za-z]){re.escape(low)}(?![A-Za-z])", text))
+
+
+def _en_products(text: str, col: _Collector) -> None:
+    """English product names: ``Foo chip``, ``Foo, a chip``, ``its next chip, Foo``, an
+    xPU acronym, and the product line before a model number (``Foo p150a``)."""
     c = cues()
-    pos = 0
-    words = _posseg(text)
-    for w, flag in words:
-        start = pos
-        pos += len(w)
-        if len(w) < 2 or w in c.stop_words or w in c.generic:
+    kinds = "|".join(re.escape(k) for k in sorted(c.en_kinds, key=len, reverse=True))
+    name = r"([A-Z][A-Za-z0-9\-]{2,}(?: [A-Z][A-Za-z0-9\-]+)?)"
+    pats = [
+        rf"{name} (?:{kinds})\b",
+        rf"{name}, (?:a|an|the|its)(?: [a-z\-]+){{0,3}} (?:{kinds})\b",
+        rf"\b(?:{kinds}),? (?:called |named |dubbed )?{name}(?=[,.;]| is| will| has)",
+    ]
+    found = [m.group(1) for p in pats for m in re.finditer(p, text)]
+    found += [m.group() for m in re.finditer(rf"\b(?:{c.product_acronym.pattern})\b", text)]
+    for m in _MODEL.finditer(text):  # the line before a model number: "Foo p150a"
+        if _excluded_model(m.group()):
             continue
-        if flag == "nt" and len(w) >= 3:
-            col.add(w, "org")
-        elif flag in ("nr", "nrfg") and 2 <= len(w) <= 4:
-            nxt = text[pos : pos + 6]
-            prev = text[max(0, start - 6) : start]
+        en = re.search(r"([A-Z][a-z][A-Za-z]+) $", text[max(0, m.start() - 20) : m.start()])
+        if en:
+            found.append(en.group(1))
+    for n in found:
+        words = n.split()
+        while words and words[0].lower() in c.latin_stop:
+            words = words[1:]
+        n = " ".join(words)
+        if not words or any(w.lower() in c.latin_stop for w in words) or "-based" in n:
+            continue
+        if n in c.places or _excluded_model(n) or _common_word(n, text):
+            continue
+        eid = col.by_alias.get(compact_key(n))
+        if eid and col.found[eid].kind != "product":
+            continue
+        col.add(n, "product")
+
+
+def _jieba_names(text: str, col: _Collector) -> None:
+    """Persons: jieba person names (nr) next to a cue (``院长X表示``, ``X(化名)``); only the
+    text around the cues is tagged, which keeps this cheap."""
+    c = cues()
+    cue_rx = "|".join(re.escape(w) for w in (*c.person_before, *c.person_after))
+    for m in re.finditer(cue_rx, text):
+        s = max(0, m.start() - 6)
+        window = text[s : m.end() + 6]
+        from rag.textnorm import _jieba
+
+        _jieba()
+        import jieba.posseg as pseg
+
+        pos = s
+        for w, flag in pseg.lcut(window):  # HMM on: unknown names are what it finds
+            start, pos = pos, pos + len(w)
+            if flag not in ("nr", "nrfg") or not 2 <= len(w) <= 4 or w in c.stop_words:
+                continue
             if compact_key(w) in col.by_alias:
                 continue
+            nxt, prev = text[pos : pos + 6], text[max(0, start - 6) : start]
             if any(nxt.startswith(a) for a in c.person_after) or any(
                 prev.endswith(b) for b in c.person_before
             ):
@@ -573,31 +646,40 @@ def surfaces(entity: Entity) -> list[str]:
 def mentions(text: str, entities: list[Entity]) -> list[tuple[int, int, Entity]]:
     """Every place ``text`` names one of ``entities``: (start, end, entity), longest first on
     overlaps, in text order. Latin forms match on word boundaries, case-insensitively."""
-    by_form: dict[str, Entity] = {}
     rank = {"product": 0, "model": 1, "company": 2, "org": 3, "person": 4, "place": 5}
+    by_first: dict[str, dict[str, Entity]] = {}
     for e in sorted(entities, key=lambda e: rank.get(e.kind, 9), reverse=True):
         for f in surfaces(e):
-            by_form[f.lower()] = e
-    if not by_form:
+            low = f.lower()
+            if len(low) == len(f):  # lower() keeps offsets for every form we look for
+                by_first.setdefault(low[0], {})[low] = e
+    ordered = {k: sorted(v.items(), key=lambda x: -len(x[0])) for k, v in by_first.items()}
+    low = text.lower()
+    if len(low) != len(text):
         return []
-    parts = []
-    for f in sorted(by_form, key=len, reverse=True):
-        pat = re.escape(f).replace(r"\ ", r"\s*")
-        if _LATIN_EDGE.match(f[0]):
-            pat = r"(?<![A-Za-z0-9])" + pat
-        if _LATIN_EDGE.match(f[-1]):
-            pat += r"(?![A-Za-z0-9])"
-        parts.append(pat)
-    rx = re.compile("|".join(parts), re.IGNORECASE)
     out = []
-    for m in rx.finditer(text):
-        key = m.group().lower()
-        e = by_form.get(key) or by_form.get(" ".join(key.split()))
-        if e is None:
-            e = next((v for k, v in by_form.items() if compact_key(k) == compact_key(key)), None)
-        if e is not None:
-            out.append((m.start(), m.end(), e))
+    i, n = 0, len(low)
+    while i < n:
+        hit = None
+        for form, ent in ordered.get(low[i], ()):
+            j = i + len(form)
+            if not low.startswith(form, i):
+                continue
+            if form[0] in _WORDCH and i > 0 and low[i - 1] in _WORDCH:
+                continue
+            if form[-1] in _WORDCH and j < n and low[j] in _WORDCH:
+                continue
+            hit = (i, j, ent)
+            break
+        if hit is None:
+            i += 1
+            continue
+        out.append(hit)
+        i = hit[1]
     return out
+
+
+_WORDCH = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
 def _vendor_links(text: str, col: _Collector) -> None:
@@ -648,6 +730,7 @@ def extract_entities(doc: Document) -> list[Entity]:
     _quoted_products(text, col)
     _model_tokens(text, col)
     _en_names(text, col)
+    _en_products(text, col)
     _jieba_names(text, col)
     _places(text, col)
     _vendor_links(text, col)

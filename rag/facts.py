@@ -23,12 +23,16 @@ from functools import lru_cache
 from typing import Any
 
 from rag.citations import clause_spans, sentence_spans
-from rag.entities import load_yaml, mentions
+from rag.entities import load_yaml, mentions, simplified
 from rag.knowledge import Entity, Fact
 from rag.types import Document
 
 EXTRACTOR_VERSION = "1"
 _SUBJECT_KINDS = ("company", "product", "model", "org")
+# a memory product (HBM3E) is the subject of its own capacity or bandwidth, not of compute
+_MEMORY_SUBJECT_ATTRS = frozenset(
+    {"memory_capacity", "memory_bandwidth", "process_node", "shipments", "price", "capacity"}
+)
 _NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
 _MONTHS = {
     m: i + 1
@@ -56,11 +60,11 @@ _ORD = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 _DATE_PATTERNS = [
     re.compile(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?"),
     re.compile(
-        r"(?P<y>\d{4})\s*年(?:(?:第|的)?(?P<q>[一二三四1-4])季度|(?P<h>上|下)半年|前三季度|底|末|初)?"
+        r"(?P<y>\d{4})\s*年(?:(?:第|的)?(?P<q>[一二三四1-4])季度?|(?P<h>上|下)半年|前三季度|底|末|初)?"
     ),
     re.compile(
         r"(?P<rel>去年|今年|明年|前年|同年|当年|本年)(?:(?P<m>\d{1,2})月(?:(?P<d>\d{1,2})日)?"
-        r"|第?(?P<q>[一二三四])季度|(?P<h>上|下)半年|底|末|初)?"
+        r"|第?(?P<q>[一二三四])季度?|(?P<h>上|下)半年|底|末|初)?"
     ),
     re.compile(r"(?<![\d年])(?P<m>\d{1,2})月(?:(?P<d>\d{1,2})日)?"),
     re.compile(rf"(?i)\b(?P<mon>{_MON})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b"),
@@ -114,6 +118,7 @@ class _Spec:
     round_rx: re.Pattern[str]
     cue_rx: re.Pattern[str]
     cue_attrs: dict[str, tuple[str, ...]]
+    negative: dict[str, frozenset[str]]
 
 
 def _cue_pattern(cue: str) -> str:
@@ -156,8 +161,8 @@ def spec() -> _Spec:
     cur_alt = "|".join(re.escape(c) for c in sorted(currency, key=len, reverse=True))
     value_rx = re.compile(
         rf"(?P<cur>{cur_alt})?\s?(?<![A-Za-z0-9.,])(?P<num>{_NUM})"
-        rf"(?:\s?(?:-|–|~|～|至|到|to)\s?(?P<num2>{_NUM}))?(?P<approx>多|余|\+)?"
-        rf"\s?(?P<scale>{scale_alt})?(?![A-Za-z])?\s?(?:{unit_alt})?",
+        rf"(?:\s?(?:{scale_alt})?\s?(?:-|–|~|～|至|到|to)\s?(?:{cur_alt})?(?P<num2>{_NUM}))?"
+        rf"(?P<approx>多|余|\+)?\s?(?P<scale>{scale_alt})?\s?(?:{unit_alt})?",
         re.IGNORECASE,
     )
     cue_attrs: dict[str, list[str]] = {}
@@ -187,6 +192,10 @@ def spec() -> _Spec:
         round_rx=re.compile(rf"(?<![A-Za-z0-9])(?:{d['funding_rounds']})", re.I),
         cue_rx=cue_rx,
         cue_attrs={k: tuple(v) for k, v in cue_attrs.items()},
+        negative={
+            a: frozenset(str(c).lower() for c in cs)
+            for a, cs in (d.get("negative_cues") or {}).items()
+        },
     )
 
 
@@ -216,7 +225,8 @@ def find_values(text: str) -> list[_Value]:
     sp = spec()
     out = []
     for m in sp.value_rx.finditer(text):
-        unit_i = next((i for i, _ in enumerate(sp.units) if m.group(f"u{i}")), None)
+        last = m.lastgroup or ""
+        unit_i = int(last[1:]) if last.startswith("u") and last[1:].isdigit() else None
         cur = m.group("cur")
         if unit_i is None and not cur:
             continue
@@ -312,12 +322,13 @@ class _Cue:
     start: int
     end: int
     attrs: tuple[str, ...]
+    word: str = ""
 
 
 def _cues(text: str) -> list[_Cue]:
     sp = spec()
     return [
-        _Cue(m.start(), m.end(), sp.cue_attrs.get(m.group().lower(), ()))
+        _Cue(m.start(), m.end(), sp.cue_attrs.get(m.group().lower(), ()), m.group().lower())
         for m in sp.cue_rx.finditer(text)
     ]
 
@@ -334,7 +345,15 @@ def _pick_attr(
     cues: list[_Cue], v_s: int, v_e: int, clause: tuple[int, int], candidates: list[str]
 ) -> str | None:
     """The attribute whose cue is nearest the figure, in its clause first."""
-    best: tuple[int, str] | None = None
+    got = _pick_cue(cues, v_s, v_e, clause, candidates)
+    return got[0] if got else None
+
+
+def _pick_cue(
+    cues: list[_Cue], v_s: int, v_e: int, clause: tuple[int, int], candidates: list[str]
+) -> tuple[str, str] | None:
+    """(attribute, cue word) of the cue nearest the figure, in its clause first."""
+    best: tuple[int, str, str] | None = None
     for c in cues:
         hit = [a for a in c.attrs if a in candidates]
         if not hit:
@@ -344,11 +363,11 @@ def _pick_attr(
         if not inside and c.start > v_e:
             continue
         if best is None or d < best[0]:
-            best = (d, hit[0])
+            best = (d, hit[0], c.word)
     if best is not None:
-        return best[1]
+        return best[1], best[2]
     defaults = [a for a in candidates if spec().attrs[a].default]
-    return defaults[0] if len(defaults) == 1 else None
+    return (defaults[0], "") if len(defaults) == 1 else None
 
 
 _Mention = tuple[int, int, Entity]
@@ -359,7 +378,12 @@ def _is_memory(e: Entity) -> bool:
 
 
 def _subject(
-    rule: str, ments: list[_Mention], pos: int, clause: tuple[int, int], carry: list[_Mention]
+    rule: str,
+    ments: list[_Mention],
+    pos: int,
+    clause: tuple[int, int],
+    carry: list[_Mention],
+    memory_ok: bool = True,
 ) -> Entity | None:
     """The entity a figure at ``pos`` belongs to, by the attribute's subject rule; the
     previous sentence's subject when this one names none that fits."""
@@ -370,12 +394,12 @@ def _subject(
     comps = [m for m in before if m[2].kind == "company"]
     c_prods = [m for m in carry if m[2].kind in ("product", "model") and not _is_memory(m[2])]
     c_comps = [m for m in carry if m[2].kind == "company"]
-    memory = [m for m in before if _is_memory(m[2])]
+    memory = [m for m in before if _is_memory(m[2])] if memory_ok else []
     if rule == "product":
         pick = prods[-1:] or c_prods[:1] or memory[-1:] or comps[-1:] or c_comps[:1]
     elif rule == "company":
         first = [m for m in in_clause if m[2].kind == "company" and m[1] <= pos]
-        pick = first[:1] or comps[-1:] or (c_comps[:1] if not prods else []) or prods[-1:]
+        pick = first[:1] or comps[:1] or (c_comps[:1] if not prods else []) or prods[-1:]
         pick = pick or c_prods[:1]
     else:
         first = [m for m in in_clause if m[1] <= pos and m[2].kind != "org"]
@@ -384,18 +408,24 @@ def _subject(
 
 
 def _date_subject(
-    rule: str, ments: list[_Mention], pos: int, region: tuple[int, int], carry: list[_Mention]
+    rule: str, ments: list[_Mention], pos: int, region: tuple[int, int], cue_end: int
 ) -> Entity | None:
-    """For a date: a product (or company) named in its clause region, before or after it."""
+    """For a date: the product (or company) its clause region names, the one after the cue
+    first (``2019年12月,X发布Y``: Y), else the one nearest the date. None when the region
+    names none: a date is not carried over from another sentence."""
     kinds = ("product", "model") if rule == "product" else ("company",)
     near = [
         m
         for m in ments
         if region[0] <= m[0] < region[1] and m[2].kind in kinds and not _is_memory(m[2])
     ]
+    if rule == "product":
+        after = [m for m in near if m[0] >= cue_end]
+        if after:
+            return after[0][2]
     if near:
         return min(near, key=lambda m: abs(m[0] - pos))[2]
-    return _subject(rule, ments, pos, region, carry)
+    return None
 
 
 def _qualifier(text: str) -> str | None:
@@ -418,6 +448,7 @@ def _fact_id(doc_id: str, s: int, e: int, eid: str, attr: str, value: str) -> st
 @dataclass
 class _Ctx:
     doc: Document
+    text: str  # the document text, half-width and simplified, offsets kept
     doc_year: int | None
     last_year: int | None
     carry: list[_Mention]
@@ -458,14 +489,14 @@ def _make(
 
 
 def _sentence_facts(ctx: _Ctx, s: int, e: int, ments: list[_Mention]) -> list[Fact]:
-    text = ctx.doc.text
+    text = ctx.text
     sent = text[s:e]
     dates = find_dates(sent, ctx.doc_year, ctx.last_year)
     years = [int(d.norm[:4]) for d in dates]
     if years:
         ctx.last_year = years[-1]
     carry = ctx.carry or ctx.heading
-    cues = [_Cue(c.start + s, c.end + s, c.attrs) for c in _cues(sent)]
+    cues = [_Cue(c.start + s, c.end + s, c.attrs, c.word) for c in _cues(sent)]
     period = next((d.norm for d in dates), None) or (ctx.doc.date or None)
     out: list[Fact] = []
     out += _quantity_facts(ctx, s, e, ments, cues, dates, period, carry)
@@ -492,7 +523,7 @@ def _quantity_facts(
     carry: list[_Mention],
 ) -> list[Fact]:
     sp = spec()
-    text = ctx.doc.text
+    text = ctx.text
     out = []
     for v in find_values(text[s:e]):
         vs, ve = v.start + s, v.end + s
@@ -500,10 +531,16 @@ def _quantity_facts(
             continue  # a number inside a name (a model number), not a figure
         cands = [a.id for a in sp.attrs.values() if v.dim in a.dims]
         clause = _clause_of(text, s, e, vs)
-        attr = _pick_attr(cues, vs, ve, clause, cands)
-        if attr is None or (v.needs_cue and not any(clause[0] <= c.start < clause[1] for c in cues)):
+        got = _pick_cue(cues, vs, ve, clause, cands)
+        if got is None or (v.needs_cue and not any(clause[0] <= c.start < clause[1] for c in cues)):
             continue
-        ent = _subject(sp.attrs[attr].subject, ments, vs, clause, carry)
+        attr, word = got
+        norm = v.norm
+        if norm is not None and word in sp.negative.get(attr, ()):
+            norm = -norm
+        ent = _subject(
+            sp.attrs[attr].subject, ments, vs, clause, carry, attr in _MEMORY_SUBJECT_ATTRS
+        )
         if ent is None:
             continue
         clause_text = text[clause[0] : clause[1]]
@@ -515,9 +552,9 @@ def _quantity_facts(
                 e,
                 ent,
                 attr,
-                v.text,
+                ctx.doc.text[vs:ve],
                 unit=v.unit,
-                norm=v.norm,
+                norm=norm,
                 qualifier=_qualifier(clause_text) or _qualifier(text[s:e]),
                 precision=prec[0].upper() if prec else None,
                 period=period,
@@ -536,7 +573,7 @@ def _date_facts(
     carry: list[_Mention],
 ) -> list[Fact]:
     sp = spec()
-    text = ctx.doc.text
+    text = ctx.text
     date_attrs = [a.id for a in sp.attrs.values() if a.kind == "date"]
     out = []
     for d in dates:
@@ -544,9 +581,12 @@ def _date_facts(
         clause = _date_region(text, s, e, ds, de, cues)
         near = [c for c in cues if clause[0] <= c.start < clause[1]]
         attr = _pick_attr(near, ds, de, clause, date_attrs)
-        if attr is None or sp.attrs[attr].default:
+        if attr is None or not re.search(r"\d", d.text):
             continue
-        ent = _date_subject(sp.attrs[attr].subject, ments, ds, clause, carry)
+        cue_end = min((c.end for c in near if attr in c.attrs), default=ds)
+        ent = _date_subject(sp.attrs[attr].subject, ments, ds, clause, cue_end)
+        if ent is None and attr in ("launch_date", "listing_date"):
+            ent = _date_subject("company", ments, ds, clause, cue_end)
         if ent is None:
             continue
         if attr in ("launch_date", "listing_date"):  # 上市: a product launches, a company lists
@@ -562,7 +602,7 @@ def _date_facts(
                 e,
                 ent,
                 attr,
-                d.text,
+                ctx.doc.text[ds:de].strip(),
                 unit="date",
                 qualifier=_qualifier(clause_text),
                 period=d.norm,
@@ -601,7 +641,7 @@ def _token_facts(
 ) -> list[Fact]:
     """Memory types (采用HBM2e内存) and funding rounds (B轮融资)."""
     sp = spec()
-    text = ctx.doc.text
+    text = ctx.text
     out = []
     for rx, attr in ((sp.memory_rx, "memory_type"), (sp.round_rx, "funding_round")):
         for m in rx.finditer(text, s, e):
@@ -624,7 +664,7 @@ def _token_facts(
                     e,
                     ent,
                     attr,
-                    m.group().strip(),
+                    ctx.doc.text[m.start() : m.end()].strip(),
                     qualifier=_qualifier(text[clause[0] : clause[1]]),
                     period=period,
                 )
@@ -639,14 +679,14 @@ def _is_heading(text: str, s: int, e: int) -> bool:
 
 def extract_facts(doc: Document, entities: list[Entity]) -> list[Fact]:
     """Every typed fact ``doc`` states about ``entities`` (see the module docstring)."""
-    text = doc.text
+    text = simplified(doc.text)
     year = int(doc.date[:4]) if doc.date and re.match(r"\d{4}", doc.date) else None
     all_ments = mentions(text, entities)
-    ctx = _Ctx(doc, year, year, [], [])
+    ctx = _Ctx(doc, text, year, year, [], [])
     facts: list[Fact] = []
     i = 0
     prev_end = 0
-    for s, e in sentence_spans(text):
+    for s, e in sentence_spans(doc.text):
         ments = []
         while i < len(all_ments) and all_ments[i][0] < s:
             i += 1
