@@ -1,0 +1,714 @@
+"""Read typed facts from article sentences: entity, attribute, value, unit, qualifier, period.
+
+Per sentence (``rag.citations.sentence_spans``, so ``quote == document.text[start:end]``):
+figures with units (``96GB``, ``700GB/s``, ``60亿元``, ``$1.5 billion``, ranges, 亿/万/billion
+scales), memory-type tokens, funding rounds and dates. Each figure gets the attribute whose
+cue is nearest to it in its clause (else its sentence), the entity the attribute's subject
+rule picks among the entities the sentence names (else the previous sentence or heading),
+the qualifier its clause states (计划/预计/传闻/reportedly ...), the precision written next to a
+compute figure, and the period it applies to (a date in the sentence, relative years
+resolved against the document date, else the document date).
+
+Precision over recall: a figure with no cue for any attribute, or with no entity, is not a
+fact. The vocabulary, cues and units are data (``rag/data/attributes.yaml``). It does not
+find entities (``rag.entities``) or store facts (``rag.factstore``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from rag.citations import clause_spans, sentence_spans
+from rag.entities import load_yaml, mentions, simplified
+from rag.knowledge import Entity, Fact
+from rag.types import Document
+
+EXTRACTOR_VERSION = "1"
+_SUBJECT_KINDS = ("company", "product", "model", "org")
+# a memory product (HBM3E) is the subject of its own capacity or bandwidth, not of compute
+_MEMORY_SUBJECT_ATTRS = frozenset(
+    {"memory_capacity", "memory_bandwidth", "process_node", "shipments", "price", "capacity"}
+)
+_NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
+_MONTHS = {
+    m: i + 1
+    for i, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ]
+    )
+    for m in names
+}
+_MON = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_ZH_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+_ORD = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+_DATE_PATTERNS = [
+    re.compile(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?"),
+    re.compile(
+        r"(?P<y>\d{4})\s*年(?:(?:第|的)?(?P<q>[一二三四1-4])季度?|(?P<h>上|下)半年|前三季度|底|末|初)?"
+    ),
+    re.compile(
+        r"(?P<rel>去年|今年|明年|前年|同年|当年|本年)(?:(?P<m>\d{1,2})月(?:(?P<d>\d{1,2})日)?"
+        r"|第?(?P<q>[一二三四])季度?|(?P<h>上|下)半年|底|末|初)?"
+    ),
+    re.compile(r"(?<![\d年])(?P<m>\d{1,2})月(?:(?P<d>\d{1,2})日)?"),
+    re.compile(rf"(?i)\b(?P<mon>{_MON})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b"),
+    re.compile(rf"(?i)\b(?P<mon>{_MON})\.?\s+(?:of\s+)?(?P<y>\d{{4}})\b"),
+    re.compile(r"(?i)\bQ(?P<q>[1-4])\s*(?:of\s+)?(?:FY|fiscal\s+)?'?(?P<y>\d{4}|\d{2})\b"),
+    re.compile(
+        r"(?i)\b(?:the\s+)?(?P<qw>first|second|third|fourth)[\s-]+quarter\s+of\s+(?:fiscal\s+)?"
+        r"(?P<y>\d{4})\b"
+    ),
+    re.compile(
+        r"(?i)\b(?:the\s+)?(?P<hw>first|second)\s+half\s+of\s+(?P<y>\d{4})\b|\bH(?P<h>[12])\s*(?P<y2>\d{4})\b"
+    ),
+    re.compile(r"(?i)\b(?P<rel>last year|this year|next year|the same year)\b"),
+    re.compile(r"(?i)(?<![\d.$,])\b(?:in|by|from|since|until|during|early|late|mid-)?\s*(?P<y>(?:19|20)\d{2})\b(?![\d%.,年])"),
+]
+
+
+@dataclass(frozen=True)
+class Attr:
+    """One attribute of the vocabulary (``rag/data/attributes.yaml``)."""
+
+    id: str
+    zh: str
+    en: str
+    kind: str
+    dims: tuple[str, ...]
+    subject: str
+    default: bool
+    cues: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Unit:
+    unit: str
+    factor: float
+    dim: str
+    needs_cue: bool
+
+
+@dataclass(frozen=True)
+class _Spec:
+    attrs: dict[str, Attr]
+    units: tuple[_Unit, ...]
+    value_rx: re.Pattern[str]
+    scales: dict[str, float]
+    currency: dict[str, str]
+    qualifiers: tuple[tuple[str, tuple[str, ...]], ...]
+    precision_rx: re.Pattern[str]
+    rel_years: dict[str, Any]
+    memory_rx: re.Pattern[str]
+    round_rx: re.Pattern[str]
+    cue_rx: re.Pattern[str]
+    cue_attrs: dict[str, tuple[str, ...]]
+    negative: dict[str, frozenset[str]]
+
+
+def _cue_pattern(cue: str) -> str:
+    pat = re.escape(cue)
+    if re.match(r"[A-Za-z0-9]", cue):
+        pat = r"(?<![A-Za-z0-9])" + pat
+    if re.search(r"[A-Za-z0-9]$", cue):
+        pat += r"(?![A-Za-z0-9])"
+    return pat
+
+
+@lru_cache(maxsize=1)
+def spec() -> _Spec:
+    """``attributes.yaml`` compiled once."""
+    d = load_yaml("attributes.yaml")
+    attrs = {
+        k: Attr(
+            k,
+            v.get("zh", k),
+            v.get("en", k),
+            v.get("kind", "quantity"),
+            tuple(v.get("dims") or ()),
+            v.get("subject", "any"),
+            bool(v.get("default", False)),
+            tuple(sorted((str(c) for c in v.get("cues") or ()), key=len, reverse=True)),
+        )
+        for k, v in (d.get("attributes") or {}).items()
+    }
+    units = tuple(
+        _Unit(u["unit"], float(u["factor"]), u["dim"], bool(u.get("needs_cue")))
+        for u in d["units"]
+    )
+    unit_alt = "|".join(
+        f"(?P<u{i}>(?:{u['re']}){'(?![A-Za-z])' if re.search(r'[A-Za-z]$', u['re']) else ''})"
+        for i, u in enumerate(d["units"])
+    )
+    scales = {str(k).lower(): float(v) for k, v in (d.get("scales") or {}).items()}
+    scale_alt = "|".join(re.escape(s) for s in sorted(scales, key=len, reverse=True))
+    currency = {str(k): str(v) for k, v in (d.get("currency_prefix") or {}).items()}
+    cur_alt = "|".join(re.escape(c) for c in sorted(currency, key=len, reverse=True))
+    value_rx = re.compile(
+        rf"(?P<cur>{cur_alt})?\s?(?<![A-Za-z0-9.,])(?P<num>{_NUM})"
+        rf"(?:\s?(?:{scale_alt})?\s?(?:-|–|~|～|至|到|to)\s?(?:{cur_alt})?(?P<num2>{_NUM}))?"
+        rf"(?P<approx>多|余|\+)?\s?(?P<scale>{scale_alt})?\s?(?:{unit_alt})?",
+        re.IGNORECASE,
+    )
+    cue_attrs: dict[str, list[str]] = {}
+    for a in attrs.values():
+        for c in a.cues:
+            cue_attrs.setdefault(c.lower(), []).append(a.id)
+    cue_rx = re.compile(
+        "|".join(_cue_pattern(c) for c in sorted(cue_attrs, key=len, reverse=True)), re.I
+    )
+    return _Spec(
+        attrs=attrs,
+        units=units,
+        value_rx=value_rx,
+        scales=scales,
+        currency=currency,
+        qualifiers=tuple(
+            (q, tuple(str(c).lower() for c in cs)) for q, cs in (d.get("qualifiers") or {}).items()
+        ),
+        precision_rx=re.compile(
+            r"(?<![A-Za-z0-9])(?:"
+            + "|".join(sorted(map(str, d.get("precisions") or ["FP8"]), key=len, reverse=True))
+            + r")(?![A-Za-z0-9])",
+            re.I,
+        ),
+        rel_years=dict(d.get("relative_years") or {}),
+        memory_rx=re.compile(rf"(?<![A-Za-z0-9])(?:{d['memory_types']})(?![A-Za-z0-9])"),
+        round_rx=re.compile(rf"(?<![A-Za-z0-9])(?:{d['funding_rounds']})", re.I),
+        cue_rx=cue_rx,
+        cue_attrs={k: tuple(v) for k, v in cue_attrs.items()},
+        negative={
+            a: frozenset(str(c).lower() for c in cs)
+            for a, cs in (d.get("negative_cues") or {}).items()
+        },
+    )
+
+
+def attributes() -> dict[str, Attr]:
+    """The closed attribute vocabulary, by id."""
+    return spec().attrs
+
+
+# -- values ----------------------------------------------------------------------------------
+@dataclass
+class _Value:
+    start: int
+    end: int
+    text: str
+    unit: str | None
+    norm: float | None
+    dim: str
+    needs_cue: bool = False
+
+
+def _number(s: str) -> float:
+    return float(s.replace(",", ""))
+
+
+def find_values(text: str) -> list[_Value]:
+    """Figures with a unit (or a currency sign) in ``text``, with normalised values."""
+    sp = spec()
+    out = []
+    for m in sp.value_rx.finditer(text):
+        last = m.lastgroup or ""
+        unit_i = int(last[1:]) if last.startswith("u") and last[1:].isdigit() else None
+        cur = m.group("cur")
+        if unit_i is None and not cur:
+            continue
+        scale = sp.scales.get((m.group("scale") or "").lower(), 1.0)
+        u = sp.units[unit_i] if unit_i is not None else None
+        if u is not None and u.dim != "currency" and cur:
+            continue
+        if u is None or (cur and u.dim == "currency"):
+            unit, factor, dim, needs = sp.currency[cur], 1.0, "currency", False
+            if u is not None:
+                factor = u.factor
+        else:
+            unit, factor, dim, needs = u.unit, u.factor, u.dim, u.needs_cue
+        start = m.start() if cur else m.start("num")
+        raw = text[start : m.end()].rstrip()
+        if not m.group("scale") and unit_i is None:
+            pass
+        norm = _number(m.group("num")) * scale * factor
+        if dim == "percent":
+            norm = _number(m.group("num"))
+        out.append(_Value(start, start + len(raw), raw, unit, norm, dim, needs))
+    return out
+
+
+# -- dates -----------------------------------------------------------------------------------
+@dataclass
+class _Date:
+    start: int
+    end: int
+    text: str
+    norm: str
+
+
+def _month_of(m: re.Match[str]) -> int | None:
+    g = m.groupdict()
+    if g.get("m"):
+        return int(g["m"])
+    if g.get("mon"):
+        return _MONTHS.get(g["mon"].lower().rstrip("."))
+    q = g.get("q") or (str(_ORD[g["qw"].lower()]) if g.get("qw") else None)
+    if q:
+        return (_ZH_NUM.get(q, 1) - 1) * 3 + 1
+    h = g.get("h") or ({"first": "1", "second": "2"}.get((g.get("hw") or "").lower()))
+    if h:
+        return 1 if h in ("上", "1") else 7
+    return None
+
+
+def find_dates(text: str, doc_year: int | None, last_year: int | None = None) -> list[_Date]:
+    """Date expressions in ``text``, normalised to YYYY, YYYY-MM or YYYY-MM-DD; relative years
+    (去年, last year, 同年) resolved against the document year and the last year named."""
+    sp = spec()
+    found: list[_Date] = []
+    taken: list[tuple[int, int]] = []
+    for rx in _DATE_PATTERNS:
+        for m in rx.finditer(text):
+            s, e = m.span()
+            while s < e and text[s].isspace():
+                s += 1
+            if any(s < te and ts < e for ts, te in taken):
+                continue
+            g = m.groupdict()
+            year: int | None = None
+            y = g.get("y") or g.get("y2")
+            if y:
+                year = int(y) if len(y) == 4 else 2000 + int(y)
+            elif g.get("rel"):
+                off = sp.rel_years.get(g["rel"].lower(), sp.rel_years.get(g["rel"]))
+                base = last_year if off == "same" else doc_year
+                year = (base + (0 if off == "same" else int(off))) if base else None
+            else:
+                year = doc_year
+            if year is None or not 1990 <= year <= 2100:
+                continue
+            month = _month_of(m)
+            if month is not None and not 1 <= month <= 12:
+                continue
+            norm = f"{year:04d}"
+            if month:
+                norm += f"-{month:02d}"
+                if g.get("d") and 1 <= int(g["d"]) <= 31:
+                    norm += f"-{int(g['d']):02d}"
+            taken.append((s, e))
+            found.append(_Date(s, e, text[s:e].strip(), norm))
+            if y:
+                last_year = year
+    return sorted(found, key=lambda d: d.start)
+
+
+# -- cues, subjects, qualifiers ------------------------------------------------------------
+@dataclass
+class _Cue:
+    start: int
+    end: int
+    attrs: tuple[str, ...]
+    word: str = ""
+
+
+def _cues(text: str) -> list[_Cue]:
+    sp = spec()
+    return [
+        _Cue(m.start(), m.end(), sp.cue_attrs.get(m.group().lower(), ()), m.group().lower())
+        for m in sp.cue_rx.finditer(text)
+    ]
+
+
+def _distance(c: _Cue, s: int, e: int) -> int:
+    if c.end <= s:
+        return s - c.end
+    if c.start >= e:
+        return int((c.start - e) * 1.5) + 1
+    return 0
+
+
+def _pick_attr(
+    cues: list[_Cue], v_s: int, v_e: int, clause: tuple[int, int], candidates: list[str]
+) -> str | None:
+    """The attribute whose cue is nearest the figure, in its clause first."""
+    got = _pick_cue(cues, v_s, v_e, clause, candidates)
+    return got[0] if got else None
+
+
+def _pick_cue(
+    cues: list[_Cue], v_s: int, v_e: int, clause: tuple[int, int], candidates: list[str]
+) -> tuple[str, str] | None:
+    """(attribute, cue word) of the cue nearest the figure, in its clause first."""
+    best: tuple[int, str, str] | None = None
+    for c in cues:
+        hit = [a for a in c.attrs if a in candidates]
+        if not hit:
+            continue
+        inside = clause[0] <= c.start and c.end <= clause[1]
+        d = _distance(c, v_s, v_e) + (0 if inside else 1000)
+        if not inside and c.start > v_e:
+            continue
+        if best is None or d < best[0]:
+            best = (d, hit[0], c.word)
+    if best is not None:
+        return best[1], best[2]
+    defaults = [a for a in candidates if spec().attrs[a].default]
+    return (defaults[0], "") if len(defaults) == 1 else None
+
+
+_Mention = tuple[int, int, Entity]
+
+
+def _is_memory(e: Entity) -> bool:
+    return bool(spec().memory_rx.fullmatch(e.name))
+
+
+def _subject(
+    rule: str,
+    ments: list[_Mention],
+    pos: int,
+    clause: tuple[int, int],
+    carry: list[_Mention],
+    memory_ok: bool = True,
+) -> Entity | None:
+    """The entity a figure at ``pos`` belongs to, by the attribute's subject rule; the
+    previous sentence's subject when this one names none that fits."""
+    ms = [m for m in ments if m[2].kind in _SUBJECT_KINDS and not (m[0] <= pos < m[1])]
+    in_clause = [m for m in ms if clause[0] <= m[0] < clause[1]]
+    before = [m for m in ms if m[1] <= pos]
+    prods = [m for m in before if m[2].kind in ("product", "model") and not _is_memory(m[2])]
+    comps = [m for m in before if m[2].kind == "company"]
+    c_prods = [m for m in carry if m[2].kind in ("product", "model") and not _is_memory(m[2])]
+    c_comps = [m for m in carry if m[2].kind == "company"]
+    memory = [m for m in before if _is_memory(m[2])] if memory_ok else []
+    if rule == "product":
+        pick = prods[-1:] or c_prods[:1] or memory[-1:] or comps[-1:] or c_comps[:1]
+    elif rule == "company":
+        first = [m for m in in_clause if m[2].kind == "company" and m[1] <= pos]
+        pick = first[:1] or comps[:1] or (c_comps[:1] if not prods else []) or prods[-1:]
+        pick = pick or c_prods[:1]
+    else:
+        first = [m for m in in_clause if m[1] <= pos and m[2].kind != "org"]
+        pick = first[:1] or [m for m in before if m[2].kind != "org"][-1:] or carry[:1]
+    return pick[0][2] if pick else None
+
+
+def _date_subject(
+    rule: str, ments: list[_Mention], pos: int, region: tuple[int, int], cue_end: int
+) -> Entity | None:
+    """For a date: the product (or company) its clause region names, the one after the cue
+    first (``2019年12月,X发布Y``: Y), else the one nearest the date. None when the region
+    names none: a date is not carried over from another sentence."""
+    kinds = ("product", "model") if rule == "product" else ("company",)
+    near = [
+        m
+        for m in ments
+        if region[0] <= m[0] < region[1] and m[2].kind in kinds and not _is_memory(m[2])
+    ]
+    if rule == "product":
+        after = [m for m in near if m[0] >= cue_end]
+        if after:
+            return after[0][2]
+    if near:
+        return min(near, key=lambda m: abs(m[0] - pos))[2]
+    return None
+
+
+def _qualifier(text: str) -> str | None:
+    low = text.lower()
+    for q, words in spec().qualifiers:
+        for w in words:
+            if re.search(r"[a-z]", w):
+                if re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", low):
+                    return q
+            elif w in low:
+                return q
+    return None
+
+
+def _fact_id(doc_id: str, s: int, e: int, eid: str, attr: str, value: str) -> str:
+    return hashlib.sha1(f"{doc_id}|{s}|{e}|{eid}|{attr}|{value}".encode()).hexdigest()[:16]
+
+
+# -- per sentence ----------------------------------------------------------------------------
+@dataclass
+class _Ctx:
+    doc: Document
+    text: str  # the document text, half-width and simplified, offsets kept
+    doc_year: int | None
+    last_year: int | None
+    carry: list[_Mention]
+    heading: list[_Mention]
+
+
+def _clause_of(text: str, s: int, e: int, pos: int) -> tuple[int, int]:
+    for cs, ce in clause_spans(text, s, e):
+        if cs <= pos < ce:
+            return cs, ce
+    return s, e
+
+
+def _make(
+    ctx: _Ctx, s: int, e: int, ent: Entity, attr: str, value: str, **kw: Any
+) -> Fact:
+    doc = ctx.doc
+    return Fact(
+        fact_id=_fact_id(doc.doc_id, s, e, ent.entity_id, attr, value),
+        entity_id=ent.entity_id,
+        entity=ent.name,
+        attribute=attr,
+        value=value,
+        unit=kw.get("unit"),
+        norm_value=kw.get("norm"),
+        qualifier=kw.get("qualifier"),
+        precision=kw.get("precision"),
+        period=kw.get("period"),
+        doc_id=doc.doc_id,
+        start=s,
+        end=e,
+        quote=doc.text[s:e],
+        title=doc.title,
+        date=doc.date,
+        source=doc.source,
+        lang=doc.lang,
+    )
+
+
+def _sentence_facts(ctx: _Ctx, s: int, e: int, ments: list[_Mention]) -> list[Fact]:
+    text = ctx.text
+    sent = text[s:e]
+    dates = find_dates(sent, ctx.doc_year, ctx.last_year)
+    years = [int(d.norm[:4]) for d in dates]
+    if years:
+        ctx.last_year = years[-1]
+    carry = ctx.carry or ctx.heading
+    cues = [_Cue(c.start + s, c.end + s, c.attrs, c.word) for c in _cues(sent)]
+    period = next((d.norm for d in dates), None) or (ctx.doc.date or None)
+    out: list[Fact] = []
+    out += _quantity_facts(ctx, s, e, ments, cues, dates, period, carry)
+    out += _date_facts(ctx, s, e, ments, cues, dates, carry)
+    out += _token_facts(ctx, s, e, ments, cues, period, carry)
+    seen: set[tuple[str, str, str]] = set()
+    kept = []
+    for f in out:
+        key = (f.entity_id, f.attribute, f.value)
+        if key not in seen:
+            seen.add(key)
+            kept.append(f)
+    return kept
+
+
+def _quantity_facts(
+    ctx: _Ctx,
+    s: int,
+    e: int,
+    ments: list[_Mention],
+    cues: list[_Cue],
+    dates: list[_Date],
+    period: str | None,
+    carry: list[_Mention],
+) -> list[Fact]:
+    sp = spec()
+    text = ctx.text
+    out = []
+    for v in find_values(text[s:e]):
+        vs, ve = v.start + s, v.end + s
+        if any(m[0] <= vs < m[1] or m[0] < ve <= m[1] for m in ments):
+            continue  # a number inside a name (a model number), not a figure
+        cands = [a.id for a in sp.attrs.values() if v.dim in a.dims]
+        clause = _clause_of(text, s, e, vs)
+        got = _pick_cue(cues, vs, ve, clause, cands)
+        if got is None or (v.needs_cue and not any(clause[0] <= c.start < clause[1] for c in cues)):
+            continue
+        attr, word = got
+        norm = v.norm
+        if norm is not None and word in sp.negative.get(attr, ()):
+            norm = -norm
+        ent = _subject(
+            sp.attrs[attr].subject, ments, vs, clause, carry, attr in _MEMORY_SUBJECT_ATTRS
+        )
+        if ent is None:
+            continue
+        clause_text = text[clause[0] : clause[1]]
+        prec = sp.precision_rx.findall(clause_text) if attr == "compute" else []
+        out.append(
+            _make(
+                ctx,
+                s,
+                e,
+                ent,
+                attr,
+                ctx.doc.text[vs:ve],
+                unit=v.unit,
+                norm=norm,
+                qualifier=_qualifier(clause_text) or _qualifier(text[s:e]),
+                precision=prec[0].upper() if prec else None,
+                period=period,
+            )
+        )
+    return out
+
+
+def _date_facts(
+    ctx: _Ctx,
+    s: int,
+    e: int,
+    ments: list[_Mention],
+    cues: list[_Cue],
+    dates: list[_Date],
+    carry: list[_Mention],
+) -> list[Fact]:
+    sp = spec()
+    text = ctx.text
+    date_attrs = [a.id for a in sp.attrs.values() if a.kind == "date"]
+    out = []
+    for d in dates:
+        ds, de = d.start + s, d.end + s
+        clause = _date_region(text, s, e, ds, de, cues)
+        near = [c for c in cues if clause[0] <= c.start < clause[1]]
+        attr = _pick_attr(near, ds, de, clause, date_attrs)
+        if attr is None or not re.search(r"\d", d.text):
+            continue
+        cue_end = min((c.end for c in near if attr in c.attrs), default=ds)
+        ent = _date_subject(sp.attrs[attr].subject, ments, ds, clause, cue_end)
+        if ent is None and attr in ("launch_date", "listing_date"):
+            ent = _date_subject("company", ments, ds, clause, cue_end)
+        if ent is None:
+            continue
+        if attr in ("launch_date", "listing_date"):  # 上市: a product launches, a company lists
+            attr = "listing_date" if ent.kind in ("company", "org") else "launch_date"
+            cue_ok = any(attr in c.attrs for c in near)
+            if not cue_ok:
+                continue
+        clause_text = text[clause[0] : clause[1]]
+        out.append(
+            _make(
+                ctx,
+                s,
+                e,
+                ent,
+                attr,
+                ctx.doc.text[ds:de].strip(),
+                unit="date",
+                qualifier=_qualifier(clause_text),
+                period=d.norm,
+            )
+        )
+    return out
+
+
+def _date_region(
+    text: str, s: int, e: int, ds: int, de: int, cues: list[_Cue]
+) -> tuple[int, int]:
+    """The clause of a date; a date that opens its sentence as a topic (``2019年7月,X发布Y``)
+    reaches over the next clauses, up to the first one with a cue."""
+    spans = clause_spans(text, s, e)
+    idx = next((i for i, (cs, ce) in enumerate(spans) if cs <= ds < ce), None)
+    if idx is None:
+        return s, e
+    cs, ce = spans[idx]
+    if any(cs <= c.start < ce for c in cues):
+        return cs, ce
+    for j in range(idx + 1, min(idx + 4, len(spans))):
+        ce = spans[j][1]
+        if any(spans[j][0] <= c.start < spans[j][1] for c in cues):
+            break
+    return cs, ce
+
+
+def _token_facts(
+    ctx: _Ctx,
+    s: int,
+    e: int,
+    ments: list[_Mention],
+    cues: list[_Cue],
+    period: str | None,
+    carry: list[_Mention],
+) -> list[Fact]:
+    """Memory types (采用HBM2e内存) and funding rounds (B轮融资)."""
+    sp = spec()
+    text = ctx.text
+    out = []
+    for rx, attr in ((sp.memory_rx, "memory_type"), (sp.round_rx, "funding_round")):
+        for m in rx.finditer(text, s, e):
+            clause = _clause_of(text, s, e, m.start())
+            if not any(
+                attr in c.attrs and clause[0] <= c.start < clause[1] and not (
+                    m.start() <= c.start < m.end()
+                )
+                for c in cues
+            ):
+                continue
+            pool = [x for x in ments if not (x[0] <= m.start() < x[1])]
+            ent = _subject(sp.attrs[attr].subject, pool, m.start(), clause, carry)
+            if ent is None or _is_memory(ent):
+                continue
+            out.append(
+                _make(
+                    ctx,
+                    s,
+                    e,
+                    ent,
+                    attr,
+                    ctx.doc.text[m.start() : m.end()].strip(),
+                    qualifier=_qualifier(text[clause[0] : clause[1]]),
+                    period=period,
+                )
+            )
+    return out
+
+
+def _is_heading(text: str, s: int, e: int) -> bool:
+    line = text[s:e]
+    return "\n" not in line and len(line) <= 40 and not re.search(r"[。！？!?.;；]$", line)
+
+
+def extract_facts(doc: Document, entities: list[Entity]) -> list[Fact]:
+    """Every typed fact ``doc`` states about ``entities`` (see the module docstring)."""
+    text = simplified(doc.text)
+    year = int(doc.date[:4]) if doc.date and re.match(r"\d{4}", doc.date) else None
+    all_ments = mentions(text, entities)
+    ctx = _Ctx(doc, text, year, year, [], [])
+    facts: list[Fact] = []
+    i = 0
+    prev_end = 0
+    for s, e in sentence_spans(doc.text):
+        ments = []
+        while i < len(all_ments) and all_ments[i][0] < s:
+            i += 1
+        j = i
+        while j < len(all_ments) and all_ments[j][0] < e:
+            if all_ments[j][1] <= e:
+                ments.append(all_ments[j])
+            j += 1
+        if "\n\n" in text[prev_end:s] and not _is_heading(text, s, e):
+            ctx.carry = []  # a new paragraph: only its heading carries over
+        if _is_heading(text, s, e) and not spec().value_rx.search(text[s:e]):
+            ctx.heading = [m for m in ments if m[2].kind in _SUBJECT_KINDS]
+            ctx.carry = []
+        else:
+            new = _sentence_facts(ctx, s, e, ments)
+            facts += new
+            used = {f.entity_id for f in new}
+            subj = [m for m in ments if m[2].kind in _SUBJECT_KINDS]
+            subj.sort(key=lambda m: m[2].entity_id not in used)
+            ctx.carry = subj or ctx.carry
+        prev_end = e
+    return facts
+
+
+__all__ = ["EXTRACTOR_VERSION", "Attr", "attributes", "extract_facts", "find_dates", "find_values"]
