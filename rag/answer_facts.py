@@ -33,6 +33,7 @@ DATA = Path(__file__).parent / "data" / "answer.yaml"
 _HAN = re.compile(r"[\u3400-\u9fff]")
 # entity kinds that name a thing more specific than a company
 SPECIFIC_KINDS = ("model", "product")
+MAX_LIST = 12  # a list answer names at most this many entities, best-retrieved first
 
 
 class FactSource(Protocol):
@@ -89,8 +90,10 @@ def _alias_hit(alias: str, names: set[str]) -> bool:
 
 def matches(fact: Any, qe: QEntity, ents: dict[str, Any]) -> bool:
     """The fact is about the question's entity (by id, name, alias or model number)."""
-    if qe.entity_id and fact.entity_id == qe.entity_id:
-        return True
+    if qe.entity_id:
+        # a learned entity: its own facts, or facts of an entity called by one of its names
+        said = {normalize(x).replace(" ", "") for x in qe.aliases}
+        return fact.entity_id == qe.entity_id or normalize(fact.entity).replace(" ", "") in said
     names = _names_of(fact, ents)
     return any(_alias_hit(a, names) for a in qe.aliases)
 
@@ -222,7 +225,11 @@ def _lookup(
                 continue
             picks.append(_Pick(qe, attr, _pick(a, found, doc_rank, latest)))
         if not any(p.qe is qe for p in picks):
-            return None  # this entity has no fact for anything asked: let sentences answer
+            if a.intent != "compare":
+                return None  # this entity has no fact for anything asked: let sentences answer
+            picks.append(_Pick(qe, a.attributes[0], []))  # a comparison says so for this side
+    if all(not p.facts for p in picks):
+        return None
     return picks
 
 
@@ -241,6 +248,12 @@ def _render_entity(picks: list[_Pick], cites: _Cites, ents: dict[str, Any], lang
             note=_note(f, lang),
             cite=cites.mark(f, lang),
         )
+    if len(picks) == 1:  # sources differ on the one attribute asked: that is the statement
+        vals = [f"{f.value}{_note(f, lang, when=True)}{cites.mark(f, lang)}" for f in first.facts]
+        return phrase(
+            "conflict", lang, name=name, label=label(first.attribute, lang),
+            parts=phrase_sep(lang).join(vals),
+        )  # fmt: skip
     parts = []
     for p in picks:
         if len(p.facts) > 1:
@@ -321,6 +334,13 @@ def _compose_targets(
             order.append(p.qe)
     for qe in order:
         mine = [p for p in picks if p.qe is qe]
+        if not mine[0].facts:
+            name = qe.text if qe is not None else ""
+            cites.names.append(name)
+            lines.append(
+                phrase("missing", a.lang, name=name, label=label(mine[0].attribute, a.lang))
+            )
+            continue
         if a.intent == "latest":
             lines += [_render_latest(p, cites, ents, a.lang) for p in mine]
         else:
@@ -340,41 +360,52 @@ def _compose_list(
     load_doc: Callable[[str], Document],
     ents: dict[str, Any],
 ) -> Composed | None:
-    """Every matching fact of every document, one line per entity."""
-    lines: list[str] = []
-    cites = _Cites(load_doc)
+    """Every matching fact of every document, one line per entity (all asked attributes)."""
+    by_entity: dict[str, dict[str, Any]] = {}
     for attr in a.attributes:
         found = [f for f in store.facts(attribute=attr) if _in_period(f, a)]
-        if a.entities:  # "哪些华为的芯片...": keep facts about what the question names
-            found = [
-                f
-                for f in found
-                if any(matches(f, qe, ents) or _vendor_is(f, qe, ents) for qe in a.entities)
-            ]
-        by_entity: dict[str, list[Any]] = {}
+        if a.entities:  # what the question names is the subject, its vendor, or a constraint
+            found = [f for f in found if any(_relates(f, qe, ents) for qe in a.entities)]
         for f in sorted(found, key=lambda f: _rank(f, doc_rank)):
-            by_entity.setdefault(f.entity_id, []).append(f)
-        if len(by_entity) < 2:
-            continue
-        lines.append(phrase("list_head", a.lang, label=label(attr, a.lang)))
-        for facts in by_entity.values():
-            f = facts[0]
-            cites.names.append(display_name(None, f, ents, a.lang))
-            lines.append(
-                phrase(
-                    "list_item",
-                    a.lang,
-                    name=cites.names[-1],
-                    value=f.value,
-                    note=_note(f, a.lang, when=True),
-                    cite=cites.mark(f, a.lang),
-                )
-            )
-    if not lines:
+            by_entity.setdefault(f.entity_id, {}).setdefault(attr, f)
+    if len(by_entity) < 2:
         return None
-    return Composed(
-        "\n".join(lines), cites.list, [f"list of {len(cites.list)} fact(s)"], cites.names
-    )
+    cites = _Cites(load_doc)
+    lang = a.lang
+    head = a.attributes[0] if len(a.attributes) == 1 else ""
+    lines = [phrase("list_head", lang, label=label(head, lang))] if head else []
+    ranked = sorted(by_entity.values(), key=lambda d: min(_rank(f, doc_rank) for f in d.values()))
+    for facts in ranked[:MAX_LIST]:
+        first = next(iter(facts.values()))
+        cites.names.append(display_name(None, first, ents, lang))
+        parts = [
+            (f"{label(f.attribute, lang)} " if not head else "")
+            + f"{f.value}{_note(f, lang, when=True)}{cites.mark(f, lang)}"
+            for f in facts.values()
+        ]
+        lines.append(
+            phrase(
+                "list_item",
+                lang,
+                name=cites.names[-1],
+                value=phrase_sep(lang).join(parts),
+                note="",
+                cite="",
+            )
+        )
+    return Composed("\n".join(lines), cites.list, [f"list of {len(ranked)} entities"], cites.names)
+
+
+def _relates(fact: Any, qe: QEntity, ents: dict[str, Any]) -> bool:
+    """The fact is about the question's entity, a product of it, or its sentence names it
+    ("listed on the X Market": the market constrains the list, it is not its subject)."""
+    if matches(fact, qe, ents) or _vendor_is(fact, qe, ents):
+        return True
+    return _alias_hit_text(qe.aliases, normalize(fact.quote))
+
+
+def _alias_hit_text(aliases: list[str], low: str) -> bool:
+    return any(_alias_hit(al, {low}) for al in aliases)
 
 
 class _Only:

@@ -318,11 +318,31 @@ def unknown_names(question: str, known_words: set[str]) -> list[str]:
     return out
 
 
+def _one_per_span(question: str, hits: list[tuple[Any, int, int]]) -> list[tuple[Any, int, int]]:
+    """Where several learned entities share a name, the one the name belongs to: the entity
+    called exactly that, else the one most documents name."""
+    by_span: dict[tuple[int, int], list[Any]] = {}
+    for ent, s, e in hits:
+        by_span.setdefault((s, e), []).append(ent)
+    out = []
+    for (s, e), ents in by_span.items():
+        said = normalize(question[s:e]).replace(" ", "")
+        best = max(
+            ents,
+            key=lambda x: (
+                normalize(x.name).replace(" ", "") == said,
+                len(getattr(x, "doc_ids", []) or []),
+            ),
+        )
+        out.append((best, s, e))
+    return out
+
+
 def _entities(question: str, index: EntityIndex | None) -> list[QEntity]:
     """Learned entities first (longest alias match), then seed vendors and model numbers."""
     out: list[QEntity] = []
     if index is not None:
-        for ent, s, e in index.match_entities(question):
+        for ent, s, e in _one_per_span(question, index.match_entities(question)):
             aliases = [ent.name, *[a for a in ent.aliases if a != ent.name]]
             out.append(
                 QEntity(
@@ -333,7 +353,7 @@ def _entities(question: str, index: EntityIndex | None) -> list[QEntity]:
         low = {normalize(a) for a in aliases}
         # a model number the index knows joins that entity; a seed vendor group never
         # swallows a model number (a model is not another name for its vendor)
-        merged = next((q for q in out if q.entity_id and _same(low, q.aliases, aliases)), None)
+        merged = next((q for q in out if q.entity_id and _same(low, q, aliases)), None)
         if merged is not None:
             merged.aliases += [a for a in aliases if a not in merged.aliases]
             continue
@@ -342,12 +362,15 @@ def _entities(question: str, index: EntityIndex | None) -> list[QEntity]:
     return out
 
 
-def _same(low: set[str], known: list[str], seed: list[str]) -> bool:
-    """A seed entity is a learned one: a shared alias, or a model number inside its name."""
-    names = {normalize(a) for a in known}
+def _same(low: set[str], learned: QEntity, seed: list[str]) -> bool:
+    """A seed entity is this learned one: a vendor group when the learned company is called
+    by one of its names; a model number when it is one of the learned names or inside one."""
+    names = {normalize(a) for a in learned.aliases}
+    if len(seed) > 1:
+        return learned.kind == "company" and normalize(learned.aliases[0]) in low
     if low & names:
         return True
-    return len(seed) == 1 and any(
+    return any(
         re.search(rf"(?<![a-z0-9]){re.escape(m)}(?![a-z0-9])", n) for m in low for n in names
     )
 
