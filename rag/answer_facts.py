@@ -444,6 +444,108 @@ def supported(text: str, citations: Sequence[Citation], names: Sequence[str]) ->
     return figs <= quoted | dated
 
 
+def list_mode(a: Analysis) -> bool:
+    """A list question ("which vendors ... and how much each") about no one product."""
+    return (
+        bool(a.attributes)
+        and a.intent == "list"
+        and not any(e.kind in SPECIFIC_KINDS for e in a.entities)
+    )
+
+
+def answer_list(
+    a: Analysis,
+    store: FactSource | None,
+    passages: list[Passage],
+    load_doc: Callable[[str], Document],
+    *,
+    allowed_docs: set[str] | None = None,
+) -> Composed | None:
+    """Every matching fact of every document for a list question, or None.
+
+    Args:
+        a: the analysed question.
+        store: the fact table (None: no facts, so no answer from them).
+        passages: what retrieval found, best first (facts of these documents come first).
+        load_doc: the document for a doc_id (to cite exact spans).
+        allowed_docs: with filters (vendor, dates) in force, only facts of these documents.
+    """
+    if store is None or not list_mode(a):
+        return None
+    if allowed_docs is not None:
+        store = _Only(store, allowed_docs)
+    ents = {e.entity_id: e for e in store.entities()}
+    composed = _compose_list(a, store, _doc_rank(passages), load_doc, ents)
+    if composed is None or not supported(composed.text, composed.citations, composed.names):
+        return None
+    return composed
+
+
+def _doc_rank(passages: list[Passage]) -> dict[str, int]:
+    rank: dict[str, int] = {}
+    for p in passages:
+        rank.setdefault(p.doc_id, len(rank))
+    return rank
+
+
+def _cited_in(fact: Any, citations: Sequence[Citation]) -> Citation | None:
+    """The citation whose quote holds the fact's figure within the fact's sentence."""
+    for c in citations:
+        overlaps = c.doc_id == fact.doc_id and c.start < fact.end and fact.start < c.end
+        if overlaps and normalize(fact.value) in normalize(c.quote):
+            return c
+    return None
+
+
+def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citation]) -> str | None:
+    """A direct answer in the asker's language for what the chosen quotes state: for each
+    entity and attribute asked, the learned fact whose figure a quote already cites.
+
+    Two mechanisms must agree (the sentence chosen and the fact extracted from it), so a
+    lead never asserts a figure the answer does not quote. None when no fact agrees.
+    """
+    if store is None or not a.attributes or a.intent in ("why", "how") or not citations:
+        return None
+    ents = {e.entity_id: e for e in store.entities()}
+    lines, names = [], []
+    for qe in targets(a):
+        parts = []
+        for attr in a.attributes:
+            hits = [
+                (f, c)
+                for f in store.facts(attribute=attr)
+                if matches(f, qe, ents) and (c := _cited_in(f, citations)) is not None
+            ]
+            if hits:
+                f, c = min(hits, key=lambda h: h[1].n)
+                mark = f"[{c.n}]" if a.lang == "zh" else f" [{c.n}]"
+                parts.append((f, mark))
+        if not parts:
+            continue
+        name = display_name(qe, parts[0][0], ents, a.lang)
+        names.append(name)
+        lines.append(_lead_line(name, parts, a.lang))
+    text = ("" if a.lang == "zh" else " ").join(lines)
+    if not lines or not supported(text, list(citations), names):
+        return None
+    return text
+
+
+def _lead_line(name: str, parts: list[tuple[Any, str]], lang: str) -> str:
+    if len(parts) == 1:
+        f, mark = parts[0]
+        return phrase(
+            "value", lang, name=name, label=label(f.attribute, lang), value=f.value,
+            note=_note(f, lang), cite=mark,
+        )  # fmt: skip
+    body = str(answer_words()["phrases"]["joiner"][lang]).join(
+        phrase("value_more", lang, label=label(f.attribute, lang), value=f.value,
+               note=_note(f, lang), cite=mark)
+        for f, mark in parts
+    )  # fmt: skip
+    return phrase("entity_line", lang, name=name, parts=body)
+
+
 def answer_from_facts(
     a: Analysis,
     store: FactSource | None,
@@ -482,4 +584,14 @@ def answer_from_facts(
     return composed
 
 
-__all__ = ["Composed", "answer_from_facts", "label", "matches", "supported", "targets"]
+__all__ = [
+    "Composed",
+    "answer_from_facts",
+    "answer_list",
+    "fact_leads",
+    "label",
+    "list_mode",
+    "matches",
+    "supported",
+    "targets",
+]

@@ -6,6 +6,7 @@ Opening is cheap: models load on first use, the keyword index on the first quest
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -13,8 +14,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.answer_facts import answer_from_facts
-from rag.answer_offline import OfflineAnswer, answer_offline, is_chinese
+from rag.answer_facts import answer_list, fact_leads
+from rag.answer_offline import OfflineAnswer, Reason, answer_offline, is_chinese
 from rag.config import Settings, settings_from_env
 from rag.embeddings import NamedEmbeddings, make_embeddings
 from rag.errors import LLMError, NotFoundError, RagError
@@ -135,9 +136,9 @@ class QA:
         if isinstance(paths, (str, Path)):
             paths = [paths]
         with self._write_lock:
-            report = Ingestor(
-                self.settings, self.store, self.embeddings, self.factstore()
-            ).ingest([Path(p) for p in paths], prune=prune, progress=progress)
+            report = Ingestor(self.settings, self.store, self.embeddings, self.factstore()).ingest(
+                [Path(p) for p in paths], prune=prune, progress=progress
+            )
         self._invalidate()
         return report
 
@@ -217,8 +218,8 @@ class QA:
             return self._factstore
         with self._facts_lock:
             if self._factstore is None:
-                from rag.factstore import FactStore, data_fingerprint
                 from rag.facts import EXTRACTOR_VERSION
+                from rag.factstore import FactStore, data_fingerprint
                 from rag.ingest import write_facts
 
                 fs = FactStore(Path(self.settings.data_dir) / "facts.sqlite3")
@@ -460,15 +461,24 @@ class QA:
         docs: dict[str, Document],
         filtered: bool,
     ) -> OfflineAnswer:
-        """Facts where facts answer the question, else sentences."""
-        composed = answer_from_facts(
-            analysis, facts, passages, self.document, allowed_docs=set(docs) if filtered else None
-        )
-        if composed is not None:
-            return OfflineAnswer(composed.text, composed.citations, False, composed.notes)
-        return answer_offline(
+        """Sentences answer; facts lead them in the asker's language where a fact agrees
+        with a quote, and a list question is answered from every document's facts."""
+        off = answer_offline(
             resolved, passages, docs, known_words=self.known_words(), lang=analysis.lang
         )
+        allowed = set(docs) if filtered else None
+        if off.reason not in (Reason.ENTITY_ABSENT, Reason.UNDISCLOSED):
+            listed = answer_list(analysis, facts, passages, self.document, allowed_docs=allowed)
+            if listed is not None:
+                return OfflineAnswer(listed.text, listed.citations, False, listed.notes)
+        if off.abstained:
+            return off
+        lead = fact_leads(analysis, facts, off.citations)
+        if lead is None:
+            return off
+        sep = "" if analysis.lang == "zh" else "\n"
+        text = re.sub(r"^From the Chinese source: ", "", off.text)
+        return OfflineAnswer(lead + sep + text, off.citations, False, [*off.notes, "fact lead"])
 
     def as_runnable(self) -> Any:
         """The whole pipeline as a LangChain Runnable: ``{"question", "history"?} -> Answer``."""

@@ -251,3 +251,25 @@ def test_every_figure_must_be_in_its_cited_span() -> None:
     c = Citation(1, "zh1", "t", "s", None, "片间互联带宽达到700GB/s。", 0, 5)
     assert supported("Zhenwu 810E: interconnect bandwidth 700GB/s [1].", [c], ["Zhenwu 810E"])
     assert not supported("Zhenwu 810E: interconnect bandwidth 900GB/s [1].", [c], ["Zhenwu 810E"])
+
+
+def test_lead_states_a_quoted_fact_in_the_askers_language() -> None:
+    from rag.answer_facts import fact_leads
+
+    table = Table()
+    doc = DOCS["zh1"]
+    s = doc.text.index("片间互联")
+    cit = Citation(1, "zh1", doc.title, "", None, doc.text[s:], s, len(doc.text))
+    a = analyse("How fast is the Zhenwu 810E interconnect?", None, table)
+    assert fact_leads(a, table, [cit]) == "Zhenwu 810E: interconnect bandwidth 700GB/s [1]."
+    # a fact no quote carries is never stated
+    a = analyse("What memory does the Zhenwu 810E have?", None, table)
+    assert fact_leads(a, table, [cit]) is None
+
+
+def test_list_mode_only_without_a_named_product() -> None:
+    from rag.answer_facts import list_mode
+
+    table = Table()
+    assert list_mode(analyse("Which companies raised funding in 2025?", None, table))
+    assert not list_mode(analyse("H20和真武810E的显存容量分别是多少?", None, table))
