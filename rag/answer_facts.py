@@ -508,9 +508,14 @@ def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citati
         return None
     ents = {e.entity_id: e for e in store.entities()}
     lines, names = [], []
+    words = answer_words()
     for qe in targets(a):
         parts = []
         for attr in a.attributes:
+            if attr in a.broad_attributes and attr in words["lead_needs_own_cue"]:
+                continue
+            if qe.kind == "company" and attr not in words["company_attributes"]:
+                continue  # the figure is a product's; the sentence says which
             hits = [
                 (f, c)
                 for f in store.facts(attribute=attr)

@@ -22,7 +22,7 @@ from rag.errors import LLMError, NotFoundError, RagError
 from rag.followup import resolve_followup
 from rag.ingest import Ingestor, _key
 from rag.keyword import ChunkIndex, build_index
-from rag.question import Analysis, analyse
+from rag.question import Analysis, analyse, other_script_names
 from rag.retrieve import Searcher, SearchResult
 from rag.store import Store
 from rag.types import Answer, Document, IngestReport
@@ -300,11 +300,19 @@ class QA:
         vendors: list[str] | None = None,
         since: str | None = None,
         until: str | None = None,
+        expand: Sequence[str] = (),
         **overrides: Any,
     ) -> SearchResult:
-        """Retrieve the ``k`` best passages for a query (no answer)."""
+        """Retrieve the ``k`` best passages for a query (no answer); ``expand`` adds keyword
+        terms such as the other-language names of the question's entities."""
         return self.searcher(**overrides).search(
-            self.index(), query, k or self.settings.k, vendors=vendors, since=since, until=until
+            self.index(),
+            query,
+            k or self.settings.k,
+            vendors=vendors,
+            since=since,
+            until=until,
+            expand=expand,
         )
 
     def as_retriever(self, **kwargs: Any) -> HybridRetriever:
@@ -387,7 +395,15 @@ class QA:
         resolved = self._resolve(q, history, use)
         timings: dict[str, float] = {"followup": time.perf_counter() - t}
         t = time.perf_counter()
-        result = self.search(resolved, k, vendors=vendors, since=since, until=until, **overrides)
+        result = self.search(
+            resolved,
+            k,
+            vendors=vendors,
+            since=since,
+            until=until,
+            expand=other_script_names(analysis),
+            **overrides,
+        )
         timings.update({f"retrieve_{k_}": v for k_, v in result.timings.items()})
         timings["embed"] = result.timings.get("embed", 0.0)
         timings["retrieve"] = time.perf_counter() - t

@@ -70,6 +70,7 @@ class Analysis:
     intents: set[str] = field(default_factory=set)
     period: Period | None = None
     followup: bool = False
+    broad_attributes: set[str] = field(default_factory=set)  # asked by a family cue only
     # the glossary's coarser attribute names (memory, bandwidth, price ...) whose text cues
     # the sentence extractor checks evidence with
     evidence_attributes: list[str] = field(default_factory=list)
@@ -155,6 +156,12 @@ def _longest_first(hits: list[tuple[str, int, int]]) -> list[tuple[str, int, int
 
 def asked_attributes(text: str) -> list[str]:
     """Attribute ids a question asks for, longest cue first, families expanded."""
+    return attribute_cues(text)[0]
+
+
+def attribute_cues(text: str) -> tuple[list[str], set[str]]:
+    """The attributes asked, and those of them that only a family cue ("when", "memory")
+    asked for: such a broad cue says less about which attribute is meant."""
     c = cues()
     low = normalize(text)
     hits = find_cues(low, c.attributes)
@@ -163,18 +170,17 @@ def asked_attributes(text: str) -> list[str]:
         for k, s, e in find_cues(low, {k: v[1] for k, v in c.families.items()})
     ]
     out: list[str] = []
-    specific = [k for k, _, _ in _longest_first(hits) if not k.startswith("family:")]
+    broad: set[str] = set()
     for key, _, _ in _longest_first(hits):
         if key.startswith("family:"):
-            members = c.families[key[7:]][0]
-            # a family narrowed elsewhere in the question ("memory bandwidth ... and the
-            # bandwidth of the interconnect") adds nothing; otherwise it asks for all of them
-            if any(m in specific for m in members):
-                continue
-            out.extend(m for m in members if m not in out)
+            new = [m for m in c.families[key[7:]][0] if m not in out]
+            out.extend(new)
+            broad.update(new)
         elif key not in out:
             out.append(key)
-    return out
+        else:
+            broad.discard(key)  # also asked by a cue of its own
+    return out, broad
 
 
 def intents_of(text: str) -> set[str]:
@@ -358,8 +364,24 @@ def _entities(question: str, index: EntityIndex | None) -> list[QEntity]:
             merged.aliases += [a for a in aliases if a not in merged.aliases]
             continue
         kind = "model" if len(aliases) == 1 else "company"
+        if kind == "model":
+            out = [q for q in out if not _inside(question, q.text, aliases[0])]
         out.append(QEntity(aliases[0], list(aliases), None, kind))
     return out
+
+
+def _inside(question: str, learned: str, named: str) -> bool:
+    """The question names something more specific around a learned name (a numbered
+    product whose series the index knows): the learned entity is not what is asked."""
+    i = question.find(named)
+    j = question.find(learned)
+    return (
+        i >= 0
+        and j >= 0
+        and len(named) > len(learned)
+        and i <= j
+        and j + len(learned) <= i + len(named)
+    )
 
 
 def _same(low: set[str], learned: QEntity, seed: list[str]) -> bool:
@@ -423,7 +445,8 @@ def analyse(
         question=question,
         lang="zh" if _HAN.search(question) else "en",
         entities=_entities(question, index),
-        attributes=asked_attributes(question),
+        attributes=attribute_cues(question)[0],
+        broad_attributes=attribute_cues(question)[1],
         intents=intents_of(question),
         period=period_of(question),
         evidence_attributes=_evidence_attributes(question),
@@ -447,6 +470,22 @@ def analyse(
     return a
 
 
+def other_script_names(a: Analysis, per_entity: int = 3) -> list[str]:
+    """Learned names of the question's entities in the other script: the Chinese name of a
+    company asked about in English (or by pinyin), the English name of one asked in Chinese.
+    Retrieval adds them as keywords, so a question finds text written in the other language."""
+    out: list[str] = []
+    for e in a.entities:
+        if not e.entity_id:
+            continue  # seed vendors are expanded by the glossary already
+        if a.lang == "en":
+            names = [x for x in e.aliases if _HAN.search(x)]
+        else:  # English names as written (capitalised), not romanisations
+            names = [x for x in e.aliases if not _HAN.search(x) and x != x.lower()]
+        out += [x for x in dict.fromkeys(names) if x not in out][:per_entity]
+    return out
+
+
 def resolved_text(a: Analysis) -> str:
     """The question with what it inherited spelled out, for retrieval."""
     extra = [e.text for e in a.entities if e.inherited]
@@ -455,4 +494,12 @@ def resolved_text(a: Analysis) -> str:
     return " ".join([*extra, a.question]) if extra else a.question
 
 
-__all__ = ["Analysis", "Period", "QEntity", "analyse", "asked_attributes", "resolved_text"]
+__all__ = [
+    "Analysis",
+    "Period",
+    "QEntity",
+    "analyse",
+    "asked_attributes",
+    "other_script_names",
+    "resolved_text",
+]

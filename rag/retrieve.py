@@ -10,6 +10,7 @@ runnables (a second of a cold ``rag ask``).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,13 +75,19 @@ class Searcher:
         vendors: list[str] | None = None,
         since: str | None = None,
         until: str | None = None,
+        expand: Sequence[str] = (),
     ) -> SearchResult:
+        """The ``k`` best passages: one dense list per corpus language and BM25, fused.
+
+        ``expand`` adds keyword terms (the learned names of the question's entities in the
+        other script), as the glossary expansion does for its seed names.
+        """
         timings: dict[str, float] = {}
         allowed = index.allowed_docs(vendors, since, until)
         norm = normalize(query)
         tokens = tokenize(query)
         if self.glossary:
-            for alias in expand_query(norm):
+            for alias in [*expand_query(norm), *expand]:
                 tokens.extend(tokenize(alias))
         depth = max(self.depth, k * 4)
         dense_lists: list[list[tuple[int, float]]] = []
