@@ -6,7 +6,6 @@ Opening is cheap: models load on first use, the keyword index on the first quest
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -23,6 +22,7 @@ from rag.followup import resolve_followup
 from rag.ingest import Ingestor, _key
 from rag.keyword import ChunkIndex, build_index
 from rag.question import Analysis, analyse, other_script_names
+from rag.render import other_language_lead
 from rag.retrieve import Searcher, SearchResult
 from rag.store import Store
 from rag.types import Answer, Document, IngestReport
@@ -493,7 +493,7 @@ class QA:
         if lead is None:
             return off
         sep = "" if analysis.lang == "zh" else "\n"
-        text = re.sub(r"^From the Chinese source: ", "", off.text)
+        text = off.text.removeprefix(other_language_lead(analysis.lang))
         return OfflineAnswer(lead + sep + text, off.citations, False, [*off.notes, "fact lead"])
 
     def as_runnable(self) -> Any:

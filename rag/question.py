@@ -48,6 +48,7 @@ class QEntity:
     kind: str = "other"
     vendor: str | None = None
     inherited: bool = False
+    seeded: bool = False  # the glossary knows it too (so retrieval expands it already)
 
 
 @dataclass
@@ -362,6 +363,7 @@ def _entities(question: str, index: EntityIndex | None) -> list[QEntity]:
         merged = next((q for q in out if q.entity_id and _same(low, q, aliases)), None)
         if merged is not None:
             merged.aliases += [a for a in aliases if a not in merged.aliases]
+            merged.seeded = merged.seeded or len(aliases) > 1  # a glossary vendor group
             continue
         kind = "model" if len(aliases) == 1 else "company"
         if kind == "model":
@@ -470,19 +472,23 @@ def analyse(
     return a
 
 
-def other_script_names(a: Analysis, per_entity: int = 3) -> list[str]:
+def other_script_names(a: Analysis, per_entity: int = 2) -> list[str]:
     """Learned names of the question's entities in the other script: the Chinese name of a
     company asked about in English (or by pinyin), the English name of one asked in Chinese.
     Retrieval adds them as keywords, so a question finds text written in the other language."""
+    from rag.glossary import expand_query
+
     out: list[str] = []
+    known = {normalize(x) for x in expand_query(normalize(a.question))}
     for e in a.entities:
-        if not e.entity_id:
-            continue  # seed vendors are expanded by the glossary already
+        if not e.entity_id or e.seeded or known & {normalize(x) for x in e.aliases}:
+            continue  # the glossary expands what it knows already
         if a.lang == "en":
             names = [x for x in e.aliases if _HAN.search(x)]
         else:  # English names as written (capitalised), not romanisations
             names = [x for x in e.aliases if not _HAN.search(x) and x != x.lower()]
-        out += [x for x in dict.fromkeys(names) if x not in out][:per_entity]
+        fresh = {normalize(x): x for x in reversed(names) if normalize(x) not in known}
+        out += [x for x in list(fresh.values())[::-1] if x not in out][:per_entity]
     return out
 
 

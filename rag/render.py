@@ -93,6 +93,12 @@ def render(sel: Selection, chosen: list[Candidate], lang: str) -> tuple[str, lis
             fig = figure_for(sel.attrs, quote, lambda t: score(t, clause_weights))
             lead = f"{fig} — " if fig else ""
             pieces.append(f"{lead}“{quote}” [{cit.n}]")
+        elif zh_q and not is_chinese(quote):  # a Chinese asker, an English source: quoted
+            from rag.sentences import score
+
+            fig = figure_for(sel.attrs, quote, lambda t: score(t, clause_weights))
+            lead = f"{fig}——" if fig else ""
+            pieces.append(f"{lead}“{quote}”[{cit.n}]")
         elif zh_q:
             pieces.append(f"{quote}[{cit.n}]")
         else:
@@ -102,9 +108,16 @@ def render(sel: Selection, chosen: list[Candidate], lang: str) -> tuple[str, lis
         if i and not (zh_q and is_chinese(pieces[i - 1][:1]) and is_chinese(piece[:1])):
             text += " "
         text += piece
-    if not zh_q and citations and all(is_chinese(c.quote) for c in citations):
-        text = "From the Chinese source: " + text
+    if citations and all(is_chinese(c.quote) != zh_q for c in citations):
+        text = other_language_lead(lang) + text
     return text, citations
+
+
+def other_language_lead(lang: str) -> str:
+    """What opens an answer whose every quote is in the other language."""
+    from rag.answer_facts import answer_words
+
+    return str(answer_words()["phrases"]["other_language_lead"][lang])
 
 
 def sel_entities(sel: Selection) -> list[list[str]]:

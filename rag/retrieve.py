@@ -87,8 +87,10 @@ class Searcher:
         norm = normalize(query)
         tokens = tokenize(query)
         if self.glossary:
-            for alias in [*expand_query(norm), *expand]:
+            for alias in expand_query(norm):
                 tokens.extend(tokenize(alias))
+            have = set(tokens)  # learned names add only the words the query lacks
+            tokens.extend(t for name in expand for t in tokenize(name) if t not in have)
         depth = max(self.depth, k * 4)
         dense_lists: list[list[tuple[int, float]]] = []
         if self.mode in ("hybrid", "dense") and len(index):

@@ -434,3 +434,10 @@ def test_a_known_name_with_a_suffix_is_known() -> None:
 
     assert unknown_names("Did Galaxy-based servers win?", {"galaxy"}) == []
     assert unknown_names("Is the Nova RISC-V core out?", {"nova"}) == ["RISC-V"]
+
+
+def test_chinese_question_over_english_source_quotes_it() -> None:
+    ans = ask("MI325X的显存容量是多少?", make_doc("en", MI325X, lang="en"))
+    assert not ans.abstained
+    assert ans.text.startswith("据英文资料:256GB——“")
+    assert "”[" in ans.text  # the English sentence is a quote, not the answer's own words
