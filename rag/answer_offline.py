@@ -72,11 +72,21 @@ def _label(attribute: str, lang: str) -> str:
 
 
 def _entity_gate(
-    question: str, passages: list[Passage], known_words: set[str] | None, lang: str
+    a: Analysis, passages: list[Passage], known_words: set[str] | None, lang: str
 ) -> OfflineAnswer | None:
-    missing = missing_entities(question, "\n".join(p.text for p in passages))
+    """Refuse when a name the question gives occurs in no passage under any of its names
+    (a learned entity counts by its Chinese, English or pinyin names alike)."""
+    evidence = normalize("\n".join(p.text for p in passages))
+    missing = [
+        e.aliases[0] if not e.entity_id else e.text
+        for e in a.entities
+        if not any(alias_in(x, evidence) for x in e.aliases)
+    ]
     if known_words:
-        missing += [w for w in unknown_names(question, known_words) if w not in missing]
+        learned = [normalize(e.text) for e in a.entities if e.entity_id]
+        for w in unknown_names(a.question, known_words):
+            if w not in missing and not any(normalize(w) in t for t in learned):
+                missing.append(w)
     if not missing:
         return None
     what = ("、" if lang == "zh" else ", ").join(missing)
@@ -142,12 +152,11 @@ def answer_offline(
         analysis: the question analysed by ``rag.question.analyse`` (done here if omitted).
         weights: the sentence-choice weights.
     """
-    a = analysis if analysis is not None else analyse(question)
-    a.question = question
+    a = analysis if analysis is not None and analysis.question == question else analyse(question)
     lang = lang or a.lang
     if not passages:
         return _refuse(Reason.NO_PASSAGES, lang, "no passages retrieved")
-    gate = _entity_gate(question, passages, known_words, lang)
+    gate = _entity_gate(a, passages, known_words, lang)
     if gate is not None:
         return gate
     if weights.max_sentences != max_sentences:

@@ -480,7 +480,14 @@ class QA:
         """Sentences answer; facts lead them in the asker's language where a fact agrees
         with a quote, and a list question is answered from every document's facts."""
         off = answer_offline(
-            resolved, passages, docs, known_words=self.known_words(), lang=analysis.lang
+            resolved,
+            passages,
+            docs,
+            known_words=self.known_words(),
+            lang=analysis.lang,
+            analysis=analysis
+            if resolved == analysis.question and not analysis.followup
+            else analyse(resolved, None, facts),
         )
         allowed = set(docs) if filtered else None
         if off.reason not in (Reason.ENTITY_ABSENT, Reason.UNDISCLOSED):
