@@ -252,3 +252,18 @@ def test_a_store_that_never_recorded_a_fingerprint_is_retokenized_once(
         "tokens_fp": datafiles.data_fingerprint(),
         "vendors_fp": glossary.vendor_fingerprint(),
     }
+
+
+def test_the_package_ships_every_data_file() -> None:
+    """pyproject's package-data patterns cover every file under rag/data/, nested ones too."""
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["rag"]
+    for path in (root / "rag" / "data").rglob("*"):
+        if path.is_file() and "__pycache__" not in path.parts:
+            rel = path.relative_to(root / "rag").as_posix()
+            assert any(fnmatch.fnmatch(rel, p) for p in patterns), (rel, patterns)
+    assert any(fnmatch.fnmatch("data/sub/x.yaml", p) for p in patterns)  # nested files too
