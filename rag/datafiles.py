@@ -152,18 +152,24 @@ def _dist_version(module: str) -> str:
     return names[0].removesuffix(".dist-info") if names else "unknown"
 
 
+def _ignored(path: Path) -> bool:
+    """Caches and hidden files (editor backups, .DS_Store) are not data."""
+    parts = path.relative_to(DATA_DIR).parts
+    return "__pycache__" in parts or any(p.startswith(".") for p in parts)
+
+
 @lru_cache(maxsize=1)
 def data_fingerprint() -> str:
     """A short hash of everything keyword tokens depend on besides the text itself.
 
     Every file under ``DATA_DIR`` (names and bytes), jieba's dictionary file and version,
-    OpenCC's version and ``TOKENIZER_VERSION``. Equal fingerprints mean equal tokens.
+    OpenCC's version and ``TOKENIZER_VERSION``: what equal tokens of equal text need.
     """
     h = hashlib.sha256()
     h.update(f"tokenizer {TOKENIZER_VERSION}\n".encode())
     for module in ("jieba", "opencc"):
         h.update(f"{module} {_dist_version(module)}\n".encode())
-    files = sorted(p for p in DATA_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    files = sorted(p for p in DATA_DIR.rglob("*") if p.is_file() and not _ignored(p))
     for p in files:
         h.update(f"file {p.relative_to(DATA_DIR).as_posix()}\n".encode())
         h.update(hashlib.sha256(p.read_bytes()).digest())
