@@ -465,9 +465,29 @@ def parse_judge_reply(text: str) -> dict[str, float] | None:
 
 # text the answer quotes or glosses: quotation marks of either script and brackets; a quote
 # or the source-language name beside a translation may stay in the source's language
-_QUOTED = re.compile(
-    r"“[^”]*”|‘[^’]*’|「[^」]*」|『[^』]*』|\"[^\"]*\"|\([^)]*\)|（[^）]*）|\[[^\]]*\]"
-)
+_PAIRS = {"“": "”", "‘": "’", "「": "」", "『": "』", "(": ")", "（": "）", "[": "]", "《": "》"}
+
+
+def strip_quoted(text: str) -> str:
+    """``text`` without its quoted and bracketed spans; nested pairs (a quoted sentence that
+    itself quotes a name) are removed whole, straight double quotes pair up in order."""
+    out: list[str] = []
+    stack: list[str] = []
+    in_straight = False
+    for ch in text:
+        if stack and ch == stack[-1]:
+            stack.pop()
+        elif ch in _PAIRS:
+            stack.append(_PAIRS[ch])
+        elif ch == '"' and not stack:
+            in_straight = not in_straight
+        elif not stack and not in_straight:
+            out.append(ch)
+            continue
+        out.append(" ")
+    return "".join(out)
+
+
 _HAN = re.compile(r"[\u3400-\u9fff]")
 # an English word: a letter then lower-case letters ("memory", "Zhenwu"); acronyms, units and
 # model names (HBM2e, GB/s, MI325X, TFLOPS) belong to no language and are not counted
@@ -481,7 +501,7 @@ def text_language(text: str) -> str | None:
     half a word each (a Chinese word is about two characters), English words one each; the
     larger side wins, a tie or nothing to count gives None.
     """
-    own = _QUOTED.sub(" ", unicodedata.normalize("NFKC", text or ""))  # not case-folded:
+    own = strip_quoted(unicodedata.normalize("NFKC", text or ""))  # not case-folded:
     # capitals tell an acronym (HBM) from a word
     zh = len(_HAN.findall(own)) / 2
     en = len(_EN_WORD.findall(own))

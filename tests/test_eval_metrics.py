@@ -499,6 +499,10 @@ def test_text_language_judges_the_answers_own_words():
     assert M.text_language("据平头哥官网介绍,真武810E采用HBM2e内存[1]") == "zh"
     assert M.text_language("Groq融资7.5亿美元（$750 million）[1]") == "zh"
     assert M.text_language("") is None
+    # a quoted sentence that itself quotes a name is dropped whole
+    nested = "From the Chinese source: 400家 — “平头哥的“真武”PPU也在近年来走出阿里,服务了400多家客户” [1]"
+    assert M.text_language(nested) == "en"
+    assert M.strip_quoted("a “b “c” d” e (f (g) h) i").split() == ["a", "e", "i"]
 
 
 def test_language_matches_counts_abstentions_and_figure_only_answers():
