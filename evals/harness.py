@@ -8,10 +8,18 @@ the embedder runs once per case and the latency figures are those of the ``ask``
 Because the fused ranking does not depend on ``k`` (the candidate depth is 40 either way), the
 ``ask``'s passages are the top of the ``k=10`` list; every case records whether that held.
 
+Two question sets run side by side (``--set dev|heldout|all``, default all): ``dev`` (the
+answerer was tuned on it) and ``heldout`` (written before any tuning, over articles nobody
+tuned for). Besides retrieval, key facts, citations and abstention, every answer is checked for
+being in the asker's language, and the default store's ``qa.facts()`` (when ``QA`` has it) is
+scored against ``evals/datasets/facts_gold.jsonl`` (precision and recall).
+
 Stores are cached per embedder under ``<data-dir>/<embedder>`` and ingested incrementally
-from the corpus. Outputs go to ``evals/reports/<timestamp>/``: ``report.md``,
-``cases.jsonl``, ``summary.json`` and PNG charts; ``--write-results`` also rewrites
-``evals/RESULTS.md`` (summary plus the thresholds the CI gate reads).
+from the corpus. Outputs go to ``evals/reports/<timestamp>/``: ``report.md`` (held-out
+failures as counts only), ``cases.jsonl`` (every case of every set), ``summary.json`` and PNG
+charts; ``--write-results`` also rewrites ``evals/RESULTS.md`` (summaries, the hand-kept
+history block, and the per-set thresholds the CI gate reads; ``--set-thresholds`` derives
+them from the run). It does not tune anything and never edits the datasets.
 """
 
 from __future__ import annotations
