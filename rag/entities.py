@@ -35,7 +35,7 @@ _LATIN_EDGE = re.compile(r"[A-Za-z0-9]")
 _COMPACT_DROP = re.compile(r"[\s\-_·.・'’]+")
 _MODEL = re.compile(
     r"(?<![A-Za-z0-9.\-])(?=[A-Za-z\-]*\d)(?=[0-9\-]*[A-Za-z])"
-    r"[A-Za-z]{0,6}-?\d+(?:\.\d+)?[A-Za-z]{0,3}\d{0,3}(?![A-Za-z0-9])"
+    r"[A-Za-z]{0,10}-?\d+(?:\.\d+)?[A-Za-z]{0,3}\d{0,3}(?![A-Za-z0-9])"
 )
 _TICKER = re.compile(r"\b\d{4,6}\.(?:HK|SH|SZ|TW)\b|\b[A-Z]{1,5}\.(?:O|N|US)\b")
 _BRACKET = re.compile(r"[(（]([^()（）\n]{1,60})[)）]")
@@ -353,12 +353,25 @@ def _bracket_names(text: str, col: _Collector) -> None:
             if not extra:
                 continue
             name = name_before(text, m.start(), max_chars=12)
+            if name and text[max(0, m.start() - len(name) - 1) : m.start() - len(name)].isdigit():
+                continue  # 2纳米(N2): a size, not a name (see _bracket_measures)
             if name and not _generic(name):
-                col.add(name, _kind_of(name, extra), extra)
+                col.add(name, _kind_of(name, extra), extra, eid=_glossary_id(name, extra))
         else:
             en = re.search(r"([A-Z][A-Za-z0-9&\-]*(?: [A-Z][A-Za-z0-9&\-]*){0,3})\s*$", before)
             if en and en.group(1).lower() not in c.latin_stop and any(_HAN.search(x) for x in extra):
                 col.add(en.group(1), _kind_of(en.group(1), extra), extra)
+
+
+def _glossary_id(name: str, extra: list[str]) -> str | None:
+    """The glossary vendor id of a name or any of its bracket names."""
+    from rag import glossary
+
+    for n in (name, company_base(name), *extra):
+        v = glossary.canonical_vendor(n)
+        if v:
+            return entity_key(v)
+    return None
 
 
 def _generic(name: str) -> bool:
@@ -377,7 +390,7 @@ def _kind_of(name: str, extra: Iterable[str] = ()) -> str:
         return "product"
     if name in c.places:
         return "place"
-    return "company" if any(_TICKER.fullmatch(w) for w in extra) else "org"
+    return "company"
 
 
 def _quoted_products(text: str, col: _Collector) -> None:
@@ -431,7 +444,9 @@ def _excluded_model(tok: str) -> bool:
     return bool(cues().model_exclude.fullmatch(tok))
 
 
-_DIGIT_MODEL = re.compile(r"(?<=[\u4e00-\u9fff])(?:\d{3,5}|\d\.\d)(?![\d.%A-Za-z])")
+_DIGIT_MODEL = re.compile(
+    r"(?<=[\u4e00-\u9fff])(?:\d{3,5}|\d\.\d|[一二三四五六七八九十]{1,2}号)(?![\d.%A-Za-z])"
+)
 
 
 def _model_tokens(text: str, col: _Collector) -> None:
@@ -457,8 +472,10 @@ def _model_tokens(text: str, col: _Collector) -> None:
             )
         if line is None and bare:
             continue
-        if bare and "." in tok and (line is None or compact_key(line) not in col.by_alias):
-            continue  # 某某2.0 only after a product line already known
+        if bare and ("." in tok or "号" in tok) and (
+            line is None or compact_key(line) not in col.by_alias
+        ):
+            continue  # 某某2.0, 某某一号 only after a product line already known
         if line is None:
             en = re.search(r"([A-Z][A-Za-z]+) $", text[max(0, start - 20) : start])
             extra = [f"{en.group(1)} {tok}"] if en and en.group(1).lower() not in c.latin_stop else []
@@ -721,9 +738,10 @@ def _is_link(between: str, c: _Cues) -> bool:
 def extract_entities(doc: Document) -> list[Entity]:
     """The entities ``doc`` names, with aliases and vendors (see the module docstring)."""
     col = _Collector(doc.doc_id)
-    text = doc.text
-    if doc.title and doc.title not in text[:400]:
-        text = doc.title + "\n" + text
+    original = doc.text
+    if doc.title and doc.title not in original[:400]:
+        original = doc.title + "\n" + original
+    text = simplified(original)  # jieba and the cue words work on simplified text
     _seed_glossary(doc, col)
     _bracket_names(text, col)
     _zh_companies(text, col)
@@ -734,7 +752,33 @@ def extract_entities(doc: Document) -> list[Entity]:
     _jieba_names(text, col)
     _places(text, col)
     _vendor_links(text, col)
-    return col.result()
+    _bracket_measures(text, col)
+    found = col.result()
+    if text != original:
+        _display_names(found, text, original)
+    return found
+
+
+def _display_names(found: list[Entity], text: str, original: str) -> None:
+    """Names as the article writes them (a Traditional page keeps its Traditional names)."""
+    for e in found:
+        i = text.find(e.name)
+        if i >= 0 and original[i : i + len(e.name)] != e.name:
+            e.name = original[i : i + len(e.name)]
+            if e.name not in e.aliases:
+                e.aliases.insert(0, e.name)
+
+
+_MEASURE_BRACKET = re.compile(
+    r"(\d+(?:\.\d+)?)\s?(nm|纳米|奈米)[(（]([A-Z]{1,2}\d{1,2}[A-Z]?)[)）]"
+)
+
+
+def _bracket_measures(text: str, col: _Collector) -> None:
+    """A name given in brackets after a size: ``2纳米(N2)`` is the N2 process."""
+    for m in _MEASURE_BRACKET.finditer(text):
+        size = m.group(1)
+        col.add(m.group(3), "product", [f"{size}nm", f"{size}纳米", f"{size}奈米", f"{size} nm"])
 
 
 __all__ = [

@@ -31,7 +31,7 @@ EXTRACTOR_VERSION = "1"
 _SUBJECT_KINDS = ("company", "product", "model", "org")
 # a memory product (HBM3E) is the subject of its own capacity or bandwidth, not of compute
 _MEMORY_SUBJECT_ATTRS = frozenset(
-    {"memory_capacity", "memory_bandwidth", "process_node", "shipments", "price", "capacity"}
+    {"memory_capacity", "memory_bandwidth", "process_node", "shipments", "capacity"}
 )
 _NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
 _MONTHS = {
@@ -119,6 +119,11 @@ class _Spec:
     cue_rx: re.Pattern[str]
     cue_attrs: dict[str, tuple[str, ...]]
     negative: dict[str, frozenset[str]]
+    date_blockers: tuple[str, ...]
+    negations: tuple[str, ...]
+    before_other: tuple[str, ...]
+    after_other: tuple[str, ...]
+    anaphora: tuple[str, ...]
 
 
 def _cue_pattern(cue: str) -> str:
@@ -128,6 +133,24 @@ def _cue_pattern(cue: str) -> str:
     if re.search(r"[A-Za-z0-9]$", cue):
         pat += r"(?![A-Za-z0-9])"
     return pat
+
+
+def _top_level_alts(rx: str) -> list[str]:
+    """``a|b(c|d)|e`` -> ``[a, b(c|d), e]``."""
+    out, depth, cur = [], 0, ""
+    for ch in rx:
+        depth += ch in "([" and 1 or (-1 if ch in ")]" else 0)
+        if ch == "|" and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return [*out, cur]
+
+
+def _bounded_alt(alt: str) -> str:
+    """A Latin unit must not run into a following letter (``GB`` is not ``GBX``)."""
+    return f"(?:{alt})(?![A-Za-z])" if re.search(r"[A-Za-z]\??$", alt) else f"(?:{alt})"
 
 
 @lru_cache(maxsize=1)
@@ -152,7 +175,7 @@ def spec() -> _Spec:
         for u in d["units"]
     )
     unit_alt = "|".join(
-        f"(?P<u{i}>(?:{u['re']}){'(?![A-Za-z])' if re.search(r'[A-Za-z]$', u['re']) else ''})"
+        f"(?P<u{i}>(?-i:{'|'.join(_bounded_alt(a) for a in _top_level_alts(u['re']))}))"
         for i, u in enumerate(d["units"])
     )
     scales = {str(k).lower(): float(v) for k, v in (d.get("scales") or {}).items()}
@@ -192,6 +215,11 @@ def spec() -> _Spec:
         round_rx=re.compile(rf"(?<![A-Za-z0-9])(?:{d['funding_rounds']})", re.I),
         cue_rx=cue_rx,
         cue_attrs={k: tuple(v) for k, v in cue_attrs.items()},
+        date_blockers=tuple(str(w).lower() for w in d.get("date_blockers") or ()),
+        anaphora=tuple(str(w).lower() for w in d.get("anaphora") or ()),
+        negations=tuple(str(w).lower() for w in d.get("negations") or ()),
+        before_other=tuple(str(w).lower() for w in d.get("not_the_subjects_before") or ()),
+        after_other=tuple(str(w).lower() for w in d.get("not_the_subjects_after") or ()),
         negative={
             a: frozenset(str(c).lower() for c in cs)
             for a, cs in (d.get("negative_cues") or {}).items()
@@ -309,6 +337,9 @@ def find_dates(text: str, doc_year: int | None, last_year: int | None = None) ->
                 norm += f"-{month:02d}"
                 if g.get("d") and 1 <= int(g["d"]) <= 31:
                     norm += f"-{int(g['d']):02d}"
+            lead = re.match(r"(?i)(?:the\s+|同年|当年)", text[s:e])
+            if lead and e - s > lead.end():  # "the second half of", "同年9月": the date itself
+                s += lead.end()
             taken.append((s, e))
             found.append(_Date(s, e, text[s:e].strip(), norm))
             if y:
@@ -384,6 +415,7 @@ def _subject(
     clause: tuple[int, int],
     carry: list[_Mention],
     memory_ok: bool = True,
+    anaphora: bool = False,
 ) -> Entity | None:
     """The entity a figure at ``pos`` belongs to, by the attribute's subject rule; the
     previous sentence's subject when this one names none that fits."""
@@ -394,16 +426,25 @@ def _subject(
     comps = [m for m in before if m[2].kind == "company"]
     c_prods = [m for m in carry if m[2].kind in ("product", "model") and not _is_memory(m[2])]
     c_comps = [m for m in carry if m[2].kind == "company"]
-    memory = [m for m in before if _is_memory(m[2])] if memory_ok else []
+    memory = [m for m in before if _is_memory(m[2])]
+    if not memory_ok:
+        memory = []
     if rule == "product":
         pick = prods[-1:] or c_prods[:1] or memory[-1:] or comps[-1:] or c_comps[:1]
+    elif rule == "product_only":
+        pick = prods[-1:] or c_prods[:1]
+    elif rule == "here":  # what this sentence names, product first, before any carried one
+        pick = prods[-1:] or comps[:1] or c_prods[:1] or c_comps[:1]
     elif rule == "company":
         first = [m for m in in_clause if m[2].kind == "company" and m[1] <= pos]
+        if anaphora and c_comps:  # "the company ..." is the previous sentence's subject
+            first = c_comps[:1]
         pick = first[:1] or comps[:1] or (c_comps[:1] if not prods else []) or prods[-1:]
-        pick = pick or c_prods[:1]
+        orgs = [m for m in before if m[2].kind == "org"]
+        pick = pick or c_prods[:1] or orgs[:1]
     else:
-        first = [m for m in in_clause if m[1] <= pos and m[2].kind != "org"]
-        pick = first[:1] or [m for m in before if m[2].kind != "org"][-1:] or carry[:1]
+        first = [m for m in in_clause if m[1] <= pos and m[2].kind != "org" and m not in memory]
+        pick = first[:1] or prods[-1:] or comps[-1:] or c_prods[:1] or c_comps[:1]
     return pick[0][2] if pick else None
 
 
@@ -422,10 +463,37 @@ def _date_subject(
     if rule == "product":
         after = [m for m in near if m[0] >= cue_end]
         if after:
-            return after[0][2]
+            return after[-1][2]  # the head noun: 推出对标X的芯片Y -> Y
     if near:
         return min(near, key=lambda m: abs(m[0] - pos))[2]
+    subject = [m for m in ments if m[1] <= region[0] and m[2].kind in kinds]
+    return subject[0][2] if subject and rule == "product" else None
+
+
+def _other_figure(text: str, vs: int, ve: int) -> bool:
+    """A figure something is compared with (较3纳米, than 3nm), a milestone (突破100万片) or
+    a class (10纳米级) is not a value of the subject."""
+    sp = spec()
+    before = text[max(0, vs - 14) : vs].lower().rstrip()
+    after = text[ve : ve + 8].lower()
+    return any(before.endswith(w) for w in sp.before_other) or any(
+        after.startswith(w) for w in sp.after_other
+    )
+
+
+def _named_after(text: str, ve: int, ments: list[_Mention]) -> Entity | None:
+    """``$2.8 billion Groq was valued at``: a company right after the figure, then a verb."""
+    for m in ments:
+        if 0 < m[0] - ve <= 2 and m[2].kind == "company":
+            if re.match(r"\s+(?:was|is|had been|has been|were)\b", text[m[1] : m[1] + 12]):
+                return m[2]
     return None
+
+
+def _anaphora_before(low: str, mention_ends: list[int]) -> bool:
+    """True when ``the company``/``该公司`` stands before the figure with no name after it."""
+    last = max((low.rfind(w) for w in spec().anaphora), default=-1)
+    return last >= 0 and all(end <= last for end in mention_ends)
 
 
 def _qualifier(text: str) -> str | None:
@@ -453,6 +521,7 @@ class _Ctx:
     last_year: int | None
     carry: list[_Mention]
     heading: list[_Mention]
+    recent: list[_Mention]  # the last company a sentence was about (for "the company")
 
 
 def _clause_of(text: str, s: int, e: int, pos: int) -> tuple[int, int]:
@@ -527,6 +596,8 @@ def _quantity_facts(
     out = []
     for v in find_values(text[s:e]):
         vs, ve = v.start + s, v.end + s
+        if _other_figure(text, vs, ve):
+            continue
         if any(m[0] <= vs < m[1] or m[0] < ve <= m[1] for m in ments):
             continue  # a number inside a name (a model number), not a figure
         cands = [a.id for a in sp.attrs.values() if v.dim in a.dims]
@@ -538,9 +609,17 @@ def _quantity_facts(
         norm = v.norm
         if norm is not None and word in sp.negative.get(attr, ()):
             norm = -norm
+        ana = _anaphora_before(text[s:vs].lower(), [m[1] - s for m in ments if m[1] <= vs])
+        after = _named_after(text, ve, ments)
+        rule = sp.attrs[attr].subject
+        pool = carry
+        if ana and rule == "company" and not any(m[2].kind == "company" for m in carry):
+            pool = ctx.recent
         ent = _subject(
-            sp.attrs[attr].subject, ments, vs, clause, carry, attr in _MEMORY_SUBJECT_ATTRS
+            sp.attrs[attr].subject, ments, vs, clause, pool, attr in _MEMORY_SUBJECT_ATTRS, ana
         )
+        if after is not None and sp.attrs[attr].subject == "company":
+            ent = after
         if ent is None:
             continue
         clause_text = text[clause[0] : clause[1]]
@@ -582,6 +661,8 @@ def _date_facts(
         near = [c for c in cues if clause[0] <= c.start < clause[1]]
         attr = _pick_attr(near, ds, de, clause, date_attrs)
         if attr is None or not re.search(r"\d", d.text):
+            continue
+        if any(w in text[clause[0] : clause[1]].lower() for w in sp.date_blockers):
             continue
         cue_end = min((c.end for c in near if attr in c.attrs), default=ds)
         ent = _date_subject(sp.attrs[attr].subject, ments, ds, clause, cue_end)
@@ -646,12 +727,13 @@ def _token_facts(
     for rx, attr in ((sp.memory_rx, "memory_type"), (sp.round_rx, "funding_round")):
         for m in rx.finditer(text, s, e):
             clause = _clause_of(text, s, e, m.start())
-            if not any(
+            cued = attr == "funding_round" or any(  # a round names itself (B轮, Series C)
                 attr in c.attrs and clause[0] <= c.start < clause[1] and not (
                     m.start() <= c.start < m.end()
                 )
                 for c in cues
-            ):
+            )
+            if not cued or _negated(text[max(clause[0], m.start() - 14) : m.start()]):
                 continue
             pool = [x for x in ments if not (x[0] <= m.start() < x[1])]
             ent = _subject(sp.attrs[attr].subject, pool, m.start(), clause, carry)
@@ -672,6 +754,12 @@ def _token_facts(
     return out
 
 
+def _negated(before: str) -> bool:
+    """``instead of HBM``, ``而非HBM``: the token is what the subject does not have."""
+    low = before.lower()
+    return any(low.rstrip().endswith(w) for w in spec().negations)
+
+
 def _is_heading(text: str, s: int, e: int) -> bool:
     line = text[s:e]
     return "\n" not in line and len(line) <= 40 and not re.search(r"[。！？!?.;；]$", line)
@@ -682,33 +770,37 @@ def extract_facts(doc: Document, entities: list[Entity]) -> list[Fact]:
     text = simplified(doc.text)
     year = int(doc.date[:4]) if doc.date and re.match(r"\d{4}", doc.date) else None
     all_ments = mentions(text, entities)
-    ctx = _Ctx(doc, text, year, year, [], [])
+    by_id = {e.entity_id: e for e in entities}
+    ctx = _Ctx(doc, text, year, year, [], [], [])
     facts: list[Fact] = []
-    i = 0
     prev_end = 0
     for s, e in sentence_spans(doc.text):
-        ments = []
-        while i < len(all_ments) and all_ments[i][0] < s:
-            i += 1
-        j = i
-        while j < len(all_ments) and all_ments[j][0] < e:
-            if all_ments[j][1] <= e:
-                ments.append(all_ments[j])
-            j += 1
-        if "\n\n" in text[prev_end:s] and not _is_heading(text, s, e):
+        ments = [m for m in all_ments if s <= m[0] and m[1] <= e]
+        heading = _is_heading(text, s, e) and not spec().value_rx.search(text[s:e])
+        if "\n\n" in text[prev_end:s] and not heading:
             ctx.carry = []  # a new paragraph: only its heading carries over
-        if _is_heading(text, s, e) and not spec().value_rx.search(text[s:e]):
+        if heading:
             ctx.heading = [m for m in ments if m[2].kind in _SUBJECT_KINDS]
             ctx.carry = []
         else:
             new = _sentence_facts(ctx, s, e, ments)
             facts += new
-            used = {f.entity_id for f in new}
-            subj = [m for m in ments if m[2].kind in _SUBJECT_KINDS]
-            subj.sort(key=lambda m: m[2].entity_id not in used)
-            ctx.carry = subj or ctx.carry
+            _remember(ctx, s, ments, [by_id[f.entity_id] for f in new if f.entity_id in by_id])
         prev_end = e
     return facts
+
+
+def _remember(ctx: _Ctx, s: int, ments: list[_Mention], used: list[Entity]) -> None:
+    """What the next sentence may refer back to: the subjects just used, then the rest."""
+    used_ids = list(dict.fromkeys(e.entity_id for e in used))
+    first = [(s, s, next(e for e in used if e.entity_id == i)) for i in used_ids]
+    rest = [m for m in ments if m[2].kind in _SUBJECT_KINDS and m[2].entity_id not in used_ids]
+    carry = first + rest
+    if carry:
+        ctx.carry = carry
+    companies = [m for m in carry if m[2].kind == "company"]
+    if companies:
+        ctx.recent = companies[:1]
 
 
 __all__ = ["EXTRACTOR_VERSION", "Attr", "attributes", "extract_facts", "find_dates", "find_values"]
