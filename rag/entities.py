@@ -465,6 +465,8 @@ def _model_tokens(text: str, col: _Collector) -> None:
         line = name_before(text, start, max_chars=4, stop=c.generic, known=col.by_alias)
         if line and (_generic(line) or any(line.endswith(g) for g in c.generic)):
             line = None
+        if line and not _proper(line, col):
+            line = None
         if line:  # a product line already known wins over the words before it (训练卡某某)
             line = next(
                 (line[k:] for k in range(len(line) - 1) if compact_key(line[k:]) in col.by_alias),
@@ -489,6 +491,19 @@ def _model_tokens(text: str, col: _Collector) -> None:
             _add_model(col, line + tok, "product", [tok, f"{line} {tok}"], [line])
 
 
+_PROPER_FLAGS = frozenset({"nr", "nrt", "nrfg", "nz", "ns", "nt", "x", "eng", "j"})
+
+
+def _proper(line: str, col: _Collector) -> bool:
+    """A product line is a name: known already, or jieba words that are proper nouns or
+    single characters (an unknown name), never common words (国家出口)."""
+    if compact_key(line) in col.by_alias:
+        return True
+    words = _posseg(line)
+    known = [w for w, _ in words if compact_key(w) in col.by_alias]
+    return all(len(w) == 1 or f in _PROPER_FLAGS or w in known for w, f in words)
+
+
 def _add_model(col: _Collector, name: str, kind: str, extra: list[str], lines: list[str]) -> None:
     """Add a model; it inherits the vendor of the product line written before it."""
     pid = col.add(name, kind, extra)
@@ -503,6 +518,17 @@ def _add_model(col: _Collector, name: str, kind: str, extra: list[str], lines: l
     owner = glossary.canonical_vendor(name)
     if owner and entity_key(owner) in col.found:
         col.vote_vendor(pid, entity_key(owner))
+
+
+def _spaced_models(text: str, col: _Collector) -> None:
+    """``Gaudi 3``: a known English product line, a space and a generation number."""
+    lines = [e for e in col.found.values() if e.kind == "product" and re.fullmatch(r"[A-Z][a-z]+", e.name)]
+    for e in lines:
+        for m in re.finditer(rf"\b{re.escape(e.name)} (\d{{1,2}})(?![\d.,%A-Za-z])", text):
+            pid = col.add(m.group(), "product", [m.group().replace(" ", "")])
+            if e.vendor or col.votes.get(e.entity_id):
+                vendor = e.vendor or col.votes[e.entity_id].most_common(1)[0][0]
+                col.vote_vendor(pid, vendor)
 
 
 def _company_id(col: _Collector, name: str) -> str | None:
@@ -563,7 +589,11 @@ def _en_products(text: str, col: _Collector) -> None:
         rf"\b(?:{kinds}),? (?:called |named |dubbed )?{name}(?=[,.;]| is| will| has)",
     ]
     found = [m.group(1) for p in pats for m in re.finditer(p, text)]
-    found += [m.group() for m in re.finditer(rf"\b(?:{c.product_acronym.pattern})\b", text)]
+    found += [  # an xPU right after a name is its kind (“某某”PPU), not a name
+        m.group()
+        for m in re.finditer(rf"\b(?:{c.product_acronym.pattern})\b", text)
+        if not re.search(r"[\u4e00-\u9fff”」』\"]\s?$", text[max(0, m.start() - 2) : m.start()])
+    ]
     for m in _MODEL.finditer(text):  # the line before a model number: "Foo p150a"
         if _excluded_model(m.group()):
             continue
@@ -749,6 +779,7 @@ def extract_entities(doc: Document) -> list[Entity]:
     _model_tokens(text, col)
     _en_names(text, col)
     _en_products(text, col)
+    _spaced_models(text, col)
     _jieba_names(text, col)
     _places(text, col)
     _vendor_links(text, col)

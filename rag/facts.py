@@ -474,11 +474,19 @@ def _other_figure(text: str, vs: int, ve: int) -> bool:
     """A figure something is compared with (较3纳米, than 3nm), a milestone (突破100万片) or
     a class (10纳米级) is not a value of the subject."""
     sp = spec()
-    before = text[max(0, vs - 14) : vs].lower().rstrip()
+    before = text[max(0, vs - 20) : vs].lower().rstrip()
     after = text[ve : ve + 8].lower()
+    # the marker may stand before the period it compares with: 比2023年的7.09亿元
+    before = _COMPARED_PERIOD.sub("", before).rstrip()
     return any(before.endswith(w) for w in sp.before_other) or any(
         after.startswith(w) for w in sp.after_other
     )
+
+
+_COMPARED_PERIOD = re.compile(
+    r"\s*(?:\d{4}\s*年?|去年|上年|上一年|前一年|last year|a year earlier|the year before)"
+    r"\s*(?:同期)?\s*(?:的|'s)?$"
+)
 
 
 def _named_after(text: str, ve: int, ments: list[_Mention]) -> Entity | None:
@@ -676,20 +684,51 @@ def _date_facts(
             if not cue_ok:
                 continue
         clause_text = text[clause[0] : clause[1]]
-        out.append(
-            _make(
-                ctx,
-                s,
-                e,
-                ent,
-                attr,
-                ctx.doc.text[ds:de].strip(),
-                unit="date",
-                qualifier=_qualifier(clause_text),
-                period=d.norm,
+        for one in _conjoined(text, ments, ent, clause):
+            out.append(
+                _make(
+                    ctx,
+                    s,
+                    e,
+                    one,
+                    attr,
+                    ctx.doc.text[ds:de].strip(),
+                    unit="date",
+                    qualifier=_qualifier(clause_text),
+                    period=d.norm,
+                )
             )
-        )
     return out
+
+
+def _conjoined(
+    text: str, ments: list[_Mention], ent: Entity, region: tuple[int, int]
+) -> list[Entity]:
+    """``ent`` and the products joined to it by 和/与/、/and (天池256超节点与天池512超节点):
+    a date said of a list holds for each item."""
+    from rag.entities import cues as entity_cues
+
+    generic = sorted(entity_cues().generic, key=len, reverse=True)
+    same = [m for m in ments if region[0] <= m[0] < region[1] and m[2].kind == ent.kind]
+    idx = next((i for i, m in enumerate(same) if m[2].entity_id == ent.entity_id), None)
+    if idx is None:
+        return [ent]
+    keep = {idx}
+    for step in (-1, 1):
+        i = idx
+        while 0 <= i + step < len(same):
+            a, b = sorted((same[i], same[i + step]))
+            gap = text[a[1] : b[0]]
+            for g in generic:
+                gap = gap.replace(g, "")
+            if not _CONJ.fullmatch(gap):
+                break
+            i += step
+            keep.add(i)
+    return list({same[i][2].entity_id: same[i][2] for i in sorted(keep)}.values())
+
+
+_CONJ = re.compile(r"\s*(?:和|与|及|以及|、|,|，|/|and|&)\s*")
 
 
 def _date_region(
@@ -704,11 +743,19 @@ def _date_region(
     cs, ce = spans[idx]
     if any(cs <= c.start < ce for c in cues):
         return cs, ce
+    rest = re.sub(r"[\s,，、:：的上午下晚间初底年月日]", "", text[cs:ds] + text[de:ce])
+    if len(rest) > 6:  # the clause says more than when: it is not a topic
+        return cs, ce
     for j in range(idx + 1, min(idx + 4, len(spans))):
+        if _DATE_HINT.search(text, spans[j][0], spans[j][1]):
+            break  # the next clause has its own date
         ce = spans[j][1]
         if any(spans[j][0] <= c.start < spans[j][1] for c in cues):
             break
     return cs, ce
+
+
+_DATE_HINT = re.compile(r"\d{4}\s*年|\d{1,2}月|\b(?:19|20)\d{2}\b")
 
 
 def _token_facts(
