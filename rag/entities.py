@@ -20,7 +20,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ _lock = threading.Lock()
 _converters: dict[str, Any] = {}
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_yaml(name: str) -> dict[str, Any]:
     """A YAML data file from ``rag/data`` (loaded once)."""
     import yaml
@@ -339,11 +339,14 @@ def _bracket_names(text: str, col: _Collector) -> None:
             intro = next((i for i in c.alias_intro if p.startswith(i)), None)
             if intro and len(p) > len(intro):
                 extra.append(p[len(intro) :].strip("“”\"'"))
-            elif _TICKER.fullmatch(p):
-                extra.append(p)
-            elif re.fullmatch(r"[A-Z][A-Za-z0-9&.\- ]{1,40}", p) and p.lower() not in c.latin_stop:
-                extra.append(p)
-            elif re.fullmatch(r"[\u4e00-\u9fff]{2,10}", p) and p not in c.stop_words:
+            elif (
+                _TICKER.fullmatch(p)
+                or (
+                    re.fullmatch(r"[A-Z][A-Za-z0-9&.\- ]{1,40}", p)
+                    and p.lower() not in c.latin_stop
+                )
+                or (re.fullmatch(r"[\u4e00-\u9fff]{2,10}", p) and p not in c.stop_words)
+            ):
                 extra.append(p)
         if not extra:
             continue
@@ -359,7 +362,11 @@ def _bracket_names(text: str, col: _Collector) -> None:
                 col.add(name, _kind_of(name, extra), extra, eid=_glossary_id(name, extra))
         else:
             en = re.search(r"([A-Z][A-Za-z0-9&\-]*(?: [A-Z][A-Za-z0-9&\-]*){0,3})\s*$", before)
-            if en and en.group(1).lower() not in c.latin_stop and any(_HAN.search(x) for x in extra):
+            if (
+                en
+                and en.group(1).lower() not in c.latin_stop
+                and any(_HAN.search(x) for x in extra)
+            ):
                 col.add(en.group(1), _kind_of(en.group(1), extra), extra)
 
 
@@ -405,9 +412,8 @@ def _quoted_products(text: str, col: _Collector) -> None:
         intro = any(before.endswith(i) for i in c.product_intro)
         kind_after = any(after.startswith(k) for k in c.kind_words)
         has_model = bool(_MODEL.search(name)) and not _excluded_model(name)
-        if intro or kind_after or (has_model and _HAN.search(name)):
-            if len(name) <= 16:
-                col.add(name, "product")
+        if (intro or kind_after or (has_model and _HAN.search(name))) and len(name) <= 16:
+            col.add(name, "product")
 
 
 def _zh_companies(text: str, col: _Collector) -> None:
@@ -474,13 +480,17 @@ def _model_tokens(text: str, col: _Collector) -> None:
             )
         if line is None and bare:
             continue
-        if bare and ("." in tok or "号" in tok) and (
-            line is None or compact_key(line) not in col.by_alias
+        if (
+            bare
+            and ("." in tok or "号" in tok)
+            and (line is None or compact_key(line) not in col.by_alias)
         ):
             continue  # 某某2.0, 某某一号 only after a product line already known
         if line is None:
             en = re.search(r"([A-Z][A-Za-z]+) $", text[max(0, start - 20) : start])
-            extra = [f"{en.group(1)} {tok}"] if en and en.group(1).lower() not in c.latin_stop else []
+            extra = (
+                [f"{en.group(1)} {tok}"] if en and en.group(1).lower() not in c.latin_stop else []
+            )
             _add_model(col, tok, "model", extra, [en.group(1)] if extra and en else [])
             continue
         vendor = _company_id(col, line)
@@ -522,7 +532,11 @@ def _add_model(col: _Collector, name: str, kind: str, extra: list[str], lines: l
 
 def _spaced_models(text: str, col: _Collector) -> None:
     """``Gaudi 3``: a known English product line, a space and a generation number."""
-    lines = [e for e in col.found.values() if e.kind == "product" and re.fullmatch(r"[A-Z][a-z]+", e.name)]
+    lines = [
+        e
+        for e in col.found.values()
+        if e.kind == "product" and re.fullmatch(r"[A-Z][a-z]+", e.name)
+    ]
     for e in lines:
         for m in re.finditer(rf"\b{re.escape(e.name)} (\d{{1,2}})(?![\d.,%A-Za-z])", text):
             pid = col.add(m.group(), "product", [m.group().replace(" ", "")])

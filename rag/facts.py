@@ -67,7 +67,9 @@ _DATE_PATTERNS = [
         r"|第?(?P<q>[一二三四])季度?|(?P<h>上|下)半年|底|末|初)?"
     ),
     re.compile(r"(?<![\d年])(?P<m>\d{1,2})月(?:(?P<d>\d{1,2})日)?"),
-    re.compile(rf"(?i)\b(?P<mon>{_MON})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b"),
+    re.compile(
+        rf"(?i)\b(?P<mon>{_MON})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b"
+    ),
     re.compile(rf"(?i)\b(?P<mon>{_MON})\.?\s+(?:of\s+)?(?P<y>\d{{4}})\b"),
     re.compile(r"(?i)\bQ(?P<q>[1-4])\s*(?:of\s+)?(?:FY|fiscal\s+)?'?(?P<y>\d{4}|\d{2})\b"),
     re.compile(
@@ -78,7 +80,9 @@ _DATE_PATTERNS = [
         r"(?i)\b(?:the\s+)?(?P<hw>first|second)\s+half\s+of\s+(?P<y>\d{4})\b|\bH(?P<h>[12])\s*(?P<y2>\d{4})\b"
     ),
     re.compile(r"(?i)\b(?P<rel>last year|this year|next year|the same year)\b"),
-    re.compile(r"(?i)(?<![\d.$,])\b(?:in|by|from|since|until|during|early|late|mid-)?\s*(?P<y>(?:19|20)\d{2})\b(?![\d%.,年])"),
+    re.compile(
+        r"(?i)(?<![\d.$,])\b(?:in|by|from|since|until|during|early|late|mid-)?\s*(?P<y>(?:19|20)\d{2})\b(?![\d%.,年])"
+    ),
 ]
 
 
@@ -139,7 +143,7 @@ def _top_level_alts(rx: str) -> list[str]:
     """``a|b(c|d)|e`` -> ``[a, b(c|d), e]``."""
     out, depth, cur = [], 0, ""
     for ch in rx:
-        depth += ch in "([" and 1 or (-1 if ch in ")]" else 0)
+        depth += (ch in "([" and 1) or (-1 if ch in ")]" else 0)
         if ch == "|" and depth == 0:
             out.append(cur)
             cur = ""
@@ -171,8 +175,7 @@ def spec() -> _Spec:
         for k, v in (d.get("attributes") or {}).items()
     }
     units = tuple(
-        _Unit(u["unit"], float(u["factor"]), u["dim"], bool(u.get("needs_cue")))
-        for u in d["units"]
+        _Unit(u["unit"], float(u["factor"]), u["dim"], bool(u.get("needs_cue"))) for u in d["units"]
     )
     unit_alt = "|".join(
         f"(?P<u{i}>(?-i:{'|'.join(_bounded_alt(a) for a in _top_level_alts(u['re']))}))"
@@ -324,7 +327,8 @@ def find_dates(text: str, doc_year: int | None, last_year: int | None = None) ->
             elif g.get("rel"):
                 off = sp.rel_years.get(g["rel"].lower(), sp.rel_years.get(g["rel"]))
                 base = last_year if off == "same" else doc_year
-                year = (base + (0 if off == "same" else int(off))) if base else None
+                shift = 0 if off in ("same", None) else int(off)
+                year = base + shift if base else None
             else:
                 year = doc_year
             if year is None or not 1990 <= year <= 2100:
@@ -492,9 +496,9 @@ _COMPARED_PERIOD = re.compile(
 def _named_after(text: str, ve: int, ments: list[_Mention]) -> Entity | None:
     """``$2.8 billion Groq was valued at``: a company right after the figure, then a verb."""
     for m in ments:
-        if 0 < m[0] - ve <= 2 and m[2].kind == "company":
-            if re.match(r"\s+(?:was|is|had been|has been|were)\b", text[m[1] : m[1] + 12]):
-                return m[2]
+        verb = re.match(r"\s+(?:was|is|had been|has been|were)\b", text[m[1] : m[1] + 12])
+        if 0 < m[0] - ve <= 2 and m[2].kind == "company" and verb:
+            return m[2]
     return None
 
 
@@ -539,9 +543,7 @@ def _clause_of(text: str, s: int, e: int, pos: int) -> tuple[int, int]:
     return s, e
 
 
-def _make(
-    ctx: _Ctx, s: int, e: int, ent: Entity, attr: str, value: str, **kw: Any
-) -> Fact:
+def _make(ctx: _Ctx, s: int, e: int, ent: Entity, attr: str, value: str, **kw: Any) -> Fact:
     doc = ctx.doc
     return Fact(
         fact_id=_fact_id(doc.doc_id, s, e, ent.entity_id, attr, value),
@@ -731,9 +733,7 @@ def _conjoined(
 _CONJ = re.compile(r"\s*(?:和|与|及|以及|、|,|，|/|and|&)\s*")
 
 
-def _date_region(
-    text: str, s: int, e: int, ds: int, de: int, cues: list[_Cue]
-) -> tuple[int, int]:
+def _date_region(text: str, s: int, e: int, ds: int, de: int, cues: list[_Cue]) -> tuple[int, int]:
     """The clause of a date; a date that opens its sentence as a topic (``2019年7月,X发布Y``)
     reaches over the next clauses, up to the first one with a cue."""
     spans = clause_spans(text, s, e)
@@ -775,9 +775,9 @@ def _token_facts(
         for m in rx.finditer(text, s, e):
             clause = _clause_of(text, s, e, m.start())
             cued = attr == "funding_round" or any(  # a round names itself (B轮, Series C)
-                attr in c.attrs and clause[0] <= c.start < clause[1] and not (
-                    m.start() <= c.start < m.end()
-                )
+                attr in c.attrs
+                and clause[0] <= c.start < clause[1]
+                and not (m.start() <= c.start < m.end())
                 for c in cues
             )
             if not cued or _negated(text[max(clause[0], m.start() - 14) : m.start()]):

@@ -123,9 +123,9 @@ class QA:
         if isinstance(paths, (str, Path)):
             paths = [paths]
         with self._write_lock:
-            report = Ingestor(
-                self.settings, self.store, self.embeddings, self.factstore()
-            ).ingest([Path(p) for p in paths], prune=prune, progress=progress)
+            report = Ingestor(self.settings, self.store, self.embeddings, self.factstore()).ingest(
+                [Path(p) for p in paths], prune=prune, progress=progress
+            )
         self._invalidate()
         return report
 
@@ -205,8 +205,8 @@ class QA:
             return self._factstore
         with self._facts_lock:
             if self._factstore is None:
-                from rag.factstore import FactStore, data_fingerprint
                 from rag.facts import EXTRACTOR_VERSION
+                from rag.factstore import FactStore, data_fingerprint
                 from rag.ingest import write_facts
 
                 fs = FactStore(Path(self.settings.data_dir) / "facts.sqlite3")
