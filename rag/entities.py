@@ -2,12 +2,12 @@
 
 Sources, all read from the text itself: names the text gives in brackets beside another
 name (``某某科技(Some Tech)``, ``(下称X)``), quoted product names (``名为“X”的``), Chinese
-company names by their suffix (科技, 股份 ...), model tokens (810E, MI325X, B30A) and the
+company names by their suffix (科技, 股份 ...), model tokens (``X100``, ``AB12C``) and the
 Chinese product line written before them, capitalised English company names with a cue
 (``startup X``, ``X raised``), jieba person and organisation tags with a cue, and the
 glossary as seed data. Each entity gets aliases (the other-language name, pinyin with and
 without tones and spaces, traditional and simplified forms) and, where the text links them
-(``平头哥的真武810E``, ``NVIDIA's H200``), the company that makes it.
+(``某公司的某芯100``, ``Foo's X100``), the company that makes it.
 
 Cue words live in ``rag/data/entities.yaml``; no name of a real company is written here.
 It does not store anything (``rag.factstore``) or read figures (``rag.facts``).
@@ -189,7 +189,7 @@ def _traditional(text: str) -> str:
 
 def pinyin_forms(name: str) -> list[str]:
     """Pinyin spellings of a name's Chinese part, Latin parts kept: joined and spaced, with
-    and without tone marks (``真武810E`` -> ``zhenwu 810e``, ``zhen wu 810e``, ``zhēnwǔ 810e``)."""
+    and without tone marks (``北京100`` -> ``beijing 100``, ``bei jing 100``, ``běijīng 100``)."""
     if not _HAN.search(name):
         return []
     from pypinyin import Style, lazy_pinyin
@@ -456,7 +456,7 @@ _DIGIT_MODEL = re.compile(
 
 
 def _model_tokens(text: str, col: _Collector) -> None:
-    """Model numbers (810E, MI325X, B30A) and the product line written before them (the
+    """Model numbers (``X100``, ``AB12C``) and the product line written before them (the
     line also before a bare number: 某某800)."""
     c = cues()
     hits = [(m.start(), m.group().strip("-"), False) for m in _MODEL.finditer(text)]
@@ -494,7 +494,7 @@ def _model_tokens(text: str, col: _Collector) -> None:
             _add_model(col, tok, "model", extra, [en.group(1)] if extra and en else [])
             continue
         vendor = _company_id(col, line)
-        if vendor:  # 某某芯M100: the company's own name before the number
+        if vendor:  # 某公司X100: the company's own name before the number
             pid = col.add(tok, "model", [line + tok, f"{line} {tok}"])
             col.vote_vendor(pid, vendor)
         else:
@@ -744,8 +744,8 @@ _WORDCH = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
 def _vendor_links(text: str, col: _Collector) -> None:
-    """Company then product with only linking words between: ``平头哥的真武810E``,
-    ``阿里平头哥发布自研云芯片倚天710``, ``NVIDIA's H200``."""
+    """Company then product with only linking words between: ``某公司的某芯100``,
+    ``某公司发布自研芯片某芯200``, ``Foo's X100``."""
     c = cues()
     found = mentions(text, list(col.found.values()))
     last_company: tuple[int, Entity] | None = None

@@ -29,7 +29,7 @@ from rag.types import Document
 
 EXTRACTOR_VERSION = "1"
 _SUBJECT_KINDS = ("company", "product", "model", "org")
-# a memory product (HBM3E) is the subject of its own capacity or bandwidth, not of compute
+# a memory product (an HBM generation) is the subject of its own capacity or bandwidth, not of compute
 _MEMORY_SUBJECT_ATTRS = frozenset(
     {"memory_capacity", "memory_bandwidth", "process_node", "shipments", "capacity"}
 )
@@ -494,7 +494,7 @@ _COMPARED_PERIOD = re.compile(
 
 
 def _named_after(text: str, ve: int, ments: list[_Mention]) -> Entity | None:
-    """``$2.8 billion Groq was valued at``: a company right after the figure, then a verb."""
+    """``$2 billion Foo was valued at``: a company right after the figure, then a verb."""
     for m in ments:
         verb = re.match(r"\s+(?:was|is|had been|has been|were)\b", text[m[1] : m[1] + 12])
         if 0 < m[0] - ve <= 2 and m[2].kind == "company" and verb:
@@ -706,7 +706,7 @@ def _date_facts(
 def _conjoined(
     text: str, ments: list[_Mention], ent: Entity, region: tuple[int, int]
 ) -> list[Entity]:
-    """``ent`` and the products joined to it by 和/与/、/and (天池256超节点与天池512超节点):
+    """``ent`` and the products joined to it by 和/与/、/and (某芯100与某芯200):
     a date said of a list holds for each item."""
     from rag.entities import cues as entity_cues
 
@@ -767,7 +767,7 @@ def _token_facts(
     period: str | None,
     carry: list[_Mention],
 ) -> list[Fact]:
-    """Memory types (采用HBM2e内存) and funding rounds (B轮融资)."""
+    """Memory types (采用某种HBM内存) and funding rounds (B轮融资)."""
     sp = spec()
     text = ctx.text
     out = []
