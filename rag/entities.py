@@ -471,8 +471,8 @@ def _model_tokens(text: str, col: _Collector) -> None:
         line = name_before(text, start, max_chars=4, stop=c.generic, known=col.by_alias)
         if line and (_generic(line) or any(line.endswith(g) for g in c.generic)):
             line = None
-        if line and not _proper(line, col):
-            line = None
+        if line and not (_proper(line, col) or compact_key(line + tok) in col.by_alias):
+            line = None  # (a quoted name already known makes its line a name too)
         if line:  # a product line already known wins over the words before it (训练卡某某)
             line = next(
                 (line[k:] for k in range(len(line) - 1) if compact_key(line[k:]) in col.by_alias),
@@ -633,6 +633,11 @@ def _jieba_names(text: str, col: _Collector) -> None:
     """Persons: jieba person names (nr) next to a cue (``院长X表示``, ``X(化名)``); only the
     text around the cues is tagged, which keeps this cheap."""
     c = cues()
+    before = "|".join(re.escape(w) for w in sorted(c.person_before, key=len, reverse=True))
+    after = "|".join(re.escape(w) for w in sorted(c.person_after, key=len, reverse=True))
+    for m in re.finditer(rf"(?:{before})([\u4e00-\u9fff]{{2,4}}?)(?:{after})", text):
+        if compact_key(m.group(1)) not in col.by_alias:  # 董事长某某某表示: a title, a name, a verb
+            col.add(m.group(1), "person")
     cue_rx = "|".join(re.escape(w) for w in (*c.person_before, *c.person_after))
     for m in re.finditer(cue_rx, text):
         s = max(0, m.start() - 6)
