@@ -570,7 +570,10 @@ def _en_names(text: str, col: _Collector) -> None:
         if name in c.places or compact_key(name) in col.by_alias:
             continue
         before = low[max(0, start - 24) : start].rstrip()
-        after = low[m.end() : m.end() + 24].lstrip(" ,")
+        after = low[m.end() : m.end() + 40].lstrip(" ,")
+        after = re.sub(
+            r"^(?:(?:reportedly|also|now|recently|quietly|officially|has|have)\s+)+", "", after
+        )
         suffix = words[-1].lower().rstrip(".") in c.en_suffixes and len(words) > 1
         cue = any(before.endswith(b) for b in c.en_before) or any(
             re.match(rf"{re.escape(a)}\b", after) for a in c.en_after
