@@ -538,7 +538,7 @@ def _spaced_models(text: str, col: _Collector) -> None:
         if e.kind == "product" and re.fullmatch(r"[A-Z][a-z]+", e.name)
     ]
     for e in lines:
-        for m in re.finditer(rf"\b{re.escape(e.name)} (\d{{1,2}})(?![\d.,%A-Za-z])", text):
+        for m in re.finditer(rf"\b{re.escape(e.name)} (\d{{1,3}})(?![\d.,%A-Za-z])", text):
             pid = col.add(m.group(), "product", [m.group().replace(" ", "")])
             if e.vendor or col.votes.get(e.entity_id):
                 vendor = e.vendor or col.votes[e.entity_id].most_common(1)[0][0]

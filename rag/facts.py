@@ -127,6 +127,7 @@ class _Spec:
     negations: tuple[str, ...]
     before_other: tuple[str, ...]
     after_other: tuple[str, ...]
+    name_after_other: tuple[str, ...]
     anaphora: tuple[str, ...]
 
 
@@ -223,6 +224,7 @@ def spec() -> _Spec:
         negations=tuple(str(w).lower() for w in d.get("negations") or ()),
         before_other=tuple(str(w).lower() for w in d.get("not_the_subjects_before") or ()),
         after_other=tuple(str(w).lower() for w in d.get("not_the_subjects_after") or ()),
+        name_after_other=tuple(str(w).lower() for w in d.get("compared_name_after") or ()),
         negative={
             a: frozenset(str(c).lower() for c in cs)
             for a, cs in (d.get("negative_cues") or {}).items()
@@ -474,6 +476,17 @@ def _date_subject(
     return subject[0][2] if subject and rule == "product" else None
 
 
+def _compared(text: str, start: int, end: int) -> bool:
+    """A name right after 比/较/than (or before 相比, 的基础上) is what the subject is compared
+    with, not the subject."""
+    sp = spec()
+    before = text[max(0, start - 16) : start].lower().rstrip()
+    after = text[end : end + 8].lower()
+    return any(before.endswith(w) for w in sp.before_other) or any(
+        after.startswith(w) for w in sp.name_after_other
+    )
+
+
 def _other_figure(text: str, vs: int, ve: int) -> bool:
     """A figure something is compared with (较3纳米, than 3nm), a milestone (突破100万片) or
     a class (10纳米级) is not a value of the subject."""
@@ -674,6 +687,8 @@ def _date_facts(
             continue
         if any(w in text[clause[0] : clause[1]].lower() for w in sp.date_blockers):
             continue
+        if _in_range(text, ds, de):
+            continue  # 2025年底到2026年初: a span, not the date of one event
         cue_end = min((c.end for c in near if attr in c.attrs), default=ds)
         ent = _date_subject(sp.attrs[attr].subject, ments, ds, clause, cue_end)
         if ent is None and attr in ("launch_date", "listing_date"):
@@ -731,6 +746,19 @@ def _conjoined(
 
 
 _CONJ = re.compile(r"\s*(?:和|与|及|以及|、|,|，|/|and|&)\s*")
+
+
+_RANGE_LINK = re.compile(r"\s*(?:到|至|-|–|~|to|through|until)\s*", re.IGNORECASE)
+
+
+def _in_range(text: str, ds: int, de: int) -> bool:
+    after = _RANGE_LINK.match(text, de)
+    if after and _DATE_HINT.match(text, after.end()):
+        return True
+    before = text[max(0, ds - 12) : ds]
+    return bool(
+        re.search(r"(?:\d{4}\s*年?\S{0,3}|\d{1,2}月)\s*(?:到|至|-|–|~|to|through)\s*$", before)
+    )
 
 
 def _date_region(text: str, s: int, e: int, ds: int, de: int, cues: list[_Cue]) -> tuple[int, int]:
@@ -822,7 +850,9 @@ def extract_facts(doc: Document, entities: list[Entity]) -> list[Fact]:
     facts: list[Fact] = []
     prev_end = 0
     for s, e in sentence_spans(doc.text):
-        ments = [m for m in all_ments if s <= m[0] and m[1] <= e]
+        ments = [
+            m for m in all_ments if s <= m[0] and m[1] <= e and not _compared(text, m[0], m[1])
+        ]
         heading = _is_heading(text, s, e) and not spec().value_rx.search(text[s:e])
         if "\n\n" in text[prev_end:s] and not heading:
             ctx.carry = []  # a new paragraph: only its heading carries over
