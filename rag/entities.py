@@ -34,7 +34,7 @@ _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _LATIN_EDGE = re.compile(r"[A-Za-z0-9]")
 _COMPACT_DROP = re.compile(r"[\s\-_·.・'’]+")
 _MODEL = re.compile(
-    r"(?<![A-Za-z0-9.\-])(?=[A-Za-z\-]*\d)(?=[0-9\-]*[A-Za-z])"
+    r"(?<![A-Za-z0-9.\-])(?=[A-Za-z\-]*\d)(?=[0-9]*[A-Za-z])"
     r"[A-Za-z]{0,10}-?\d+(?:\.\d+)?[A-Za-z]{0,3}\d{0,3}(?![A-Za-z0-9])"
 )
 _TICKER = re.compile(r"\b\d{4,6}\.(?:HK|SH|SZ|TW)\b|\b[A-Z]{1,5}\.(?:O|N|US)\b")

@@ -454,26 +454,48 @@ def _subject(
     return pick[0][2] if pick else None
 
 
+def _head(text: str, after: list[_Mention]) -> Entity:
+    """The object of a verb: the first name after it, unless that name only modifies a later
+    one (推出对标X架构的芯片Y -> Y: a 的 stands between them)."""
+    cur = after[0]
+    for nxt in after[1:]:
+        gap = text[cur[1] : nxt[0]]
+        if "的" not in gap or re.search(r"[,，。;；、]", gap):
+            break
+        cur = nxt
+    return cur[2]
+
+
 def _date_subject(
-    rule: str, ments: list[_Mention], pos: int, region: tuple[int, int], cue_end: int
+    text: str,
+    rule: str,
+    ments: list[_Mention],
+    pos: int,
+    region: tuple[int, int],
+    cue_end: int,
 ) -> Entity | None:
     """For a date: the product (or company) its clause region names, the one after the cue
-    first (``2019年12月,X发布Y``: Y), else the one nearest the date. None when the region
-    names none: a date is not carried over from another sentence."""
+    first (``2019年12月,X发布Y``: Y), else the one nearest the date, else the sentence's
+    nearest product before the clause. A date is not carried over from another sentence."""
     kinds = ("product", "model") if rule == "product" else ("company",)
-    near = [
-        m
-        for m in ments
-        if region[0] <= m[0] < region[1] and m[2].kind in kinds and not _is_memory(m[2])
-    ]
+    near = [m for m in ments if region[0] <= m[0] < region[1] and m[2].kind in kinds]
+    # a memory product is the subject of its own dates only when nothing else is named
+    near = [m for m in near if not _is_memory(m[2])] or near
     if rule == "product":
         after = [m for m in near if m[0] >= cue_end]
         if after:
-            return after[-1][2]  # the head noun: 推出对标X的芯片Y -> Y
+            return _head(text, after)
     if near:
         return min(near, key=lambda m: abs(m[0] - pos))[2]
-    subject = [m for m in ments if m[1] <= region[0] and m[2].kind in kinds]
-    return subject[0][2] if subject and rule == "product" else None
+    # the clause names none: the nearest product before it, not a family ("the X series")
+    subject = [
+        m
+        for m in ments
+        if m[1] <= region[0]
+        and m[2].kind in kinds
+        and not re.match(r"\s*(?:series|family|系列|家族)", text[m[1] : m[1] + 8], re.I)
+    ]
+    return subject[-1][2] if subject and rule == "product" else None
 
 
 def _compared(text: str, start: int, end: int) -> bool:
@@ -689,10 +711,11 @@ def _date_facts(
             continue
         if _in_range(text, ds, de):
             continue  # 2025年底到2026年初: a span, not the date of one event
-        cue_end = min((c.end for c in near if attr in c.attrs), default=ds)
-        ent = _date_subject(sp.attrs[attr].subject, ments, ds, clause, cue_end)
+        mine = [c for c in near if attr in c.attrs]  # the cue nearest the date is its verb
+        cue_end = min(mine, key=lambda c: abs(c.start - ds)).end if mine else ds
+        ent = _date_subject(text, sp.attrs[attr].subject, ments, ds, clause, cue_end)
         if ent is None and attr in ("launch_date", "listing_date"):
-            ent = _date_subject("company", ments, ds, clause, cue_end)
+            ent = _date_subject(text, "company", ments, ds, clause, cue_end)
         if ent is None:
             continue
         if attr in ("launch_date", "listing_date"):  # 上市: a product launches, a company lists
@@ -748,6 +771,17 @@ def _conjoined(
 _CONJ = re.compile(r"\s*(?:和|与|及|以及|、|,|，|/|and|&)\s*")
 
 
+def _merge_inside(spans: list[tuple[int, int]], ds: int, de: int) -> list[tuple[int, int]]:
+    """Clauses with the clause breaks inside ``[ds, de)`` removed."""
+    out: list[tuple[int, int]] = []
+    for cs, ce in spans:
+        if out and ds < cs < de:
+            out[-1] = (out[-1][0], ce)
+        else:
+            out.append((cs, ce))
+    return out
+
+
 _RANGE_LINK = re.compile(r"\s*(?:到|至|-|–|~|to|through|until)\s*", re.IGNORECASE)
 
 
@@ -764,7 +798,7 @@ def _in_range(text: str, ds: int, de: int) -> bool:
 def _date_region(text: str, s: int, e: int, ds: int, de: int, cues: list[_Cue]) -> tuple[int, int]:
     """The clause of a date; a date that opens its sentence as a topic (``2019年7月,X发布Y``)
     reaches over the next clauses, up to the first one with a cue."""
-    spans = clause_spans(text, s, e)
+    spans = _merge_inside(clause_spans(text, s, e), ds, de)  # "March 19, 2025" is one date
     idx = next((i for i, (cs, ce) in enumerate(spans) if cs <= ds < ce), None)
     if idx is None:
         return s, e
@@ -772,7 +806,8 @@ def _date_region(text: str, s: int, e: int, ds: int, de: int, cues: list[_Cue]) 
     if any(cs <= c.start < ce for c in cues):
         return cs, ce
     rest = re.sub(r"[\s,，、:：的上午下晚间初底年月日]", "", text[cs:ds] + text[de:ce])
-    if len(rest) > 6:  # the clause says more than when: it is not a topic
+    reported = _REPORTED.search(text[cs:ds]) and not text[de:ce].strip(" ,，")
+    if len(rest) > 6 and not reported:  # the clause says more than when: it is not a topic
         return cs, ce
     for j in range(idx + 1, min(idx + 4, len(spans))):
         if _DATE_HINT.search(text, spans[j][0], spans[j][1]):
@@ -783,6 +818,8 @@ def _date_region(text: str, s: int, e: int, ds: int, de: int, cues: list[_Cue]) 
     return cs, ce
 
 
+# "X said on DATE, that ...": the date of what the next clause reports
+_REPORTED = re.compile(r"(?:said|announced|reported|disclosed|宣布|表示|披露)\s*(?:on\s*)?$", re.I)
 _DATE_HINT = re.compile(r"\d{4}\s*年|\d{1,2}月|\b(?:19|20)\d{2}\b")
 
 
