@@ -8,10 +8,18 @@ the embedder runs once per case and the latency figures are those of the ``ask``
 Because the fused ranking does not depend on ``k`` (the candidate depth is 40 either way), the
 ``ask``'s passages are the top of the ``k=10`` list; every case records whether that held.
 
+Two question sets run side by side (``--set dev|heldout|all``, default all): ``dev`` (the
+answerer was tuned on it) and ``heldout`` (written before any tuning, over articles nobody
+tuned for). Besides retrieval, key facts, citations and abstention, every answer is checked for
+being in the asker's language, and the default store's ``qa.facts()`` (when ``QA`` has it) is
+scored against ``evals/datasets/facts_gold.jsonl`` (precision and recall).
+
 Stores are cached per embedder under ``<data-dir>/<embedder>`` and ingested incrementally
-from the corpus. Outputs go to ``evals/reports/<timestamp>/``: ``report.md``,
-``cases.jsonl``, ``summary.json`` and PNG charts; ``--write-results`` also rewrites
-``evals/RESULTS.md`` (summary plus the thresholds the CI gate reads).
+from the corpus. Outputs go to ``evals/reports/<timestamp>/``: ``report.md`` (held-out
+failures as counts only), ``cases.jsonl`` (every case of every set), ``summary.json`` and PNG
+charts; ``--write-results`` also rewrites ``evals/RESULTS.md`` (summaries, the hand-kept
+history block, and the per-set thresholds the CI gate reads; ``--set-thresholds`` derives
+them from the run). It does not tune anything and never edits the datasets.
 """
 
 from __future__ import annotations
@@ -36,6 +44,14 @@ from evals import metrics as M
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATASET = ROOT / "evals" / "datasets" / "dev.jsonl"
+# the question sets `rag eval` runs side by side: dev (the answerer was tuned on it) and
+# held-out (written before any tuning on it; never tune on its cases)
+DATASETS = {
+    "dev": DEFAULT_DATASET,
+    "heldout": ROOT / "evals" / "datasets" / "heldout.jsonl",
+}
+FACTS_GOLD = ROOT / "evals" / "datasets" / "facts_gold.jsonl"
+FACTS_UNAVAILABLE = "facts: not available (QA has no facts() method)"
 DEFAULT_CORPUS = ROOT / "corpus"
 RESULTS_PATH = ROOT / "evals" / "RESULTS.md"
 RETRIEVAL_K = 10
@@ -321,7 +337,38 @@ def evaluate_case(
     ev_cov = M.evidence_coverage([span_text(p) for p in retrieved], quotes)
     doc_cov = M.doc_coverage([p.doc_id for p in retrieved], gold_docs)
     rec["resolved_question"] = ans.resolved_question
-    rec["retrieved"] = [
+    rec["retrieved"] = _retrieved_records(retrieved, gold_docs, ev_cov)
+    answer_ids = [p.chunk_id for p in ans.passages]
+    rec["answer_passages"] = answer_ids
+    rec["retrieval_consistent"] = answer_ids == [p.chunk_id for p in retrieved[: len(answer_ids)]]
+    rec["answer"] = ans.text
+    rec["abstained"] = bool(ans.abstained)
+    rec["answer_lang"] = M.text_language(ans.text)
+    rec["answerer"] = ans.answerer
+    rec["notes"] = ans.notes
+    rec["timings"] = {k: float(v) for k, v in ans.timings.items()}
+
+    cits, quotes_by_n, cs = _citations(qa, ans)
+    rec["citations"] = cits
+    rec["statements"] = cs.detail
+    s = _answer_scores(case, ans, cits, quotes_by_n, cs)
+    if case["answerable"] and gold_docs:
+        s.update({f"doc_{k}": v for k, v in M.retrieval_scores(doc_cov, len(gold_docs)).items()})
+    if case["answerable"] and quotes:
+        s.update({f"evidence_{k}": v for k, v in M.retrieval_scores(ev_cov, len(quotes)).items()})
+    ans_docs = {p.doc_id for p in ans.passages}
+    ans_texts = [span_text(p) for p in ans.passages]
+    s["answer_doc_hit"] = bool(ans_docs & gold_docs)
+    s["answer_evidence_hit"] = any(q in t for q in quotes for t in ans_texts)
+    rec["scores"] = s
+    rec["failure"] = failure_reason(rec)
+    return rec
+
+
+def _retrieved_records(
+    retrieved: Sequence[Any], gold_docs: set[str], ev_cov: list[set[str]]
+) -> list[dict[str, Any]]:
+    return [
         {
             "rank": i + 1,
             "doc_id": p.doc_id,
@@ -335,15 +382,10 @@ def evaluate_case(
         }
         for i, p in enumerate(retrieved)
     ]
-    answer_ids = [p.chunk_id for p in ans.passages]
-    rec["answer_passages"] = answer_ids
-    rec["retrieval_consistent"] = answer_ids == [p.chunk_id for p in retrieved[: len(answer_ids)]]
-    rec["answer"] = ans.text
-    rec["abstained"] = bool(ans.abstained)
-    rec["answerer"] = ans.answerer
-    rec["notes"] = ans.notes
-    rec["timings"] = {k: float(v) for k, v in ans.timings.items()}
 
+
+def _citations(qa: Any, ans: Any) -> tuple[list[dict[str, Any]], dict[int, str], Any]:
+    """The answer's citations with their validity, quotes by number, and citation scores."""
     cits = []
     for c in ans.citations:
         d = _doc(qa, c.doc_id)
@@ -355,18 +397,18 @@ def evaluate_case(
         )
     quotes_by_n = {c.n: c.quote for c in ans.citations}
     cs = M.citation_scores(ans.text, quotes_by_n) if not ans.abstained else M.CitationScores()
-    rec["citations"] = cits
-    rec["statements"] = cs.detail
+    return cits, quotes_by_n, cs
 
+
+def _answer_scores(
+    case: dict[str, Any],
+    ans: Any,
+    cits: list[dict[str, Any]],
+    quotes_by_n: dict[int, str],
+    cs: Any,
+) -> dict[str, Any]:
+    """Scores of the answer itself: key facts, abstention, language, citations."""
     s: dict[str, Any] = {}
-    if case["answerable"] and gold_docs:
-        s.update({f"doc_{k}": v for k, v in M.retrieval_scores(doc_cov, len(gold_docs)).items()})
-    if case["answerable"] and quotes:
-        s.update({f"evidence_{k}": v for k, v in M.retrieval_scores(ev_cov, len(quotes)).items()})
-    ans_docs = {p.doc_id for p in ans.passages}
-    ans_texts = [span_text(p) for p in ans.passages]
-    s["answer_doc_hit"] = bool(ans_docs & gold_docs)
-    s["answer_evidence_hit"] = any(q in t for q in quotes for t in ans_texts)
     kf = (
         M.key_facts_matched(case["key_facts"], ans.text)
         if not ans.abstained
@@ -375,6 +417,7 @@ def evaluate_case(
     s["key_facts_matched"] = kf
     s["key_fact_correct"] = (bool(kf) and all(kf)) if case["answerable"] else None
     s["abstained"] = bool(ans.abstained)
+    s["language_match"] = M.language_matches(ans.text, case["lang"])
     s["citations"] = len(cits)
     s["valid_citations"] = sum(1 for c in cits if c["valid"])
     if case["answerable"] and not ans.abstained:
@@ -387,9 +430,7 @@ def evaluate_case(
     s["precise_pairs"] = cs.precise_pairs
     s["figures"] = cs.figures
     s["ungrounded_figures"] = cs.ungrounded
-    rec["scores"] = s
-    rec["failure"] = failure_reason(rec)
-    return rec
+    return s
 
 
 def _empty_scores(rec: dict[str, Any]) -> dict[str, Any]:
@@ -399,6 +440,7 @@ def _empty_scores(rec: dict[str, Any]) -> dict[str, Any]:
         "key_facts_matched": [False] * len(rec["key_facts"]),
         "key_fact_correct": False if rec["answerable"] else None,
         "abstained": False,
+        "language_match": None,
         "citations": 0,
         "valid_citations": 0,
         "support": None,
@@ -439,6 +481,8 @@ def summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "negative_rejection": M.rate(sum(1 for r in neg if r["abstained"]), len(neg)),
         "false_refusal": M.rate(sum(1 for r in ans if r["abstained"]), len(ans)),
     }
+    lang = [s.get("language_match") for s in sc if s.get("language_match") is not None]
+    out["answer_language_rate"] = M.rate(sum(1 for x in lang if x), len(lang))
     n_cit = sum(s["citations"] for s in sc)
     out["n_citations"] = n_cit
     out["citation_validity"] = M.rate(sum(s["valid_citations"] for s in sc), n_cit)
@@ -656,11 +700,17 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     names = list(all_configs())
     p = argparse.ArgumentParser(
         prog="rag eval",
-        description="Evaluate retrieval, answers, citations "
-        "and abstention on a question set, for several configurations.",
+        description="Evaluate retrieval, answers, citations, abstention, answer language and "
+        "extracted facts on the dev and held-out question sets, for several configurations.",
     )
     p.add_argument(
-        "--dataset", default=str(DEFAULT_DATASET), help="JSONL question set (default: %(default)s)"
+        "--set",
+        default="all",
+        choices=[*DATASETS, "all"],
+        help="question set(s) to run (default: %(default)s = dev and held-out side by side)",
+    )
+    p.add_argument(
+        "--dataset", default=None, help="run this JSONL question set alone instead of --set"
     )
     p.add_argument(
         "--config",
@@ -676,13 +726,23 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--corpus", default=str(DEFAULT_CORPUS), help="folder to ingest (default: %(default)s)"
     )
     p.add_argument(
+        "--facts-gold", default=str(FACTS_GOLD), help="hand-written facts (default: %(default)s)"
+    )
+    p.add_argument(
         "--out", default=None, help="output folder (default: evals/reports/<timestamp>/)"
     )
-    p.add_argument("--limit", type=int, default=None, help="only the first N cases")
+    p.add_argument("--limit", type=int, default=None, help="only the first N cases of each set")
     p.add_argument("--no-charts", action="store_true", help="skip the PNG charts")
     p.add_argument(
         "--write-results", action="store_true", help="rewrite evals/RESULTS.md from this run"
     )
+    p.add_argument(
+        "--set-thresholds",
+        action="store_true",
+        help="with --write-results: derive the CI gate's thresholds from this run "
+        "(measured minus --margin; plus for maxima) instead of keeping the recorded ones",
+    )
+    p.add_argument("--margin", type=float, default=0.03, help="threshold margin (default 0.03)")
     p.add_argument("--results-path", default=str(RESULTS_PATH), help=argparse.SUPPRESS)
     p.add_argument(
         "--threads",
@@ -705,32 +765,77 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return p.parse_args(list(argv))
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
-    """Evaluate every requested configuration; returns the run (also written to disk)."""
-    from tqdm import tqdm
+def selected_sets(args: argparse.Namespace) -> dict[str, Path]:
+    """Set name -> JSONL path for this run (``--dataset`` names its set after the file)."""
+    if args.dataset:
+        path = Path(args.dataset)
+        name = next((n for n, p in DATASETS.items() if p.resolve() == path.resolve()), path.stem)
+        return {name: path}
+    names = list(DATASETS) if args.set == "all" else [args.set]
+    return {n: DATASETS[n] for n in names}
 
-    from evals import report as R
 
-    if args.threads:
-        os.environ["OMP_NUM_THREADS"] = str(args.threads)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    known = all_configs()
-    names = list(dict.fromkeys(args.config or list(known)))
-    configs = [known[n] for n in names]
-    cases = load_dataset(args.dataset)
-    if args.limit:
-        cases = cases[: args.limit]
-    started = datetime.now()
-    out = (
-        Path(args.out)
-        if args.out
-        else ROOT / "evals" / "reports" / started.strftime("%Y%m%d-%H%M%S")
+# -- facts ------------------------------------------------------------------------------------
+
+
+def load_facts_gold(path: str | Path) -> list[dict[str, Any]]:
+    """The hand-written gold facts (one JSON object a line)."""
+    rows = []
+    for i, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            row = json.loads(line)
+            for key in ("doc_id", "entity", "attribute", "value", "quote"):
+                if key not in row:
+                    raise ValueError(f"{path}:{i}: missing {key!r}")
+            rows.append(row)
+    return rows
+
+
+def _entity_norm(name: str) -> str:
+    from rag.textnorm import normalize
+
+    return "".join(normalize(name).split())
+
+
+def evaluate_facts(qa: Any, gold_path: str | Path) -> dict[str, Any]:
+    """Fact precision/recall of ``qa.facts()`` against the gold file, or why it cannot run."""
+    path = Path(gold_path)
+    if not path.is_file():
+        return {"available": False, "note": f"facts: no gold file at {path}"}
+    gold = load_facts_gold(path)
+    facts_fn = getattr(qa, "facts", None)
+    if not callable(facts_fn):
+        return {"available": False, "note": FACTS_UNAVAILABLE, "n_gold": len(gold)}
+    try:
+        extracted = list(facts_fn())
+    except Exception as e:  # the facts store is new: a failure is reported, not fatal
+        return {"available": False, "note": f"facts: qa.facts() failed: {type(e).__name__}: {e}"}
+    aliases: dict[str, list[str]] = {}
+    entities_fn = getattr(qa, "entities", None)
+    if callable(entities_fn):
+        with contextlib.suppress(Exception):
+            for ent in entities_fn():
+                aliases[str(ent.entity_id)] = [ent.name, *ent.aliases]
+    scores = M.fact_scores(extracted, gold, _entity_norm, aliases)
+    scores["available"] = True
+    from evals.report import fmt
+
+    scores["note"] = (
+        f"facts: precision {fmt(scores['precision'])} at recall {fmt(scores['recall'])} "
+        f"({scores['n_gold']} gold facts of {scores['n_gold_docs']} articles, "
+        f"{scores['n_extracted']} extracted from them)"
     )
-    out.mkdir(parents=True, exist_ok=True)
-    data_dir = Path(args.data_dir)
-    settings = base_settings()
+    return scores
 
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+def _open_stores(
+    configs: Sequence[EvalConfig], args: argparse.Namespace, settings: Any
+) -> tuple[dict[str, Any], dict[str, str], list[str]]:
+    """One ingested store per embedder the configurations use, warmed up."""
+    data_dir = Path(args.data_dir)
     stores: dict[str, Any] = {}
     ingest: dict[str, str] = {}
     problems: list[str] = []
@@ -745,39 +850,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ingest[emb] = rep.summary()
         problems += [f"ingest ({emb}) failed: {f.path}: {f.message}" for f in rep.failures]
         print(f"  {rep.summary()} ({time.perf_counter() - t:.1f}s)", file=sys.stderr, flush=True)
-    first = stores[configs[0].embeddings]
-    dataset_issues = check_dataset(first, cases)
+    return stores, ingest, problems
 
-    results: dict[str, list[dict[str, Any]]] = {}
-    seconds: dict[str, float] = {}
-    with tqdm(
-        total=len(configs) * len(cases),
-        desc="eval",
-        unit="case",
-        disable=args.quiet,
-        file=sys.stderr,
-    ) as bar:
-        for cfg in configs:
-            t = time.perf_counter()
-            results[cfg.name] = evaluate_config(stores[cfg.embeddings], cfg, cases, progress=bar)
-            seconds[cfg.name] = time.perf_counter() - t
 
-    judge_llm = make_judge_llm()
-    if judge_llm is None:
-        judge: dict[str, Any] = {"note": JUDGE_SKIPPED}
-    else:
-        judge = judge_records(judge_llm, results[configs[0].name], limit=args.judge_limit)
-        judge["note"] = (
-            f"LLM-judged metrics on config {configs[0].name!r}: {judge['judged']} of "
-            f"{judge['asked']} answers graded by {os.environ.get('RAG_LLM_MODEL') or 'the endpoint'}"
-        )
-
-    config_rows: list[dict[str, Any]] = []
+def config_rows(
+    configs: Sequence[EvalConfig],
+    results: dict[str, list[dict[str, Any]]],
+    seconds: dict[str, float],
+) -> list[dict[str, Any]]:
+    """One summary row per configuration (summary, groups, the flat metrics thresholds name)."""
+    rows = []
     for cfg in configs:
         recs = results[cfg.name]
         summary = summarize(recs)
         groups = group_summaries(recs)
-        config_rows.append(
+        rows.append(
             {
                 "name": cfg.name,
                 "description": cfg.description,
@@ -789,27 +876,61 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "flat": flat_metrics(summary, groups),
             }
         )
-    ranking = R.rank_configs(config_rows)
+    return rows
+
+
+def evaluate_set(
+    name: str,
+    path: Path,
+    cases: list[dict[str, Any]],
+    configs: Sequence[EvalConfig],
+    stores: dict[str, Any],
+    bar: Any,
+) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+    """Every configuration on one question set: the set's summary and its case records."""
+    from evals import report as R
+
+    results: dict[str, list[dict[str, Any]]] = {}
+    seconds: dict[str, float] = {}
+    for cfg in configs:
+        t = time.perf_counter()
+        results[cfg.name] = evaluate_config(stores[cfg.embeddings], cfg, cases, progress=bar)
+        seconds[cfg.name] = time.perf_counter() - t
+    rows = config_rows(configs, results, seconds)
+    ranking = R.rank_configs(rows)
     best = ranking[0]
     comparisons = {}
-    for row in config_rows:
+    for row in rows:
         if row["name"] != best:
             w, lo = paired(results[best], results[row["name"]])
             comparisons[row["name"]] = {"wins": w, "losses": lo}
+    default = results.get("default") or results[configs[0].name]
+    summary = {
+        "name": name,
+        "dataset": str(path),
+        "n_cases": len(cases),
+        "configs": rows,
+        "ranking": ranking,
+        "best": best,
+        "comparisons": comparisons,
+        "dataset_issues": check_dataset(stores[configs[0].embeddings], cases),
+        "failing": R.failing_cases(default),
+    }
+    return summary, results
+
+
+def _run_info(args: argparse.Namespace, started: datetime, settings: Any) -> dict[str, Any]:
     try:
         load = os.getloadavg()[0]
     except OSError:
         load = None
-    run_info = {
+    return {
         "started": started.isoformat(timespec="seconds"),
         "seconds": (datetime.now() - started).total_seconds(),
         "command": getattr(args, "command", None) or "python -m evals " + " ".join(sys.argv[1:]),
-        "dataset": str(Path(args.dataset)),
-        "n_cases": len(cases),
         "commit": _git_commit(),
-        "data_dir": str(data_dir),
+        "data_dir": str(args.data_dir),
         "corpus": str(args.corpus),
-        "ingest": ingest,
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "load_avg_1m": load,
@@ -818,37 +939,97 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "retrieval_k": RETRIEVAL_K,
         "answer_k": settings.k,
     }
-    runres = {
-        "run": run_info,
-        "configs": config_rows,
-        "ranking": ranking,
-        "best": best,
-        "comparisons": comparisons,
+
+
+def _judge(first: list[dict[str, Any]], name: str, limit: int | None) -> dict[str, Any]:
+    judge_llm = make_judge_llm()
+    if judge_llm is None:
+        return {"note": JUDGE_SKIPPED}
+    judge = judge_records(judge_llm, first, limit=limit)
+    judge["note"] = (
+        f"LLM-judged metrics on config {name!r}: {judge['judged']} of "
+        f"{judge['asked']} answers graded by {os.environ.get('RAG_LLM_MODEL') or 'the endpoint'}"
+    )
+    return judge
+
+
+def _write_outputs(
+    runres: dict[str, Any], results: dict[str, dict[str, list[dict[str, Any]]]], args: Any
+) -> None:
+    """cases.jsonl (every set and config), summary.json, charts, report.md, RESULTS.md."""
+    from evals import report as R
+
+    out = Path(runres["results_path"])
+    with (out / "cases.jsonl").open("w", encoding="utf-8") as fh:
+        for set_name, by_cfg in results.items():
+            for recs in by_cfg.values():
+                for r in recs:
+                    fh.write(json.dumps({"set": set_name, **r}, ensure_ascii=False, default=str))
+                    fh.write("\n")
+    (out / "summary.json").write_text(
+        json.dumps(runres, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+    )
+    charts: list[Path] = []
+    if not args.no_charts:
+        for i, (name, s) in enumerate(runres["sets"].items()):
+            charts += R.write_charts(s, out, prefix="" if i == 0 else f"{name}_")
+    runres["charts"] = [p.name for p in charts]
+    recorded = R.read_all_thresholds(Path(args.results_path))
+    if args.set_thresholds:
+        recorded.update(R.derive_thresholds(runres, args.margin))
+    runres["thresholds"] = recorded
+    (out / "report.md").write_text(R.render_report(runres), encoding="utf-8")
+    if args.write_results:
+        old = Path(args.results_path)
+        history = R.read_history(old)
+        Path(args.results_path).write_text(
+            R.render_results(runres, recorded, history), encoding="utf-8"
+        )
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Evaluate every requested configuration on every requested set; returns the run."""
+    from tqdm import tqdm
+
+    if args.threads:
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    known = all_configs()
+    configs = [known[n] for n in dict.fromkeys(args.config or list(known))]
+    sets = {n: load_dataset(p)[: args.limit or None] for n, p in selected_sets(args).items()}
+    started = datetime.now()
+    stamp = started.strftime("%Y%m%d-%H%M%S")
+    out = Path(args.out) if args.out else ROOT / "evals" / "reports" / stamp
+    out.mkdir(parents=True, exist_ok=True)
+    settings = base_settings()
+    stores, ingest, problems = _open_stores(configs, args, settings)
+    paths = selected_sets(args)
+    summaries: dict[str, dict[str, Any]] = {}
+    results: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    total = len(configs) * sum(len(c) for c in sets.values())
+    with tqdm(total=total, desc="eval", unit="case", disable=args.quiet, file=sys.stderr) as bar:
+        for name, cases in sets.items():
+            summaries[name], results[name] = evaluate_set(
+                name, paths[name], cases, configs, stores, bar
+            )
+    first_set = next(iter(results))
+    default_name = "default" if "default" in results[first_set] else configs[0].name
+    judge = _judge(results[first_set][default_name], default_name, args.judge_limit)
+    default_cfg = next((c for c in configs if c.name == "default"), configs[0])
+    facts = evaluate_facts(stores[default_cfg.embeddings], args.facts_gold)
+    info = _run_info(args, started, settings)
+    info.update(ingest=ingest, n_cases=sum(len(c) for c in sets.values()))
+    info["sets"] = {n: len(c) for n, c in sets.items()}
+    runres: dict[str, Any] = {
+        "run": info,
+        "sets": summaries,
         "judge": judge,
-        "dataset_issues": dataset_issues,
+        "facts": facts,
         "problems": problems,
         "results_path": str(out),
     }
-
-    with (out / "cases.jsonl").open("w", encoding="utf-8") as fh:
-        for cfg in configs:
-            for r in results[cfg.name]:
-                fh.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
-    (out / "summary.json").write_text(
-        json.dumps({k: v for k, v in runres.items()}, ensure_ascii=False, indent=2, default=str),
-        encoding="utf-8",
-    )
-    charts = [] if args.no_charts else R.write_charts(runres, out)
-    runres["charts"] = [p.name for p in charts]
-    thresholds = R.read_thresholds(Path(args.results_path))
-    runres["thresholds"] = thresholds
-    failing = R.failing_cases(results.get("default") or results[configs[0].name])
-    (out / "report.md").write_text(R.render_report(runres, failing), encoding="utf-8")
-    if args.write_results:
-        Path(args.results_path).write_text(
-            R.render_results(runres, thresholds, failing), encoding="utf-8"
-        )
-    runres["failing"] = failing
+    _write_outputs(runres, results, args)
     return runres
 
 
@@ -863,13 +1044,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"report: {Path(runres['results_path']) / 'report.md'}")
     if args.write_results:
         print(f"wrote {args.results_path}")
-    if args.check:
-        row = next((c for c in runres["configs"] if c["name"] == "default"), None)
-        if row is None:
-            print("--check needs the default configuration", file=sys.stderr)
-            return 2
-        fails = R.check_thresholds(row["flat"], runres["thresholds"])
-        for f in fails:
-            print(f"below threshold: {f}", file=sys.stderr)
-        return 1 if fails else 0
-    return 0
+    if not args.check:
+        return 0
+    fails = R.check_run(runres)
+    if fails is None:
+        print("--check needs the default configuration", file=sys.stderr)
+        return 2
+    for f in fails:
+        print(f"below threshold: {f}", file=sys.stderr)
+    return 1 if fails else 0

@@ -32,7 +32,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 KS = (1, 3, 5, 10)
@@ -459,3 +459,134 @@ def parse_judge_reply(text: str) -> dict[str, float] | None:
             if m2 and name not in found:
                 found[name] = _unit(float(m2.group(1)))
     return found if len(found) == 2 else None
+
+
+# -- the answer's language ---------------------------------------------------------------------
+
+# text the answer quotes or glosses: quotation marks of either script and brackets; a quote
+# or the source-language name beside a translation may stay in the source's language
+_PAIRS = {"“": "”", "‘": "’", "「": "」", "『": "』", "(": ")", "（": "）", "[": "]", "《": "》"}
+
+
+def strip_quoted(text: str) -> str:
+    """``text`` without its quoted and bracketed spans; nested pairs (a quoted sentence that
+    itself quotes a name) are removed whole, straight double quotes pair up in order."""
+    out: list[str] = []
+    stack: list[str] = []
+    in_straight = False
+    for ch in text:
+        if stack and ch == stack[-1]:
+            stack.pop()
+        elif ch in _PAIRS:
+            stack.append(_PAIRS[ch])
+        elif ch == '"' and not stack:
+            in_straight = not in_straight
+        elif not stack and not in_straight:
+            out.append(ch)
+            continue
+        out.append(" ")
+    return "".join(out)
+
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+# an English word: a letter then lower-case letters ("memory", "Zhenwu"); acronyms, units and
+# model names (HBM2e, GB/s, MI325X, TFLOPS) belong to no language and are not counted
+_EN_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][a-z]+(?![A-Za-z0-9])")
+
+
+def text_language(text: str) -> str | None:
+    """``"zh"`` or ``"en"``: the language of the answer's own (non-quoted) words, or None.
+
+    Quoted and bracketed spans and ``[n]`` markers are dropped first. Han characters count as
+    half a word each (a Chinese word is about two characters), English words one each; the
+    larger side wins, a tie or nothing to count gives None.
+    """
+    own = strip_quoted(unicodedata.normalize("NFKC", text or ""))  # not case-folded:
+    # capitals tell an acronym (HBM) from a word
+    zh = len(_HAN.findall(own)) / 2
+    en = len(_EN_WORD.findall(own))
+    if zh == en:
+        return None
+    return "zh" if zh > en else "en"
+
+
+def language_matches(answer: str, question_lang: str) -> bool:
+    """The answer is in the question's language (an answer with no words of either passes)."""
+    got = text_language(answer)
+    return got is None or got == question_lang
+
+
+# -- typed facts against hand-written gold ---------------------------------------------------------
+
+
+def _field(obj: object, name: str) -> object:
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+def fact_value_equal(a_norm: object, a_value: object, b_norm: object, b_value: object) -> bool:
+    """Equal normalised values (relative 1e-6), or equal value strings after NFKC/whitespace."""
+    numbers = isinstance(a_norm, int | float) and isinstance(b_norm, int | float)
+    if numbers and math.isclose(float(a_norm), float(b_norm), rel_tol=1e-6, abs_tol=1e-12):  # type: ignore[arg-type]
+        return True
+    return bool(a_value) and squeeze(str(a_value)) == squeeze(str(b_value or ""))
+
+
+def fact_matches(
+    extracted: object,
+    gold: dict,
+    name_norm: Callable[[str], str] = squeeze,
+    extra_names: Iterable[str] = (),
+) -> bool:
+    """An extracted fact states a gold fact: same document and attribute, an entity name (its
+    display name, id, or ``extra_names`` such as its aliases) among the gold entity's name and
+    aliases, and an equal value."""
+    if _field(extracted, "doc_id") != gold["doc_id"]:
+        return False
+    if _field(extracted, "attribute") != gold["attribute"]:
+        return False
+    gold_names = {name_norm(n) for n in [gold["entity"], *gold.get("entity_aliases", [])] if n}
+    names = [_field(extracted, "entity"), _field(extracted, "entity_id"), *extra_names]
+    if not {name_norm(str(n)) for n in names if n} & gold_names:
+        return False
+    return fact_value_equal(
+        _field(extracted, "norm_value"),
+        _field(extracted, "value"),
+        gold.get("norm_value"),
+        gold["value"],
+    )
+
+
+def fact_scores(
+    extracted: Sequence[object],
+    gold: Sequence[dict],
+    name_norm: Callable[[str], str] = squeeze,
+    aliases: dict[str, list[str]] | None = None,
+) -> dict[str, object]:
+    """Recall of the gold facts and precision of the extracted facts of the gold documents.
+
+    A gold fact is recalled when some extracted fact matches it (:func:`fact_matches`); an
+    extracted fact of a gold document is correct when it matches some gold fact. Extracted
+    facts of other documents are ignored. ``aliases`` maps an entity id to its known names.
+    """
+    aliases = aliases or {}
+    docs = {g["doc_id"] for g in gold}
+    mine = [f for f in extracted if _field(f, "doc_id") in docs]
+
+    def names(f: object) -> list[str]:
+        return aliases.get(str(_field(f, "entity_id")), [])
+
+    hit = [any(fact_matches(f, g, name_norm, names(f)) for f in mine) for g in gold]
+    correct = [any(fact_matches(f, g, name_norm, names(f)) for g in gold) for f in mine]
+    per_attr: dict[str, list[bool]] = {}
+    for g, ok in zip(gold, hit, strict=True):
+        per_attr.setdefault(g["attribute"], []).append(ok)
+    return {
+        "n_gold": len(gold),
+        "n_gold_docs": len(docs),
+        "n_extracted": len(mine),
+        "recall": rate(sum(hit), len(gold)),
+        "precision": rate(sum(correct), len(mine)),
+        "recall_by_attribute": {a: rate(sum(v), len(v)) for a, v in sorted(per_attr.items())},
+        "missed": [g for g, ok in zip(gold, hit, strict=True) if not ok],
+        "wrong": [f for f, ok in zip(mine, correct, strict=True) if not ok],
+    }

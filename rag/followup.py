@@ -3,29 +3,53 @@
 Offline, the entities (vendors, product names, model numbers) of the latest earlier turn
 that named one are carried into a question that names none or points back with a
 pronoun. With an LLM configured, ``rag.answer_llm`` can condense the question instead.
+The pronouns and period phrases are data (``rag/data/glossary_questions.yaml``).
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
+from rag import datafiles
 from rag.answer_offline import _AMOUNT_AFTER, _MODEL_TOKEN, _NOT_ENTITY, question_entities
 from rag.glossary import VENDORS
 from rag.textnorm import normalize
 
-_POINTER = re.compile(
-    r"^\s*(它|其|该|这款|这个|那款|那个|这家|那家|他们|它们|对方|同一|and\b|what about\b|how about\b|"
-    r"its\b|it\b|they\b|their\b|and its\b|same\b|that chip\b|this chip\b|the chip\b)",
-    re.I,
-)
 Turn = dict[str, Any]
-# periods a follow-up inherits ("and the net profit?" after a question about H1 2025)
-_PERIOD = re.compile(
-    r"(?:20\d\d年)?(?:上半年|下半年|前三季度|第[一二三四]季度|[一二三四]季度|全年)|20\d\d年|"
-    r"\b(?:first half|second half|first nine months|Q[1-4]|full year)(?: of)?(?: 20\d\d)?|\b20\d\d\b",
-    re.I,
-)
+QUESTIONS_FILE = "glossary_questions.yaml"
+
+
+def _words(section: str, lang: str) -> list[str]:
+    raw = datafiles.load_yaml(QUESTIONS_FILE).get(section) or {}
+    where = f"{datafiles.data_path(QUESTIONS_FILE)} {section}.{lang}"
+    return datafiles.string_list(raw.get(lang, []) if isinstance(raw, dict) else None, where)
+
+
+def _alternation(words: list[str]) -> str:
+    """Longest first, so that a phrase wins over the word it starts with; none matches nothing."""
+    if not words:
+        return "(?!)"
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(words pointing back at an earlier turn, reporting periods), from the data file."""
+    zh, en = _words("pointers", "zh"), _words("pointers", "en")
+    pointer = re.compile(rf"^\s*(?:{_alternation(zh)}|(?:{_alternation(en)})\b)", re.I)
+    # periods a follow-up inherits ("and the net profit?" after a question about a half year)
+    pzh, pen = _words("periods", "zh"), _words("periods", "en")
+    period = re.compile(
+        rf"(?:20\d\d年)?(?:{_alternation(pzh)})|20\d\d年|"
+        rf"\b(?:{_alternation(pen)})(?: of)?(?: 20\d\d)?|\b20\d\d\b",
+        re.I,
+    )
+    return pointer, period
+
+
+datafiles.on_reload(_patterns.cache_clear)
 
 
 def _surface_entities(text: str) -> list[str]:
@@ -48,7 +72,7 @@ def _surface_entities(text: str) -> list[str]:
             continue
         if not any(tok.lower() in o.lower() or o.lower() in tok.lower() for o in out):
             out.append(tok)
-    # a Han product name glued to its model number ("真武810E") stays whole
+    # a Han product name glued to its model number stays whole, not split into its parts
     for m in re.finditer(r"[\u4e00-\u9fff]{1,4}[A-Za-z]*\d+[A-Za-z0-9]*", text):
         word = m.group()
         for o in list(out):
@@ -70,7 +94,7 @@ def _turns(history: list[Any] | None) -> list[Turn]:
 
 def needs_context(question: str) -> bool:
     """True when the question points back or names no entity of its own."""
-    return bool(_POINTER.match(question)) or not question_entities(question)
+    return bool(_patterns()[0].match(question)) or not question_entities(question)
 
 
 def resolve_followup(question: str, history: list[Any] | None) -> str:
@@ -87,7 +111,9 @@ def resolve_followup(question: str, history: list[Any] | None) -> str:
                 mine = {e.lower() for e in _surface_entities(question)}
                 carry = [e for e in ents if e.lower() not in mine][:4]
                 if role == "user":
-                    carry += [t for t in _PERIOD.findall(turn["content"]) if t not in question][:2]
+                    carry += [
+                        t for t in _patterns()[1].findall(turn["content"]) if t not in question
+                    ][:2]
                 if carry:
                     return f"{' '.join(carry)} {question}"
                 return question

@@ -10,6 +10,12 @@ lists with numpy instead of scoring every chunk. A copy of the built index is ke
 disk (``<data_dir>/cache``) under a key made of the store's identity, generation and
 counts: a process opening an unchanged store loads it in a fraction of a second, and any
 change to the store makes the copy stale, so Chroma stays the only source of truth.
+
+Keyword tokens depend on the word lists and the tokenizer (``rag.datafiles.data_fingerprint``).
+The store records the fingerprint its tokens were made with; when this code's differs, the
+index is built from the chunk texts re-tokenized, the new tokens are written back to Chroma
+(so the next process need not) and a one-line note says so. Document vendor tags cannot be
+remade from what Chroma holds: a note names the command that rebuilds them.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import logging
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -31,6 +38,8 @@ from rag.store import DenseTable, Store
 K1 = 1.5
 B = 0.75
 CACHE_VERSION = 4
+log = logging.getLogger(__name__)
+_noted: set[tuple[str, str]] = set()  # (store identity, note) already said in this process
 
 
 @dataclass
@@ -262,10 +271,27 @@ class _Blocks:
         return DenseTable(generation, blocks, self.ids, self.docs)
 
 
+def _chunk_tokens(
+    cid: str, meta: dict[str, Any], text: str, rewrites: dict[str, dict[str, Any]] | None
+) -> list[str]:
+    """The chunk's stored tokens; with ``rewrites``, its text tokenized afresh (and kept)."""
+    if rewrites is None:
+        return str(meta.get("tokens", "")).split()
+    from rag.textnorm import tokenize_uncached
+
+    tokens = tokenize_uncached(text)
+    rewrites[cid] = {**meta, "tokens": " ".join(tokens)}
+    return tokens
+
+
 def _build_from_chroma(
-    store: Store, generation: int, metas: dict[str, dict[str, Any]]
+    store: Store,
+    generation: int,
+    metas: dict[str, dict[str, Any]],
+    rewrites: dict[str, dict[str, Any]] | None = None,
 ) -> ChunkIndex:
-    """Read every visible chunk (page by page, keeping only what the index needs)."""
+    """Read every visible chunk (page by page, keeping only what the index needs). With
+    ``rewrites`` (a dict to fill), chunk texts are re-tokenized instead of read."""
     index = ChunkIndex(generation=generation)
     index.docs = {doc_id: _doc_info(doc_id, m) for doc_id, m in metas.items()}
     expected: dict[str, int] = {}
@@ -296,7 +322,8 @@ def _build_from_chroma(
             chunk_ids.append(cid)
             spans.append((int(meta["start"]), int(meta["end"])))
             texts.append(text)
-            ids = [vocab.setdefault(t, len(vocab)) for t in str(meta.get("tokens", "")).split()]
+            chunk_tokens = _chunk_tokens(cid, meta, text, rewrites)
+            ids = [vocab.setdefault(t, len(vocab)) for t in chunk_tokens]
             page_terms.extend(ids)
             page_lens.append(len(ids))
             if embs is not None:
@@ -347,8 +374,11 @@ def _cache_path(store: Store) -> Path:
 
 
 def _cache_key(store: Store, generation: int) -> str:
+    from rag.datafiles import data_fingerprint
+
     n_chunks, n_docs = store.counts()
-    return json.dumps([CACHE_VERSION, store.identity(), generation, n_chunks, n_docs])
+    key = [CACHE_VERSION, store.identity(), generation, n_chunks, n_docs, data_fingerprint()]
+    return json.dumps(key)
 
 
 def _blob(strings: Sequence[str], sep: str = "\n") -> np.ndarray:
@@ -458,18 +488,71 @@ def _from_arrays(arrays: dict[str, np.ndarray], generation: int) -> ChunkIndex |
     return _finish(index, doc_of_row)
 
 
+def _note(store: Store, text: str) -> None:
+    """Log a note once per process and store."""
+    key = (store.identity(), text)
+    if key not in _noted:
+        _noted.add(key)
+        log.warning("note: %s", text)
+
+
+def _save_tokens(store: Store, rewrites: dict[str, dict[str, Any]], made: dict[str, str]) -> str:
+    """Write re-tokenized chunks back and record the fingerprint; '' or why it failed."""
+    from rag.errors import RagError
+    from rag.store import made_with
+
+    now = made_with()
+    try:
+        store.rewrite_chunk_metadata(list(rewrites), list(rewrites.values()))
+        # a store that never knew its vendor table adopts this one; a known other one stays
+        vendors = made.get("vendors_fp") or now["vendors_fp"]
+        store.record_made_with({"tokens_fp": now["tokens_fp"], "vendors_fp": vendors})
+    except RagError as e:
+        return str(e)
+    return ""
+
+
+def _check_vendor_tags(store: Store, made: dict[str, str]) -> None:
+    from rag.store import made_with
+
+    recorded = made.get("vendors_fp")
+    if recorded and recorded != made_with()["vendors_fp"]:
+        _note(
+            store,
+            "documents were tagged with vendors from another vendor table "
+            "(rag/data/glossary.yaml changed); vendor filters use the old tags until the store "
+            "is rebuilt: rag reset --yes && rag ingest <your folders>",
+        )
+
+
 def build_index(store: Store, *, use_cache: bool = True) -> ChunkIndex:
     """The chunk table and BM25 index of every visible chunk: from the disk cache when it
-    matches the store, else read from Chroma (and cached for the next process)."""
+    matches the store, else read from Chroma (and cached for the next process). Chunks whose
+    stored tokens were made with other word lists or another tokenizer are re-tokenized."""
+    from rag.datafiles import data_fingerprint
+
     with _BUILD_LOCK:
         generation = store.generation()
         key = _cache_key(store, generation) if use_cache else ""
         path = _cache_path(store)
         index = _load(path, key, generation) if use_cache and path.exists() else None
+        made = store.made_with()
         if index is None:
-            index = _build_from_chroma(store, generation, store.doc_meta())
+            stale = made.get("tokens_fp") != data_fingerprint()
+            rewrites: dict[str, dict[str, Any]] | None = {} if stale else None
+            index = _build_from_chroma(store, generation, store.doc_meta(), rewrites)
+            if rewrites:
+                failed = _save_tokens(store, rewrites, made)
+                saved = f"could not save them ({failed})" if failed else "saved them to the store"
+                _note(
+                    store,
+                    f"the word lists or the tokenizer changed since this store was tokenized: "
+                    f"re-tokenized {len(rewrites)} chunks from their stored text and {saved}",
+                )
             if use_cache and len(index):
                 with contextlib.suppress(OSError):  # read-only folder: the next process rebuilds
                     _save(index, path, key)
+        if len(index):
+            _check_vendor_tags(store, made)
         store.use_table(index.dense)
         return index

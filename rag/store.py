@@ -177,21 +177,50 @@ class Store:
             self._client = self._chunks = self._docs = None
             raise store_error(e, self.settings) from e
 
-    def _bump(self) -> None:
+    def _bump(self, record: dict[str, str] | None = None) -> None:
         # read the collection afresh: another process may have bumped since we connected,
         # and a generation two writers both set to the same value would hide a change
-        fresh = (
-            self._client.get_collection(f"{self.settings.collection}_docs", embedding_function=None)
-            if self._client
-            else self.docs
-        )
-        meta = dict(fresh.metadata or {})
+        meta = self._fresh_docs_meta()
+        meta.update(record or {})
         meta["generation"] = int(meta.get("generation", 0)) + 1
         meta["updated_at"] = time.time()
         meta.pop("hnsw:space", None)
         self.docs.modify(metadata=meta)
         self._table = None
         self._seen = None
+
+    def _fresh_docs_meta(self) -> dict[str, Any]:
+        fresh = (
+            self._client.get_collection(f"{self.settings.collection}_docs", embedding_function=None)
+            if self._client
+            else self.docs
+        )
+        return dict(fresh.metadata or {})
+
+    # -- what the derived data was made with (rag.datafiles) -------------------------------
+    def made_with(self) -> dict[str, str]:
+        """Fingerprints the stored keyword tokens and vendor tags were made with
+        (``tokens_fp``, ``vendors_fp``); a key is absent when the store does not know."""
+        meta = self._read(self._fresh_docs_meta)
+        return {k: str(meta[k]) for k in _MADE_WITH if meta.get(k)}
+
+    def record_made_with(self, fingerprints: dict[str, str]) -> None:
+        """Record fingerprints (see ``made_with``) without bumping the generation."""
+        try:
+            meta = self._fresh_docs_meta()
+            meta.update({k: v for k, v in fingerprints.items() if k in _MADE_WITH})
+            meta.pop("hnsw:space", None)
+            self.docs.modify(metadata=meta)
+        except Exception as e:
+            raise store_error(e, self.settings) from e
+
+    def rewrite_chunk_metadata(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
+        """Replace the metadata of stored chunks (texts and vectors stay), in batches."""
+        try:
+            for i in range(0, len(ids), _BATCH):
+                self.chunks.update(ids=ids[i : i + _BATCH], metadatas=metadatas[i : i + _BATCH])
+        except Exception as e:
+            raise store_error(e, self.settings) from e
 
     def identity(self) -> str:
         """Ids of the two collections: they change when the store is reset and rebuilt."""
@@ -226,6 +255,7 @@ class Store:
         if not items:
             return
         try:
+            first = int(self.docs.count()) == 0  # an empty store takes this code's fingerprints
             ids: list[str] = []
             texts: list[str] = []
             metas: list[dict[str, Any]] = []
@@ -267,7 +297,7 @@ class Store:
                         for doc, chunks, _v, _t, paths in part
                     ],
                 )
-            self._bump()
+            self._bump(made_with() if first else None)
         except Exception as e:
             raise store_error(e, self.settings) from e
 
@@ -420,6 +450,17 @@ class Store:
         return [
             (cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], got["distances"][0], strict=True)
         ]
+
+
+_MADE_WITH = ("tokens_fp", "vendors_fp")
+
+
+def made_with() -> dict[str, str]:
+    """This code's fingerprints of what keyword tokens and vendor tags are made with."""
+    from rag.datafiles import data_fingerprint
+    from rag.glossary import vendor_fingerprint
+
+    return {"tokens_fp": data_fingerprint(), "vendors_fp": vendor_fingerprint()}
 
 
 def doc_from_record(doc_id: str, meta: dict[str, Any], text: str) -> Document:

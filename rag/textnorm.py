@@ -1,8 +1,10 @@
 """Text normalisation and tokenisation shared by indexing and querying.
 
 Full-width to half-width (NFKC), traditional to simplified Chinese (OpenCC), lower
-case; jieba search-mode tokens for the keyword index. The glossary's names are added
-to jieba's dictionary so ``平头哥`` or ``摩尔线程`` stay whole.
+case; jieba search-mode tokens for the keyword index. The glossary's Han-script names are
+added to jieba's dictionary so company and product names stay whole. The stopwords are data
+(``rag/data/stopwords.tsv``, read through ``rag.datafiles``); what the tokens depend on is
+summed up by ``rag.datafiles.data_fingerprint()``, which the store records.
 """
 
 from __future__ import annotations
@@ -17,15 +19,23 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from rag import datafiles
+
 _lock = threading.RLock()
 _t2s: Any = None
 _jieba_ready = False
 
-STOPWORDS = set(
-    "的 了 是 在 和 与 及 或 其 这 那 也 都 就 而 被 把 对 为 以 于 上 中 下 个 之 等 将 已 并 还 又 从 到 由 向 吗 呢 吧 啊 么 什么 哪些 哪个 哪 多少 怎么 如何 是否 有 没有 它 它们 他们 我们 你 我 请 问".split()  # noqa: SIM905
-    + "the a an of to in on for and or is are was were be been by with as at from that this it its what which who whom how when where does do did has have had about than".split()  # noqa: SIM905
-    + "into over per vs tell me please much many".split()  # noqa: SIM905
-)
+STOPWORDS_FILE = "stopwords.tsv"
+# filled from the data file at import, refilled in place by rag.datafiles.reload()
+STOPWORDS: set[str] = set()
+
+
+def _load_stopwords() -> None:
+    words = {row["word"].lower() for row in datafiles.load_tsv(STOPWORDS_FILE) if row.get("word")}
+    STOPWORDS.clear()
+    STOPWORDS.update(words)
+
+
 _TOKEN_OK = re.compile(r"[0-9a-z\u4e00-\u9fff]")
 
 
@@ -58,14 +68,9 @@ def _jieba() -> Any:
                 import logging
 
                 jieba.setLogLevel(logging.WARNING)
-                from rag.glossary import TERMS, VENDORS
+                from rag.glossary import tokenizer_words
 
-                words = [
-                    normalize(a)
-                    for aliases in list(VENDORS.values()) + TERMS
-                    for a in aliases
-                    if re.search(r"[\u4e00-\u9fff]", a)
-                ]
+                words = [normalize(a) for a in tokenizer_words()]
                 if not _load_dictionary(jieba, words):
                     for w in words:
                         jieba.add_word(w, freq=20000)
@@ -135,3 +140,20 @@ def tokenize(text: str) -> list[str]:
     if len(text) > 2000:
         return tokenize_uncached(text)
     return list(_tokens_cached(text))
+
+
+def _reload() -> None:
+    """Data files changed: new stopwords, and jieba's dictionary rebuilt on next use."""
+    global _jieba_ready
+    with _lock:
+        _load_stopwords()
+        _tokens_cached.cache_clear()
+        if _jieba_ready:
+            import jieba
+
+            jieba.dt.initialized = False  # the next add_word or load starts from jieba's own
+            _jieba_ready = False
+
+
+datafiles.on_reload(_reload)
+_load_stopwords()

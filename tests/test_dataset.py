@@ -197,3 +197,118 @@ def test_near_confusers_are_present() -> None:
 
 def test_several_810s() -> None:
     assert sum(1 for _, d in corpus_docs() if "810" in d.text) >= 2
+
+
+# -- the held-out set (issue 12): written before tuning, over new and old articles ---------------
+
+HELDOUT = ROOT / "evals" / "datasets" / "heldout.jsonl"
+HELDOUT_CATEGORIES = {
+    "spec", "funding", "revenue", "profit", "price", "power", "capacity", "shipments",
+    "customers", "investment", "temporal", "latest", "list", "compare", "strategy",
+    "follow-up", "negative",
+}  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def heldout_rows() -> list[dict]:
+    return [
+        json.loads(line)
+        for line in HELDOUT.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+def test_heldout_has_at_least_110_rows_with_the_dev_fields() -> None:
+    rows_ = heldout_rows()
+    assert len(rows_) >= 110
+    assert len({r["id"] for r in rows_}) == len(rows_)
+    for r in rows_:
+        for field, kind in FIELDS.items():
+            assert isinstance(r.get(field), kind), (r.get("id"), field)
+        assert r["lang"] in ("zh", "en") and r["category"] in HELDOUT_CATEGORIES, r["id"]
+        assert r["question"].strip() and r["answer"].strip(), r["id"]
+        for turn in r["history"]:
+            assert turn.get("role") in ("user", "assistant") and turn.get("content"), r["id"]
+    dev_questions = {r["question"].strip() for r in rows()}
+    assert not [r["id"] for r in rows_ if r["question"].strip() in dev_questions]
+
+
+def test_heldout_gold_ids_quotes_and_key_facts() -> None:
+    bad = []
+    for r in heldout_rows():
+        sources = r.get("gold_sources", [])
+        assert len(sources) == len(r["gold_doc_ids"]), r["id"]
+        for src, doc_id in zip(sources, r["gold_doc_ids"], strict=True):
+            assert content_id((ROOT / src).read_bytes()) == doc_id == doc_at(src).doc_id, r["id"]
+        texts = [doc_at(src).text for src in sources]
+        bad += [(r["id"], q) for q in r["gold_quotes"] if not any(q in t for t in texts)]
+        bad += [
+            (r["id"], src)
+            for src in sources
+            if not any(q in doc_at(src).text for q in r["gold_quotes"])
+        ]
+        bad += [
+            (r["id"], g)
+            for g in r["key_facts"]
+            if not any(a in q for a in g for q in r["gold_quotes"])
+        ]
+        if r["answerable"]:
+            assert r["key_facts"] and r["gold_quotes"], r["id"]
+        else:
+            assert r["category"] == "negative" and not r["gold_quotes"] and not r["key_facts"]
+    assert not bad
+
+
+def test_heldout_mix_is_what_issue_12_asks() -> None:
+    rows_ = heldout_rows()
+    n = len(rows_)
+    cross = [
+        r for r in rows_ if any(doc_at(s).lang != r["lang"] for s in r.get("gold_sources", []))
+    ]
+    assert len(cross) >= 0.30 * n
+    assert sum(1 for r in rows_ if not r["answerable"]) >= 0.22 * n
+    multi = [r for r in rows_ if r["category"] in ("list", "compare")]
+    assert len(multi) >= 18
+    assert all(len(r["key_facts"]) >= 2 for r in multi), [r["id"] for r in multi]
+    cats = Counter(r["category"] for r in rows_)
+    assert cats["latest"] >= 5 and cats["strategy"] >= 5 and cats["follow-up"] >= 5
+    assert all(r["history"] for r in rows_ if r["category"] == "follow-up")
+    # typed the way analysts type: short, lower-case questions
+    assert sum(1 for r in rows_ if r["question"] == r["question"].lower()) >= 25
+    # over the new articles and over the older corpus
+    sources = {s for r in rows_ for s in r.get("gold_sources", [])}
+    assert sum(1 for s in sources if Path(s).name.startswith("h")) >= 14
+    assert sum(1 for s in sources if not Path(s).name.startswith("h")) >= 15
+
+
+def test_heldout_articles_come_in_the_page_types_users_paste() -> None:
+    new = [p for p in CORPUS.rglob("h[0-9][0-9]_*") if not p.name.endswith(".meta.yaml")]
+    assert len(new) >= 14
+    pages = [p for p in new if p.suffix == ".html"]
+    wechat = [
+        p
+        for p in pages
+        if all(
+            m.encode() in p.read_bytes()
+            for m in ('id="js_content"', "点击上方蓝字关注我们", "阅读原文", "二维码")
+        )
+    ]
+    assert len(wechat) >= 4
+    big5 = []
+    for p in pages:
+        data = p.read_bytes()
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("cp950")
+            assert "廣告" in text and "記者" in text, p.name
+            big5.append(p)
+    assert len(big5) >= 3
+    english = [p for p in pages if load_file(p).document.lang == "en"]
+    assert len(english) >= 3
+    assert all(b"cookie" in p.read_bytes() and b"newsletter" in p.read_bytes() for p in english)
+    pastes = [p for p in new if p.parent.name == "forum"]
+    assert len(pastes) >= 2
+    for p in pastes:
+        assert looks_like_forum_paste(p.read_text(encoding="utf-8")), p.name
+        assert (ROOT / "tests" / "fixtures" / "forum_clean" / f"{p.stem}.md").is_file()

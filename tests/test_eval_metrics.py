@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -443,16 +445,18 @@ def test_main_writes_report_cases_charts_and_results(tmp_path: Path, monkeypatch
     out = tmp_path / "out"
     code = H.main(
         [
-            *("--limit", "6", "--data-dir", str(tmp_path / "stores"), "--out", str(out), "--quiet"),
+            *("--limit", "3", "--data-dir", str(tmp_path / "stores"), "--out", str(out), "--quiet"),
             *("--corpus", str(corpus), "--write-results", "--results-path", str(results)),
+            "--set-thresholds",
         ]
     )
     assert code == 0
     lines = (out / "cases.jsonl").read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 12
-    import json
+    assert len(lines) == 12  # 2 configs x 3 cases x (dev, heldout)
 
-    rec = json.loads(lines[0])
+    recs = [json.loads(line) for line in lines]
+    assert [r["set"] for r in recs].count("heldout") == 6
+    rec = recs[0]
     assert {"question", "retrieved", "answer", "citations", "scores", "timings"} <= set(rec)
     assert len(rec["retrieved"]) == 10
     report = (out / "report.md").read_text(encoding="utf-8")
@@ -465,10 +469,192 @@ def test_main_writes_report_cases_charts_and_results(tmp_path: Path, monkeypatch
     ):
         assert f"## {heading}" in report
     assert H.JUDGE_SKIPPED in report
-    assert {p.name for p in out.glob("*.png")} == {
-        "metrics.png",
-        "category_key_facts.png",
-        "latency.png",
-    }
-    assert R.read_thresholds(results, fallback=False) == R.TARGETS
+    assert "## Dev and held-out side by side" in report and "## Set `heldout`" in report
+    assert "facts:" in report
+    assert R.HELDOUT_NOTE in report or "Failing cases of `default` (0)" in report
+    names = {"metrics.png", "category_key_facts.png", "latency.png"}
+    assert {p.name for p in out.glob("*.png")} == names | {f"heldout_{n}" for n in names}
+    every = R.read_all_thresholds(results, fallback=False)
+    assert set(every) == {"dev", "heldout"}
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    for name in ("dev", "heldout"):
+        flat = next(r for r in summary["sets"][name]["configs"] if r["name"] == "default")["flat"]
+        assert R.check_thresholds(flat, every[name]) == []  # derived below the measured values
+    assert "<!-- history -->" in results.read_text(encoding="utf-8")
     assert (tmp_path / "stores" / "fake").is_dir()
+
+
+# -- the answer's language -------------------------------------------------------------------
+
+
+def test_text_language_judges_the_answers_own_words():
+    assert M.text_language("The Zhenwu 810E has 96GB of HBM2e memory [1].") == "en"
+    assert M.text_language("真武810E采用HBM2e内存,容量可达96GB[1]") == "zh"
+    # units, acronyms and model names belong to no language
+    assert M.text_language("96GB HBM2e, 700GB/s [1]") is None
+    # a quoted source sentence or a bracketed gloss does not make an English answer Chinese
+    assert M.text_language("It has 96GB: “采用HBM2e内存,容量可达96GB” [1]") == "en"
+    assert M.text_language("Revenue was 917 million yuan (9.17亿元) [1].") == "en"
+    # an extractive answer that is only the Chinese sentence is Chinese
+    assert M.text_language("据平头哥官网介绍,真武810E采用HBM2e内存[1]") == "zh"
+    assert M.text_language("Groq融资7.5亿美元（$750 million）[1]") == "zh"
+    assert M.text_language("") is None
+    # a quoted sentence that itself quotes a name is dropped whole
+    nested = "From the Chinese source: 400家 — “平头哥的“真武”PPU也在近年来走出阿里,服务了400多家客户” [1]"
+    assert M.text_language(nested) == "en"
+    assert M.strip_quoted("a “b “c” d” e (f (g) h) i").split() == ["a", "e", "i"]
+
+
+def test_language_matches_counts_abstentions_and_figure_only_answers():
+    assert M.language_matches("资料中没有提到。", "zh")
+    assert not M.language_matches("资料中没有提到。", "en")
+    assert M.language_matches("The corpus does not say.", "en")
+    assert M.language_matches("96GB [1]", "en") and M.language_matches("96GB [1]", "zh")
+
+
+def test_summary_reports_the_language_rate(scored):
+    # q1 "96GB — “…” [1]" has no words of either language outside its quote (passes); q2, q3,
+    # q4 and q5 are English answers to English questions
+    assert H.summarize(scored)["answer_language_rate"] == 1.0
+    rec = dict(scored[0], scores=dict(scored[0]["scores"], language_match=False))
+    assert H.summarize([rec, *scored[1:]])["answer_language_rate"] == 0.8
+
+
+# -- facts against gold ------------------------------------------------------------------------
+
+
+def _fact(**kw: Any) -> SimpleNamespace:
+    base = {
+        "doc_id": "d1",
+        "entity_id": "真武810e",
+        "entity": "真武810E",
+        "attribute": "memory_capacity",
+        "value": "96GB",
+        "norm_value": 9.6e10,
+        "unit": "GB",
+    }
+    base.update(kw)
+    return SimpleNamespace(**base)
+
+
+GOLD = [
+    {"doc_id": "d1", "entity": "真武810E", "entity_aliases": ["Zhenwu 810E", "810E"],
+     "attribute": "memory_capacity", "value": "96GB", "norm_value": 9.6e10, "quote": "q"},
+    {"doc_id": "d1", "entity": "真武810E", "entity_aliases": ["Zhenwu 810E"],
+     "attribute": "interconnect_bandwidth", "value": "700GB/s", "norm_value": 7e11, "quote": "q"},
+    {"doc_id": "d2", "entity": "台積電", "entity_aliases": ["TSMC", "台积电"],
+     "attribute": "capacity", "value": "10萬片", "norm_value": 1e5, "quote": "q"},
+]  # fmt: skip
+
+
+def test_fact_matching_needs_doc_attribute_entity_and_value():
+    g = GOLD[0]
+    assert M.fact_matches(_fact(), g)
+    assert M.fact_matches(_fact(entity="Zhenwu 810E", entity_id="zhenwu 810e"), g)
+    assert not M.fact_matches(_fact(doc_id="d9"), g)
+    assert not M.fact_matches(_fact(attribute="memory_bandwidth"), g)
+    assert not M.fact_matches(_fact(entity="H20", entity_id="h20"), g)
+    assert not M.fact_matches(_fact(value="80GB", norm_value=8e10), g)
+    # equal normalised values in another spelling, or the same text without a normalised value
+    assert M.fact_matches(_fact(value="96 GB", norm_value=96e9), g)
+    assert M.fact_matches(_fact(value="96 GB", norm_value=None), g)
+    # an alias the store knows for the extracted entity counts too
+    assert M.fact_matches(_fact(entity="PPU", entity_id="ppu"), g, extra_names=["810E"])
+
+
+def test_fact_scores_recall_precision_and_normalised_names():
+    from evals.harness import _entity_norm
+
+    extracted = [
+        _fact(),  # right
+        _fact(attribute="interconnect_bandwidth", value="700 GB/s", norm_value=7e11),  # right
+        _fact(attribute="power", value="400W", norm_value=400.0),  # not in the gold: wrong
+        # the traditional-script name, normalised to simplified, matches the alias 台积电
+        _fact(doc_id="d2", entity="台積電", entity_id="台积电", attribute="capacity",
+              value="10萬片", norm_value=1e5),
+        _fact(doc_id="other", attribute="power", value="1W", norm_value=1.0),  # not a gold doc
+    ]  # fmt: skip
+    s = M.fact_scores(extracted, GOLD, _entity_norm)
+    assert s["n_gold"] == 3 and s["n_extracted"] == 4
+    assert s["recall"] == 1.0 and s["precision"] == 0.75
+    assert s["recall_by_attribute"] == {
+        "capacity": 1.0,
+        "interconnect_bandwidth": 1.0,
+        "memory_capacity": 1.0,
+    }
+    low = M.fact_scores(extracted[:1], GOLD)
+    assert low["recall"] == pytest.approx(1 / 3) and low["precision"] == 1.0
+    assert [g["attribute"] for g in low["missed"]] == ["interconnect_bandwidth", "capacity"]
+    assert M.fact_scores([], GOLD)["precision"] is None
+
+
+def test_evaluate_facts_without_a_facts_method_says_so(tmp_path: Path):
+    gold = tmp_path / "g.jsonl"
+    gold.write_text("".join(json.dumps(g, ensure_ascii=False) + "\n" for g in GOLD), "utf-8")
+    out = H.evaluate_facts(object(), gold)
+    assert out["available"] is False and out["note"] == H.FACTS_UNAVAILABLE
+
+    class WithFacts:
+        def facts(self) -> list[Any]:
+            return [_fact()]
+
+    out = H.evaluate_facts(WithFacts(), gold)
+    assert out["available"] and out["recall"] == pytest.approx(1 / 3) and out["precision"] == 1.0
+    assert out["note"].startswith("facts: precision 1.000 at recall 0.333")
+
+
+def test_the_shipped_facts_gold_loads_and_quotes_its_documents(repo_root: Path):
+    from rag.loaders import load_file
+
+    rows = H.load_facts_gold(repo_root / "evals" / "datasets" / "facts_gold.jsonl")
+    assert len({r["source"] for r in rows}) >= 16 and len(rows) >= 150
+    texts = {s: load_file(repo_root / s).document for s in {r["source"] for r in rows}}
+    for r in rows:
+        doc = texts[r["source"]]
+        assert r["doc_id"] == doc.doc_id and r["quote"] in doc.text, r
+        assert r["value"] in r["quote"], r
+
+
+# -- thresholds per set -------------------------------------------------------------------------
+
+
+def _run_with(flat_by_set: dict[str, dict[str, float]]) -> dict[str, Any]:
+    return {
+        "sets": {n: {"configs": [{"name": "default", "flat": f}]} for n, f in flat_by_set.items()},
+        "thresholds": {},
+    }
+
+
+def test_thresholds_per_set_are_derived_below_the_measured_values(tmp_path: Path):
+    run = _run_with(
+        {
+            "dev": {"key_fact_accuracy": 0.853, "false_refusal": 0.0, "citation_validity": 1.0},
+            "heldout": {"key_fact_accuracy": 0.6, "answer_language_rate": 0.5},
+        }
+    )
+    th = R.derive_thresholds(run, 0.03)
+    assert th["dev"] == {
+        "key_fact_accuracy": {"min": 0.82},
+        "false_refusal": {"max": 0.03},
+        "citation_validity": {"min": 1.0},
+    }
+    assert th["heldout"] == {
+        "key_fact_accuracy": {"min": 0.57},
+        "answer_language_rate": {"min": 0.47},
+    }
+    p = tmp_path / "RESULTS.md"
+    p.write_text("x\n```json\n" + json.dumps({"thresholds": th}) + "\n```\n", encoding="utf-8")
+    assert R.read_all_thresholds(p, fallback=False) == th
+    assert R.read_thresholds(p, fallback=False, set_name="heldout") == th["heldout"]
+    run["thresholds"] = th
+    assert R.check_run(run) == []
+    run["sets"]["heldout"]["configs"][0]["flat"]["key_fact_accuracy"] = 0.5
+    assert R.check_run(run) == ["heldout: key_fact_accuracy = 0.500 < 0.57"]
+    assert R.check_run({"sets": {"dev": {"configs": [{"name": "x", "flat": {}}]}}}) is None
+
+
+def test_history_block_survives_a_rewrite(tmp_path: Path):
+    p = tmp_path / "RESULTS.md"
+    p.write_text("a\n<!-- history -->\n| before | 0.5 |\n<!-- /history -->\nb\n", "utf-8")
+    assert R.read_history(p) == "| before | 0.5 |"
+    assert R.read_history(tmp_path / "none.md") == ""
