@@ -2,12 +2,12 @@
 
 Sources, all read from the text itself: names the text gives in brackets beside another
 name (``某某科技(Some Tech)``, ``(下称X)``), quoted product names (``名为“X”的``), Chinese
-company names by their suffix (科技, 股份 ...), model tokens (810E, MI325X, B30A) and the
+company names by their suffix (科技, 股份 ...), model tokens (``X100``, ``AB12C``) and the
 Chinese product line written before them, capitalised English company names with a cue
 (``startup X``, ``X raised``), jieba person and organisation tags with a cue, and the
 glossary as seed data. Each entity gets aliases (the other-language name, pinyin with and
 without tones and spaces, traditional and simplified forms) and, where the text links them
-(``平头哥的真武810E``, ``NVIDIA's H200``), the company that makes it.
+(``某公司的某芯100``, ``Foo's X100``), the company that makes it.
 
 Cue words live in ``rag/data/entities.yaml``; no name of a real company is written here.
 It does not store anything (``rag.factstore``) or read figures (``rag.facts``).
@@ -20,7 +20,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +34,8 @@ _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _LATIN_EDGE = re.compile(r"[A-Za-z0-9]")
 _COMPACT_DROP = re.compile(r"[\s\-_·.・'’]+")
 _MODEL = re.compile(
-    r"(?<![A-Za-z0-9.\-])(?=[A-Za-z\-]*\d)(?=[0-9\-]*[A-Za-z])"
-    r"[A-Za-z]{0,6}-?\d+(?:\.\d+)?[A-Za-z]{0,3}\d{0,3}(?![A-Za-z0-9])"
+    r"(?<![A-Za-z0-9.\-])(?=[A-Za-z\-]*\d)(?=[0-9]*[A-Za-z])"
+    r"[A-Za-z]{0,10}-?\d+(?:\.\d+)?[A-Za-z]{0,3}\d{0,3}(?![A-Za-z0-9])"
 )
 _TICKER = re.compile(r"\b\d{4,6}\.(?:HK|SH|SZ|TW)\b|\b[A-Z]{1,5}\.(?:O|N|US)\b")
 _BRACKET = re.compile(r"[(（]([^()（）\n]{1,60})[)）]")
@@ -47,7 +47,7 @@ _lock = threading.Lock()
 _converters: dict[str, Any] = {}
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_yaml(name: str) -> dict[str, Any]:
     """A YAML data file from ``rag/data`` (loaded once)."""
     import yaml
@@ -189,7 +189,7 @@ def _traditional(text: str) -> str:
 
 def pinyin_forms(name: str) -> list[str]:
     """Pinyin spellings of a name's Chinese part, Latin parts kept: joined and spaced, with
-    and without tone marks (``真武810E`` -> ``zhenwu 810e``, ``zhen wu 810e``, ``zhēnwǔ 810e``)."""
+    and without tone marks (``北京100`` -> ``beijing 100``, ``bei jing 100``, ``běijīng 100``)."""
     if not _HAN.search(name):
         return []
     from pypinyin import Style, lazy_pinyin
@@ -339,11 +339,14 @@ def _bracket_names(text: str, col: _Collector) -> None:
             intro = next((i for i in c.alias_intro if p.startswith(i)), None)
             if intro and len(p) > len(intro):
                 extra.append(p[len(intro) :].strip("“”\"'"))
-            elif _TICKER.fullmatch(p):
-                extra.append(p)
-            elif re.fullmatch(r"[A-Z][A-Za-z0-9&.\- ]{1,40}", p) and p.lower() not in c.latin_stop:
-                extra.append(p)
-            elif re.fullmatch(r"[\u4e00-\u9fff]{2,10}", p) and p not in c.stop_words:
+            elif (
+                _TICKER.fullmatch(p)
+                or (
+                    re.fullmatch(r"[A-Z][A-Za-z0-9&.\- ]{1,40}", p)
+                    and p.lower() not in c.latin_stop
+                )
+                or (re.fullmatch(r"[\u4e00-\u9fff]{2,10}", p) and p not in c.stop_words)
+            ):
                 extra.append(p)
         if not extra:
             continue
@@ -353,12 +356,29 @@ def _bracket_names(text: str, col: _Collector) -> None:
             if not extra:
                 continue
             name = name_before(text, m.start(), max_chars=12)
+            if name and text[max(0, m.start() - len(name) - 1) : m.start() - len(name)].isdigit():
+                continue  # 2纳米(N2): a size, not a name (see _bracket_measures)
             if name and not _generic(name):
-                col.add(name, _kind_of(name, extra), extra)
+                col.add(name, _kind_of(name, extra), extra, eid=_glossary_id(name, extra))
         else:
             en = re.search(r"([A-Z][A-Za-z0-9&\-]*(?: [A-Z][A-Za-z0-9&\-]*){0,3})\s*$", before)
-            if en and en.group(1).lower() not in c.latin_stop and any(_HAN.search(x) for x in extra):
+            if (
+                en
+                and en.group(1).lower() not in c.latin_stop
+                and any(_HAN.search(x) for x in extra)
+            ):
                 col.add(en.group(1), _kind_of(en.group(1), extra), extra)
+
+
+def _glossary_id(name: str, extra: list[str]) -> str | None:
+    """The glossary vendor id of a name or any of its bracket names."""
+    from rag import glossary
+
+    for n in (name, company_base(name), *extra):
+        v = glossary.canonical_vendor(n)
+        if v:
+            return entity_key(v)
+    return None
 
 
 def _generic(name: str) -> bool:
@@ -377,7 +397,7 @@ def _kind_of(name: str, extra: Iterable[str] = ()) -> str:
         return "product"
     if name in c.places:
         return "place"
-    return "company" if any(_TICKER.fullmatch(w) for w in extra) else "org"
+    return "company"
 
 
 def _quoted_products(text: str, col: _Collector) -> None:
@@ -392,9 +412,8 @@ def _quoted_products(text: str, col: _Collector) -> None:
         intro = any(before.endswith(i) for i in c.product_intro)
         kind_after = any(after.startswith(k) for k in c.kind_words)
         has_model = bool(_MODEL.search(name)) and not _excluded_model(name)
-        if intro or kind_after or (has_model and _HAN.search(name)):
-            if len(name) <= 16:
-                col.add(name, "product")
+        if (intro or kind_after or (has_model and _HAN.search(name))) and len(name) <= 16:
+            col.add(name, "product")
 
 
 def _zh_companies(text: str, col: _Collector) -> None:
@@ -431,11 +450,13 @@ def _excluded_model(tok: str) -> bool:
     return bool(cues().model_exclude.fullmatch(tok))
 
 
-_DIGIT_MODEL = re.compile(r"(?<=[\u4e00-\u9fff])(?:\d{3,5}|\d\.\d)(?![\d.%A-Za-z])")
+_DIGIT_MODEL = re.compile(
+    r"(?<=[\u4e00-\u9fff])(?:\d{3,5}|\d\.\d|[一二三四五六七八九十]{1,2}号)(?![\d.%A-Za-z])"
+)
 
 
 def _model_tokens(text: str, col: _Collector) -> None:
-    """Model numbers (810E, MI325X, B30A) and the product line written before them (the
+    """Model numbers (``X100``, ``AB12C``) and the product line written before them (the
     line also before a bare number: 某某800)."""
     c = cues()
     hits = [(m.start(), m.group().strip("-"), False) for m in _MODEL.finditer(text)]
@@ -450,6 +471,8 @@ def _model_tokens(text: str, col: _Collector) -> None:
         line = name_before(text, start, max_chars=4, stop=c.generic, known=col.by_alias)
         if line and (_generic(line) or any(line.endswith(g) for g in c.generic)):
             line = None
+        if line and not (_proper(line, col) or compact_key(line + tok) in col.by_alias):
+            line = None  # (a quoted name already known makes its line a name too)
         if line:  # a product line already known wins over the words before it (训练卡某某)
             line = next(
                 (line[k:] for k in range(len(line) - 1) if compact_key(line[k:]) in col.by_alias),
@@ -457,19 +480,38 @@ def _model_tokens(text: str, col: _Collector) -> None:
             )
         if line is None and bare:
             continue
-        if bare and "." in tok and (line is None or compact_key(line) not in col.by_alias):
-            continue  # 某某2.0 only after a product line already known
+        if (
+            bare
+            and ("." in tok or "号" in tok)
+            and (line is None or compact_key(line) not in col.by_alias)
+        ):
+            continue  # 某某2.0, 某某一号 only after a product line already known
         if line is None:
             en = re.search(r"([A-Z][A-Za-z]+) $", text[max(0, start - 20) : start])
-            extra = [f"{en.group(1)} {tok}"] if en and en.group(1).lower() not in c.latin_stop else []
+            extra = (
+                [f"{en.group(1)} {tok}"] if en and en.group(1).lower() not in c.latin_stop else []
+            )
             _add_model(col, tok, "model", extra, [en.group(1)] if extra and en else [])
             continue
         vendor = _company_id(col, line)
-        if vendor:  # 某某芯M100: the company's own name before the number
+        if vendor:  # 某公司X100: the company's own name before the number
             pid = col.add(tok, "model", [line + tok, f"{line} {tok}"])
             col.vote_vendor(pid, vendor)
         else:
             _add_model(col, line + tok, "product", [tok, f"{line} {tok}"], [line])
+
+
+_PROPER_FLAGS = frozenset({"nr", "nrt", "nrfg", "nz", "ns", "nt", "x", "eng", "j"})
+
+
+def _proper(line: str, col: _Collector) -> bool:
+    """A product line is a name: known already, or jieba words that are proper nouns or
+    single characters (an unknown name), never common words (国家出口)."""
+    if compact_key(line) in col.by_alias:
+        return True
+    words = _posseg(line)
+    known = [w for w, _ in words if compact_key(w) in col.by_alias]
+    return all(len(w) == 1 or f in _PROPER_FLAGS or w in known for w, f in words)
 
 
 def _add_model(col: _Collector, name: str, kind: str, extra: list[str], lines: list[str]) -> None:
@@ -486,6 +528,21 @@ def _add_model(col: _Collector, name: str, kind: str, extra: list[str], lines: l
     owner = glossary.canonical_vendor(name)
     if owner and entity_key(owner) in col.found:
         col.vote_vendor(pid, entity_key(owner))
+
+
+def _spaced_models(text: str, col: _Collector) -> None:
+    """``Gaudi 3``: a known English product line, a space and a generation number."""
+    lines = [
+        e
+        for e in col.found.values()
+        if e.kind == "product" and re.fullmatch(r"[A-Z][a-z]+", e.name)
+    ]
+    for e in lines:
+        for m in re.finditer(rf"\b{re.escape(e.name)} (\d{{1,3}})(?![\d.,%A-Za-z])", text):
+            pid = col.add(m.group(), "product", [m.group().replace(" ", "")])
+            if e.vendor or col.votes.get(e.entity_id):
+                vendor = e.vendor or col.votes[e.entity_id].most_common(1)[0][0]
+                col.vote_vendor(pid, vendor)
 
 
 def _company_id(col: _Collector, name: str) -> str | None:
@@ -513,7 +570,10 @@ def _en_names(text: str, col: _Collector) -> None:
         if name in c.places or compact_key(name) in col.by_alias:
             continue
         before = low[max(0, start - 24) : start].rstrip()
-        after = low[m.end() : m.end() + 24].lstrip(" ,")
+        after = low[m.end() : m.end() + 40].lstrip(" ,")
+        after = re.sub(
+            r"^(?:(?:reportedly|also|now|recently|quietly|officially|has|have)\s+)+", "", after
+        )
         suffix = words[-1].lower().rstrip(".") in c.en_suffixes and len(words) > 1
         cue = any(before.endswith(b) for b in c.en_before) or any(
             re.match(rf"{re.escape(a)}\b", after) for a in c.en_after
@@ -546,7 +606,11 @@ def _en_products(text: str, col: _Collector) -> None:
         rf"\b(?:{kinds}),? (?:called |named |dubbed )?{name}(?=[,.;]| is| will| has)",
     ]
     found = [m.group(1) for p in pats for m in re.finditer(p, text)]
-    found += [m.group() for m in re.finditer(rf"\b(?:{c.product_acronym.pattern})\b", text)]
+    found += [  # an xPU right after a name is its kind (“某某”PPU), not a name
+        m.group()
+        for m in re.finditer(rf"\b(?:{c.product_acronym.pattern})\b", text)
+        if not re.search(r"[\u4e00-\u9fff”」』\"]\s?$", text[max(0, m.start() - 2) : m.start()])
+    ]
     for m in _MODEL.finditer(text):  # the line before a model number: "Foo p150a"
         if _excluded_model(m.group()):
             continue
@@ -572,6 +636,11 @@ def _jieba_names(text: str, col: _Collector) -> None:
     """Persons: jieba person names (nr) next to a cue (``院长X表示``, ``X(化名)``); only the
     text around the cues is tagged, which keeps this cheap."""
     c = cues()
+    before = "|".join(re.escape(w) for w in sorted(c.person_before, key=len, reverse=True))
+    after = "|".join(re.escape(w) for w in sorted(c.person_after, key=len, reverse=True))
+    for m in re.finditer(rf"(?:{before})([\u4e00-\u9fff]{{2,4}}?)(?:{after})", text):
+        if compact_key(m.group(1)) not in col.by_alias:  # 董事长某某某表示: a title, a name, a verb
+            col.add(m.group(1), "person")
     cue_rx = "|".join(re.escape(w) for w in (*c.person_before, *c.person_after))
     for m in re.finditer(cue_rx, text):
         s = max(0, m.start() - 6)
@@ -683,8 +752,8 @@ _WORDCH = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
 def _vendor_links(text: str, col: _Collector) -> None:
-    """Company then product with only linking words between: ``平头哥的真武810E``,
-    ``阿里平头哥发布自研云芯片倚天710``, ``NVIDIA's H200``."""
+    """Company then product with only linking words between: ``某公司的某芯100``,
+    ``某公司发布自研芯片某芯200``, ``Foo's X100``."""
     c = cues()
     found = mentions(text, list(col.found.values()))
     last_company: tuple[int, Entity] | None = None
@@ -721,9 +790,10 @@ def _is_link(between: str, c: _Cues) -> bool:
 def extract_entities(doc: Document) -> list[Entity]:
     """The entities ``doc`` names, with aliases and vendors (see the module docstring)."""
     col = _Collector(doc.doc_id)
-    text = doc.text
-    if doc.title and doc.title not in text[:400]:
-        text = doc.title + "\n" + text
+    original = doc.text
+    if doc.title and doc.title not in original[:400]:
+        original = doc.title + "\n" + original
+    text = simplified(original)  # jieba and the cue words work on simplified text
     _seed_glossary(doc, col)
     _bracket_names(text, col)
     _zh_companies(text, col)
@@ -731,10 +801,37 @@ def extract_entities(doc: Document) -> list[Entity]:
     _model_tokens(text, col)
     _en_names(text, col)
     _en_products(text, col)
+    _spaced_models(text, col)
     _jieba_names(text, col)
     _places(text, col)
     _vendor_links(text, col)
-    return col.result()
+    _bracket_measures(text, col)
+    found = col.result()
+    if text != original:
+        _display_names(found, text, original)
+    return found
+
+
+def _display_names(found: list[Entity], text: str, original: str) -> None:
+    """Names as the article writes them (a Traditional page keeps its Traditional names)."""
+    for e in found:
+        i = text.find(e.name)
+        if i >= 0 and original[i : i + len(e.name)] != e.name:
+            e.name = original[i : i + len(e.name)]
+            if e.name not in e.aliases:
+                e.aliases.insert(0, e.name)
+
+
+_MEASURE_BRACKET = re.compile(
+    r"(\d+(?:\.\d+)?)\s?(nm|纳米|奈米)[(（]([A-Z]{1,2}\d{1,2}[A-Z]?)[)）]"
+)
+
+
+def _bracket_measures(text: str, col: _Collector) -> None:
+    """A name given in brackets after a size: ``2纳米(N2)`` is the N2 process."""
+    for m in _MEASURE_BRACKET.finditer(text):
+        size = m.group(1)
+        col.add(m.group(3), "product", [f"{size}nm", f"{size}纳米", f"{size}奈米", f"{size} nm"])
 
 
 __all__ = [

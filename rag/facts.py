@@ -29,9 +29,9 @@ from rag.types import Document
 
 EXTRACTOR_VERSION = "1"
 _SUBJECT_KINDS = ("company", "product", "model", "org")
-# a memory product (HBM3E) is the subject of its own capacity or bandwidth, not of compute
+# a memory product (an HBM generation) is the subject of its own capacity or bandwidth, not of compute
 _MEMORY_SUBJECT_ATTRS = frozenset(
-    {"memory_capacity", "memory_bandwidth", "process_node", "shipments", "price", "capacity"}
+    {"memory_capacity", "memory_bandwidth", "process_node", "shipments", "capacity"}
 )
 _NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
 _MONTHS = {
@@ -67,7 +67,9 @@ _DATE_PATTERNS = [
         r"|第?(?P<q>[一二三四])季度?|(?P<h>上|下)半年|底|末|初)?"
     ),
     re.compile(r"(?<![\d年])(?P<m>\d{1,2})月(?:(?P<d>\d{1,2})日)?"),
-    re.compile(rf"(?i)\b(?P<mon>{_MON})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b"),
+    re.compile(
+        rf"(?i)\b(?P<mon>{_MON})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b"
+    ),
     re.compile(rf"(?i)\b(?P<mon>{_MON})\.?\s+(?:of\s+)?(?P<y>\d{{4}})\b"),
     re.compile(r"(?i)\bQ(?P<q>[1-4])\s*(?:of\s+)?(?:FY|fiscal\s+)?'?(?P<y>\d{4}|\d{2})\b"),
     re.compile(
@@ -78,7 +80,9 @@ _DATE_PATTERNS = [
         r"(?i)\b(?:the\s+)?(?P<hw>first|second)\s+half\s+of\s+(?P<y>\d{4})\b|\bH(?P<h>[12])\s*(?P<y2>\d{4})\b"
     ),
     re.compile(r"(?i)\b(?P<rel>last year|this year|next year|the same year)\b"),
-    re.compile(r"(?i)(?<![\d.$,])\b(?:in|by|from|since|until|during|early|late|mid-)?\s*(?P<y>(?:19|20)\d{2})\b(?![\d%.,年])"),
+    re.compile(
+        r"(?i)(?<![\d.$,])\b(?:in|by|from|since|until|during|early|late|mid-)?\s*(?P<y>(?:19|20)\d{2})\b(?![\d%.,年])"
+    ),
 ]
 
 
@@ -119,6 +123,12 @@ class _Spec:
     cue_rx: re.Pattern[str]
     cue_attrs: dict[str, tuple[str, ...]]
     negative: dict[str, frozenset[str]]
+    date_blockers: tuple[str, ...]
+    negations: tuple[str, ...]
+    before_other: tuple[str, ...]
+    after_other: tuple[str, ...]
+    name_after_other: tuple[str, ...]
+    anaphora: tuple[str, ...]
 
 
 def _cue_pattern(cue: str) -> str:
@@ -128,6 +138,24 @@ def _cue_pattern(cue: str) -> str:
     if re.search(r"[A-Za-z0-9]$", cue):
         pat += r"(?![A-Za-z0-9])"
     return pat
+
+
+def _top_level_alts(rx: str) -> list[str]:
+    """``a|b(c|d)|e`` -> ``[a, b(c|d), e]``."""
+    out, depth, cur = [], 0, ""
+    for ch in rx:
+        depth += (ch in "([" and 1) or (-1 if ch in ")]" else 0)
+        if ch == "|" and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return [*out, cur]
+
+
+def _bounded_alt(alt: str) -> str:
+    """A Latin unit must not run into a following letter (``GB`` is not ``GBX``)."""
+    return f"(?:{alt})(?![A-Za-z])" if re.search(r"[A-Za-z]\??$", alt) else f"(?:{alt})"
 
 
 @lru_cache(maxsize=1)
@@ -148,11 +176,10 @@ def spec() -> _Spec:
         for k, v in (d.get("attributes") or {}).items()
     }
     units = tuple(
-        _Unit(u["unit"], float(u["factor"]), u["dim"], bool(u.get("needs_cue")))
-        for u in d["units"]
+        _Unit(u["unit"], float(u["factor"]), u["dim"], bool(u.get("needs_cue"))) for u in d["units"]
     )
     unit_alt = "|".join(
-        f"(?P<u{i}>(?:{u['re']}){'(?![A-Za-z])' if re.search(r'[A-Za-z]$', u['re']) else ''})"
+        f"(?P<u{i}>(?-i:{'|'.join(_bounded_alt(a) for a in _top_level_alts(u['re']))}))"
         for i, u in enumerate(d["units"])
     )
     scales = {str(k).lower(): float(v) for k, v in (d.get("scales") or {}).items()}
@@ -192,6 +219,12 @@ def spec() -> _Spec:
         round_rx=re.compile(rf"(?<![A-Za-z0-9])(?:{d['funding_rounds']})", re.I),
         cue_rx=cue_rx,
         cue_attrs={k: tuple(v) for k, v in cue_attrs.items()},
+        date_blockers=tuple(str(w).lower() for w in d.get("date_blockers") or ()),
+        anaphora=tuple(str(w).lower() for w in d.get("anaphora") or ()),
+        negations=tuple(str(w).lower() for w in d.get("negations") or ()),
+        before_other=tuple(str(w).lower() for w in d.get("not_the_subjects_before") or ()),
+        after_other=tuple(str(w).lower() for w in d.get("not_the_subjects_after") or ()),
+        name_after_other=tuple(str(w).lower() for w in d.get("compared_name_after") or ()),
         negative={
             a: frozenset(str(c).lower() for c in cs)
             for a, cs in (d.get("negative_cues") or {}).items()
@@ -296,7 +329,8 @@ def find_dates(text: str, doc_year: int | None, last_year: int | None = None) ->
             elif g.get("rel"):
                 off = sp.rel_years.get(g["rel"].lower(), sp.rel_years.get(g["rel"]))
                 base = last_year if off == "same" else doc_year
-                year = (base + (0 if off == "same" else int(off))) if base else None
+                shift = 0 if off in ("same", None) else int(off)
+                year = base + shift if base else None
             else:
                 year = doc_year
             if year is None or not 1990 <= year <= 2100:
@@ -309,6 +343,9 @@ def find_dates(text: str, doc_year: int | None, last_year: int | None = None) ->
                 norm += f"-{month:02d}"
                 if g.get("d") and 1 <= int(g["d"]) <= 31:
                     norm += f"-{int(g['d']):02d}"
+            lead = re.match(r"(?i)(?:the\s+|同年|当年)", text[s:e])
+            if lead and e - s > lead.end():  # "the second half of", "同年9月": the date itself
+                s += lead.end()
             taken.append((s, e))
             found.append(_Date(s, e, text[s:e].strip(), norm))
             if y:
@@ -384,6 +421,7 @@ def _subject(
     clause: tuple[int, int],
     carry: list[_Mention],
     memory_ok: bool = True,
+    anaphora: bool = False,
 ) -> Entity | None:
     """The entity a figure at ``pos`` belongs to, by the attribute's subject rule; the
     previous sentence's subject when this one names none that fits."""
@@ -394,38 +432,115 @@ def _subject(
     comps = [m for m in before if m[2].kind == "company"]
     c_prods = [m for m in carry if m[2].kind in ("product", "model") and not _is_memory(m[2])]
     c_comps = [m for m in carry if m[2].kind == "company"]
-    memory = [m for m in before if _is_memory(m[2])] if memory_ok else []
+    memory = [m for m in before if _is_memory(m[2])]
+    if not memory_ok:
+        memory = []
     if rule == "product":
         pick = prods[-1:] or c_prods[:1] or memory[-1:] or comps[-1:] or c_comps[:1]
+    elif rule == "product_only":
+        pick = prods[-1:] or c_prods[:1]
+    elif rule == "here":  # what this sentence names, product first, before any carried one
+        pick = prods[-1:] or comps[:1] or c_prods[:1] or c_comps[:1]
     elif rule == "company":
         first = [m for m in in_clause if m[2].kind == "company" and m[1] <= pos]
+        if anaphora and c_comps:  # "the company ..." is the previous sentence's subject
+            first = c_comps[:1]
         pick = first[:1] or comps[:1] or (c_comps[:1] if not prods else []) or prods[-1:]
-        pick = pick or c_prods[:1]
+        orgs = [m for m in before if m[2].kind == "org"]
+        pick = pick or c_prods[:1] or orgs[:1]
     else:
-        first = [m for m in in_clause if m[1] <= pos and m[2].kind != "org"]
-        pick = first[:1] or [m for m in before if m[2].kind != "org"][-1:] or carry[:1]
+        first = [m for m in in_clause if m[1] <= pos and m[2].kind != "org" and m not in memory]
+        pick = first[:1] or prods[-1:] or comps[-1:] or c_prods[:1] or c_comps[:1]
     return pick[0][2] if pick else None
 
 
+def _head(text: str, after: list[_Mention]) -> Entity:
+    """The object of a verb: the first name after it, unless that name only modifies a later
+    one (推出对标X架构的芯片Y -> Y: a 的 stands between them)."""
+    cur = after[0]
+    for nxt in after[1:]:
+        gap = text[cur[1] : nxt[0]]
+        if "的" not in gap or re.search(r"[,，。;；、]", gap):
+            break
+        cur = nxt
+    return cur[2]
+
+
 def _date_subject(
-    rule: str, ments: list[_Mention], pos: int, region: tuple[int, int], cue_end: int
+    text: str,
+    rule: str,
+    ments: list[_Mention],
+    pos: int,
+    region: tuple[int, int],
+    cue_end: int,
 ) -> Entity | None:
     """For a date: the product (or company) its clause region names, the one after the cue
-    first (``2019年12月,X发布Y``: Y), else the one nearest the date. None when the region
-    names none: a date is not carried over from another sentence."""
+    first (``2019年12月,X发布Y``: Y), else the one nearest the date, else the sentence's
+    nearest product before the clause. A date is not carried over from another sentence."""
     kinds = ("product", "model") if rule == "product" else ("company",)
-    near = [
-        m
-        for m in ments
-        if region[0] <= m[0] < region[1] and m[2].kind in kinds and not _is_memory(m[2])
-    ]
+    near = [m for m in ments if region[0] <= m[0] < region[1] and m[2].kind in kinds]
+    # a memory product is the subject of its own dates only when nothing else is named
+    near = [m for m in near if not _is_memory(m[2])] or near
     if rule == "product":
         after = [m for m in near if m[0] >= cue_end]
         if after:
-            return after[0][2]
+            return _head(text, after)
     if near:
         return min(near, key=lambda m: abs(m[0] - pos))[2]
+    # the clause names none: the nearest product before it, not a family ("the X series")
+    subject = [
+        m
+        for m in ments
+        if m[1] <= region[0]
+        and m[2].kind in kinds
+        and not re.match(r"\s*(?:series|family|系列|家族)", text[m[1] : m[1] + 8], re.I)
+    ]
+    return subject[-1][2] if subject and rule == "product" else None
+
+
+def _compared(text: str, start: int, end: int) -> bool:
+    """A name right after 比/较/than (or before 相比, 的基础上) is what the subject is compared
+    with, not the subject."""
+    sp = spec()
+    before = text[max(0, start - 16) : start].lower().rstrip()
+    after = text[end : end + 8].lower()
+    return any(before.endswith(w) for w in sp.before_other) or any(
+        after.startswith(w) for w in sp.name_after_other
+    )
+
+
+def _other_figure(text: str, vs: int, ve: int) -> bool:
+    """A figure something is compared with (较3纳米, than 3nm), a milestone (突破100万片) or
+    a class (10纳米级) is not a value of the subject."""
+    sp = spec()
+    before = text[max(0, vs - 20) : vs].lower().rstrip()
+    after = text[ve : ve + 8].lower()
+    # the marker may stand before the period it compares with: 比2023年的7.09亿元
+    before = _COMPARED_PERIOD.sub("", before).rstrip()
+    return any(before.endswith(w) for w in sp.before_other) or any(
+        after.startswith(w) for w in sp.after_other
+    )
+
+
+_COMPARED_PERIOD = re.compile(
+    r"\s*(?:\d{4}\s*年?|去年|上年|上一年|前一年|last year|a year earlier|the year before)"
+    r"\s*(?:同期)?\s*(?:的|'s)?$"
+)
+
+
+def _named_after(text: str, ve: int, ments: list[_Mention]) -> Entity | None:
+    """``$2 billion Foo was valued at``: a company right after the figure, then a verb."""
+    for m in ments:
+        verb = re.match(r"\s+(?:was|is|had been|has been|were)\b", text[m[1] : m[1] + 12])
+        if 0 < m[0] - ve <= 2 and m[2].kind == "company" and verb:
+            return m[2]
     return None
+
+
+def _anaphora_before(low: str, mention_ends: list[int]) -> bool:
+    """True when ``the company``/``该公司`` stands before the figure with no name after it."""
+    last = max((low.rfind(w) for w in spec().anaphora), default=-1)
+    return last >= 0 and all(end <= last for end in mention_ends)
 
 
 def _qualifier(text: str) -> str | None:
@@ -453,6 +568,7 @@ class _Ctx:
     last_year: int | None
     carry: list[_Mention]
     heading: list[_Mention]
+    recent: list[_Mention]  # the last company a sentence was about (for "the company")
 
 
 def _clause_of(text: str, s: int, e: int, pos: int) -> tuple[int, int]:
@@ -462,9 +578,7 @@ def _clause_of(text: str, s: int, e: int, pos: int) -> tuple[int, int]:
     return s, e
 
 
-def _make(
-    ctx: _Ctx, s: int, e: int, ent: Entity, attr: str, value: str, **kw: Any
-) -> Fact:
+def _make(ctx: _Ctx, s: int, e: int, ent: Entity, attr: str, value: str, **kw: Any) -> Fact:
     doc = ctx.doc
     return Fact(
         fact_id=_fact_id(doc.doc_id, s, e, ent.entity_id, attr, value),
@@ -527,6 +641,8 @@ def _quantity_facts(
     out = []
     for v in find_values(text[s:e]):
         vs, ve = v.start + s, v.end + s
+        if _other_figure(text, vs, ve):
+            continue
         if any(m[0] <= vs < m[1] or m[0] < ve <= m[1] for m in ments):
             continue  # a number inside a name (a model number), not a figure
         cands = [a.id for a in sp.attrs.values() if v.dim in a.dims]
@@ -538,9 +654,17 @@ def _quantity_facts(
         norm = v.norm
         if norm is not None and word in sp.negative.get(attr, ()):
             norm = -norm
+        ana = _anaphora_before(text[s:vs].lower(), [m[1] - s for m in ments if m[1] <= vs])
+        after = _named_after(text, ve, ments)
+        rule = sp.attrs[attr].subject
+        pool = carry
+        if ana and rule == "company" and not any(m[2].kind == "company" for m in carry):
+            pool = ctx.recent
         ent = _subject(
-            sp.attrs[attr].subject, ments, vs, clause, carry, attr in _MEMORY_SUBJECT_ATTRS
+            sp.attrs[attr].subject, ments, vs, clause, pool, attr in _MEMORY_SUBJECT_ATTRS, ana
         )
+        if after is not None and sp.attrs[attr].subject == "company":
+            ent = after
         if ent is None:
             continue
         clause_text = text[clause[0] : clause[1]]
@@ -583,10 +707,15 @@ def _date_facts(
         attr = _pick_attr(near, ds, de, clause, date_attrs)
         if attr is None or not re.search(r"\d", d.text):
             continue
-        cue_end = min((c.end for c in near if attr in c.attrs), default=ds)
-        ent = _date_subject(sp.attrs[attr].subject, ments, ds, clause, cue_end)
+        if any(w in text[clause[0] : clause[1]].lower() for w in sp.date_blockers):
+            continue
+        if _in_range(text, ds, de):
+            continue  # 2025年底到2026年初: a span, not the date of one event
+        mine = [c for c in near if attr in c.attrs]  # the cue nearest the date is its verb
+        cue_end = min(mine, key=lambda c: abs(c.start - ds)).end if mine else ds
+        ent = _date_subject(text, sp.attrs[attr].subject, ments, ds, clause, cue_end)
         if ent is None and attr in ("launch_date", "listing_date"):
-            ent = _date_subject("company", ments, ds, clause, cue_end)
+            ent = _date_subject(text, "company", ments, ds, clause, cue_end)
         if ent is None:
             continue
         if attr in ("launch_date", "listing_date"):  # 上市: a product launches, a company lists
@@ -595,39 +724,103 @@ def _date_facts(
             if not cue_ok:
                 continue
         clause_text = text[clause[0] : clause[1]]
-        out.append(
-            _make(
-                ctx,
-                s,
-                e,
-                ent,
-                attr,
-                ctx.doc.text[ds:de].strip(),
-                unit="date",
-                qualifier=_qualifier(clause_text),
-                period=d.norm,
+        for one in _conjoined(text, ments, ent, clause):
+            out.append(
+                _make(
+                    ctx,
+                    s,
+                    e,
+                    one,
+                    attr,
+                    ctx.doc.text[ds:de].strip(),
+                    unit="date",
+                    qualifier=_qualifier(clause_text),
+                    period=d.norm,
+                )
             )
-        )
     return out
 
 
-def _date_region(
-    text: str, s: int, e: int, ds: int, de: int, cues: list[_Cue]
-) -> tuple[int, int]:
+def _conjoined(
+    text: str, ments: list[_Mention], ent: Entity, region: tuple[int, int]
+) -> list[Entity]:
+    """``ent`` and the products joined to it by 和/与/、/and (某芯100与某芯200):
+    a date said of a list holds for each item."""
+    from rag.entities import cues as entity_cues
+
+    generic = sorted(entity_cues().generic, key=len, reverse=True)
+    same = [m for m in ments if region[0] <= m[0] < region[1] and m[2].kind == ent.kind]
+    idx = next((i for i, m in enumerate(same) if m[2].entity_id == ent.entity_id), None)
+    if idx is None:
+        return [ent]
+    keep = {idx}
+    for step in (-1, 1):
+        i = idx
+        while 0 <= i + step < len(same):
+            a, b = sorted((same[i], same[i + step]))
+            gap = text[a[1] : b[0]]
+            for g in generic:
+                gap = gap.replace(g, "")
+            if not _CONJ.fullmatch(gap):
+                break
+            i += step
+            keep.add(i)
+    return list({same[i][2].entity_id: same[i][2] for i in sorted(keep)}.values())
+
+
+_CONJ = re.compile(r"\s*(?:和|与|及|以及|、|,|，|/|and|&)\s*")
+
+
+def _merge_inside(spans: list[tuple[int, int]], ds: int, de: int) -> list[tuple[int, int]]:
+    """Clauses with the clause breaks inside ``[ds, de)`` removed."""
+    out: list[tuple[int, int]] = []
+    for cs, ce in spans:
+        if out and ds < cs < de:
+            out[-1] = (out[-1][0], ce)
+        else:
+            out.append((cs, ce))
+    return out
+
+
+_RANGE_LINK = re.compile(r"\s*(?:到|至|-|–|~|to|through|until)\s*", re.IGNORECASE)
+
+
+def _in_range(text: str, ds: int, de: int) -> bool:
+    after = _RANGE_LINK.match(text, de)
+    if after and _DATE_HINT.match(text, after.end()):
+        return True
+    before = text[max(0, ds - 12) : ds]
+    return bool(
+        re.search(r"(?:\d{4}\s*年?\S{0,3}|\d{1,2}月)\s*(?:到|至|-|–|~|to|through)\s*$", before)
+    )
+
+
+def _date_region(text: str, s: int, e: int, ds: int, de: int, cues: list[_Cue]) -> tuple[int, int]:
     """The clause of a date; a date that opens its sentence as a topic (``2019年7月,X发布Y``)
     reaches over the next clauses, up to the first one with a cue."""
-    spans = clause_spans(text, s, e)
+    spans = _merge_inside(clause_spans(text, s, e), ds, de)  # "March 19, 2025" is one date
     idx = next((i for i, (cs, ce) in enumerate(spans) if cs <= ds < ce), None)
     if idx is None:
         return s, e
     cs, ce = spans[idx]
     if any(cs <= c.start < ce for c in cues):
         return cs, ce
+    rest = re.sub(r"[\s,，、:：的上午下晚间初底年月日]", "", text[cs:ds] + text[de:ce])
+    reported = _REPORTED.search(text[cs:ds]) and not text[de:ce].strip(" ,，")
+    if len(rest) > 6 and not reported:  # the clause says more than when: it is not a topic
+        return cs, ce
     for j in range(idx + 1, min(idx + 4, len(spans))):
+        if _DATE_HINT.search(text, spans[j][0], spans[j][1]):
+            break  # the next clause has its own date
         ce = spans[j][1]
         if any(spans[j][0] <= c.start < spans[j][1] for c in cues):
             break
     return cs, ce
+
+
+# "X said on DATE, that ...": the date of what the next clause reports
+_REPORTED = re.compile(r"(?:said|announced|reported|disclosed|宣布|表示|披露)\s*(?:on\s*)?$", re.I)
+_DATE_HINT = re.compile(r"\d{4}\s*年|\d{1,2}月|\b(?:19|20)\d{2}\b")
 
 
 def _token_facts(
@@ -639,19 +832,20 @@ def _token_facts(
     period: str | None,
     carry: list[_Mention],
 ) -> list[Fact]:
-    """Memory types (采用HBM2e内存) and funding rounds (B轮融资)."""
+    """Memory types (采用某种HBM内存) and funding rounds (B轮融资)."""
     sp = spec()
     text = ctx.text
     out = []
     for rx, attr in ((sp.memory_rx, "memory_type"), (sp.round_rx, "funding_round")):
         for m in rx.finditer(text, s, e):
             clause = _clause_of(text, s, e, m.start())
-            if not any(
-                attr in c.attrs and clause[0] <= c.start < clause[1] and not (
-                    m.start() <= c.start < m.end()
-                )
+            cued = attr == "funding_round" or any(  # a round names itself (B轮, Series C)
+                attr in c.attrs
+                and clause[0] <= c.start < clause[1]
+                and not (m.start() <= c.start < m.end())
                 for c in cues
-            ):
+            )
+            if not cued or _negated(text[max(clause[0], m.start() - 14) : m.start()]):
                 continue
             pool = [x for x in ments if not (x[0] <= m.start() < x[1])]
             ent = _subject(sp.attrs[attr].subject, pool, m.start(), clause, carry)
@@ -672,6 +866,12 @@ def _token_facts(
     return out
 
 
+def _negated(before: str) -> bool:
+    """``instead of HBM``, ``而非HBM``: the token is what the subject does not have."""
+    low = before.lower()
+    return any(low.rstrip().endswith(w) for w in spec().negations)
+
+
 def _is_heading(text: str, s: int, e: int) -> bool:
     line = text[s:e]
     return "\n" not in line and len(line) <= 40 and not re.search(r"[。！？!?.;；]$", line)
@@ -682,33 +882,39 @@ def extract_facts(doc: Document, entities: list[Entity]) -> list[Fact]:
     text = simplified(doc.text)
     year = int(doc.date[:4]) if doc.date and re.match(r"\d{4}", doc.date) else None
     all_ments = mentions(text, entities)
-    ctx = _Ctx(doc, text, year, year, [], [])
+    by_id = {e.entity_id: e for e in entities}
+    ctx = _Ctx(doc, text, year, year, [], [], [])
     facts: list[Fact] = []
-    i = 0
     prev_end = 0
     for s, e in sentence_spans(doc.text):
-        ments = []
-        while i < len(all_ments) and all_ments[i][0] < s:
-            i += 1
-        j = i
-        while j < len(all_ments) and all_ments[j][0] < e:
-            if all_ments[j][1] <= e:
-                ments.append(all_ments[j])
-            j += 1
-        if "\n\n" in text[prev_end:s] and not _is_heading(text, s, e):
+        ments = [
+            m for m in all_ments if s <= m[0] and m[1] <= e and not _compared(text, m[0], m[1])
+        ]
+        heading = _is_heading(text, s, e) and not spec().value_rx.search(text[s:e])
+        if "\n\n" in text[prev_end:s] and not heading:
             ctx.carry = []  # a new paragraph: only its heading carries over
-        if _is_heading(text, s, e) and not spec().value_rx.search(text[s:e]):
+        if heading:
             ctx.heading = [m for m in ments if m[2].kind in _SUBJECT_KINDS]
             ctx.carry = []
         else:
             new = _sentence_facts(ctx, s, e, ments)
             facts += new
-            used = {f.entity_id for f in new}
-            subj = [m for m in ments if m[2].kind in _SUBJECT_KINDS]
-            subj.sort(key=lambda m: m[2].entity_id not in used)
-            ctx.carry = subj or ctx.carry
+            _remember(ctx, s, ments, [by_id[f.entity_id] for f in new if f.entity_id in by_id])
         prev_end = e
     return facts
+
+
+def _remember(ctx: _Ctx, s: int, ments: list[_Mention], used: list[Entity]) -> None:
+    """What the next sentence may refer back to: the subjects just used, then the rest."""
+    used_ids = list(dict.fromkeys(e.entity_id for e in used))
+    first = [(s, s, next(e for e in used if e.entity_id == i)) for i in used_ids]
+    rest = [m for m in ments if m[2].kind in _SUBJECT_KINDS and m[2].entity_id not in used_ids]
+    carry = first + rest
+    if carry:
+        ctx.carry = carry
+    companies = [m for m in carry if m[2].kind == "company"]
+    if companies:
+        ctx.recent = companies[:1]
 
 
 __all__ = ["EXTRACTOR_VERSION", "Attr", "attributes", "extract_facts", "find_dates", "find_values"]

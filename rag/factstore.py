@@ -319,4 +319,36 @@ def _bounded(text: str, where: list[int], i: int, j: int, key: str) -> bool:
     return True
 
 
-__all__ = ["FactStore", "data_fingerprint"]
+FACT_COLUMNS = (
+    "entity",
+    "attribute",
+    "value",
+    "unit",
+    "norm_value",
+    "qualifier",
+    "precision",
+    "period",
+    "title",
+    "date",
+    "doc_id",
+    "start",
+    "end",
+    "quote",
+)
+
+
+def facts_csv(facts: list[Fact]) -> str:
+    """Facts as CSV text with a header row (``FACT_COLUMNS``), for the CLI and the web."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(FACT_COLUMNS)
+    for f in facts:
+        d = f.to_dict()
+        w.writerow(["" if d[c] is None else d[c] for c in FACT_COLUMNS])
+    return buf.getvalue()
+
+
+__all__ = ["FACT_COLUMNS", "FactStore", "data_fingerprint", "facts_csv"]
