@@ -17,6 +17,7 @@ class Reason(StrEnum):
     NOT_ABOUT = "not_about"
     UNDISCLOSED = "undisclosed"
     ATTRIBUTE_ABSENT = "attribute_absent"
+    PERIOD_ABSENT = "period_absent"
 
 
 def reason_text(reason: Reason, lang: str, what: str = "") -> str:

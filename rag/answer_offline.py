@@ -16,9 +16,17 @@ from dataclasses import dataclass
 
 from rag.abstain import Reason, reason_text
 from rag.abstain import abstain_text as _lead
-from rag.evidence import alias_in, is_chinese, undisclosed_about, words
+from rag.answer_facts import label
+from rag.evidence import alias_in, is_chinese, states, undisclosed_about, words, years_in
 from rag.glossary import VENDORS
-from rag.question import Analysis, analyse, question_entities, specific_entities, unknown_names
+from rag.question import (
+    Analysis,
+    analyse,
+    question_entities,
+    specific_entities,
+    unchecked_attributes,
+    unknown_names,
+)
 from rag.render import render
 from rag.sentences import (
     WEIGHTS,
@@ -116,11 +124,41 @@ def _choose(
     if absent is not None:
         what = _label(absent, lang)
         return _refuse(Reason.ATTRIBUTE_ABSENT, lang, f"attribute absent: {absent}", what)
+    for attr in unchecked_attributes(sel.analysis):
+        stating = [c for c in eligible if states(attr, c.text)]
+        if not stating:
+            what = label(attr, lang)
+            return _refuse(Reason.ATTRIBUTE_ABSENT, lang, f"attribute absent: {attr}", what)
+        if not any(c in chosen for c in stating):
+            chosen.append(stating[0])
     if not chosen:
         chosen = [eligible[0]]
     cover_entities(sel, ab, eligible, chosen)
     add_open_parts(sel, eligible, chosen)
-    return sorted(chosen, key=lambda c: (c.passage_rank, c.start))
+    chosen = sorted(chosen, key=lambda c: (c.passage_rank, c.start))
+    if not _in_period(sel, chosen):
+        period = sel.analysis.period.label if sel.analysis.period else ""
+        return _refuse(Reason.PERIOD_ABSENT, lang, f"no quote about {period}", period)
+    return chosen
+
+
+def _in_period(sel: Selection, chosen: list[Candidate]) -> bool:
+    """A question about a period ("2024年营收") is answered only by quotes that name a year
+    of it, or come from a document dated in it."""
+    p = sel.analysis.period
+    if (
+        p is None
+        or not (sel.attrs or sel.analysis.attributes)
+        or sel.analysis.intent in ("why", "how")
+    ):
+        return True
+    lo, hi = int((p.since or "0000")[:4]), int((p.until or "9999")[:4])
+    for c in chosen:
+        doc = sel.docs[c.doc_id]
+        years = years_in(c.text) or {int(doc.date[:4])} if doc.date else years_in(c.text)
+        if any(lo <= y <= hi for y in years):
+            return True
+    return False
 
 
 def answer_offline(

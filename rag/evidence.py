@@ -232,3 +232,40 @@ def figure_for(
 
         return max(figures, key=clause_fit).group().strip()  # max keeps the first of equals
     return figures[0].group().strip()
+
+
+def states(attribute: str, text: str) -> bool:
+    """``text`` states ``attribute`` of the fact vocabulary: one of its cues and a value of
+    its kind (a figure in one of its units, a date, a memory type, a funding round)."""
+    from rag.facts import attributes, find_dates, find_values, spec
+
+    attr = attributes().get(attribute)
+    if attr is None:
+        return False
+    low = normalize(text)
+    if not any(_cue_hit(normalize(c), low) for c in attr.cues):
+        return False
+    if attr.kind == "date":
+        return bool(find_dates(text, None))
+    if attr.kind == "text":
+        rx = spec().memory_rx if attribute == "memory_type" else spec().round_rx
+        return bool(rx.search(text))
+    return any(v.dim in attr.dims for v in find_values(text))
+
+
+def _cue_hit(cue: str, low: str) -> bool:
+    if HAN.search(cue) or not re.search(r"[a-z]", cue):
+        return cue in low
+    return re.search(rf"(?<![a-z0-9]){re.escape(cue)}(?![a-z0-9])", low) is not None
+
+
+_YEAR_IN_TEXT = re.compile(r"(?<!\d)(20\d\d)(?!\d)|(?<!\d)(\d\d)\s*年")
+
+
+def years_in(text: str) -> set[int]:
+    """The years a text names (2025, 2025年, 25年)."""
+    out = set()
+    for m in _YEAR_IN_TEXT.finditer(text):
+        y = m.group(1) or m.group(2)
+        out.add(int(y) if len(y) == 4 else 2000 + int(y))
+    return out

@@ -155,6 +155,13 @@ def _longest_first(hits: list[tuple[str, int, int]]) -> list[tuple[str, int, int
     return sorted(kept, key=lambda h: h[1])
 
 
+def unchecked_attributes(a: Analysis) -> list[str]:
+    """Asked attributes (by a cue of their own) that no evidence group of the question covers."""
+    groups = yaml.safe_load(DATA.read_text(encoding="utf-8")).get("evidence_groups") or {}
+    covered = {m for g in a.evidence_attributes for m in groups.get(g, [])}
+    return [x for x in a.attributes if x not in covered and x not in a.broad_attributes]
+
+
 def asked_attributes(text: str) -> list[str]:
     """Attribute ids a question asks for, longest cue first, families expanded."""
     return attribute_cues(text)[0]

@@ -441,3 +441,20 @@ def test_chinese_question_over_english_source_quotes_it() -> None:
     assert not ans.abstained
     assert ans.text.startswith("据英文资料:256GB——“")
     assert "”[" in ans.text  # the English sentence is a quote, not the answer's own words
+
+
+# -- gates of the analyser's attributes and periods ----------------------------------------
+FAB = make_doc("fab", "星河晶圆厂2025年月产能达到5万片。该厂由星河集团投资建设,员工超过三千人。")
+FAB_NO_CAPACITY = make_doc("fab2", "星河晶圆厂由星河集团投资建设,员工超过三千人。该厂位于上海。")
+
+
+def test_an_attribute_without_a_legacy_group_must_be_stated() -> None:
+    assert not ask("星河晶圆厂的月产能是多少?", FAB).abstained
+    ans = ask("星河晶圆厂的月产能是多少?", FAB_NO_CAPACITY)
+    assert ans.abstained and "产能" in ans.text
+
+
+def test_a_period_question_needs_a_quote_of_that_period() -> None:
+    assert not ask("星河晶圆厂2025年的月产能是多少?", FAB).abstained
+    ans = ask("星河晶圆厂2023年的月产能是多少?", FAB)
+    assert ans.abstained and "2023" in ans.text
