@@ -85,10 +85,13 @@ def _entity_gate(
     """Refuse when a name the question gives occurs in no passage under any of its names
     (a learned entity counts by its Chinese, English or pinyin names alike)."""
     evidence = normalize("\n".join(p.text for p in passages))
+    # seed names and learned products/models must be there; a learned company or place may
+    # be a constraint of the question rather than its subject
     missing = [
         e.aliases[0] if not e.entity_id else e.text
         for e in a.entities
-        if not any(alias_in(x, evidence) for x in e.aliases)
+        if (not e.entity_id or e.kind in ("product", "model"))
+        and not any(alias_in(x, evidence) for x in e.aliases)
     ]
     if known_words:
         learned = [normalize(e.text) for e in a.entities if e.entity_id]
