@@ -174,8 +174,9 @@ def _note(fact: Any, lang: str, *, when: bool = False) -> str:
         bits.append(str(q.get(lang, fact.qualifier)))
     if fact.precision:
         bits.append(str(fact.precision))
-    if when and (fact.period or fact.date):
-        bits.append(str(fact.period or fact.date))
+    year = (fact.period or "")[:4]
+    if when and year and year in fact.quote:  # only a year the quote itself gives
+        bits.append(year)
     if not bits:
         return ""
     return phrase("note", lang, text=phrase_sep(lang).join(bits))
@@ -362,7 +363,9 @@ def _compose_list(
 ) -> Composed | None:
     """Every matching fact of every document, one line per entity (all asked attributes)."""
     by_entity: dict[str, dict[str, Any]] = {}
-    for attr in a.attributes:
+    # the attributes asked by a cue of their own; the broad ones only when there are none
+    asked = [x for x in a.attributes if x not in a.broad_attributes] or a.attributes
+    for attr in asked:
         found = [f for f in store.facts(attribute=attr) if _in_period(f, a)]
         if a.entities:  # what the question names is the subject, its vendor, or a constraint
             found = [f for f in found if any(_relates(f, qe, ents) for qe in a.entities)]
@@ -372,7 +375,7 @@ def _compose_list(
         return None
     cites = _Cites(load_doc)
     lang = a.lang
-    head = a.attributes[0] if len(a.attributes) == 1 else ""
+    head = asked[0] if len(asked) == 1 else ""
     lines = [phrase("list_head", lang, label=label(head, lang))] if head else []
     ranked = sorted(by_entity.values(), key=lambda d: min(_rank(f, doc_rank) for f in d.values()))
     for facts in ranked[:MAX_LIST]:
@@ -399,9 +402,14 @@ def _compose_list(
 def _relates(fact: Any, qe: QEntity, ents: dict[str, Any]) -> bool:
     """The fact is about the question's entity, a product of it, or its sentence names it
     ("listed on the X Market": the market constrains the list, it is not its subject)."""
+    if qe.kind in SPECIFIC_KINDS:  # "which chips use X": X's users, not X itself
+        return not matches(fact, qe, ents) and _alias_hit_text(qe.aliases, normalize(fact.quote))
     if matches(fact, qe, ents) or _vendor_is(fact, qe, ents):
         return True
-    return _alias_hit_text(qe.aliases, normalize(fact.quote))
+    if _alias_hit_text(qe.aliases, normalize(fact.quote)):
+        return True
+    ent = ents.get(qe.entity_id) if qe.entity_id else None  # an article about a market, a
+    return ent is not None and fact.doc_id in (ent.doc_ids or [])  # place or an org
 
 
 def _alias_hit_text(aliases: list[str], low: str) -> bool:
@@ -445,12 +453,9 @@ def supported(text: str, citations: Sequence[Citation], names: Sequence[str]) ->
 
 
 def list_mode(a: Analysis) -> bool:
-    """A list question ("which vendors ... and how much each") about no one product."""
-    return (
-        bool(a.attributes)
-        and a.intent == "list"
-        and not any(e.kind in SPECIFIC_KINDS for e in a.entities)
-    )
+    """A list question ("which vendors ... and how much each"): what it names constrains
+    the list (made by, mentioned with, or reported in an article about it)."""
+    return bool(a.attributes) and a.intent == "list"
 
 
 def answer_list(

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.answer_facts import answer_list, fact_leads
+from rag.answer_facts import answer_list, fact_leads, list_mode
 from rag.answer_offline import OfflineAnswer, Reason, answer_offline, is_chinese
 from rag.config import Settings, settings_from_env
 from rag.embeddings import NamedEmbeddings, make_embeddings
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from rag.retriever import HybridRetriever
 
 MAX_QUESTION_CHARS = 2000
+LIST_DEPTH = 15  # passages whose documents a list answer may draw its facts from
 
 
 def _empty_question(question: str, cleaned: str) -> Iterator[str | Answer]:
@@ -427,8 +428,8 @@ class QA:
             except LLMError as e:
                 notes.append(f"LLM failed, offline answer given: {e}")
                 yield f"[{e}]\n"
-        filtered = bool(vendors or since or until)
-        off = self._answer_offline(analysis, facts, resolved, result.passages, docs, filtered)
+        filters = {"vendors": vendors, "since": since, "until": until}
+        off = self._answer_offline(analysis, facts, resolved, result.passages, docs, filters)
         timings["answer"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - t0
         yield off.text
@@ -475,7 +476,7 @@ class QA:
         resolved: str,
         passages: list[Any],
         docs: dict[str, Document],
-        filtered: bool,
+        filters: dict[str, Any],
     ) -> OfflineAnswer:
         """Sentences answer; facts lead them in the asker's language where a fact agrees
         with a quote, and a list question is answered from every document's facts."""
@@ -489,9 +490,11 @@ class QA:
             if resolved == analysis.question and not analysis.followup
             else analyse(resolved, None, facts),
         )
-        allowed = set(docs) if filtered else None
-        if off.reason not in (Reason.ENTITY_ABSENT, Reason.UNDISCLOSED):
-            listed = answer_list(analysis, facts, passages, self.document, allowed_docs=allowed)
+        if off.reason not in (Reason.ENTITY_ABSENT, Reason.UNDISCLOSED) and list_mode(analysis):
+            # a list draws on every document the question is about, not only the top k
+            wide = self.search(resolved, LIST_DEPTH, **filters)
+            scope = {p.doc_id for p in wide.passages}
+            listed = answer_list(analysis, facts, wide.passages, self.document, allowed_docs=scope)
             if listed is not None:
                 return OfflineAnswer(listed.text, listed.citations, False, listed.notes)
         if off.abstained:

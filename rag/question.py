@@ -29,7 +29,7 @@ from rag.textnorm import normalize
 DATA = Path(__file__).parent / "data" / "question.yaml"
 _HAN = re.compile(r"[\u3400-\u9fff]")
 
-INTENT_ORDER = ("why", "compare", "list", "latest", "when", "who", "how", "yesno")
+INTENT_ORDER = ("why", "list", "compare", "latest", "when", "who", "how", "yesno")
 
 
 class EntityIndex(Protocol):
