@@ -164,7 +164,13 @@ def _display_name(qe: QEntity | None, fact: Any, ents: dict[str, Any], lang: str
         return next((n for n in names if _HAN.search(n)), fact.entity)
     latin = [n for n in names if n and not _HAN.search(n)]
     cased = [n for n in latin if n != n.lower()]
-    return (cased or latin or [fact.entity])[0]
+    if cased:
+        return cased[0]
+    # a romanisation reads as a name when short ("Biren"); a long one is no help
+    short = [n for n in latin if len(n.replace(" ", "")) <= 12 and " " in n or len(n) <= 8]
+    if short:
+        return " ".join(w.capitalize() for w in short[0].split())
+    return str(fact.entity)
 
 
 def _note(fact: Any, lang: str, *, when: bool = False) -> str:
