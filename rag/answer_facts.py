@@ -167,7 +167,7 @@ def _display_name(qe: QEntity | None, fact: Any, ents: dict[str, Any], lang: str
     if cased:
         return cased[0]
     # a romanisation reads as a name when short ("Biren"); a long one is no help
-    short = [n for n in latin if len(n.replace(" ", "")) <= 12 and " " in n or len(n) <= 8]
+    short = [n for n in latin if (len(n.replace(" ", "")) <= 12 and " " in n) or len(n) <= 8]
     if short:
         return " ".join(w.capitalize() for w in short[0].split())
     return str(fact.entity)
