@@ -4,15 +4,21 @@ Discuz forums hide anti-copy "jammer" runs in ``<font class="jammer">`` and ``di
 spans; they are dropped here, before extraction, because no general extractor knows them.
 Everything else (finding the article body among navigation, bylines, captions, follow
 prompts, share bars, comments, related links; title, date, author, site, canonical URL) is
-trafilatura's job. Block elements become paragraphs separated by a blank line, as in a
-cleaned forum paste. It does not decode bytes (``rag.loaders.decode_bytes``) nor remove
+trafilatura's job. Lines that page templates put inside the body (WeChat follow prompts,
+QR-code lines, captions, editor lines, ad labels) are listed in ``rag/data/page_chrome.yaml``
+and dropped after extraction. Block elements become paragraphs separated by a blank line,
+as in a cleaned forum paste. It does not decode bytes (``rag.loaders.decode_bytes``) nor remove
 jammer runs that survive as text (``rag.clean``).
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 # what a Discuz page hides from readers but leaves for copy-paste
 JAMMER_SELECTORS = (
@@ -23,6 +29,7 @@ JAMMER_SELECTORS = (
     "[hidden]",
 )
 _DROP_FIRST = ("script", "style", "noscript", "template")
+_CHROME_FILE = Path(__file__).resolve().parent / "data" / "page_chrome.yaml"
 
 
 def drop_jammer(html: str) -> str:
@@ -33,32 +40,59 @@ def drop_jammer(html: str) -> str:
     for sel in JAMMER_SELECTORS + _DROP_FIRST:
         for node in tree.css(sel):
             node.decompose()
-    _untable_posts(tree)
-    return tree.html or ""
+    return _discuz_thread(tree) or tree.html or ""
 
 
-def _untable_posts(tree: Any) -> None:
-    """Lift Discuz post cells (``td.t_f``) out of their layout tables.
+def _discuz_thread(tree: Any) -> str | None:
+    """A Discuz thread rebuilt as one article (the first post) and comments (the replies).
 
-    A Discuz post is lines ended by ``<br>`` in a table cell; left in the table, an
-    extractor renders it as one table row and loses the line breaks.
+    Discuz lays a thread out in nested tables: the first post (``td.t_f``, lines ended
+    by ``<br>``) sits beside the author column, replies below it. Left as tables, an
+    extractor reads them as table rows. None when the page is not a Discuz thread.
     """
-    from selectolax.lexbor import LexborHTMLParser
-
-    done: set[int] = set()
-    for cell in tree.css("td.t_f"):
-        table = cell.parent
-        while table is not None and table.tag != "table":
-            table = table.parent
-        if table is None or table.mem_id in done:
-            continue
-        done.add(table.mem_id)
-        posts = "".join(
-            f'<div class="t_f">{c.inner_html or ""}</div>' for c in table.css("td.t_f")
+    cells = tree.css("td.t_f, div.t_f")
+    if not cells:
+        return None
+    head = tree.head.html if tree.head is not None else ""
+    posted = tree.css_first('[id^="authorposton"]') or tree.css_first(".authi")
+    when = re.search(r"(20\d\d)-(\d{1,2})-(\d{1,2})", posted.text() if posted else "")
+    if when:  # the first post's date, which the rebuilt page would otherwise lose
+        y, m, d = (int(g) for g in when.groups())
+        head = head.replace(
+            "</head>", f'<meta name="date" content="{y:04d}-{m:02d}-{d:02d}"></head>', 1
         )
-        lifted = LexborHTMLParser(f"<div>{posts}</div>").css_first("div")
-        if lifted is not None:
-            table.replace_with(lifted)
+    subject = tree.css_first("#thread_subject")
+    title = f"<h1>{subject.text(strip=True)}</h1>" if subject is not None else ""
+    first = cells[0].inner_html or ""
+    replies = "".join(f'<div class="comment">{c.inner_html or ""}</div>' for c in cells[1:])
+    return (
+        f"<html>{head}<body><article>{title}<div>{first}</div></article>"
+        f'<div class="comments">{replies}</div></body></html>'
+    )
+
+
+@cache
+def _chrome_patterns() -> list[re.Pattern[str]]:
+    data = yaml.safe_load(_CHROME_FILE.read_text(encoding="utf-8")) or {}
+    return [re.compile(p) for group in data.values() for p in group or []]
+
+
+def drop_chrome_lines(text: str, title: str | None = None) -> str:
+    """Drop template lines inside the body (``rag/data/page_chrome.yaml``) and a leading
+    line that only repeats the title."""
+    out = []
+    for n, line in enumerate(text.split("\n")):
+        s = line.strip()
+        if s and any(p.match(s) for p in _chrome_patterns()):
+            continue
+        if n == 0 and title and _squash(s) == _squash(title):
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
+def _squash(s: str) -> str:
+    return re.sub(r"\s+", "", s)
 
 
 def _page_meta(doc: Any) -> dict[str, Any]:
@@ -106,4 +140,4 @@ def extract_html(raw_html: str, url: str | None = None) -> tuple[str, dict[str, 
     if not text.strip():
         # too short for trafilatura's article heuristics: take whatever body text there is
         text = trafilatura.html2txt(html) or ""
-    return _paragraphs(text), meta
+    return _paragraphs(drop_chrome_lines(text, meta.get("title"))), meta
