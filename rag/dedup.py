@@ -94,7 +94,7 @@ class NearDuplicates:
         self.dirty = False
         # path -> the story it was attached to as another source
         self.alias: dict[str, str] = {
-            a.get("path"): d
+            str(a["path"]): d
             for d, m in metas.items()
             for a in json.loads(m.get("also") or "[]")
             if isinstance(a, dict) and a.get("path")
