@@ -32,15 +32,14 @@ _TABLE = "\x00"  # marks a table row among the lines until the text is assembled
 _RADICALS = Path(__file__).resolve().parent / "data" / "cjk_radicals.tsv"
 # code points NFKC maps to what a user types: Kangxi radicals, compatibility ideographs,
 # ligatures and presentation forms (not the full-width punctuation of Chinese text)
-_NFKC = re.compile(
-    "[\u2f00-\u2fdf\uf900-\ufaff\ufb00-\ufb4f\U0002f800-\U0002fa1f\ufe30-\ufe4f\u2460-\u24ff]"
-)
-_SUPPLEMENT = re.compile("[\u2e80-\u2eff]")
+_NFKC = re.compile("[\u2f00-\u2fdf\uf900-\ufaff\ufb00-\ufb4f\U0002f800-\U0002fa1f]")
+_SUPPLEMENT = re.compile("[\u2e80-\u2eff]")  # CJK Radicals Supplement: NFKC leaves them
 _PAGE_NUMBER = re.compile(
     r"(?i)^[\s\-–—]*(?:第\s*\d+\s*页(?:\s*[/，,]?\s*共\s*\d+\s*页)?|page\s+\d+(?:\s+of\s+\d+)?"
     r"|\d+\s*/\s*\d+|\d+)[\s\-–—]*$"
 )
 _SENTENCE_END = tuple("。！？!?.；;：:…”」』）)")
+_HYPHENATED = re.compile(r"[A-Za-z] ?[-\u2010\u2011\u00ad]$")  # "accel-" / "accel ‐" at a line end
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 
 
@@ -55,20 +54,45 @@ class PdfText:
 
 
 @cache
-def _radical_table() -> dict[int, str]:
+def _radical_table(simplified: bool) -> dict[int, str]:
     table: dict[int, str] = {}
     for line in _RADICALS.read_text(encoding="utf-8").splitlines():
         if line.startswith("#") or "\t" not in line:
             continue
-        radical, ideograph = line.split("\t")[:2]
-        table[ord(radical)] = ideograph
+        radical, ideograph, when = line.split("\t")[:3]
+        if when == "all" or simplified:
+            table[ord(radical)] = ideograph
     return table
 
 
-def fix_codepoints(text: str) -> str:
-    """Radicals, compatibility ideographs and ligatures -> the characters a user types."""
-    text = _NFKC.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
-    return _SUPPLEMENT.sub(lambda m: m.group().translate(_radical_table()), text)
+def _is_traditional(text: str) -> bool:
+    """True when OpenCC's traditional-to-simplified conversion changes many characters."""
+    from rag.textnorm import _converter
+
+    han = [c for c in text[:5000] if "\u4e00" <= c <= "\u9fff"]
+    if not han:
+        return False
+    sample = "".join(han)
+    changed = sum(a != b for a, b in zip(sample, _converter().convert(sample), strict=False))
+    return changed > 0.03 * len(han)
+
+
+def fix_codepoints(text: str, traditional: bool | None = None) -> str:
+    """Radicals, compatibility ideographs and ligatures -> the characters a user types.
+
+    A radical stands for the ideograph whose glyph the font shares with it; where the
+    simplified and traditional forms differ (``⼾``: 户 or 戶), the text's own script
+    decides (``traditional``, guessed from the text when None).
+    """
+    if _SUPPLEMENT.search(text) or _NFKC.search(text):
+        if traditional is None:
+            traditional = _is_traditional(text)
+        table = _radical_table(not traditional)
+        text = _SUPPLEMENT.sub(lambda m: m.group().translate(table), text)
+        text = _NFKC.sub(
+            lambda m: table.get(ord(m.group())) or unicodedata.normalize("NFKC", m.group()), text
+        )
+    return text
 
 
 def _open_checked(data: bytes) -> None:
@@ -153,11 +177,11 @@ def _separator(prev: str, cur: str, full: float) -> str:
         return "\n\n"
     if prev.startswith(_TABLE):
         return "\n"
+    if _HYPHENATED.search(prev) and cur[:1].islower():
+        return "\b"  # a hyphenated word: drop the hyphen and join
     short = _width(prev) < 0.8 * full
     if short or (prev.endswith(_SENTENCE_END) and _width(prev) < 0.95 * full):
         return "\n\n"
-    if re.search(r"[A-Za-z]-$", prev) and cur[:1].islower():
-        return "\b"  # a hyphenated word: drop the hyphen and join
     if _CJK.match(prev[-1]) or _CJK.match(cur[0]):
         return ""
     return " "
@@ -177,8 +201,10 @@ def assemble(pages: list[list[str]]) -> tuple[str, list[int]]:
             if prev is not None:
                 sep = _separator(prev, ln, full)
                 if sep == "\b":
-                    parts[-1] = parts[-1][:-1]
-                    size -= 1
+                    cut = _HYPHENATED.search(parts[-1])
+                    keep = cut.start() + 1 if cut else len(parts[-1])
+                    size -= len(parts[-1]) - keep
+                    parts[-1] = parts[-1][:keep]
                     sep = ""
                 parts.append(sep)
                 size += len(sep)
@@ -203,7 +229,7 @@ def read_pdf(data: bytes) -> PdfText:
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             meta = {k.lower(): v for k, v in (pdf.metadata or {}).items() if isinstance(v, str)}
-            raw = [[fix_codepoints(ln) for ln in _page_lines(p)] for p in pdf.pages]
+            raw = [_page_lines(p) for p in pdf.pages]
     except LoadError:
         raise
     except Exception as e:
@@ -212,6 +238,8 @@ def read_pdf(data: bytes) -> PdfText:
         raise LoadError(f"not a readable PDF: {type(e).__name__}") from e
     if not any(raw):
         raise LoadError(SCANNED)
+    traditional = _is_traditional("".join(ln for lines in raw for ln in lines))
+    raw = [[fix_codepoints(ln, traditional) for ln in lines] for lines in raw]
     pages = drop_running_lines(raw)
     text, starts = assemble(pages)
     out_meta: dict[str, Any] = {}
@@ -224,5 +252,5 @@ def read_pdf(data: bytes) -> PdfText:
         text=text,
         pages=starts,
         meta=out_meta,
-        empty_pages=[i + 1 for i, lines in enumerate(raw) if not lines],
+        empty_pages=[i + 1 for i, lines in enumerate(pages) if not lines],
     )

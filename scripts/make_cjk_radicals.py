@@ -22,23 +22,28 @@ OUT = Path(__file__).resolve().parent.parent / "rag" / "data" / "cjk_radicals.ts
 
 def main() -> None:
     coll = TTCollection(sys.argv[1] if len(sys.argv) > 1 else FONT)
-    table: dict[int, int] = {}
-    for font in coll.fonts:
+    # the simplified-Chinese face first: its glyphs decide what a radical stands for in
+    # simplified text; NFKC (the traditional forms) is right for the rest
+    fonts = sorted(coll.fonts, key=lambda f: "SC" not in f["name"].getDebugName(1))
+    table: dict[int, tuple[int, str]] = {}
+    for font in fonts:
         cmap = font.getBestCmap()
-        ideograph_of: dict[str, int] = {}
+        ideograph_of: dict[int, int] = {}
         for cp, glyph in sorted(cmap.items()):
             if 0x4E00 <= cp <= 0x9FFF:
                 ideograph_of.setdefault(glyph, cp)
         for cp, glyph in cmap.items():
-            if not 0x2E80 <= cp <= 0x2FDF or cp in table:
+            if not 0x2E80 <= cp <= 0x2FDF or cp in table or glyph not in ideograph_of:
                 continue
-            if unicodedata.normalize("NFKC", chr(cp)) != chr(cp):
-                continue  # NFKC already maps it
-            if glyph in ideograph_of:
-                table[cp] = ideograph_of[glyph]
-    lines = ["# radical\tideograph\tname (made by scripts/make_cjk_radicals.py)"]
+            nfkc = unicodedata.normalize("NFKC", chr(cp))
+            if nfkc == chr(cp):
+                table[cp] = (ideograph_of[glyph], "all")
+            elif nfkc != chr(ideograph_of[glyph]) and "SC" in font["name"].getDebugName(1):
+                table[cp] = (ideograph_of[glyph], "simplified")  # NFKC gives the traditional form
+    lines = ["# radical\tideograph\twhen\tname (made by scripts/make_cjk_radicals.py)"]
     lines += [
-        f"{chr(cp)}\t{chr(u)}\t{unicodedata.name(chr(cp), '')}" for cp, u in sorted(table.items())
+        f"{chr(cp)}\t{chr(u)}\t{when}\t{unicodedata.name(chr(cp), '')}"
+        for cp, (u, when) in sorted(table.items())
     ]
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"{len(table)} radicals -> {OUT}")

@@ -85,9 +85,7 @@ def test_a_redirect_loop_is_one_line(httpserver) -> None:
         fetch(httpserver.url_for("/loop"))
 
 
-def test_404_wrong_type_slow_and_huge_fail_in_one_line_and_the_batch_goes_on(
-    fake_qa, site
-) -> None:
+def test_404_wrong_type_slow_and_huge_fail_in_one_line_and_the_batch_goes_on(fake_qa, site) -> None:
     def slow(_req: Request) -> Response:
         time.sleep(3)
         return Response("<html><body><p>late</p></body></html>", content_type="text/html")
