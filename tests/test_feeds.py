@@ -193,4 +193,6 @@ def test_pull_of_five_items_with_the_real_embedder_is_quick(tmp_path: Path, feed
     assert first.seconds <= 30, first.seconds
     second = pull(FeedList(qa.settings.data_dir), lambda: qa)
     assert second.new == 0 and second.seconds <= 1.0
-    print(f"\nfeed pull: 5 items {first.seconds:.2f}s {first.stage_seconds}; again {second.seconds:.3f}s")
+    print(
+        f"\nfeed pull: 5 items {first.seconds:.2f}s {first.stage_seconds}; again {second.seconds:.3f}s"
+    )

@@ -334,3 +334,100 @@ def test_bad_files_are_reported_with_path_and_reason_and_the_rest_ingests(
     for f in report.failures:
         assert Path(f.path).parent == folder  # the path says which file
     assert len(fake_qa.documents()) == 2
+
+
+# -- page types: the cleaned text against the real article text ---------------------------
+
+PAGES = ROOT / "tests" / "fixtures" / "pages"
+PAGE_CHROME = {
+    "discuz_utf8": ["芯片老韩", "马上注册", "签名", "谢谢楼主", "Powered by", "查看"],
+    "discuz_gbk": ["芯片老韩", "立即注册", "签名", "坐等实测", "Archiver"],
+    "wechat_article": [
+        "点击上方蓝字关注我们",
+        "长按识别二维码",
+        "阅读原文",
+        "在看",
+        "芯算观察编辑部",
+        "2025-01-01 08:00",
+        "图片来源",
+        "END",
+        "微信扫一扫",
+        "预览时标签不可点",
+    ],
+    "big5_tw_news": ["記者林志明", "圖／", "廣告", "責任編輯", "相關新聞", "關鍵字", "著作權"],
+    "big5_hk_news": ["本報記者", "本報記者攝", "廣告", "即時新聞", "版權所有", "標籤"],
+    "gbk_portal_news": [
+        "原标题",
+        "责任编辑",
+        "来源：",
+        "资料图片",
+        "网友评论",
+        "分享到",
+        "热点推荐",
+    ],
+    "en_tech_news": [
+        "cookies",
+        "Subscribe",
+        "Photo: company handout",
+        "Get the Chip Brief",
+        "Read more",
+        "Reporting by",
+        "More from",
+        "All rights reserved",
+        "4 min read",
+    ],
+}
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def text_ratio(truth: str, got: str) -> float:
+    import difflib
+
+    return difflib.SequenceMatcher(None, squash(truth), squash(got), autojunk=False).ratio()
+
+
+@pytest.mark.parametrize("name", sorted(PAGE_CHROME))
+def test_page_type_fixture_gives_the_article_text(name: str) -> None:
+    doc = load_file(PAGES / f"{name}.html").document
+    truth = (PAGES / f"{name}.txt").read_text(encoding="utf-8")
+    assert text_ratio(truth, doc.text) >= 0.995, doc.text
+    for chrome in PAGE_CHROME[name]:
+        assert chrome not in doc.text, chrome
+    assert doc.title and doc.title not in doc.text.split("\n")[0]
+    assert doc.lang == ("en" if name.startswith("en_") else "zh")
+
+
+def test_page_type_metadata() -> None:
+    en = load_file(PAGES / "en_tech_news.html").document
+    assert en.title == "Optical interconnect startup raises $120 million for AI data centers"
+    assert en.date == "2025-04-08"
+    assert en.url == "https://siliconledger.example/2025/04/optics-startup-funding"
+    wx = load_file(PAGES / "wechat_article.html").document
+    assert wx.title == "国产推理卡密集发布，竞争进入新阶段" and wx.date == "2025-01-01"
+    assert load_file(PAGES / "big5_tw_news.html").document.date == "2025-03-12"
+    assert load_file(PAGES / "discuz_gbk.html").document.date == "2025-07-02"
+
+
+@pytest.mark.parametrize("page", sorted((CORPUS / "web").glob("*.html")), ids=lambda p: p.name)
+def test_corpus_page_gives_its_article_text(page: Path) -> None:
+    truth = (PAGES / "corpus" / f"{page.stem}.txt").read_text(encoding="utf-8")
+    assert text_ratio(truth, load_file(page).document.text) >= 0.995
+
+
+@pytest.mark.parametrize("paste", sorted((CORPUS / "forum").glob("*.txt")), ids=lambda p: p.name)
+def test_corpus_forum_paste_gives_its_article_text(paste: Path) -> None:
+    clean = (ROOT / "tests" / "fixtures" / "forum_clean" / f"{paste.stem}.md").read_text("utf-8")
+    truth = clean.split("---", 2)[2]
+    assert text_ratio(truth, load_file(paste).document.text) >= 0.995
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [(ZH_BODY, "gbk"), (ZH_TRAD, "big5"), (ZH_TRAD, "big5hkscs"), ("寒武紀發布半年報", "big5")],
+)
+def test_narrowed_charset_normalizer_reads_short_cjk_texts(text: str, encoding: str) -> None:
+    """An open charset-normalizer search reads short GBK as Korean; the narrowed one does not."""
+    assert decode_bytes(text.encode(encoding))[0] == text
