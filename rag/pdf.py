@@ -238,8 +238,11 @@ def read_pdf(data: bytes) -> PdfText:
         raise LoadError(f"not a readable PDF: {type(e).__name__}") from e
     if not any(raw):
         raise LoadError(SCANNED)
-    traditional = _is_traditional("".join(ln for lines in raw for ln in lines))
-    raw = [[fix_codepoints(ln, traditional) for ln in lines] for lines in raw]
+    # each page decides its script (a report may quote a Taiwanese source on one page)
+    scripts = [_is_traditional("".join(lines)) for lines in raw]
+    raw = [
+        [fix_codepoints(ln, trad) for ln in lines] for lines, trad in zip(raw, scripts, strict=True)
+    ]
     pages = drop_running_lines(raw)
     text, starts = assemble(pages)
     out_meta: dict[str, Any] = {}
