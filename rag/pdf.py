@@ -124,7 +124,9 @@ def _page_lines(page: Any) -> list[str]:
     x0, top, x1, bottom = page.bbox
     lines: list[str] = []
     try:
-        tables = sorted(page.find_tables(), key=lambda t: t.bbox[1])
+        # a ruled table needs lines or boxes; a page of text alone skips the search
+        ruled = page.objects.get("line") or page.objects.get("rect")
+        tables = sorted(page.find_tables(), key=lambda t: t.bbox[1]) if ruled else []
     except Exception:  # a malformed drawing must not cost the page its text
         tables = []
     y = top
