@@ -134,10 +134,31 @@ def extract_html(raw_html: str, url: str | None = None) -> tuple[str, dict[str, 
         include_images=False,
         favor_precision=True,
         deduplicate=False,
+        prune_xpath=["//nav"],  # a page of menus alone is not an article
     )
     meta = _page_meta(doc) if doc is not None else {}
     text = (getattr(doc, "text", None) or "") if doc is not None else ""
     if not text.strip():
-        # too short for trafilatura's article heuristics: take whatever body text there is
-        text = trafilatura.html2txt(html) or ""
+        # too short for trafilatura's heuristics, or nested deeper than lxml parses
+        text = _plain_text(html)
     return _paragraphs(drop_chrome_lines(text, meta.get("title"))), meta
+
+
+_BLOCKS = re.compile(
+    r"(?i)<br\s*/?>|</?(?:p|div|h[1-6]|li|tr|section|article|blockquote|table|ul|ol)\b[^>]*>"
+)
+
+
+def _plain_text(html: str) -> str:
+    """Every text block of the page but navigation (lexbor parses any depth)."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    tree = LexborHTMLParser(html)
+    for node in tree.css("nav, header, footer, aside, form"):
+        node.decompose()
+    body = tree.body
+    if body is None:
+        return ""
+    flat = _BLOCKS.sub("\n", re.sub(r"\s+", " ", body.html or ""))
+    text = LexborHTMLParser(f"<body>{flat}</body>").body
+    return text.text(deep=True, separator="") if text is not None else ""
