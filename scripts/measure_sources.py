@@ -41,6 +41,7 @@ def ratios() -> None:
     rows += [
         (p, PAGES / "corpus" / f"{p.stem}.txt")
         for p in sorted((ROOT / "corpus/web").glob("*.html"))
+        if (PAGES / "corpus" / f"{p.stem}.txt").is_file()  # pages with recorded article text
     ]
     for page, truth_file in rows:
         truth = truth_file.read_text(encoding="utf-8")

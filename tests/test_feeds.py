@@ -196,3 +196,25 @@ def test_pull_of_five_items_with_the_real_embedder_is_quick(tmp_path: Path, feed
     print(
         f"\nfeed pull: 5 items {first.seconds:.2f}s {first.stage_seconds}; again {second.seconds:.3f}s"
     )
+
+
+def test_web_pull_now_shows_progress_then_the_report(fake_qa, feed_site) -> None:
+    from rag.feeds import feeds_table, pull_status
+
+    steps = list(pull_status(fake_qa))
+    assert steps == ['<div class="rag-status">No feeds yet: add a feed URL first.</div>']
+    FeedList(fake_qa.settings.data_dir).add(feed_site["url"])
+    steps = list(pull_status(fake_qa))
+    assert "pulling 1 feed(s)" in steps[0]
+    assert any("ingesting 1/3:" in s for s in steps)
+    assert "3 new, 0 already seen, 0 failed" in steps[-1] and "rag-ok" in steps[-1]
+    (row,) = feeds_table(fake_qa.settings.data_dir)
+    assert row[:3] == [feed_site["url"], "Chip feed", 3] and row[4] == ""
+
+
+def test_the_corpus_tab_has_the_feeds_panel(fake_qa) -> None:
+    from rag import web
+
+    app = web.build_app(fake_qa)
+    ids = {getattr(b, "elem_id", None) for b in app.blocks.values()}
+    assert {"rag-feeds", "rag-feed-table", "rag-feed-add", "rag-feed-pull"} <= ids

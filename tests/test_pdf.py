@@ -189,3 +189,18 @@ def test_chunks_and_citations_know_their_page(
     ans = fake_qa.ask("报告建议关注哪些公司？")
     pages = {c.page for c in ans.citations}
     assert ans.citations and pages <= {1, 2} and 2 in pages
+
+
+def test_web_upload_takes_pdf_and_docx(fake_qa, pdfs: dict[str, Path], tmp_path: Path) -> None:
+    from rag import web
+    from tests.test_docx import make_docx
+
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(pdfs["zh"].read_bytes())
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(pdfs["scanned"].read_bytes())
+    word = tmp_path / "release.docx"
+    word.write_bytes(make_docx())
+    status = list(web.upload(fake_qa, [str(pdf), str(scan), str(word)]))[-1]
+    assert "report.pdf: added" in status and "release.docx: added" in status
+    assert f"scan.pdf: {SCANNED}" in status and "2 of 3 file(s) added" in status

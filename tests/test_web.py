@@ -305,7 +305,7 @@ def test_upload_progress_then_ask_then_delete(tiny: QA, tmp_path: Path) -> None:
 
 
 def test_upload_with_nothing_chosen(tiny: QA) -> None:
-    assert "Choose .txt, .md or .html" in list(web.upload(tiny, None))[-1]
+    assert "Choose .txt, .md, .html, .pdf or .docx" in list(web.upload(tiny, None))[-1]
 
 
 def test_vendor_choices_and_header(tiny: QA) -> None:
