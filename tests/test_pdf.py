@@ -204,3 +204,15 @@ def test_web_upload_takes_pdf_and_docx(fake_qa, pdfs: dict[str, Path], tmp_path:
     status = list(web.upload(fake_qa, [str(pdf), str(scan), str(word)]))[-1]
     assert "report.pdf: added" in status and "release.docx: added" in status
     assert f"scan.pdf: {SCANNED}" in status and "2 of 3 file(s) added" in status
+
+
+def test_cli_ask_shows_the_page(pdfs: dict[str, Path], tmp_path: Path, capsys, monkeypatch) -> None:
+    from rag.cli import main
+
+    monkeypatch.setenv("RAG_EMBEDDINGS", "fake")
+    d = ["--data-dir", str(tmp_path / "s")]
+    assert main([*d, "ingest", "--quiet", str(pdfs["zh"])]) == 0
+    capsys.readouterr()
+    assert main([*d, "ask", "报告建议关注哪些公司？"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"\[1\] 芯片行业深度研究 \(undated, p\. 2\)", out), out
