@@ -40,6 +40,7 @@ DEFAULT_MAX_BYTES = 20 * _MB
 # the encodings a Chinese or English page arrives in; narrowing charset-normalizer to them
 # makes it right on short texts, where an open search picks Korean or Cyrillic code pages
 CANDIDATE_ENCODINGS = ["gb18030", "big5", "cp950", "big5hkscs", "utf_8", "cp1252"]
+_SINGLE_BYTE = re.compile(r"^(iso-?8859|latin|l\d|windows-125|cp125|ascii|us-ascii|koi8)")
 _ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "big5": "cp950"}
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
 
@@ -96,6 +97,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    candidates = list(CANDIDATE_ENCODINGS)
     if declared:
         enc = declared.lower().replace("_", "-")
         enc = _ALIASES.get(enc, enc)
@@ -104,17 +106,21 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
         except (UnicodeDecodeError, LookupError):
             pass
         else:
-            if _looks_like_text(text):
+            # a multi-byte declaration that decodes cleanly is right; a single-byte one
+            # decodes anything (GBK pages declared latin-1 exist), so it only competes
+            if _looks_like_text(text) and not _SINGLE_BYTE.match(enc):
                 return text, enc
+            candidates.insert(0, enc)
     loose = data.decode("utf-8", errors="replace")
     # a few broken bytes in otherwise valid UTF-8 (a truncated download, a bad paste)
     # cost only those bytes; GBK or Big5 read as UTF-8 breaks on almost every character
     n_bad = loose.count("\ufffd")
-    if n_bad <= max(8, len(loose) // 100) and _looks_like_text(loose.replace("\ufffd", "")):
+    few = n_bad <= max(8, len(loose) // 100) and len(candidates) == len(CANDIDATE_ENCODINGS)
+    if few and _looks_like_text(loose.replace("\ufffd", "")):
         return loose, "utf-8 (invalid bytes replaced)"
     from charset_normalizer import from_bytes
 
-    match = from_bytes(data, cp_isolation=CANDIDATE_ENCODINGS).best()
+    match = from_bytes(data, cp_isolation=list(dict.fromkeys(candidates))).best()
     if match is None:
         raise LoadError(
             "not a text file: cannot detect an encoding (tried UTF-8, GBK/GB18030, Big5)"

@@ -434,3 +434,10 @@ def test_corpus_forum_paste_gives_its_article_text(paste: Path) -> None:
 def test_narrowed_charset_normalizer_reads_short_cjk_texts(text: str, encoding: str) -> None:
     """An open charset-normalizer search reads short GBK as Korean; the narrowed one does not."""
     assert decode_bytes(text.encode(encoding))[0] == text
+
+
+def test_a_single_byte_declaration_only_competes() -> None:
+    """GBK pages declared iso-8859-1 exist; latin-1 decodes any bytes, so it must not win."""
+    assert decode_bytes(ZH_BODY.encode("gbk"), "iso-8859-1") == (ZH_BODY, "gb18030")
+    latin = "Café déjà vu: naïve résumés about chips"
+    assert decode_bytes(latin.encode("cp1252"), "windows-1252")[0] == latin
