@@ -149,23 +149,32 @@ def _running_key(line: str) -> str:
 
 
 def drop_running_lines(pages: list[list[str]], edge: int = 3) -> list[list[str]]:
-    """Drop page numbers and lines repeated at the top or bottom of most pages."""
+    """Drop page numbers and lines repeated at the top or bottom of many pages.
+
+    Only the lines at a page's edges count, and only as far as they run on from the edge
+    (a header block, a footer block): a line inside the text is never dropped.
+    """
     n = len(pages)
     counts: dict[str, int] = {}
     for lines in pages:
         for key in {_running_key(ln) for ln in lines[:edge] + lines[-edge:]}:
             counts[key] = counts.get(key, 0) + 1
-    least = max(2, int(0.6 * n + 0.5))
+    least = max(2, int(0.4 * n + 0.5))  # odd and even pages may carry different heads
+
+    def running(ln: str) -> bool:
+        if ln.startswith(_TABLE):
+            return False
+        return (n >= 2 and counts.get(_running_key(ln), 0) >= least) or bool(_PAGE_NUMBER.match(ln))
+
     out = []
     for lines in pages:
-        keep = list(lines)
-        for idx in [*range(min(edge, len(lines))), *range(max(0, len(lines) - edge), len(lines))]:
-            ln = lines[idx]
-            if ln.startswith(_TABLE):
-                continue
-            if (n >= 2 and counts.get(_running_key(ln), 0) >= least) or _PAGE_NUMBER.match(ln):
-                keep[idx] = ""
-        out.append([ln for ln in keep if ln])
+        top = 0
+        while top < min(edge, len(lines)) and running(lines[top]):
+            top += 1
+        bottom = len(lines)
+        while bottom > max(top, len(lines) - edge) and running(lines[bottom - 1]):
+            bottom -= 1
+        out.append(lines[top:bottom])
     return out
 
 

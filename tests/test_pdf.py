@@ -216,3 +216,25 @@ def test_cli_ask_shows_the_page(pdfs: dict[str, Path], tmp_path: Path, capsys, m
     assert main([*d, "ask", "报告建议关注哪些公司？"]) == 0
     out = capsys.readouterr().out
     assert re.search(r"\[1\] 芯片行业深度研究 \(undated, p\. 2\)", out), out
+
+
+def test_running_heads_alternate_and_inner_lines_stay() -> None:
+    from rag.pdf import drop_running_lines
+
+    body = ["风险提示：行业竞争加剧。", "正文第{}页的内容各不相同，编号{}。"]
+    pages = [
+        [
+            "示例证券研究所" if i % 2 else "芯片行业深度研究",
+            body[0],
+            body[1].format(i, i * 7),
+            f"- {i} -",
+        ]
+        for i in range(1, 7)
+    ]
+    out = drop_running_lines(pages)
+    # odd and even heads go (each on half the pages), page numbers go; the repeated
+    # "风险提示" line right under the head goes too (it runs on from the edge) ...
+    assert all("研究" not in ln and not ln.startswith("-") for lines in out for ln in lines)
+    # ... but the same line inside the text of a page stays
+    pages[0] = ["芯片行业深度研究", "引言段落。", body[0], "结语。", "- 1 -"]
+    assert body[0] in drop_running_lines(pages)[0]
