@@ -264,7 +264,9 @@ def test_upload_refuses_wrong_type_empty_and_oversize(tiny: QA, tmp_path: Path) 
     noext.write_text("hello", encoding="utf-8")
     before = len(tiny.documents())
     status = list(web.upload(tiny, [str(pdf), str(empty), str(big), str(noext)]))[-1]
-    assert "paper.xlsx: unsupported file type .xlsx: upload .txt, .md, .html, .pdf or .docx" in status
+    assert (
+        "paper.xlsx: unsupported file type .xlsx: upload .txt, .md, .html, .pdf or .docx" in status
+    )
     assert "empty.txt: the file is empty" in status
     assert "big.md: 5.0 MB is over the 5 MB limit" in status
     assert "README: unsupported file type (none)" in status
