@@ -98,6 +98,7 @@ def make_citation(
         start=quote_start,
         end=quote_end,
         url=url if url is not None else getattr(doc, "url", None),
+        page=doc.page_at(quote_start) if isinstance(doc, Document) else None,
     )
 
 

@@ -23,7 +23,7 @@ def _qa(args: argparse.Namespace) -> Any:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     qa = _qa(args)
-    report = qa.ingest([Path(p) for p in args.paths], prune=args.prune, progress=not args.quiet)
+    report = qa.ingest(list(args.paths), prune=args.prune, progress=not args.quiet)
     for f in report.failures:
         print(f"failed: {f.path}: {f.message}", file=sys.stderr)
     if args.json:
@@ -113,11 +113,63 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if final is not None:
         for c in final.citations:
             where = c.url or c.source
-            print(f"  [{c.n}] {c.title} ({c.date or 'undated'}) {where}\n      “{c.quote}”")
+            page = f", p. {c.page}" if c.page else ""
+            print(f"  [{c.n}] {c.title} ({c.date or 'undated'}{page}) {where}\n      “{c.quote}”")
+            also = _also_line(qa, c.doc_id, final.question)
+            if also:
+                print(f"      ({also})")
         for note in final.notes:
             if note.startswith("LLM failed"):
                 print(f"note: {note}", file=sys.stderr)
     return 0
+
+
+def _also_line(qa: Any, doc_id: str, question: str) -> str:
+    """ "also reported by ..." for a cited story that other outlets ran too."""
+    from rag.answer_offline import is_chinese
+    from rag.dedup import also_reported
+
+    try:
+        doc = qa.document(doc_id)
+    except RagError:
+        return ""
+    return also_reported(doc, "zh" if is_chinese(question) else "en")
+
+
+def cmd_feed(args: argparse.Namespace) -> int:
+    from rag.config import settings_from_env
+    from rag.feeds import FeedList, parse_every, pull
+
+    feeds = FeedList(settings_from_env(data_dir=args.data_dir).data_dir)
+    if args.feed_command == "add":
+        for url in args.urls:
+            feeds.add(url)
+            print(f"following {url}")
+        return 0
+    if args.feed_command == "remove":
+        for url in args.urls:
+            feeds.remove(url)
+            print(f"no longer following {url} (its articles stay in the store)")
+        return 0
+    if args.feed_command == "list":
+        if args.json:
+            print(json.dumps([f.__dict__ for f in feeds], ensure_ascii=False, indent=2))
+        for f in [] if args.json else feeds:
+            when = "never pulled" if f.last_pulled is None else f"{f.items} items"
+            err = f"  last error: {f.last_error}" if f.last_error else ""
+            print(f"{f.url}  {f.title or '(untitled)'}  {when}{err}")
+        return 0
+    every = parse_every(args.every) if args.every else None
+    import time
+
+    while True:
+        report = pull(feeds, lambda: _qa(args))
+        for line in report.lines:
+            print(line, file=sys.stderr if line.startswith(("feed ", "item ")) else sys.stdout)
+        print(report.summary(), flush=True)
+        if every is None:
+            return 0
+        time.sleep(every)
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -156,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("ingest", help="add files or folders to the store")
+    s = sub.add_parser("ingest", help="add files, folders or URLs to the store")
     s.add_argument("paths", nargs="+")
     s.add_argument(
         "--prune",
@@ -203,6 +255,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=7860)
     s.add_argument("--corpus", default="corpus", help="folder ingested when the store is empty")
     s.set_defaults(func=cmd_chat)
+
+    s = sub.add_parser("feed", help="follow RSS/Atom feeds: add, list, remove, pull")
+    feed_sub = s.add_subparsers(dest="feed_command", required=True)
+    f = feed_sub.add_parser("add", help="follow a feed")
+    f.add_argument("urls", nargs="+", metavar="URL")
+    f = feed_sub.add_parser("remove", help="stop following a feed")
+    f.add_argument("urls", nargs="+", metavar="URL")
+    f = feed_sub.add_parser("list", help="the followed feeds")
+    f.add_argument("--json", action="store_true")
+    f = feed_sub.add_parser("pull", help="ingest the new items of every feed")
+    f.add_argument("--every", help="keep pulling at this interval (30m, 2h); Ctrl-C stops")
+    s.set_defaults(func=cmd_feed)
 
     s = sub.add_parser(
         "eval", help="run the evaluation harness (options: rag eval --help)", add_help=False

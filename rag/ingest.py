@@ -32,6 +32,7 @@ from rag.store import Store
 from rag.types import Chunk, FileOutcome, IngestReport
 
 if TYPE_CHECKING:  # the loaders and the splitter are imported when a file is ingested,
+    from rag.dedup import NearDuplicates
     from rag.loaders import LoadedFile  # not by every process that only asks questions
 
 ProgressFn = Callable[[int, int, str], None]
@@ -257,7 +258,11 @@ class Ingestor:
         if orphans:
             report.stage_seconds["orphans_deleted"] = float(orphans)
         by_path, by_doc = self._path_index(metas)
-        roots = [Path(p) for p in paths]
+        from rag.fetch import is_url
+
+        urls = [str(p) for p in paths if is_url(str(p))]
+        roots = [Path(p) for p in paths if not is_url(str(p))]
+        self._near_index(metas)
         from rag.loaders import iter_files, load_file
 
         candidates = list(iter_files(roots))
@@ -308,6 +313,10 @@ class Ingestor:
                 job = _Job(n, key, loaded=loaded)
                 doc_id = loaded.document.doc_id
                 if doc_id not in by_doc and doc_id not in handed:
+                    twin = self._near_duplicate(loaded, key, by_path)
+                    if twin is not None:  # another outlet's copy of a story: not stored again
+                        pipe.submit(_Job(n, key, outcome=twin))
+                        continue
                     handed.add(doc_id)
                     job.prepared = self._chunk(loaded, stages)
                 # the embedder starts on the chunks while they are tokenized here
@@ -322,6 +331,11 @@ class Ingestor:
             if bar is not None:
                 bar.close()
         report.files = pipe.outcomes()
+        if urls:
+            from rag.fetch import ingest_urls
+
+            report.files += ingest_urls(self, urls, by_path, by_doc, stages)
+        self._near_index().flush()
         if prune:
             report.removed = self._prune(roots, seen_paths, by_doc)
         report.seconds = time.perf_counter() - t0
@@ -348,10 +362,48 @@ class Ingestor:
                 )
             )
         else:
-            report.files.append(self._store_one(loaded, key, by_path, by_doc, stages))
+            report.files.append(self.store_loaded(loaded, key, by_path, by_doc, stages))
         report.seconds = time.perf_counter() - t0
         report.stage_seconds.update(stages)
         return report
+
+    def _near_index(self, metas: dict[str, dict[str, Any]] | None = None) -> NearDuplicates:
+        """The near-duplicate index of stored stories, rebuilt when ``metas`` is given."""
+        from rag.dedup import NearDuplicates
+
+        if metas is not None or getattr(self, "_near", None) is None:
+            metas = self.store.doc_meta() if metas is None else metas
+            self._near = NearDuplicates(self.settings.data_dir, self.store, metas)
+        return self._near
+
+    def _near_duplicate(
+        self,
+        loaded: LoadedFile,
+        key: str,
+        by_path: dict[str, str],
+        stored: dict[str, list[str]] | None = None,
+    ) -> FileOutcome | None:
+        from rag.dedup import check_twin
+
+        return check_twin(self._near_index(), loaded, key, by_path, stored)
+
+    def store_loaded(
+        self,
+        loaded: LoadedFile,
+        key: str,
+        by_path: dict[str, str],
+        by_doc: dict[str, list[str]],
+        stages: dict[str, float],
+    ) -> FileOutcome:
+        """Store one loaded document now (an upload, a URL): near-duplicates checked first."""
+        if loaded.document.doc_id not in by_doc:
+            twin = self._near_duplicate(loaded, key, by_path, by_doc)
+            if twin is not None:
+                self._near_index().flush()
+                return twin
+        outcome = self._store_one(loaded, key, by_path, by_doc, stages)
+        self._near_index().save()
+        return outcome
 
     def _chunk(self, loaded: LoadedFile, stages: dict[str, float]) -> _Prepared:
         """Chunk a new document (its tokens and vectors come later)."""

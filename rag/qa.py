@@ -17,6 +17,7 @@ from rag.answer_offline import answer_offline, is_chinese
 from rag.config import Settings, settings_from_env
 from rag.embeddings import NamedEmbeddings, make_embeddings
 from rag.errors import LLMError, NotFoundError, RagError
+from rag.fetch import is_url
 from rag.followup import resolve_followup
 from rag.ingest import Ingestor, _key
 from rag.keyword import ChunkIndex, build_index
@@ -120,7 +121,7 @@ class QA:
             paths = [paths]
         with self._write_lock:
             report = Ingestor(self.settings, self.store, self.embeddings).ingest(
-                [Path(p) for p in paths], prune=prune, progress=progress
+                [p if is_url(str(p)) else Path(p) for p in paths], prune=prune, progress=progress
             )
         self._invalidate()
         return report

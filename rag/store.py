@@ -274,6 +274,7 @@ class Store:
                             "date": date_i,
                             "lang": doc.lang,
                             "tokens": tokens[j],
+                            **({"page": c.page} if c.page is not None else {}),
                         }
                     )
                 if len(chunks):
@@ -314,6 +315,8 @@ class Store:
             "paths": json.dumps(paths, ensure_ascii=False),
             "n_chunks": n_chunks,
             "ingested_at": time.time(),
+            **({"pages": json.dumps(doc.pages)} if doc.pages else {}),
+            **({"also": json.dumps(doc.also, ensure_ascii=False)} if doc.also else {}),
         }
 
     def set_paths(self, doc_id: str, paths: list[str]) -> None:
@@ -481,7 +484,18 @@ def doc_from_record(doc_id: str, meta: dict[str, Any], text: str) -> Document:
         url=meta.get("url") or None,
         path=paths[0] if paths else None,
         n_chunks=int(meta.get("n_chunks", 0)),
+        pages=_json_list(meta.get("pages")),
+        also=_json_list(meta.get("also")),
     )
+
+
+def _json_list(value: Any) -> list[Any]:
+    """A JSON list kept in a metadata field (pages, also), or [] when absent or unreadable."""
+    try:
+        got = json.loads(value) if value else []
+    except (TypeError, json.JSONDecodeError):
+        return []
+    return got if isinstance(got, list) else []
 
 
 _blas: Any = None

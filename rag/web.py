@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.dedup import also_reported
 from rag.errors import ConfigError, RagError, missing_extra
 from rag.types import Answer, Citation
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 MAX_UPLOAD_MB = 5
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
-UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm")
+UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 CONTEXT_CHARS = 200
 MAX_K = 10
 
@@ -207,9 +208,12 @@ def _squeeze(text: str) -> str:
 
 def render_citation(qa: QA, c: Citation, turn: int) -> str:
     """One source entry: number, title, date, source/URL and the quote marked in its context."""
+    also = ""
     try:
-        text = qa.document(c.doc_id).text
+        cited = qa.document(c.doc_id)
+        text = cited.text
         ok = text[c.start : c.end] == c.quote
+        also = also_reported(cited)
     except RagError:
         text, ok = "", False
     context = quote_context(text, c.start, c.end) if ok else f"<mark>{esc(c.quote)}</mark>"
@@ -219,12 +223,14 @@ def render_citation(qa: QA, c: Citation, turn: int) -> str:
         if url
         else esc(c.source)
     )
+    page = f" · p. {c.page}" if c.page else ""
+    also_html = f'<div class="rag-src-also">{esc(also)}</div>' if also else ""
     return (
         f'<li class="rag-src" id="{source_id(turn, c.n)}">'
         f'<div class="rag-src-head"><span class="rag-src-n">[{c.n}]</span>'
         f"<b>{esc(c.title)}</b></div>"
-        f'<div class="rag-src-meta">{esc(c.date or "undated")} · {where}</div>'
-        f'<div class="rag-src-ctx">{context}</div></li>'
+        f'<div class="rag-src-meta">{esc(c.date or "undated")}{page} · {where}</div>'
+        f'<div class="rag-src-ctx">{context}</div>{also_html}</li>'
     )
 
 
@@ -376,7 +382,7 @@ def check_upload(name: str, size: int) -> str | None:
     """Why an upload is refused, in one line, or None when it is acceptable."""
     suffix = Path(name).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
-        return f"{name}: unsupported file type {suffix or '(none)'}: upload .txt, .md or .html"
+        return f"{name}: unsupported file type {suffix or '(none)'}: upload .txt, .md, .html, .pdf or .docx"
     if size == 0:
         return f"{name}: the file is empty"
     if size > MAX_UPLOAD_BYTES:
@@ -392,7 +398,7 @@ def _upload_name(path: str) -> str:
 def upload(qa: QA, files: list[Any] | Any | None) -> Iterator[str]:
     """The upload handler: yields the status HTML, one line per file, then the summary."""
     if not files:
-        yield '<div class="rag-status">Choose .txt, .md or .html files to add.</div>'
+        yield '<div class="rag-status">Choose .txt, .md, .html, .pdf or .docx files to add.</div>'
         return
     if not isinstance(files, list):
         files = [files]
@@ -565,7 +571,7 @@ def build_app(qa: QA, notice: str | None = None) -> gr.Blocks:
             with gr.Row(equal_height=False):
                 with gr.Column(scale=2):
                     files = gr.File(
-                        label=f"Add articles (.txt, .md, .html; up to {MAX_UPLOAD_MB} MB each)",
+                        label=f"Add articles (.txt, .md, .html, .pdf, .docx; up to {MAX_UPLOAD_MB} MB each)",
                         file_count="multiple",
                         file_types=list(UPLOAD_SUFFIXES),
                         type="filepath",
@@ -591,6 +597,9 @@ def build_app(qa: QA, notice: str | None = None) -> gr.Blocks:
                 elem_id="rag-docs",
                 label="Documents",
             )
+            from rag.feeds import feeds_panel
+
+            pulled = feeds_panel(qa)
 
         controls = [vendors, since, until, k, answerer]
 
@@ -629,6 +638,7 @@ def build_app(qa: QA, notice: str | None = None) -> gr.Blocks:
         refreshed = [table, doc_pick, vendors, header]
         app.load(refresh, None, refreshed)  # each new page sees the store as it is now
         files.upload(do_upload, files, upload_status).then(refresh, None, refreshed)
+        pulled.then(refresh, None, refreshed)
         delete_btn.click(lambda d: delete(qa, d), doc_pick, delete_status).then(
             refresh, None, refreshed
         )

@@ -77,7 +77,7 @@ def test_ingest_json_and_failures_on_stderr(workspace, tmp_path: Path) -> None:
         "note.txt": "added",
     }
     assert report["summary"].startswith("1 added, 0 updated, 0 unchanged, 1 failed")
-    assert f"failed: {bad}: PDF is not supported" in out.stderr
+    assert f"failed: {bad}: not a readable PDF" in out.stderr
 
 
 def test_docs_lists_every_document(workspace) -> None:
