@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 
 from rag.glossary import expand_query
+from rag.quantities import Quantity, quantities, supported
 from rag.textnorm import STOPWORDS, normalize, tokenize
 from rag.types import Citation, Document, Passage
 
@@ -205,7 +206,7 @@ def passage_quote_spans(doc_text: str, start: int, end: int) -> list[tuple[int, 
 
 def best_sentence(statement: str, doc_text: str, start: int, end: int) -> tuple[int, int, float]:
     """The quotable span of ``doc_text[start:end]`` sharing most words and figures with the statement."""
-    words, figs = _claim_words(statement), numbers_in(statement)
+    words, figs = _claim_words(statement), quantities(statement)
     best = (start, min(end, start + MAX_QUOTE), -1.0)
     for s, e in passage_quote_spans(doc_text, start, end):
         sc = _span_score(doc_text[s:e], words, figs, s, e, start, end)
@@ -215,10 +216,16 @@ def best_sentence(statement: str, doc_text: str, start: int, end: int) -> tuple[
 
 
 def _span_score(
-    text: str, words: set[str], figs: set[str], s: int, e: int, ps: int, pe: int
+    text: str, words: set[str], figs: list[Quantity], s: int, e: int, ps: int, pe: int
 ) -> float:
     inside = 0.25 if ps <= s and e <= pe else 0.0
-    return len(words & _content_tokens(text)) + 3.0 * len(figs & numbers_in(text)) + inside
+    return len(words & _content_tokens(text)) + 3.0 * len(_figures_in(figs, text)) + inside
+
+
+def _figures_in(figs: list[Quantity], text: str) -> set[int]:
+    """Indexes of the claim figures ``figs`` that ``text`` supports (equal in value)."""
+    have = quantities(text, source=True)
+    return {i for i, q in enumerate(figs) if supported(q, have)}
 
 
 @dataclass
@@ -352,11 +359,11 @@ class GeneratedAnswerChecker:
             )
             return []
         claim = _LIST_PREFIX.sub("", body)
-        figs = numbers_in(claim)
+        figs = quantities(claim)
         if not valid:
             if figs:
                 self.notes.append(
-                    f"dropped an uncited statement with figures {sorted(figs)}: {_short(body)}"
+                    f"dropped an uncited statement with figures {_raws(figs)}: {_short(body)}"
                 )
                 return []
             self._pending.append(_Pending(sep, body))
@@ -384,7 +391,7 @@ class GeneratedAnswerChecker:
         return shown
 
     def _quotes(
-        self, claim: str, valid: list[int], figs: set[str]
+        self, claim: str, valid: list[int], figs: list[Quantity]
     ) -> list[tuple[str, int, int]] | None:
         """The supporting spans of the cited passages, or None (with a note) when unsupported."""
         words = _claim_words(claim)
@@ -413,27 +420,27 @@ class GeneratedAnswerChecker:
             return None
         by_key = {(d, s, e): t for d, s, e, t, _ in pool}
         if figs:
-            covered = set().union(*(numbers_in(by_key[k]) for k in chosen))
-            missing = figs - covered
+            covered = set().union(*(_figures_in(figs, by_key[k]) for k in chosen))
+            missing = set(range(len(figs))) - covered
             # a statement may combine figures from several sentences of its sources
             for d, s, e, text, _ in sorted(pool, key=lambda x: -x[4]):
                 if not missing:
                     break
-                hit = numbers_in(text) & missing
+                hit = _figures_in(figs, text) & missing
                 if hit and (d, s, e) not in chosen:
                     chosen.append((d, s, e))
                     missing -= hit
             if missing:
                 self.notes.append(
-                    f"dropped a statement whose figures {sorted(missing)} are not in its cited "
-                    f"source(s) {valid}: {_short(claim)}"
+                    f"dropped a statement whose figures {_raws([figs[i] for i in sorted(missing)])} "
+                    f"are not in its cited source(s) {valid}: {_short(claim)}"
                 )
                 return None
             # quotes that support no figure and no word add nothing
             chosen = [
                 k
                 for k in chosen
-                if numbers_in(by_key[k]) & figs or words & _content_tokens(by_key[k])
+                if _figures_in(figs, by_key[k]) or words & _content_tokens(by_key[k])
             ] or chosen
         elif words and not any(words & _content_tokens(by_key[k]) for k in chosen):
             self.notes.append(
@@ -450,6 +457,10 @@ def _claim_words(claim: str) -> set[str]:
     for alias in expand_query(normalize(claim)):
         words |= _content_tokens(alias)
     return words
+
+
+def _raws(figs: list[Quantity]) -> list[str]:
+    return sorted({q.raw for q in figs})
 
 
 def _with_markers(body: str, nums: list[int]) -> str:
