@@ -8,9 +8,9 @@ response scripted for its question: the text after the last ``Question:`` in the
 message (the answer prompt's shape), or the whole last user message otherwise. A question
 with no script gets a short refusal in its own language.
 
-A script may name a source by its title instead of a number, because numbers depend on the
-retrieval order: ``{src:TITLE}`` becomes the id of the first ``<source>`` block whose title
-contains TITLE; ``{src!:TITLE}`` the id of the first block whose title does not. A template
+A script may name a source by what it says instead of by number, because numbers depend on
+the retrieval order: ``{src:TEXT}`` becomes the id of the first ``<source>`` block whose title
+or text contains TEXT; ``{src!:TEXT}`` the id of the first block that does not. A template
 that cannot be resolved becomes a number one past the last source, and the request is logged
 as ``unresolved``.
 
@@ -34,7 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-_SOURCE = re.compile(r'<source id="(\d+)" title="([^"]*)"')
+_SOURCE = re.compile(r'<source id="(\d+)" title="([^"]*)"[^>]*>(.*?)</source>', re.S)
 _TEMPLATE = re.compile(r"\{src(!?):([^}]+)\}")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 REFUSAL = {"zh": "根据资料无法回答。", "en": "I cannot answer this from the sources."}
@@ -62,18 +62,18 @@ def question_key(text: str) -> str:
 
 
 def resolve_sources(response: str, prompt: str) -> tuple[str, list[str]]:
-    """Replace ``{src:TITLE}`` / ``{src!:TITLE}`` by source ids of ``prompt``; returns the
+    """Replace ``{src:TEXT}`` / ``{src!:TEXT}`` by source ids of ``prompt``; returns the
     text and the templates that matched no source."""
-    titles = _SOURCE.findall(prompt)
+    blocks = _SOURCE.findall(prompt)
     missing: list[str] = []
 
     def number(m: re.Match[str]) -> str:
         negate, part = m.group(1) == "!", m.group(2)
-        for n, title in titles:
-            if (part in title) != negate:
+        for n, title, body in blocks:
+            if (part in title or part in body) != negate:
                 return n
         missing.append(m.group(0))
-        return str(len(titles) + 1)
+        return str(len(blocks) + 1)
 
     return _TEMPLATE.sub(number, response), missing
 
