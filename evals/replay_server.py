@@ -9,8 +9,9 @@ message (the answer prompt's shape), or the whole last user message otherwise. A
 with no script gets a short refusal in its own language.
 
 A script may name a source by what it says instead of by number, because numbers depend on
-the retrieval order: ``{src:TEXT}`` becomes the id of the first ``<source>`` block whose title
-or text contains TEXT; ``{src!:TEXT}`` the id of the first block that does not. A template
+the retrieval order: ``{src:TEXT}`` becomes the id of the first ``<source>`` block whose text
+(else whose title) contains TEXT; ``{src!:TEXT}`` the id of the first block whose text and
+title do not. A template
 that cannot be resolved becomes a number one past the last source, and the request is logged
 as ``unresolved``.
 
@@ -69,9 +70,11 @@ def resolve_sources(response: str, prompt: str) -> tuple[str, list[str]]:
 
     def number(m: re.Match[str]) -> str:
         negate, part = m.group(1) == "!", m.group(2)
-        for n, title, body in blocks:
-            if (part in title or part in body) != negate:
-                return n
+        # the text a source says first, then its title (every chunk of a document shares it)
+        for field in (2, 1):
+            for block in blocks:
+                if (part in block[field]) != negate and (not negate or part not in block[1]):
+                    return block[0]
         missing.append(m.group(0))
         return str(len(blocks) + 1)
 

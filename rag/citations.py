@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rag.glossary import expand_query
-from rag.quantities import Quantity, quantities, supported
+from rag.quantities import DATA, Quantity, quantities, supported, tables
 from rag.textnorm import STOPWORDS, normalize, tokenize
 from rag.types import Citation, Document, Passage
 
@@ -120,6 +121,10 @@ MARKER = re.compile(
 # a statement ends at sentence punctuation or a line break; markers right after it belong to it
 _STMT_END = re.compile(r"[。！？!?；;]+[”’\"'」』)）]*|\.(?=\s|$|[\[【])[”’\"')]*|\n+")
 _MARKERS_AFTER = re.compile(rf"(?:[ \t]*{MARKER.pattern})+", re.I)
+# a clause with its own markers ("容量96GB[1]，带宽700GB/s[2]。") is a statement of its own
+_CLAUSE_AFTER_MARKERS = re.compile(
+    rf"(?:[ \t]*{MARKER.pattern})+(?:[ \t]*[，,;；](?!\d)|(?=[ \t]+[a-z]))", re.I
+)
 _LIST_PREFIX = re.compile(r"^\s*(?:[-*•·]|\(?\d{1,2}[.)、]|[（(]\d{1,2}[）)])\s+")
 _TRAILING_PUNCT = re.compile(r"[。！？!?；;.,，:：]+[”’\"'」』)）]*$")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -237,6 +242,8 @@ class Verified:
     notes: list[str]
     cited_statements: int = 0
     model_abstained: bool = False
+    removed: list[str] = field(default_factory=list)
+    wrong_language: int = 0
 
 
 @dataclass
@@ -260,10 +267,14 @@ class GeneratedAnswerChecker:
 
     passages: list[Passage]
     docs: dict[str, Document]
+    lang: str | None = None
+    question: str = ""
     citations: list[Citation] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
     cited_statements: int = 0
     model_abstained: bool = False
+    wrong_language: int = 0
     _buf: str = ""
     _sep: str = ""
     _pending: list[_Pending] = field(default_factory=list)
@@ -289,6 +300,7 @@ class GeneratedAnswerChecker:
             self.notes.append(
                 f"dropped {len(self._pending)} uncited statement(s): no cited statement survived"
             )
+            self.removed += [p.text for p in self._pending]
             self._pending = []
         return shown
 
@@ -299,15 +311,26 @@ class GeneratedAnswerChecker:
             notes=list(self.notes),
             cited_statements=self.cited_statements,
             model_abstained=self.model_abstained,
+            removed=list(self.removed),
+            wrong_language=self.wrong_language,
         )
+
+    def _drop(self, note: str, body: str) -> list[str]:
+        """Record a removed statement (shown to the user on request) and why."""
+        self.notes.append(note)
+        self.removed.append(body)
+        return []
 
     # -- internals ---------------------------------------------------------------------
     def _complete_statement_end(self) -> int | None:
         """End of the first statement in the buffer that is surely complete, else None."""
         buf = self._buf
-        for m in _STMT_END.finditer(buf):
-            end = m.end()
-            trail = _MARKERS_AFTER.match(buf, end)
+        ends = sorted(
+            [(m.end(), True) for m in _STMT_END.finditer(buf)]
+            + [(m.end(), False) for m in _CLAUSE_AFTER_MARKERS.finditer(buf)]
+        )
+        for end, sentence in ends:
+            trail = _MARKERS_AFTER.match(buf, end) if sentence else None
             if trail:
                 end = trail.end()
             rest = buf[end:]
@@ -346,31 +369,47 @@ class GeneratedAnswerChecker:
         body = re.sub(r"\s+(?=[。！？!?；;.,，:：])", "", body)
         if not any(ch.isalnum() for ch in body):
             return []
-        if looks_like_abstention(body):
+        abstains = looks_like_abstention(body)
+        if abstains:
             self.model_abstained = True
+        claim = _LIST_PREFIX.sub("", body)
+        written = statement_language(claim)
+        foreign = bool(self.lang and written and written != self.lang and not abstains)
         n = len(self.passages)
         valid = list(dict.fromkeys(m for m in marks if 1 <= m <= n))
         bad = sorted({m for m in marks if not 1 <= m <= n})
         if bad:
             self.notes.append(f"removed marker(s) {bad}: the model was given sources 1-{n} only")
         if marks and not valid:
-            self.notes.append(
-                f"dropped a statement citing only sources that do not exist: {_short(body)}"
+            return self._drop(
+                f"dropped a statement citing only sources that do not exist: {_short(body)}", body
             )
-            return []
-        claim = _LIST_PREFIX.sub("", body)
         figs = quantities(claim)
         if not valid:
             if figs:
-                self.notes.append(
-                    f"dropped an uncited statement with figures {_raws(figs)}: {_short(body)}"
+                return self._drop(
+                    f"dropped an uncited statement with figures {_raws(figs)}: {_short(body)}",
+                    body,
                 )
-                return []
+            if foreign or not abstains and not is_framing(claim, self.question):
+                return self._drop(f"dropped an uncited statement: {_short(body)}", body)
             self._pending.append(_Pending(sep, body))
             return []
+        reason = self._unsupported_words(claim, valid)
+        if reason:
+            return self._drop(f"dropped a statement {reason}: {_short(claim)}", body)
         spans = self._quotes(claim, valid, figs)
         if spans is None:
+            self.removed.append(body)
             return []
+        if foreign and written and self.lang:
+            # supported, but the user asked in the other language (the answerer may fall back)
+            self.wrong_language += 1
+            return self._drop(
+                f"dropped a statement in {_LANG_NAME[written]}: the question was asked in "
+                f"{_LANG_NAME[self.lang]}: {_short(body)}",
+                body,
+            )
         shown: list[str] = []
         if self._pending:
             for p in self._pending:
@@ -389,6 +428,48 @@ class GeneratedAnswerChecker:
         shown.append(self._emit(sep, _with_markers(body, nums)))
         self.cited_statements += 1
         return shown
+
+    def _unsupported_words(self, claim: str, valid: list[int]) -> str | None:
+        """Why the cited passages do not say what ``claim`` says (names, quotes, words), or None."""
+        texts = []
+        for m in valid:
+            p = self.passages[m - 1]
+            doc = self.docs.get(p.doc_id)
+            texts.append(doc.text[p.start : p.end] if doc is not None else p.text)
+        joined = "\n".join(texts)
+        low = normalize(joined)
+        squeezed = _squeezed(joined)
+        aliases = {normalize(a) for a in expand_query(normalize(claim))}
+        missing = [
+            n
+            for n in sorted(names_in(claim))
+            if n not in low and not any(a in low for a in aliases if n in a or a in n)
+        ]
+        if missing:
+            return f"naming {missing}, which its cited source(s) {valid} do not"
+        for q in quotations(claim):
+            if _squeezed(q) not in squeezed:
+                return f"quoting words its cited source(s) {valid} do not contain"
+        lang = statement_language(claim)
+        same = bool(lang) and lang == statement_language(joined)
+        if same and lang == "en":
+            # names in capitals ("NVIDIA", "TSMC") must be in an English source that is cited
+            caps = {w.lower() for w in _LATIN_WORD.findall(claim) if len(w) >= 3 and w.isupper()}
+            caps -= {u.lower() for u in tables().units}
+            absent = sorted(c for c in caps if c not in low)
+            if absent:
+                return f"naming {absent}, which its cited source(s) {valid} do not"
+        if same:
+            own = {t for t in _content_tokens(claim) if not _numeral_token(t)}
+            if own:
+                have = _content_tokens(joined) | {normalize(a) for a in aliases}
+                covered = sum(1 for t in own if t in have or t in low)
+                if covered / len(own) < SUPPORT_RATIO:
+                    return (
+                        f"whose words are mostly not in its cited source(s) {valid} "
+                        f"({covered}/{len(own)})"
+                    )
+        return None
 
     def _quotes(
         self, claim: str, valid: list[int], figs: list[Quantity]
@@ -451,6 +532,91 @@ class GeneratedAnswerChecker:
         return chosen
 
 
+_LANG_NAME = {"zh": "Chinese", "en": "English"}
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9+\-]*[0-9][A-Za-z0-9+\-]*|[0-9]+[A-Za-z][A-Za-z0-9+\-]*")
+_QUOTED = re.compile(r"“([^”]{2,300})”|「([^」]{2,300})」|『([^』]{2,300})』|\"([^\"]{2,300})\"")
+_NOT_WORD = re.compile(r"[\W_]+")
+SUPPORT_RATIO = 0.5  # share of a statement's words its cited passages must contain (same language)
+
+
+def statement_language(text: str) -> str | None:
+    """``zh`` or ``en`` when a statement is clearly written in one of them, else None
+    ("96GB HBM2e" is neither)."""
+    text = MARKER.sub("", text)
+    han = len(_HAN.findall(text))
+    latin = sum(len(w) for w in _LATIN_WORD.findall(text))
+    if han and han > 0.3 * (han + latin):
+        return "zh"
+    words = [w for w in _LATIN_WORD.findall(text) if len(w) > 1]
+    if not han and len(words) >= 4:
+        return "en"
+    return None
+
+
+@lru_cache(maxsize=1)
+def _framing_words() -> frozenset[str]:
+    import yaml
+
+    data = yaml.safe_load((DATA / "framing.yaml").read_text(encoding="utf-8"))
+    return frozenset(normalize(str(w)) for w in data["words"])
+
+
+def is_framing(statement: str, question: str = "") -> bool:
+    """True for a sentence that frames an answer ("根据资料，要点如下：") and claims nothing:
+    every content word is a framing word (``rag/data/framing.yaml``) or a word of the question."""
+    allowed = _framing_words() | _content_tokens(question)
+    words = _content_tokens(statement)
+    return all(w in allowed or any(w in f for f in _framing_words()) for w in words)
+
+
+def _squeezed(text: str) -> str:
+    return _NOT_WORD.sub("", normalize(text))
+
+
+def quotations(statement: str, min_chars: int = 8) -> list[str]:
+    """Text a statement puts in quotation marks, when long enough to be a quote (not a name)."""
+    out = []
+    for m in _QUOTED.finditer(statement):
+        q = next(g for g in m.groups() if g is not None)
+        han = len(_HAN.findall(q))
+        words = len(_LATIN_WORD.findall(q))
+        if han >= min_chars or words >= 5:
+            out.append(q)
+    return out
+
+
+def names_in(statement: str) -> set[str]:
+    """Names a source must contain for a statement to be about what it says: tokens mixing
+    letters and digits ("SC23", "HBM4", "810E") and, in Chinese text, Latin words ("Habana")."""
+    text = MARKER.sub("", statement)
+    names = {m.group().lower() for m in _NAME.finditer(text)}
+    if statement_language(text) == "zh":
+        names |= {w.lower() for w in _LATIN_WORD.findall(text) if len(w) >= 3}
+    units = {u.lower() for u in tables().units}
+    return {n for n in names if n not in units and not _is_quantity(n)}
+
+
+_NUMERAL_CHARS = set("0123456789.,%零〇一二两三四五六七八九十百千万亿点")
+
+
+def _numeral_token(token: str) -> bool:
+    """A token that is (part of) a figure, a unit or a hedge: checked as a figure, not as a word."""
+    t = tables()
+    return (
+        all(ch in _NUMERAL_CHARS for ch in token)
+        or _is_quantity(token)
+        or token in {u.lower() for u in t.units}
+        or token in t.hedges
+    )
+
+
+def _is_quantity(token: str) -> bool:
+    """ "96gb", "5nm", "3.2ghz": a figure with its unit, checked as a figure instead."""
+    m = re.fullmatch(r"[0-9.]+([a-z/%]+)", token)
+    return bool(m) and m.group(1) in {u.lower() for u in tables().units}
+
+
 def _claim_words(claim: str) -> set[str]:
     """Content words of a statement plus their glossary aliases in the other language."""
     words = _content_tokens(claim)
@@ -477,9 +643,15 @@ def _short(text: str, n: int = 60) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def verify_generated(answer: str, passages: list[Passage], docs: dict[str, Document]) -> Verified:
+def verify_generated(
+    answer: str,
+    passages: list[Passage],
+    docs: dict[str, Document],
+    lang: str | None = None,
+    question: str = "",
+) -> Verified:
     """Check a whole generated answer at once (see ``GeneratedAnswerChecker``)."""
-    chk = GeneratedAnswerChecker(passages, docs)
+    chk = GeneratedAnswerChecker(passages, docs, lang=lang, question=question)
     chk.feed(answer)
     chk.finish()
     return chk.result()

@@ -31,7 +31,7 @@ DATA = Path(__file__).resolve().parent / "data"
 STRICT = frozenset(
     "bytes bytes_per_s bits bits_per_s flops ops watts metres hertz cny usd hkd pct".split()
 )
-_NUM = r"\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?|\d+(?:\.\d+)?"
+_NUM = r"\d{1,3}(?:,\d{3})+(?!\d|,\d)(?:\.\d+)?|\d+(?:\.\d+)?"
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -62,6 +62,8 @@ class _Tables:
     scale_re: re.Pattern[str]
     cn_re: re.Pattern[str]
     word_re: re.Pattern[str]
+    decimal_point: str
+    hedges: tuple[str, ...]
 
 
 def _alternation(keys: list[str]) -> str:
@@ -79,8 +81,9 @@ def tables() -> _Tables:
     words: dict[str, tuple[float, str | None]] = {}
     for k, v in n["words"].items():
         words[str(k).lower()] = (float(v[0]), str(v[1])) if isinstance(v, list) else (float(v), None)
-    cn_chars = "".join(n["chinese_digits"]) + "".join(n["chinese_positions"])
-    cn_chars += "".join(n["chinese_sections"])
+    digit_chars = "".join(n["chinese_digits"])
+    cn_chars = digit_chars + "".join(n["chinese_positions"]) + "".join(n["chinese_sections"])
+    point = str(n["decimal_point"])
     latin_words = [w for w in words if w.isascii()]
     han_words = [w for w in words if not w.isascii()]
     return _Tables(
@@ -95,12 +98,17 @@ def tables() -> _Tables:
         words=words,
         unit_re=re.compile(r"\s?(" + _alternation(list(units)) + ")", re.I),
         scale_re=re.compile(r"\s?(" + _alternation(list(u["scales"])) + ")"),
-        cn_re=re.compile(f"[{re.escape(cn_chars)}]+"),
+        cn_re=re.compile(
+            f"[{re.escape(cn_chars)}]+(?:{re.escape(point)}[{re.escape(digit_chars)}]+"
+            f"[{re.escape(''.join(n['chinese_sections']))}]*)?"
+        ),
         word_re=re.compile(
             r"(?<![A-Za-z])(" + _alternation(latin_words) + r")(?![A-Za-z])"
             + ("|(" + _alternation(han_words) + ")" if han_words else ""),
             re.I,
         ),
+        decimal_point=point,
+        hedges=tuple(sorted((str(h) for h in n["hedges"]), key=len, reverse=True)),
     )
 
 
@@ -147,6 +155,30 @@ def _step(raw: str, mult: float) -> float:
     return 0.5 * 10.0**-decimals * mult if sig >= 2 else 0.0
 
 
+def _hedged(text: str, start: int) -> bool:
+    """A hedge word ("约", "about") right before the figure (a currency sign may sit between)."""
+    before = text[max(0, start - 16) : start].rstrip()
+    for sign in tables().prefixes:
+        if before.endswith(sign):
+            before = before[: -len(sign)].rstrip()
+            break
+    low = before.lower()
+    for h in tables().hedges:
+        if low.endswith(h):
+            # "about" must be a word of its own ("roundabout" is not a hedge); "约" need not
+            if not h.isascii() or not h[0].isalpha() or not low[: -len(h)][-1:].isalpha():
+                return True
+    return False
+
+
+def _last_digit(raw: str) -> float:
+    """The place value of the last significant written digit ("42" -> 1, "2,000" -> 1000)."""
+    digits = raw.replace(",", "")
+    if "." in digits:
+        return 10.0 ** -len(digits.split(".")[1])
+    return 10.0 ** (len(digits) - len(digits.rstrip("0"))) if digits.strip("0") else 1.0
+
+
 def _currency_before(text: str, start: int) -> str | None:
     for sign, dim in sorted(tables().prefixes.items(), key=lambda kv: -len(kv[0])):
         if text[max(0, start - len(sign) - 1) : start].strip().endswith(sign):
@@ -168,13 +200,25 @@ def _arabic(text: str) -> list[Quantity]:
         if cur is not None and dim is None:
             dim = cur
         bare = number * scale
-        out.append(Quantity(raw.replace(",", ""), bare * factor, bare, dim, _step(raw, scale * factor)))
+        step = _step(raw, scale * factor)
+        if _hedged(text, s):
+            step = max(step, min(_last_digit(raw) * scale * factor / 2, 0.05 * bare * factor))
+        out.append(Quantity(raw.replace(",", ""), bare * factor, bare, dim, step))
     return out
 
 
 def chinese_value(run: str) -> float:
-    """The value of a Chinese numeral ("一万六千三百八十四" -> 16384, "二〇二五" -> 2025)."""
+    """The value of a Chinese numeral ("一万六千三百八十四" -> 16384, "二〇二五" -> 2025,
+    "十一点七四亿" -> 1.174e9)."""
     t = tables()
+    if t.decimal_point in run:
+        whole, frac = run.split(t.decimal_point, 1)
+        tail = frac.lstrip("".join(t.digits))
+        digits = frac[: len(frac) - len(tail)]
+        value = chinese_value(whole) + float("0." + "".join(str(t.digits[c]) for c in digits))
+        for ch in tail:
+            value *= t.sections[ch]
+        return value
     if all(ch in t.digits for ch in run):
         return float("".join(str(t.digits[ch]) for ch in run))
     total, section, num = 0.0, 0.0, 0.0
@@ -257,7 +301,7 @@ def supported(q: Quantity, figures: list[Quantity] | tuple[Quantity, ...]) -> bo
             if _close(q.value, f.value, q.step):
                 return True
             continue
-        if _close(q.bare, f.bare, q.step if q.dim is None else 0.0) or q.raw == f.raw:
+        if _close(q.bare, f.bare, q.step if q.dim is None else 0.0):
             return True
     return False
 

@@ -185,7 +185,7 @@ def test_statement_combining_two_sentences_cites_both(store: Path) -> None:
 def test_citations_are_renumbered_in_order_of_appearance(store: Path) -> None:
     fake = ScriptedChatModel(
         script=[
-            "The MI325X carries 256GB of HBM3E memory [{src:AMD}]. 真武810E容量可达96GB[{src:真武}]. "
+            "The MI325X carries 256GB of HBM3E memory [{src:AMD}]. The Zhenwu 810E has up to 96GB [{src:真武}]. "
             "MI325X bandwidth is 6TB/s [{src:AMD}]."
         ]
     )

@@ -53,7 +53,7 @@ ENTRIES: list[tuple[str, str, list[str], dict[str, Any]]] = [
     ("a007", "correct", ["S|The H20 offers 900GB/s of NVLink bandwidth [{src:NVLink互联带宽为900GB/s}]", "S| and roughly 296 TFLOPS of FP8 compute [{src:NVLink互联带宽为900GB/s}]."], {}),
     ("a009", "correct", ["S|950PR搭载华为自研的HiBL 1.0[{src:HiBL 1.0}]。", "S|其容量为128GB，带宽为1.6TB/s[{src:HiBL 1.0}]。"], {}),
     ("a011", "correct", ["F|根据资料：\n\n", "F|1. ", "S|CloudMatrix 384整套系统由16个机柜组成，其中12个为计算机柜，4个为网络机柜[{src:16个机柜}]；", "F|\n2. ", "S|全系统共配备6912个400G光模块[{src:6912个400G光模块}]。"], {}),
-    ("a013", "correct", ["S|The RTX Pro 6000D uses GDDR7 memory instead of HBM [{src:GDDR7}].", "S|Reuters reported that such a chip would be priced between $6,500 and $8,000 [{src:GDDR7}]."], {}),
+    ("a013", "correct", ["S|The RTX Pro 6000D uses GDDR7 memory instead of HBM [{src:GDDR7}].", "S|Reuters reported that such a chip would be priced between $6,500 and $8,000 [{src:$6,500}]."], {}),
     ("a014", "correct", ["S|Baidu's first-generation Kunlun chip (2018) used a 14nm process [{src:采用14nm工艺}],", "S| and the second generation, in 2021, moved to 7nm and reached mass production [{src:采用14nm工艺}]."], {}),
     ("a016", "correct", ["S|Huawei plans to equip the Ascend 960 with 288GB of HBM and 9.6TB/s of bandwidth [{src:288GB HBM}]."], {}),
     ("a017", "correct", ["S|这个3万卡集群可以同时承载多个千亿参数大模型的全量训练[{src:全量训练}]，", "S|也能支持1000个客户同时做百亿参数模型的精调[{src:全量训练}]。"], {}),
@@ -61,7 +61,7 @@ ENTRIES: list[tuple[str, str, list[str], dict[str, Any]]] = [
     ("a021", "correct", ["S|腾讯从2018年起多年重仓燧原科技，是燧原科技的第一大客户和股东[{src:第一大客户和股东}]。", "S|到2025年前三季度，腾讯相关业务在燧原营收中的占比已超过70%[{src:第一大客户和股东}]。"], {}),
     ("a025", "correct", ["S|燧原科技的创始人是赵立东和张亚林，两人均有AMD工作经历[{src:创始人赵立东和张亚林}]。"], {}),
     ("a029", "correct", ["S|Hygon and Sugon were added to the US Entity List together in June 2019 [{src:2019年6月}]."], {}),
-    ("a032", "correct", ["S|The Cyberspace Administration of China (国家互联网信息办公室) summoned NVIDIA on July 31, 2025 [{src:约谈英伟达}]."], {}),
+    ("a032", "correct", ["S|The Cyberspace Administration of China (国家互联网信息办公室) summoned NVIDIA on July 31, 2025 [{src:国家互联网信息办公室约谈英伟达}]."], {}),
     ("a042", "correct", ["S|Jensen Huang said China's AI accelerator market was worth about $50 billion [{src:500亿美元}]."], {}),
     ("a044", "correct", ["F|**Memory**\n\n", "S|The H200 carries 141GB of HBM3e with 4.8TB/s of bandwidth [{src:141GB HBM3e}].", "F|\n", "S|The H20 has 96GB of HBM3 at 4.0TB/s [{src:141GB HBM3e}]."], {}),
     ("a049", "correct", ["S|In April NVIDIA expected a charge of about $5.5 billion [{src:预计将在该季度计提约55亿美元}].", "S|The charge it actually booked in the quarter was $4.5 billion [{src:计提了45亿美元}],", "S| lower because some materials could be reused in other products [{src:计提了45亿美元}]."], {}),
@@ -119,7 +119,7 @@ ENTRIES: list[tuple[str, str, list[str], dict[str, Any]]] = [
     ("b029", "outside_knowledge", ["S|SK hynix mass-produced 8-high HBM3E first, in March 2024 [{src:2024年3月率先量产8层HBM3E}].", "U|Those stacks went into NVIDIA's H200, which was the first GPU built around HBM3E."], {}),
     ("a021", "outside_knowledge", ["S|腾讯是燧原科技的第一大客户和股东[{src:第一大客户和股东}]。", "U|腾讯还投资了多家其他国产芯片企业，以降低对英伟达的依赖。"], {}),
     ("b010", "outside_knowledge", ["S|H200配备141GB HBM3E，内存带宽为4.8TB/s[{src:The H200 carries 141GB}]。", "U|它的计算部分与H100完全相同，性能提升全部来自显存。"], {}),
-    ("a032", "outside_knowledge", ["S|The Cyberspace Administration of China summoned NVIDIA on July 31, 2025 [{src:约谈英伟达}].", "U|The same regulator had earlier barred Micron from critical infrastructure purchases."], {}),
+    ("a032", "outside_knowledge", ["S|The Cyberspace Administration of China summoned NVIDIA on July 31, 2025 [{src:国家互联网信息办公室约谈英伟达}].", "U|The same regulator had earlier barred Micron from critical infrastructure purchases."], {}),
     ("b018", "outside_knowledge", ["S|摩尔线程的发行价为114.28元/股[{src:114.28元/股}]。", "U|这一发行价创下科创板半导体公司发行价的历史纪录。"], {}),
     ("a044", "outside_knowledge", ["S|The H200 carries 141GB of HBM3e at 4.8TB/s [{src:141GB HBM3e}].", "U|Both chips are built on TSMC's 4N process."], {"note": "an outside figure"}),
     # ---------------------------------------------------------------- true statement, wrong passage
@@ -162,7 +162,7 @@ ENTRIES: list[tuple[str, str, list[str], dict[str, Any]]] = [
     ("a017", "paraphrased_quote", ["U|李彦宏表示，该集群“能够同时训练多个千亿级参数的大模型”[{src:全量训练}]。"], {}),
     ("a021", "paraphrased_quote", ["U|资料称腾讯“自2018年以来一直是燧原最大的客户兼股东”[{src:第一大客户和股东}]。"], {}),
     ("a026", "paraphrased_quote", ["U|The report said “a domestic Chinese chipmaker is producing the new part” [{src:Chinese foundry}]."], {}),
-    ("a013", "paraphrased_quote", ["U|Reuters said the chip “would sell for roughly $6,500 to $8,000” [{src:GDDR7}]."], {}),
+    ("a013", "paraphrased_quote", ["U|Reuters said the chip “would sell for roughly $6,500 to $8,000” [{src:$6,500}]."], {}),
     ("b030", "paraphrased_quote", ["U|Meta explained that LPDDR5 “cuts both cost and power for recommendation models” [{src:LPDDR5}]."], {}),
     ("b032", "paraphrased_quote", ["U|谷歌称Ironwood是“第一款完全为推理打造的TPU芯片”[{src:first TPU designed specifically}]。"], {"note": "a Chinese answer quoting an English source in translation"}),
     ("a034", "paraphrased_quote", ["U|The report says Alibaba wanted to avoid being “tied to any one chip vendor or cut off from supply” [{src:一云多芯}]."], {"note": "an English answer quoting a Chinese source in translation"}),
@@ -186,7 +186,7 @@ ENTRIES: list[tuple[str, str, list[str], dict[str, Any]]] = [
     ("a021", "wrong_language", ["U|Tencent has backed Enflame since 2018 and is its largest customer and shareholder [{src:第一大客户和股东}]."], {}),
     ("b018", "wrong_language", ["U|Moore Threads trades under code 688795 [{src:股票代码688795}] and was priced at 114.28 yuan per share [{src:114.28元/股}]."], {}),
     ("a002", "wrong_language", ["U|真武810E支持7个独立ICN链路，片间互联带宽达到700GB/s[{src:7个独立ICN链路}]。"], {}),
-    ("a013", "wrong_language", ["U|据报道，这款芯片没有采用HBM，而是使用GDDR7显存[{src:GDDR7}]，", "U|定价区间在6500到8000美元之间[{src:GDDR7}]。"], {}),
+    ("a013", "wrong_language", ["U|据报道，这款芯片没有采用HBM，而是使用GDDR7显存[{src:GDDR7}]，", "U|定价区间在6500到8000美元之间[{src:$6,500}]。"], {}),
     ("b001", "wrong_language", ["U|MI300X配备192GB HBM3显存，峰值带宽5.3TB/s[{src:192GB of HBM3 memory}]。"], {}),
     ("a042", "wrong_language", ["U|黄仁勋表示中国AI加速器市场规模约为500亿美元[{src:500亿美元}]。"], {}),
     ("b052", "wrong_language", ["U|摩尔线程实际募资约80亿元[{src:约80亿元}]。"], {}),
@@ -246,6 +246,8 @@ def build() -> list[dict[str, Any]]:
         response = ""
         for part in parts:
             code, text = part.split("|", 1)
+            if response and response[-1] in ".!?" and text[:1].isascii() and text[:1].isalnum():
+                text = " " + text  # English sentences are separated by a space
             response += text
             if code == "F":
                 continue
