@@ -83,6 +83,8 @@ class _TokenClock:
         clock = self
 
         class Handler(BaseCallbackHandler):
+            run_inline = True  # called on the streaming thread, so the times are exact
+
             def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
                 now = time.perf_counter()
                 if clock.first is None:

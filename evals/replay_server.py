@@ -70,11 +70,16 @@ def resolve_sources(response: str, prompt: str) -> tuple[str, list[str]]:
 
     def number(m: re.Match[str]) -> str:
         negate, part = m.group(1) == "!", m.group(2)
-        # the text a source says first, then its title (every chunk of a document shares it)
-        for field in (2, 1):
-            for block in blocks:
-                if (part in block[field]) != negate and (not negate or part not in block[1]):
-                    return block[0]
+        if negate:
+            for n, title, body in blocks:
+                if part not in title and part not in body:
+                    return n
+        else:
+            # what a source says first, then its title (every chunk of a document shares it)
+            for field in (2, 1):
+                for block in blocks:
+                    if part in block[field]:
+                        return block[0]
         missing.append(m.group(0))
         return str(len(blocks) + 1)
 

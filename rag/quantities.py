@@ -288,7 +288,7 @@ def supported(q: Quantity, figures: list[Quantity] | tuple[Quantity, ...]) -> bo
     """True when some source figure equals ``q`` in value (or is what ``q`` rounds)."""
     for f in figures:
         if q.ident or f.ident:
-            if q.raw == f.raw:
+            if q.ident and f.ident and q.raw == f.raw:
                 return True
             continue
         if q.dim is not None and f.dim is not None and q.dim != f.dim:
