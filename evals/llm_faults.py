@@ -48,7 +48,7 @@ def load_catalogue(path: str | Path = CATALOGUE) -> list[dict[str, Any]]:
         try:
             row = json.loads(line)
             for key in ("id", "question", "fault", "response", "statements"):
-                row[key]  # noqa: B018
+                row[key]
         except (json.JSONDecodeError, KeyError) as e:
             raise ValueError(f"{path}:{n}: not a catalogue row ({e})") from None
         rows.append(row)
@@ -85,7 +85,7 @@ class _TokenClock:
         class Handler(BaseCallbackHandler):
             run_inline = True  # called on the streaming thread, so the times are exact
 
-            def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+            def on_llm_new_token(self, token: Any, **kwargs: Any) -> None:
                 now = time.perf_counter()
                 if clock.first is None:
                     clock.first = now
@@ -172,7 +172,9 @@ def summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         }
         for f, d in per.items()
     }
-    tot = {k: sum(d[k] for d in per.values()) for k in ("caught", "unsupported", "kept", "supported")}
+    tot = {
+        k: sum(d[k] for d in per.values()) for k in ("caught", "unsupported", "kept", "supported")
+    }
 
     def lat(key: str) -> dict[str, float | None]:
         vals = sorted(r[key] for r in records if key in r)
@@ -196,7 +198,9 @@ def summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "key_fact_answers": len(kf),
         "citation_support": M.mean(cs),
         "unresolved_templates": sum(1 for r in records if r["unresolved"]),
-        "latency_ms": {k: lat(k) for k in ("first_token_ms", "first_statement_ms", "final_after_stream_ms")},
+        "latency_ms": {
+            k: lat(k) for k in ("first_token_ms", "first_statement_ms", "final_after_stream_ms")
+        },
     }
 
 
@@ -306,7 +310,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         description="Measure the citation verifier on the scripted LLM fault catalogue.",
     )
     p.add_argument("--llm-faults", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--catalogue", default=str(CATALOGUE), help="JSONL catalogue (default: %(default)s)")
+    p.add_argument(
+        "--catalogue", default=str(CATALOGUE), help="JSONL catalogue (default: %(default)s)"
+    )
     p.add_argument("--data-dir", default=".rag/eval", help="store cache (default: %(default)s)")
     p.add_argument("--corpus", default=str(ROOT / "corpus"), help="folder to ingest")
     p.add_argument("--fault", action="append", help="only this fault type (repeatable)")
@@ -314,7 +320,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--delay", type=float, default=0.0, help="seconds between streamed chunks")
     p.add_argument("--out", default=None, help="write cases, summary and table to this folder")
     p.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
-    p.add_argument("--show", action="store_true", help="print every statement the verifier got wrong")
+    p.add_argument(
+        "--show", action="store_true", help="print every statement the verifier got wrong"
+    )
     return p.parse_args(list(argv))
 
 
@@ -331,7 +339,9 @@ def main(argv: list[str] | None = None) -> int:
             for s in r["statements"]:
                 if s["kept"] != s["supported"]:
                     what = "KEPT unsupported" if s["kept"] else "REMOVED supported"
-                    print(f"{r['id']} {r['fault']}: {what}: {s['text']}\n   shown: {r['shown'][:200]!r}")
+                    print(
+                        f"{r['id']} {r['fault']}: {what}: {s['text']}\n   shown: {r['shown'][:200]!r}"
+                    )
                     for note in r["notes"]:
                         print(f"   note: {note}")
     print(render(res["summary"]))

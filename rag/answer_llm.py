@@ -131,7 +131,10 @@ MAX_FACTS = 8
 
 
 def fact_sources(
-    facts: list[Any] | None, passages: list[Passage], docs: dict[str, Document], qa: QA | None = None
+    facts: list[Any] | None,
+    passages: list[Passage],
+    docs: dict[str, Document],
+    qa: QA | None = None,
 ) -> list[Passage]:
     """Facts from the fact table as extra numbered sources: each is the span of its document
     that states it (``document.text[fact.start:fact.end]``), so the verifier checks it like a
@@ -376,7 +379,11 @@ def stream_llm_answer(
 
 
 def _offline_instead(
-    qa: QA, question: str, resolved_question: str, passages: list[Passage], docs: dict[str, Document]
+    qa: QA,
+    question: str,
+    resolved_question: str,
+    passages: list[Passage],
+    docs: dict[str, Document],
 ) -> Any:
     """The offline answer over the same passages when it answers (else None): shown when the
     model refused although the sources answer, or answered in the wrong language."""

@@ -391,7 +391,7 @@ class GeneratedAnswerChecker:
                     f"dropped an uncited statement with figures {_raws(figs)}: {_short(body)}",
                     body,
                 )
-            if foreign or not abstains and not is_framing(claim, self.question):
+            if foreign or (not abstains and not is_framing(claim, self.question)):
                 return self._drop(f"dropped an uncited statement: {_short(body)}", body)
             self._pending.append(_Pending(sep, body))
             return []
@@ -614,7 +614,7 @@ def _numeral_token(token: str) -> bool:
 def _is_quantity(token: str) -> bool:
     """ "96gb", "5nm", "3.2ghz": a figure with its unit, checked as a figure instead."""
     m = re.fullmatch(r"[0-9.]+([a-z/%]+)", token)
-    return bool(m) and m.group(1) in {u.lower() for u in tables().units}
+    return m is not None and m.group(1) in {u.lower() for u in tables().units}
 
 
 def _claim_words(claim: str) -> set[str]:

@@ -85,7 +85,9 @@ def check_endpoint(settings: Settings, timeout: float = 30.0) -> list[Check]:
                 "http://127.0.0.1:11434/v1 (Ollama) or http://127.0.0.1:8080/v1 (llama.cpp)",
             )
         ]
-    out = [Check("endpoint", "ok", f"{settings.llm_base_url} (model {settings.llm_model or 'unset'})")]
+    out = [
+        Check("endpoint", "ok", f"{settings.llm_base_url} (model {settings.llm_model or 'unset'})")
+    ]
     t0 = time.perf_counter()
     status, ids, err = _models(settings, min(timeout, 15.0))
     ms = 1000 * (time.perf_counter() - t0)
@@ -115,7 +117,9 @@ def _check_model(settings: Settings, ids: list[str]) -> tuple[Settings, Check]:
         return settings, Check("model", "ok", f"{want} is served")
     if want:
         return settings, Check(
-            "model", "FAIL", f"{want!r} is not served; RAG_LLM_MODEL can be one of: {', '.join(ids[:8])}"
+            "model",
+            "FAIL",
+            f"{want!r} is not served; RAG_LLM_MODEL can be one of: {', '.join(ids[:8])}",
         )
     if len(ids) == 1:
         return settings.with_(llm_model=ids[0]), Check(
@@ -150,7 +154,9 @@ def _check_streaming(settings: Settings) -> Check:
         return Check("streaming", "FAIL", "the stream ended without any text")
     n = sum(1 for p in pieces if p)
     if n < 2:
-        return Check("streaming", "FAIL", f"the answer came in {n} piece: the server does not stream")
+        return Check(
+            "streaming", "FAIL", f"the answer came in {n} piece: the server does not stream"
+        )
     return Check("streaming", "ok", f"{n} pieces, first after {1000 * (first or 0):.0f} ms")
 
 

@@ -29,7 +29,21 @@ from typing import Any
 DATA = Path(__file__).resolve().parent / "data"
 # dimensions that must agree when both sides have one (a byte figure never supports a byte rate)
 STRICT = frozenset(
-    "bytes bytes_per_s bits bits_per_s flops ops watts metres hertz cny usd hkd pct".split()
+    [
+        "bytes",
+        "bytes_per_s",
+        "bits",
+        "bits_per_s",
+        "flops",
+        "ops",
+        "watts",
+        "metres",
+        "hertz",
+        "cny",
+        "usd",
+        "hkd",
+        "pct",
+    ]
 )
 _NUM = r"\d{1,3}(?:,\d{3})+(?!\d|,\d)(?:\.\d+)?|\d+(?:\.\d+)?"
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -80,7 +94,9 @@ def tables() -> _Tables:
     units = {str(k): (str(v[0]), float(v[1])) for k, v in u["units"].items()}
     words: dict[str, tuple[float, str | None]] = {}
     for k, v in n["words"].items():
-        words[str(k).lower()] = (float(v[0]), str(v[1])) if isinstance(v, list) else (float(v), None)
+        words[str(k).lower()] = (
+            (float(v[0]), str(v[1])) if isinstance(v, list) else (float(v), None)
+        )
     digit_chars = "".join(n["chinese_digits"])
     cn_chars = digit_chars + "".join(n["chinese_positions"]) + "".join(n["chinese_sections"])
     point = str(n["decimal_point"])
@@ -103,7 +119,9 @@ def tables() -> _Tables:
             f"[{re.escape(''.join(n['chinese_sections']))}]*)?"
         ),
         word_re=re.compile(
-            r"(?<![A-Za-z])(" + _alternation(latin_words) + r")(?![A-Za-z])"
+            r"(?<![A-Za-z])("
+            + _alternation(latin_words)
+            + r")(?![A-Za-z])"
             + ("|(" + _alternation(han_words) + ")" if han_words else ""),
             re.I,
         ),
@@ -142,7 +160,13 @@ def _after(text: str, pos: int, allow_bare_scale: bool) -> tuple[float, str | No
 
 def _word_end(text: str, end: int, word: str) -> bool:
     """A Latin unit or scale word must not run on into more letters ("GBX", "Mate")."""
-    return not (word[-1].isascii() and word[-1].isalpha() and end < len(text) and text[end].isascii() and text[end].isalpha())
+    return not (
+        word[-1].isascii()
+        and word[-1].isalpha()
+        and end < len(text)
+        and text[end].isascii()
+        and text[end].isalpha()
+    )
 
 
 def _step(raw: str, mult: float) -> float:
@@ -163,12 +187,12 @@ def _hedged(text: str, start: int) -> bool:
             before = before[: -len(sign)].rstrip()
             break
     low = before.lower()
-    for h in tables().hedges:
-        if low.endswith(h):
-            # "about" must be a word of its own ("roundabout" is not a hedge); "约" need not
-            if not h.isascii() or not h[0].isalpha() or not low[: -len(h)][-1:].isalpha():
-                return True
-    return False
+    # "about" must be a word of its own ("roundabout" is not a hedge); "约" need not
+    return any(
+        low.endswith(h)
+        and (not h.isascii() or not h[0].isalpha() or not low[: -len(h)][-1:].isalpha())
+        for h in tables().hedges
+    )
 
 
 def _last_digit(raw: str) -> float:
@@ -191,8 +215,10 @@ def _arabic(text: str) -> list[Quantity]:
     for m in re.finditer(_NUM, text):
         s, raw = m.start(), m.group()
         prev = text[s - 1] if s else ""
-        if prev and (prev.isascii() and prev.isalpha() or prev in "._"):
-            out.append(Quantity(raw.replace(",", ""), float(raw.replace(",", "")), 0, None, ident=True))
+        if prev and ((prev.isascii() and prev.isalpha()) or prev in "._"):
+            out.append(
+                Quantity(raw.replace(",", ""), float(raw.replace(",", "")), 0, None, ident=True)
+            )
             continue
         number = float(raw.replace(",", ""))
         cur = _currency_before(text, s)
@@ -230,7 +256,11 @@ def chinese_value(run: str) -> float:
             num = 0
         elif ch in t.sections:
             part = (section + num) or (0 if total else 1)
-            total = (total + part) * t.sections[ch] if t.sections[ch] > 1e4 else total + part * t.sections[ch]
+            total = (
+                (total + part) * t.sections[ch]
+                if t.sections[ch] > 1e4
+                else total + part * t.sections[ch]
+            )
             section = num = 0
     return total + section + num
 

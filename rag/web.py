@@ -170,7 +170,9 @@ def render_answer_meta(answer: Answer) -> str:
             else f"{n} statement{'s' if n > 1 else ''} removed: not supported by the sources"
         )
         items = "".join(f"<li>{esc(t)}</li>" for t in answer.removed)
-        out += f'<details class="rag-removed"><summary>{summary}</summary><ul>{items}</ul></details>'
+        out += (
+            f'<details class="rag-removed"><summary>{summary}</summary><ul>{items}</ul></details>'
+        )
     return out + "</div>"
 
 

@@ -41,7 +41,9 @@ def test_the_cli_reads_the_environment_and_exits_1_on_failure(
         monkeypatch.setenv("RAG_LLM_MODEL", "deepseek-reasoner-typo")
         assert main(["doctor"]) == 1
     out = capsys.readouterr().out
-    assert "'deepseek-reasoner-typo' is not served; RAG_LLM_MODEL can be one of: deepseek-chat" in out
+    assert (
+        "'deepseek-reasoner-typo' is not served; RAG_LLM_MODEL can be one of: deepseek-chat" in out
+    )
 
 
 def test_no_endpoint_says_what_to_set() -> None:
@@ -68,7 +70,9 @@ def test_a_server_that_does_not_stream_fails_streaming() -> None:
 
 
 def test_an_answer_in_the_wrong_language_fails_language() -> None:
-    with ReplayServer({ZH_PROBE: "A chip is an integrated circuit.", EN_PROBE: "A chip."}, model="m") as s:
+    with ReplayServer(
+        {ZH_PROBE: "A chip is an integrated circuit.", EN_PROBE: "A chip."}, model="m"
+    ) as s:
         checks = check_endpoint(Settings(llm_base_url=s.url, llm_model="m"), timeout=10)
     assert checks[-1].name == "language" and checks[-1].status == "FAIL"
     assert "asked in zh, answered in en" in checks[-1].detail

@@ -224,7 +224,9 @@ def _dataset(name: str) -> dict[str, dict[str, Any]]:
     path = HERE / name
     if not path.exists():
         return {}
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     return {r["id"]: r for r in rows}
 
 
