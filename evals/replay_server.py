@@ -15,8 +15,9 @@ title do not. A template
 that cannot be resolved becomes a number one past the last source, and the request is logged
 as ``unresolved``.
 
-Every request is logged (``requests``) with ``perf_counter`` times of its first and last
-body byte, so a caller in the same process can measure client-side latency against them.
+Every request is logged (``requests``) with the ``perf_counter`` times at which its first and
+last content chunks were written, so a caller in the same process can measure client-side
+latency against them.
 
 It does not generate, rank or check anything, and it is not for production use.
 
@@ -210,9 +211,8 @@ def _handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
             if req.stream:
                 self._stream(text, req)
             else:
-                req.first_byte = time.perf_counter()
+                req.first_byte = req.last_byte = time.perf_counter()
                 self._json(200, _completion(server.model, text))
-                req.last_byte = time.perf_counter()
 
         def _stream(self, text: str, req: Request) -> None:
             self.send_response(200)
@@ -225,13 +225,13 @@ def _handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
                 if i and server.delay:
                     time.sleep(server.delay)
                 delta = {"content": piece} if i else {"role": "assistant", "content": piece}
-                self._event(_chunk(cid, server.model, delta, None))
-                if not req.first_byte:
+                if not req.first_byte:  # noted before the write: the client may read it first
                     req.first_byte = time.perf_counter()
+                self._event(_chunk(cid, server.model, delta, None))
+            req.last_byte = time.perf_counter()
             self._event(_chunk(cid, server.model, {}, "stop"))
             self.wfile.write(b"data: [DONE]\n\n")
             self.wfile.flush()
-            req.last_byte = time.perf_counter()
             self.close_connection = True
 
         def _event(self, obj: dict[str, Any]) -> None:

@@ -588,7 +588,7 @@ def quotations(statement: str, min_chars: int = 8) -> list[str]:
 
 def names_in(statement: str) -> set[str]:
     """Names a source must contain for a statement to be about what it says: tokens mixing
-    letters and digits ("SC23", "HBM4", "810E") and, in Chinese text, Latin words ("Habana")."""
+    letters and digits ("X12", "HBM4", "700A") and, in Chinese text, Latin words ("Habana")."""
     text = MARKER.sub("", statement)
     names = {m.group().lower() for m in _NAME.finditer(text)}
     if statement_language(text) == "zh":

@@ -10,7 +10,7 @@ for 80GB against 80%.
 
 A figure written with a decimal point and at least two significant digits may be a rounding
 of the source's ("1.9 EFLOPS" for "1945P"); every other figure must be equal. A number glued
-to a name ("MI325X", "H20", "v5p") is an identifier: it matches only the same digits.
+to a name ("X12", "A7", "v5p") is an identifier: it matches only the same digits.
 
 The unit, scale and numeral tables are data (``rag/data/units.yaml``,
 ``rag/data/numerals.yaml``). It does not convert currencies, dates or bits to bytes, and it
