@@ -54,6 +54,8 @@ class Request:
     unresolved: list[str] = field(default_factory=list)
     first_byte: float = 0.0
     last_byte: float = 0.0
+    path: str = ""
+    authorization: str = ""
 
 
 def question_key(text: str) -> str:
@@ -208,6 +210,8 @@ def _handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
                 self._json(400, {"error": {"message": "the body is not JSON"}})
                 return
             text, req = server.reply(body)
+            req.path = self.path
+            req.authorization = self.headers.get("Authorization", "")
             if req.stream:
                 self._stream(text, req)
             else:
