@@ -134,7 +134,12 @@ def test_the_doctor_against_a_real_llama_cpp_server(
     env = readme_examples()["llama.cpp server"]
     for server in llm_server.serve(tmp_path_factory):
         settings = settings_from_env(
-            {**env, "RAG_LLM_BASE_URL": server.url, "RAG_LLM_MODEL": "gemma", "RAG_LLM_TIMEOUT": "120"}
+            {
+                **env,
+                "RAG_LLM_BASE_URL": server.url,
+                "RAG_LLM_MODEL": "gemma",
+                "RAG_LLM_TIMEOUT": "120",
+            }
         )
         checks = {c.name: c for c in check_endpoint(settings, timeout=120)}
         assert [checks[n].status for n in ("endpoint", "reachable", "model", "streaming")] == [
