@@ -120,6 +120,7 @@ def run_case(qa: Any, server: Any, clock: _TokenClock, row: dict[str, Any]) -> d
     kept = [statement_kept(s, answer) for s in row["statements"]]
     rec: dict[str, Any] = {
         "id": row["id"],
+        "set": row.get("set", "dev"),
         "qid": row.get("qid"),
         "fault": row["fault"],
         "question": row["question"],
@@ -151,7 +152,16 @@ def run_case(qa: Any, server: Any, clock: _TokenClock, row: dict[str, Any]) -> d
 
 
 def summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Per-fault and overall caught/kept rates, end-to-end accuracy and latency."""
+    """Per-fault and overall caught/kept rates, end-to-end accuracy and latency; the same per
+    question set (``dev``; ``heldout``, written blind and never tuned on) under ``sets``."""
+    out = _summary(records)
+    names = sorted({r.get("set", "dev") for r in records})
+    if len(names) > 1:
+        out["sets"] = {n: _summary([r for r in records if r.get("set", "dev") == n]) for n in names}
+    return out
+
+
+def _summary(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     per: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in records:
         for s in r["statements"]:
@@ -219,13 +229,23 @@ def failures(summary: dict[str, Any]) -> list[str]:
 
 
 def render(summary: dict[str, Any]) -> str:
-    """The console / markdown table of a run."""
+    """The console / markdown tables of a run (all answers, then each question set)."""
+    text = _render(summary, "all answers")
+    for name, sub in summary.get("sets", {}).items():
+        text += "\n\n" + _render(
+            sub,
+            f"{name} questions" + (" (written blind, never tuned on)" if name == "heldout" else ""),
+        )
+    return text
+
+
+def _render(summary: dict[str, Any], title: str) -> str:
 
     def pct(x: float | None) -> str:
         return "  -  " if x is None else f"{x:.3f}"
 
     lines = [
-        f"LLM fault catalogue: {summary['answers']} scripted answers, "
+        f"LLM fault catalogue, {title}: {summary['answers']} scripted answers, "
         f"{summary['unsupported']} unsupported and {summary['supported']} supported statements",
         "",
         "| fault type | answers | unsupported caught | supported kept |",
@@ -285,6 +305,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rows = load_catalogue(args.catalogue)
     if args.fault:
         rows = [r for r in rows if r["fault"] in args.fault]
+    if args.set:
+        rows = [r for r in rows if r.get("set", "dev") == args.set]
     if args.limit:
         rows = rows[: args.limit]
     with ReplayServer(model="replay", delay=args.delay) as server:
@@ -316,6 +338,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--data-dir", default=".rag/eval", help="store cache (default: %(default)s)")
     p.add_argument("--corpus", default=str(ROOT / "corpus"), help="folder to ingest")
     p.add_argument("--fault", action="append", help="only this fault type (repeatable)")
+    p.add_argument("--set", choices=["dev", "heldout"], default=None, help="only this question set")
     p.add_argument("--limit", type=int, default=None, help="only the first N answers")
     p.add_argument("--delay", type=float, default=0.0, help="seconds between streamed chunks")
     p.add_argument("--out", default=None, help="write cases, summary and table to this folder")

@@ -222,4 +222,8 @@ def test_rag_eval_llm_faults_runs_from_the_cli(tmp_path: Path) -> None:
     assert code == 0
     summary = json.loads((out / "llm_faults_summary.json").read_text())
     assert summary["caught"] == 1.0 and summary["kept"] == 1.0
-    assert (out / "llm_faults.md").read_text().startswith("LLM fault catalogue: 2 scripted answers")
+    assert (
+        (out / "llm_faults.md")
+        .read_text()
+        .startswith("LLM fault catalogue, all answers: 2 scripted answers")
+    )

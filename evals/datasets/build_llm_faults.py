@@ -1,6 +1,6 @@
 """Write ``llm_faults.jsonl``: scripted LLM answers with every statement labelled.
 
-Run from the repository root: ``python evals/datasets/build_llm_faults.py``. The answers
+Run from the repository root: ``python evals/datasets/build_llm_faults.py [--heldout FILE]``. The answers
 below are written the way capable chat models answer (Chinese and English, markdown lists,
 hedges, bold lead-ins), over questions of ``dev.jsonl`` (and ``heldout.jsonl`` when present).
 Each answer is a list of parts; the code before the ``|`` says what the part is:
@@ -217,10 +217,58 @@ ENTRIES: list[tuple[str, str, list[str], dict[str, Any]]] = [
     ("b069", "answer_nothing_retrieved", ["U|三星已经开始量产HBM4[{src:三星}]。"], {"note": "no figure: only the product name is new"}),
     ("b067", "answer_nothing_retrieved", ["U|摩尔线程MTT S4000的官方售价约为3万元[{src:S4000}]。"], {}),
 ]
+# Held-out questions (heldout.jsonl): written blind, after the verifier was tuned on the
+# entries above, run once and reported separately; never used to tune it.
+# fmt: off
+HELDOUT: list[tuple[str, str, list[str], dict[str, Any]]] = [
+    ("h003", "correct", ["S|天垓100配备32GB HBM2显存[{src:32GB HBM2显存}]，", "S|显存带宽为1.2TB/s[{src:32GB HBM2显存}]。"], {}),
+    ("h063", "correct", ["S|Groq's first-generation LPU is made on a 14nm process at GlobalFoundries [{src:14nm process at GlobalFoundries}].", "S|Groq quotes 750 TOPS at INT8 for one chip [{src:750 TOPS at INT8}]."], {}),
+    ("h076", "correct", ["F|In short:\n", "F|- ", "S|Tenstorrent closed a $693 million Series D round [{src:$693 million Series D}]", "F|\n- ", "S|The round valued the company at about $2.6 billion [{src:about $2.6 billion}]"], {}),
+    ("h096", "correct", ["S|深算一号于2021年实现商业化，配备32GB HBM2显存，显存带宽为1TB/s[{src:深算一号于2021年}]。"], {}),
+    ("h101", "correct", ["S|The XuanTie C930 scores more than 15 points per GHz on SPECint2006 [{src:15分/GHz}]."], {}),
+    ("h064", "correct", ["R+|The sources do not say how much NVIDIA paid to license Groq's technology, so I cannot answer this from them."], {}),
+    ("h138", "correct", ["R+|资料中没有给出曦云C500的显存带宽，根据资料无法回答。"], {}),
+    ("h012", "figure_changed", ["U|载天VA1推理卡单卡功耗为95W[{src:单卡功耗为75W}]，", "S|配备32GB LPDDR4X内存[{src:单卡功耗为75W}]。"], {}),
+    ("h067", "figure_changed", ["S|Cerebras完成了11亿美元的G轮融资[{src:$1.1 billion Series G}]，", "U|投后估值为91亿美元[{src:$1.1 billion Series G}]。"], {}),
+    ("h084", "figure_changed", ["S|Sohu is made on TSMC's 4nm process [{src:144GB of HBM3E}]", "U| and has 141GB of HBM3E [{src:144GB of HBM3E}]."], {}),
+    ("h061", "wrong_source_number", ["U|Groq第一代LPU片上有230MB SRAM，片上内存带宽为80TB/s[{src!:230MB}]。"], {}),
+    ("h089", "wrong_source_number", ["U|VeriSilicon's revenue in the first half of 2025 was 9.74亿元 (about 974 million yuan) [{src!:9.74亿元}]."], {}),
+    ("h075", "wrong_source_number", ["S|这款加速卡配备32GB GDDR6显存[{src:32GB of GDDR6}]，", "U|其显存带宽为512GB/s，额定功耗为300W[{src!:512GB/s}]。"], {}),
+    ("h042", "outside_knowledge", ["S|Samsung says its HBM4 runs at up to 11Gbps, above the 8Gbps JEDEC defines [{src:11Gbps}].", "U|Samsung is also expected to use HBM4 in AMD's next Instinct accelerators."], {}),
+    ("h067", "outside_knowledge", ["S|Cerebras于2025年9月30日完成11亿美元G轮融资[{src:$1.1 billion Series G}]。", "U|Cerebras的晶圆级芯片由台积电代工，是目前面积最大的单颗芯片。"], {}),
+    ("h077", "outside_knowledge", ["S|Each Blackhole chip carries 16 general-purpose RISC-V cores [{src:16 general-purpose RISC-V cores}].", "U|Jim Keller previously led chip design teams at AMD, Apple and Tesla."], {}),
+    ("h063", "wrong_passage", ["U|Groq's first-generation LPU is made at GlobalFoundries [{src!:GlobalFoundries}]."], {}),
+    ("h102", "wrong_passage", ["U|T-Head announced that it had begun delivering the XuanTie C930 at its RISC-V ecosystem conference [{src!:C930}]."], {}),
+    ("h083", "wrong_passage", ["U|Corsair卡还配有LPDDR5内存，用于运行更大的模型[{src!:Corsair}]。"], {}),
+    ("h059", "unit_converted", ["S|Groq在最新一轮融资中筹集了7.5亿美元[{src:$750 million}]，", "S|投后估值为69亿美元[{src:$750 million}]。"], {}),
+    ("h089", "unit_converted", ["S|VeriSilicon's H1 2025 revenue was 974 million yuan [{src:9.74亿元}],", "S| with a net loss of 320 million yuan [{src:9.74亿元}]."], {}),
+    ("h073", "unit_converted", ["S|CS-3系统的功耗约为23000瓦[{src:23kW}]。"], {}),
+    ("h114", "unit_converted", ["S|寒武纪2025年前三季度营收为46.07亿元[{src:4.607 billion yuan}]。"], {}),
+    ("h046", "chinese_numerals", ["S|三星12层堆叠的HBM4容量为三十六GB[{src:36GB}]。"], {}),
+    ("h052", "chinese_numerals", ["S|中芯国际第三季度产能利用率为百分之九十五点八[{src:95.8%}]。"], {}),
+    ("h103", "chinese_numerals", ["S|玄铁系列处理器累计出货量已超过四十亿颗[{src:40亿颗}]。"], {}),
+    ("h101", "paraphrased_quote", ["U|T-Head says the C930 “delivers well over 15 points per GHz in SPECint2006 testing” [{src:15分/GHz}]."], {}),
+    ("h028", "paraphrased_quote", ["U|报道称云天励飞“已于6月30日正式向港交所提交上市材料”[{src:2025年6月30日}]。"], {}),
+    ("h084", "paraphrased_quote", ["U|The article describes Sohu as “a processor that can only execute transformer-based models” [{src:144GB of HBM3E}]."], {}),
+    ("h003", "nonexistent_source", ["U|天垓100配备32GB HBM2显存[6]。"], {}),
+    ("h065", "nonexistent_source", ["U|沙特在2025年2月承诺向Groq投资15亿美元[8]。"], {}),
+    ("h106", "nonexistent_source", ["S|The C930 integrates a 512-bit RVV1.0 vector unit [{src:512位}].", "U|Its Matrix engine delivers 8 TOPS [11]."], {}),
+    ("h012", "wrong_language", ["U|The Zaitian VA1 card draws 75W and carries 32GB of LPDDR4X memory [{src:单卡功耗为75W}]."], {}),
+    ("h016", "wrong_language", ["U|瀚博在2021年发布的SV100采用7nm工艺，INT8算力超过200 TOPS[{src:SV100}]。"], {}),
+    ("h093", "wrong_language", ["U|芯原的NPU IP已被91家客户用于超过140款AI芯片[{src:91家客户}]。"], {}),
+    ("h027", "refusal_present", ["R-|The provided sources do not mention the DeepEdge10's process node or INT8 performance."], {}),
+    ("h053", "refusal_present", ["R-|根据资料无法回答中芯国际第三季度的收入。"], {}),
+    ("h068", "refusal_present", ["R-|资料中没有提到WSE-3的晶体管数量、核心数和片上内存。"], {}),
+    ("h047", "answer_nothing_retrieved", ["U|Samsung's HBM4 is priced at about $500 per stack [{src:11Gbps}]."], {}),
+    ("h079", "answer_nothing_retrieved", ["U|Tenstorrent 2024年营收约为1亿美元[{src:Tenstorrent}]。"], {}),
+    ("h105", "answer_nothing_retrieved", ["U|玄铁C930的典型功耗约为5瓦[{src:C930}]。"], {}),
+    ("h140", "answer_nothing_retrieved", ["U|天数智芯的CEO是盖鲁江[{src:天数智芯}]。"], {}),
+    ("h003", "answer_nothing_retrieved", ["U|天垓100配备32GB HBM2显存，带宽1.2TB/s[1]。"], {"since": NOTHING}),
+]
 # fmt: on
 
 
-def _dataset(name: str) -> dict[str, dict[str, Any]]:
+def _dataset(name: str | Path) -> dict[str, dict[str, Any]]:
     path = HERE / name
     if not path.exists():
         return {}
@@ -237,11 +285,23 @@ def _is_zh(text: str) -> bool:
     return han > 0.3 * (han + latin)
 
 
-def build() -> list[dict[str, Any]]:
-    """The catalogue rows, checked for shape."""
-    questions = _dataset("dev.jsonl") | _dataset("heldout.jsonl")
+def _known_questions(heldout: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Questions by id: dev, held-out (when its file is here), else as the catalogue has them."""
+    known: dict[str, dict[str, Any]] = {}
+    out = HERE / "llm_faults.jsonl"
+    if out.exists():
+        for line in out.read_text(encoding="utf-8").splitlines():
+            r = json.loads(line)
+            known[r["qid"]] = {k: r[k] for k in ("question", "lang", "answerable", "key_facts")}
+    return known | _dataset("dev.jsonl") | _dataset(heldout or "heldout.jsonl")
+
+
+def build(heldout: Path | None = None) -> list[dict[str, Any]]:
+    """The catalogue rows, checked for shape (``heldout``: another held-out question file)."""
+    questions = _known_questions(heldout)
     rows = []
-    for n, (qid, fault, parts, opts) in enumerate(ENTRIES, 1):
+    entries = [(*e, "dev") for e in ENTRIES] + [(*e, "heldout") for e in HELDOUT]
+    for n, (qid, fault, parts, opts, split) in enumerate(entries, 1):
         assert fault in FAULTS, fault
         q = questions[qid]
         statements = []
@@ -273,13 +333,18 @@ def build() -> list[dict[str, Any]]:
                 "statements": statements,
                 "since": opts.get("since"),
                 "note": opts.get("note", ""),
+                "set": split,
             }
         )
     return rows
 
 
 def main() -> None:
-    rows = build()
+    import argparse
+
+    p = argparse.ArgumentParser(description="write llm_faults.jsonl")
+    p.add_argument("--heldout", type=Path, default=None, help="held-out questions (JSONL)")
+    rows = build(p.parse_args().heldout)
     out = HERE / "llm_faults.jsonl"
     with out.open("w", encoding="utf-8") as f:
         for r in rows:
