@@ -24,6 +24,8 @@ from rag.answer_offline import abstain_text, is_chinese
 from rag.citations import GeneratedAnswerChecker, neutralize_markers
 from rag.config import Settings
 from rag.errors import ConfigError, LLMError
+from rag.glossary import expand_query
+from rag.textnorm import normalize
 from rag.types import Answer, Document, Passage
 
 if TYPE_CHECKING:
@@ -395,7 +397,38 @@ def _offline_instead(
         known = None
     retrieved = [p for p in passages if not p.chunk_id.startswith(FACT_PREFIX)]
     off = answer_offline(resolved_question, retrieved, docs, known_words=known)
-    return None if off.abstained or not off.citations else off
+    if off.abstained or not off.citations:
+        return None
+    # the replacement must be about what was asked: every name the question writes in Latin
+    # letters ("Groq", "MI300X") is in the documents it cites (or an alias of it is)
+    from rag.lexicon import translations
+
+    cited = {c.doc_id for c in off.citations}
+    text = normalize(" ".join(f"{docs[d].title}\n{docs[d].text}" for d in cited if d in docs))
+    for name in question_names(resolved_question):
+        aliases = {normalize(a) for a in (*expand_query(name), *translations(name))}
+        if name not in text and not any(a in text for a in aliases):
+            return None
+    return off
+
+
+def question_names(question: str) -> set[str]:
+    """Names a question writes in Latin letters: capitalised or mixed with digits, lower-cased
+    ("How much did NVIDIA pay Groq?" -> nvidia, groq); sentence-initial words and stopwords
+    are not names."""
+    from rag.textnorm import STOPWORDS
+
+    words = [
+        w for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9+\-]*", question) if re.search("[A-Za-z]", w)
+    ]
+    out = set()
+    for i, w in enumerate(words):
+        low = w.lower()
+        if low in STOPWORDS or (i == 0 and w[1:].islower()):
+            continue
+        if w[0].isupper() or any(ch.isdigit() for ch in w):
+            out.add(low)
+    return out
 
 
 def model_label(qa: QA) -> str | None:

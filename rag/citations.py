@@ -593,8 +593,11 @@ def names_in(statement: str) -> set[str]:
     names = {m.group().lower() for m in _NAME.finditer(text)}
     if statement_language(text) == "zh":
         names |= {w.lower() for w in _LATIN_WORD.findall(text) if len(w) >= 3}
-    units = {u.lower() for u in tables().units}
-    return {n for n in names if n not in units and not _is_quantity(n)}
+    t = tables()
+    units = {u.lower() for u in t.units}
+    return {
+        n for n in names if n not in units and not _is_quantity(n) and not t.period_re.fullmatch(n)
+    }
 
 
 _NUMERAL_CHARS = set("0123456789.,%零〇一二两三四五六七八九十百千万亿点")

@@ -78,6 +78,7 @@ class _Tables:
     word_re: re.Pattern[str]
     decimal_point: str
     hedges: tuple[str, ...]
+    period_re: re.Pattern[str]
 
 
 def _alternation(keys: list[str]) -> str:
@@ -127,6 +128,7 @@ def tables() -> _Tables:
         ),
         decimal_point=point,
         hedges=tuple(sorted((str(h) for h in n["hedges"]), key=len, reverse=True)),
+        period_re=re.compile("|".join(f"(?:{p})" for p in n["period_names"]), re.I),
     )
 
 
@@ -179,6 +181,16 @@ def _step(raw: str, mult: float) -> float:
     return 0.5 * 10.0**-decimals * mult if sig >= 2 else 0.0
 
 
+def _period(text: str, start: int, end: int) -> bool:
+    """The number is part of a period name ("H1", "Q4", "FY2026", rag/data/numerals.yaml)."""
+    lo, hi = start, end
+    while lo > 0 and text[lo - 1].isascii() and text[lo - 1].isalnum():
+        lo -= 1
+    while hi < len(text) and text[hi].isascii() and text[hi].isalnum():
+        hi += 1
+    return bool(tables().period_re.fullmatch(text[lo:hi]))
+
+
 def _hedged(text: str, start: int) -> bool:
     """A hedge word ("约", "about") right before the figure (a currency sign may sit between)."""
     before = text[max(0, start - 16) : start].rstrip()
@@ -216,6 +228,8 @@ def _arabic(text: str) -> list[Quantity]:
         s, raw = m.start(), m.group()
         prev = text[s - 1] if s else ""
         if prev and ((prev.isascii() and prev.isalpha()) or prev in "._"):
+            if _period(text, s, m.end()):
+                continue  # "H1 2025", "Q4": a date, and the year beside it is the figure
             out.append(
                 Quantity(raw.replace(",", ""), float(raw.replace(",", "")), 0, None, ident=True)
             )
