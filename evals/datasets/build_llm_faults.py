@@ -126,7 +126,7 @@ ENTRIES: list[tuple[str, str, list[str], dict[str, Any]]] = [
     # ---------------------------------------------------------------- true statement, wrong passage
     ("a001", "wrong_passage", ["U|真武810E是一款AI训推一体芯片，采用自研并行计算架构[{src!:训推一体}]。"], {}),
     ("a013", "wrong_passage", ["S|The RTX Pro 6000D uses GDDR7 instead of HBM [{src:GDDR7}].", "U|The Cyberspace Administration of China told ByteDance and Alibaba to stop testing and ordering it [{src!:ByteDance}]."], {}),
-    ("a021", "wrong_passage", ["U|腾讯从早期融资开始就参与投资燧原，此后多轮加注[{src!:燧原}]。"], {}),
+    ("a021", "wrong_passage", ["U|腾讯从早期融资开始就参与投资燧原，此后多轮加注[{src!:早期融资}]。"], {}),
     ("a029", "wrong_passage", ["U|Hygon plans to absorb Sugon through a share swap [{src!:海光}]."], {}),
     ("b026", "wrong_passage", ["U|Gaudi 3出自英特尔收购的Habana Labs团队[{src!:Habana}]。"], {}),
     ("a025", "wrong_passage", ["U|燧原科技的创始人赵立东和张亚林均有AMD工作经历[{src!:赵立东}]。"], {}),
