@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from rag.answer_offline import abstain_text, is_chinese
-from rag.citations import GeneratedAnswerChecker, neutralize_markers
+from rag.citations import GeneratedAnswerChecker, Verified, neutralize_markers
 from rag.config import Settings
 from rag.errors import ConfigError, LLMError
 from rag.glossary import expand_query
@@ -265,7 +265,6 @@ def stream_llm_answer(
     del history
     zh = is_chinese(question)
     resolved = resolved_question if resolved_question != question else None
-    model = model_label(qa)
     passages = list(passages) + fact_sources(facts, passages, docs, qa)
     if not passages:
         text = abstain_text(
@@ -312,10 +311,45 @@ def stream_llm_answer(
     if not raw.strip():
         raise _fail(qa, "it returned an empty answer")
     yield from checker.finish()
-    v = checker.result()
     timings = {"llm_first_piece": first or 0.0, "llm": time.perf_counter() - t0}
+    yield from _final_answer(
+        qa, question, resolved_question, passages, docs, checker.result(), notes, timings
+    )
+
+
+def _final_answer(
+    qa: QA,
+    question: str,
+    resolved_question: str,
+    passages: list[Passage],
+    docs: dict[str, Document],
+    v: Verified,
+    notes: list[str],
+    timings: dict[str, float],
+) -> Iterator[str | Answer]:
+    """After the stream: the verified answer, the offline answer in place of a refusal or a
+    wrong-language answer (when it answers), or an abstention (its text first)."""
+    zh = is_chinese(question)
     notes = v.notes + notes
-    if not v.cited_statements and (v.model_abstained or v.wrong_language):
+    common: dict[str, Any] = {
+        "question": question,
+        "passages": passages,
+        "timings": timings,
+        "resolved_question": resolved_question if resolved_question != question else None,
+        "model": model_label(qa),
+        "removed": v.removed,
+    }
+    if v.cited_statements:
+        yield Answer(
+            text=v.text,
+            abstained=False,
+            citations=v.citations,
+            answerer="llm",
+            notes=notes,
+            **common,
+        )
+        return
+    if v.model_abstained or v.wrong_language:
         off = _offline_instead(qa, question, resolved_question, passages, docs)
         if off is not None:
             notes.append(
@@ -326,58 +360,27 @@ def stream_llm_answer(
             )
             yield off.text
             yield Answer(
-                question=question,
                 text=off.text,
                 abstained=False,
                 citations=off.citations,
-                passages=passages,
-                timings=timings,
                 answerer="offline",
                 notes=notes + off.notes,
-                resolved_question=resolved,
-                model=model,
-                removed=v.removed,
+                **common,
             )
             return
-    if not v.cited_statements:
-        if v.model_abstained:
-            reason = "资料中没有相关内容。" if zh else "the sources do not contain it."
-            notes.append("the model said the sources do not answer")
-        else:
-            reason = (
-                "模型的回答无法用资料核实。"
-                if zh
-                else "nothing in the model's answer could be verified against the sources."
-            )
-            notes.append("no statement of the model's answer was supported by a valid citation")
-        text = abstain_text(question, reason)
-        yield text
-        yield Answer(
-            question=question,
-            text=text,
-            abstained=True,
-            passages=passages,
-            timings=timings,
-            answerer="llm",
-            notes=notes,
-            resolved_question=resolved,
-            model=model,
-            removed=v.removed,
+    if v.model_abstained:
+        reason = "资料中没有相关内容。" if zh else "the sources do not contain it."
+        notes.append("the model said the sources do not answer")
+    else:
+        reason = (
+            "模型的回答无法用资料核实。"
+            if zh
+            else "nothing in the model's answer could be verified against the sources."
         )
-        return
-    yield Answer(
-        question=question,
-        text=v.text,
-        abstained=False,
-        citations=v.citations,
-        passages=passages,
-        timings=timings,
-        answerer="llm",
-        notes=notes,
-        resolved_question=resolved,
-        model=model,
-        removed=v.removed,
-    )
+        notes.append("no statement of the model's answer was supported by a valid citation")
+    text = abstain_text(question, reason)
+    yield text
+    yield Answer(text=text, abstained=True, answerer="llm", notes=notes, **common)
 
 
 def _offline_instead(

@@ -5,16 +5,24 @@ A citation's quote is always a span of the cleaned document text, so
 re-checks it. ``GeneratedAnswerChecker`` (and its one-shot form ``verify_generated``)
 turns a generated answer into a safe one, statement by statement, as the text streams in:
 
+- a statement is a sentence, or a clause that carries its own markers ("96GB[1]，700GB/s[2]。");
 - a ``[n]`` that points to no given passage is removed, and a statement whose only markers
   pointed nowhere is dropped;
 - each remaining ``[n]`` becomes a citation quoting the sentence of passage n that best
   supports the statement (shared words and figures), never the whole chunk;
-- a statement whose figures (numbers) are not all in its quotes is **dropped**, with a
-  note; so is an uncited statement with figures, and a cited one sharing no word with
-  its source;
-- uncited statements without figures are kept only once some cited statement survives;
+- a statement whose figures are not all in its quotes **by value** is dropped, with a note
+  ("1.2TB/s" is "1200GB/s", "九十六GB" is "96GB": ``rag.quantities``); so is one naming what
+  its sources do not ("HBM4", a Latin name in Chinese text), one quoting words they do not
+  contain, one whose words are mostly absent from a same-language source, and one sharing no
+  word with its source;
+- an uncited statement is dropped unless it only frames the answer ("根据资料，要点如下：",
+  words of ``rag/data/framing.yaml`` and of the question), and then is kept only once some
+  cited statement survives;
+- a supported statement in the other language than the question's is dropped and counted
+  (``wrong_language``), so the answerer can give the offline answer instead;
 - a sentence that gives the model orders ("ignore previous instructions") is never a quote;
-- citations are renumbered 1..N in order of appearance.
+- citations are renumbered 1..N in order of appearance; every dropped statement is kept in
+  ``removed`` for the user to see.
 
 It does not decide what to say when nothing survives: the answerer abstains then.
 """
