@@ -403,7 +403,7 @@ def _offline_instead(
     if off.abstained or not off.citations:
         return None
     # the replacement must be about what was asked: every name the question writes in Latin
-    # letters ("Groq", "MI300X") is in the documents it cites (or an alias of it is)
+    # letters ("Acme", "X100") is in the documents it cites (or an alias of it is)
     from rag.lexicon import translations
 
     cited = {c.doc_id for c in off.citations}
