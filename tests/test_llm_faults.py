@@ -227,3 +227,50 @@ def test_rag_eval_llm_faults_runs_from_the_cli(tmp_path: Path) -> None:
         .read_text()
         .startswith("LLM fault catalogue, all answers: 2 scripted answers")
     )
+
+
+def test_verified_statements_stream_before_the_model_finishes(store: Path) -> None:
+    """With a server that paces its chunks, the first verified statement is shown while the
+    model is still writing, and the final answer follows the stream's end closely."""
+    import time
+
+    answer = "真武810E采用HBM2e内存[{src:容量可达96GB}]。容量可达96GB[{src:容量可达96GB}]。" * 3
+    with ReplayServer({ZH_Q: answer}, model="paced", delay=0.01) as s:
+        qa = QA.open(store, embeddings="fake", llm=client(s), answerer="llm")
+        first = None
+        for piece in qa.stream(ZH_Q):
+            if isinstance(piece, str) and first is None:
+                first = time.perf_counter()
+        done = time.perf_counter()
+        req = s.requests[-1]
+    assert first is not None and first < req.last_byte  # shown before the model was done
+    assert done - req.last_byte < 1.0
+
+
+def test_the_replay_server_runs_standalone(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import urllib.request
+
+    from conftest import ROOT, free_port, wait_for_port
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "evals.replay_server", "--responses", str(CATALOGUE),
+         "--port", str(port), "--model", "replay"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, timeout=30, proc=proc)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=10) as r:
+            assert json.load(r)["data"][0]["id"] == "replay"
+        row = next(
+            r for r in load_catalogue() if r["fault"] == "correct" and "{src" not in r["response"]
+        )
+        llm = ChatOpenAI(base_url=f"http://127.0.0.1:{port}/v1", model="replay", api_key="x")  # type: ignore[arg-type]
+        assert llm.invoke(f"Question: {row['question']}").content == row["response"]
+    finally:
+        proc.terminate()
+        proc.wait(10)
