@@ -1,4 +1,4 @@
-"""The ``rag`` command: ingest, list, ask, chat, eval, bench.
+"""The ``rag`` command: ingest, list, ask, chat, doctor, eval, bench.
 
 Every ``RagError`` is printed as one line on stderr (exit 1); usage errors exit 2.
 Heavy modules are imported inside the command that needs them.
@@ -180,9 +180,19 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, rest: list[str]) -> int:
+    if "--llm-faults" in rest:
+        from evals.llm_faults import main as llm_faults_main
+
+        return int(llm_faults_main(rest) or 0)
     from evals.harness import main as eval_main
 
     return int(eval_main(rest) or 0)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from rag.doctor import run_doctor
+
+    return run_doctor(timeout=args.timeout)
 
 
 def cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
@@ -269,7 +279,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_feed)
 
     s = sub.add_parser(
-        "eval", help="run the evaluation harness (options: rag eval --help)", add_help=False
+        "doctor", help="check the LLM endpoint: reachable, model, streaming, answer language"
+    )
+    s.add_argument("--timeout", type=float, default=None, help="seconds per check")
+    s.set_defaults(func=cmd_doctor)
+
+    s = sub.add_parser(
+        "eval",
+        help="run the evaluation harness (options: rag eval --help; "
+        "rag eval --llm-faults measures the citation verifier)",
+        add_help=False,
     )
     s.set_defaults(func=cmd_eval, passthrough=True)
     s = sub.add_parser(

@@ -109,6 +109,8 @@ class Answer:
     answerer: str = "offline"
     notes: list[str] = field(default_factory=list)
     resolved_question: str | None = None
+    model: str | None = None  # the LLM that answered (None: no LLM was asked)
+    removed: list[str] = field(default_factory=list)  # model statements the verifier removed
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -121,6 +123,8 @@ class Answer:
             "passages": [p.to_dict() for p in self.passages],
             "timings": self.timings,
             "notes": self.notes,
+            "model": self.model,
+            "removed": self.removed,
         }
 
 

@@ -92,6 +92,10 @@ CSS = """
 .rag-status { white-space: pre-wrap; }
 .rag-status .rag-fail { color: #b91c1c; }
 .rag-status .rag-ok { color: #166534; }
+.rag-meta { margin-top: 6px; font-size: 0.85em; color: #6b7280; }
+.rag-removed summary { cursor: pointer; color: #92400e; }
+.rag-removed ul { margin: 4px 0 0 0; padding-left: 18px; color: #6b7280; }
+.rag-removed li { text-decoration: line-through; }
 """
 
 # Installed once by the hidden "assets" HTML component: a click on an [n] marker in the chat
@@ -148,6 +152,31 @@ def _text_html(text: str) -> str:
     return "<br>".join(esc(line) for line in text.split("\n"))
 
 
+def render_answer_meta(answer: Answer) -> str:
+    """Which model answered, and the statements the verifier removed (folded, to open)."""
+    zh = _is_zh(answer.question)
+    if answer.answerer == "llm" or answer.model:
+        who = answer.model or "LLM"
+        label = f"回答模型：{who}" if zh else f"answered by {who}"
+        if answer.answerer != "llm":
+            label += "（改用离线回答）" if zh else " (replaced by the offline answer)"
+    else:
+        label = "离线回答（未使用LLM）" if zh else "offline answer (no LLM)"
+    out = f'<div class="rag-meta"><span class="rag-model">{esc(label)}</span>'
+    n = len(answer.removed)
+    if n:
+        summary = (
+            f"已删除{n}条陈述：资料不支持"
+            if zh
+            else f"{n} statement{'s' if n > 1 else ''} removed: not supported by the sources"
+        )
+        items = "".join(f"<li>{esc(t)}</li>" for t in answer.removed)
+        out += (
+            f'<details class="rag-removed"><summary>{summary}</summary><ul>{items}</ul></details>'
+        )
+    return out + "</div>"
+
+
 def render_answer(answer: Answer, turn: int) -> str:
     """The chat message for a finished answer: escaped text, ``[n]`` linked to its source."""
     if answer.abstained:
@@ -156,6 +185,7 @@ def render_answer(answer: Answer, turn: int) -> str:
             + ("资料中无答案" if _is_zh(answer.question) else "no answer in corpus")
             + "</span>"
             + _text_html(answer.text)
+            + render_answer_meta(answer)
             + "</div>"
         )
     numbers = {c.n: c for c in answer.citations}
@@ -174,7 +204,7 @@ def render_answer(answer: Answer, turn: int) -> str:
             )
         pos = m.end()
     out.append(_text_html(answer.text[pos:]))
-    return f'<div class="rag-answer">{"".join(out)}</div>'
+    return f'<div class="rag-answer">{"".join(out)}{render_answer_meta(answer)}</div>'
 
 
 def render_streaming(text: str) -> str:
@@ -488,7 +518,11 @@ def vendor_choices(qa: QA) -> list[str]:
 def header_markdown(qa: QA) -> str:
     n = len(qa.store.documents(with_text=False))
     who = qa.answerer_name()
-    llm = "LLM configured" if qa.settings.llm_configured else "no LLM configured (offline answers)"
+    llm = (
+        f"LLM configured: {qa.settings.llm_model or 'the server default model'}"
+        if qa.settings.llm_configured
+        else "no LLM configured (offline answers)"
+    )
     return f"## Chip news Q&A\n{n} documents in the store · answerer: **{who}** · {llm}"
 
 
