@@ -128,6 +128,7 @@ class _Spec:
     before_other: tuple[str, ...]
     after_other: tuple[str, ...]
     name_after_other: tuple[str, ...]
+    technology_after: tuple[str, ...]
     anaphora: tuple[str, ...]
 
 
@@ -225,6 +226,7 @@ def spec() -> _Spec:
         before_other=tuple(str(w).lower() for w in d.get("not_the_subjects_before") or ()),
         after_other=tuple(str(w).lower() for w in d.get("not_the_subjects_after") or ()),
         name_after_other=tuple(str(w).lower() for w in d.get("compared_name_after") or ()),
+        technology_after=tuple(str(w).lower() for w in d.get("technology_after") or ()),
         negative={
             a: frozenset(str(c).lower() for c in cs)
             for a, cs in (d.get("negative_cues") or {}).items()
@@ -500,12 +502,13 @@ def _date_subject(
 
 def _compared(text: str, start: int, end: int) -> bool:
     """A name right after 比/较/than (or before 相比, 的基础上) is what the subject is compared
-    with, not the subject."""
+    with, and one before 封装/架构/process a technology it uses: neither is the subject."""
     sp = spec()
     before = text[max(0, start - 16) : start].lower().rstrip()
     after = text[end : end + 8].lower()
+    after = after.lstrip()
     return any(before.endswith(w) for w in sp.before_other) or any(
-        after.startswith(w) for w in sp.name_after_other
+        after.startswith(w) for w in (*sp.name_after_other, *sp.technology_after)
     )
 
 
