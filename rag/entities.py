@@ -162,11 +162,13 @@ def simplified(text: str) -> str:
     normal form is longer stays as it is), so spans found in it hold for ``text``."""
     import unicodedata
 
-    chars = []
-    for ch in text:
-        n = unicodedata.normalize("NFKC", ch)
-        chars.append(n if len(n) == 1 else ch)
-    out = "".join(chars)
+    out = unicodedata.normalize("NFKC", text)
+    if len(out) != len(text):  # some character expands: normalise one by one
+        chars = []
+        for ch in text:
+            n = unicodedata.normalize("NFKC", ch)
+            chars.append(n if len(n) == 1 else ch)
+        out = "".join(chars)
     if _HAN.search(out):
         simp = _opencc("t2s").convert(out)
         if len(simp) == len(out):

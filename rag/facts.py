@@ -116,6 +116,7 @@ class _Spec:
     scales: dict[str, float]
     currency: dict[str, str]
     qualifiers: tuple[tuple[str, tuple[str, ...]], ...]
+    qualifier_rx: tuple[tuple[str, re.Pattern[str]], ...]
     precision_rx: re.Pattern[str]
     rel_years: dict[str, Any]
     memory_rx: re.Pattern[str]
@@ -139,6 +140,13 @@ def _cue_pattern(cue: str) -> str:
     if re.search(r"[A-Za-z0-9]$", cue):
         pat += r"(?![A-Za-z0-9])"
     return pat
+
+
+def _qualifier_pattern(cue: str) -> str:
+    """Latin qualifier cues match whole words; Chinese ones anywhere."""
+    if re.search(r"[a-z]", cue):
+        return rf"(?<![a-z]){re.escape(cue)}(?![a-z])"
+    return re.escape(cue)
 
 
 def _top_level_alts(rx: str) -> list[str]:
@@ -209,6 +217,10 @@ def spec() -> _Spec:
         qualifiers=tuple(
             (q, tuple(str(c).lower() for c in cs)) for q, cs in (d.get("qualifiers") or {}).items()
         ),
+        qualifier_rx=tuple(
+            (str(q), re.compile("|".join(_qualifier_pattern(str(c).lower()) for c in cs)))
+            for q, cs in (d.get("qualifiers") or {}).items()
+        ),
         precision_rx=re.compile(
             r"(?<![A-Za-z0-9])(?:"
             + "|".join(sorted(map(str, d.get("precisions") or ["FP8"]), key=len, reverse=True))
@@ -219,7 +231,7 @@ def spec() -> _Spec:
         memory_rx=re.compile(rf"(?<![A-Za-z0-9])(?:{d['memory_types']})(?![A-Za-z0-9])"),
         round_rx=re.compile(rf"(?<![A-Za-z0-9])(?:{d['funding_rounds']})", re.I),
         cue_rx=cue_rx,
-        cue_attrs={k: tuple(v) for k, v in cue_attrs.items()},
+        cue_attrs={k: tuple(v) for k, v in sorted(cue_attrs.items(), key=lambda kv: -len(kv[0]))},
         date_blockers=tuple(str(w).lower() for w in d.get("date_blockers") or ()),
         anaphora=tuple(str(w).lower() for w in d.get("anaphora") or ()),
         negations=tuple(str(w).lower() for w in d.get("negations") or ()),
@@ -365,11 +377,37 @@ class _Cue:
 
 
 def _cues(text: str) -> list[_Cue]:
+    """Every attribute cue in ``text``, leftmost-longest, Latin cues on word boundaries (a
+    plain scan: one regex of every cue cost most of the extraction time)."""
     sp = spec()
-    return [
-        _Cue(m.start(), m.end(), sp.cue_attrs.get(m.group().lower(), ()), m.group().lower())
-        for m in sp.cue_rx.finditer(text)
-    ]
+    low = text.lower()
+    if len(low) != len(text):
+        return [
+            _Cue(m.start(), m.end(), sp.cue_attrs.get(m.group().lower(), ()), m.group().lower())
+            for m in sp.cue_rx.finditer(text)
+        ]
+    hits: list[tuple[int, int, str]] = []
+    for cue in sp.cue_attrs:  # longest first
+        i = low.find(cue)
+        while i >= 0:
+            j = i + len(cue)
+            if not (
+                (cue[0] in _WORDISH and i > 0 and low[i - 1] in _WORDISH)
+                or (cue[-1] in _WORDISH and j < len(low) and low[j] in _WORDISH)
+            ):
+                hits.append((i, j, cue))
+            i = low.find(cue, i + 1)
+    hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
+    out: list[_Cue] = []
+    end = -1
+    for i, j, cue in hits:
+        if i >= end:
+            out.append(_Cue(i, j, sp.cue_attrs[cue], cue))
+            end = j
+    return out
+
+
+_WORDISH = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
 def _distance(c: _Cue, s: int, e: int) -> int:
@@ -547,14 +585,11 @@ def _anaphora_before(low: str, mention_ends: list[int]) -> bool:
 
 
 def _qualifier(text: str) -> str | None:
+    """The first qualifier (in data order) whose cue the text holds."""
     low = text.lower()
-    for q, words in spec().qualifiers:
-        for w in words:
-            if re.search(r"[a-z]", w):
-                if re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", low):
-                    return q
-            elif w in low:
-                return q
+    for q, rx in spec().qualifier_rx:
+        if rx.search(low):
+            return q
     return None
 
 

@@ -26,7 +26,7 @@ from rag.types import Answer, Document, IngestReport
 
 if TYPE_CHECKING:
     from rag.factstore import FactStore
-    from rag.knowledge import Fact
+    from rag.knowledge import Entity, Fact
     from rag.retriever import HybridRetriever
 
 MAX_QUESTION_CHARS = 2000
@@ -238,6 +238,10 @@ class QA:
         return self.factstore().facts(
             entity=entity, attribute=attribute, vendors=vendors, since=since, until=until
         )
+
+    def entities(self) -> list[Entity]:
+        """Entities learned from the stored articles, merged over documents."""
+        return self.factstore().entities()
 
     # -- retrieval --------------------------------------------------------------------------
     def index(self) -> ChunkIndex:
