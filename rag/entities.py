@@ -500,7 +500,8 @@ def _model_tokens(text: str, col: _Collector) -> None:
             pid = col.add(tok, "model", [line + tok, f"{line} {tok}"])
             col.vote_vendor(pid, vendor)
         else:
-            _add_model(col, line + tok, "product", [tok, f"{line} {tok}"], [line])
+            extra = [f"{line} {tok}"] if bare else [tok, f"{line} {tok}"]  # no bare "800" alias
+            _add_model(col, line + tok, "product", extra, [line])
 
 
 _PROPER_FLAGS = frozenset({"nr", "nrt", "nrfg", "nz", "ns", "nt", "x", "eng", "j"})
