@@ -130,6 +130,7 @@ class _Spec:
     after_other: tuple[str, ...]
     name_after_other: tuple[str, ...]
     technology_after: tuple[str, ...]
+    superseded: tuple[str, ...]
     anaphora: tuple[str, ...]
 
 
@@ -239,6 +240,7 @@ def spec() -> _Spec:
         after_other=tuple(str(w).lower() for w in d.get("not_the_subjects_after") or ()),
         name_after_other=tuple(str(w).lower() for w in d.get("compared_name_after") or ()),
         technology_after=tuple(str(w).lower() for w in d.get("technology_after") or ()),
+        superseded=tuple(str(w).lower() for w in d.get("superseded_before") or ()),
         negative={
             a: frozenset(str(c).lower() for c in cs)
             for a, cs in (d.get("negative_cues") or {}).items()
@@ -475,8 +477,10 @@ def _subject(
     memory = [m for m in before if _is_memory(m[2])]
     if not memory_ok:
         memory = []
+    c_memory = [m for m in carry if _is_memory(m[2])] if memory_ok else []
     if rule == "product":
-        pick = prods[-1:] or c_prods[:1] or memory[-1:] or comps[-1:] or c_comps[:1]
+        pick = prods[-1:] or c_prods[:1] or memory[-1:] or c_memory[:1] or comps[-1:]
+        pick = pick or c_comps[:1]
     elif rule == "product_only":
         pick = prods[-1:] or c_prods[:1]
     elif rule == "here":  # what this sentence names, product first, before any carried one
@@ -536,6 +540,13 @@ def _date_subject(
         and not re.match(r"\s*(?:series|family|系列|家族)", text[m[1] : m[1] + 8], re.I)
     ]
     return subject[-1][2] if subject and rule == "product" else None
+
+
+def _superseded(text: str, start: int) -> bool:
+    """从原定的X推迟到Y, 从原先的X上调至Y: X is the value Y replaced."""
+    before = text[max(0, start - 12) : start].lower().rstrip()
+    before = re.sub(r"(?:约|大约|近|about|around|roughly)\s*$", "", before).rstrip()
+    return any(before.endswith(w) for w in spec().superseded)
 
 
 def _compared(text: str, start: int, end: int) -> bool:
@@ -679,7 +690,7 @@ def _quantity_facts(
     out = []
     for v in find_values(text[s:e]):
         vs, ve = v.start + s, v.end + s
-        if _other_figure(text, vs, ve):
+        if _other_figure(text, vs, ve) or _superseded(text, vs):
             continue
         if any(m[0] <= vs < m[1] or m[0] < ve <= m[1] for m in ments):
             continue  # a number inside a name (a model number), not a figure
@@ -749,6 +760,8 @@ def _date_facts(
             continue
         if _in_range(text, ds, de):
             continue  # 2025年底到2026年初: a span, not the date of one event
+        if _superseded(text, ds):
+            continue
         mine = [c for c in near if attr in c.attrs]  # the cue nearest the date is its verb
         cue_end = min(mine, key=lambda c: abs(c.start - ds)).end if mine else ds
         ent = _date_subject(text, sp.attrs[attr].subject, ments, ds, clause, cue_end)

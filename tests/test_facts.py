@@ -139,3 +139,10 @@ def test_every_span_is_exact_on_corpus_pages(path: Path) -> None:
         assert f.quote == d.text[f.start : f.end]
         assert f.attribute in attributes()
         assert f.value and f.value in f.quote  # the value as the sentence writes it
+
+
+def test_a_replaced_value_is_not_a_fact_but_its_replacement_is() -> None:
+    fs = facts_of("机构将银河100E的2027年出货量预测从原先的约30万颗上调至50万颗。")
+    assert [f.value for f in fs if f.attribute == "shipments"] == ["50万颗"]
+    fs = facts_of("银河200E的推出时间从原定的2026年第一季度推迟到2026年第二季度。")
+    assert [f.period for f in fs if f.attribute == "launch_date"] == ["2026-04"]
