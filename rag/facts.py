@@ -542,6 +542,13 @@ def _date_subject(
     return subject[-1][2] if subject and rule == "product" else None
 
 
+def _precision(text: str, clause: tuple[int, int], vs: int, ve: int) -> list[str]:
+    """The number format written nearest a compute figure in its clause (FP8算力, at INT8)."""
+    found = list(spec().precision_rx.finditer(text, clause[0], clause[1]))
+    found.sort(key=lambda m: m.start() - ve if m.start() >= ve else (vs - m.end()) * 1.2)
+    return [m.group() for m in found[:1]]
+
+
 def _superseded(text: str, start: int) -> bool:
     """从原定的X推迟到Y, 从原先的X上调至Y: X is the value Y replaced."""
     before = text[max(0, start - 12) : start].lower().rstrip()
@@ -717,7 +724,7 @@ def _quantity_facts(
         if ent is None:
             continue
         clause_text = text[clause[0] : clause[1]]
-        prec = sp.precision_rx.findall(clause_text) if attr == "compute" else []
+        prec = _precision(text, clause, vs, ve) if attr == "compute" else []
         out.append(
             _make(
                 ctx,

@@ -146,3 +146,11 @@ def test_a_replaced_value_is_not_a_fact_but_its_replacement_is() -> None:
     assert [f.value for f in fs if f.attribute == "shipments"] == ["50万颗"]
     fs = facts_of("银河200E的推出时间从原定的2026年第一季度推迟到2026年第二季度。")
     assert [f.period for f in fs if f.attribute == "launch_date"] == ["2026-04"]
+
+
+def test_each_compute_figure_takes_the_precision_written_next_to_it() -> None:
+    fs = facts_of(
+        "The Prism X2 chip is rated at 256 TFLOPS of FP16 compute and 512 TOPS of INT8.", lang="en"
+    )
+    got = {f.value: f.precision for f in fs if f.attribute == "compute"}
+    assert got == {"256 TFLOPS": "FP16", "512 TOPS": "INT8"}
