@@ -206,6 +206,8 @@ def spec() -> _Spec:
     for a in attrs.values():
         for c in a.cues:
             cue_attrs.setdefault(c.lower(), []).append(a.id)
+    for c in d.get("not_cues") or ():  # 投资者 holds 投资 but names no attribute
+        cue_attrs[str(c).lower()] = []
     cue_rx = re.compile(
         "|".join(_cue_pattern(c) for c in sorted(cue_attrs, key=len, reverse=True)), re.I
     )
@@ -554,6 +556,24 @@ def _superseded(text: str, start: int) -> bool:
     before = text[max(0, start - 12) : start].lower().rstrip()
     before = re.sub(r"(?:约|大约|近|about|around|roughly)\s*$", "", before).rstrip()
     return any(before.endswith(w) for w in spec().superseded)
+
+
+_SOURCE_EN = re.compile(
+    r"\s+(?:reported|reports|said|says|wrote|writes|told|cited)\b[^.;]{0,40}?\bthat\b", re.I
+)
+
+
+def _source(text: str, start: int, end: int) -> bool:
+    """A name that reports the figure (据X报道, X reported that ...) is its source."""
+    m = _SOURCE_EN.match(text, end)
+    if m and not re.match(
+        r"\s+(?:it|its|they|their|we|the company)\b", text[m.end() : m.end() + 16], re.I
+    ):
+        return True  # ("X said that it raised": X speaks of itself and stays the subject)
+    before, after = text[max(0, start - 3) : start], text[end : end + 6]
+    return before.endswith(("据", "援引")) and after.startswith(
+        ("报道", "消息", "称", "数据", "援引")
+    )
 
 
 def _compared(text: str, start: int, end: int) -> bool:
@@ -946,7 +966,12 @@ def extract_facts(doc: Document, entities: list[Entity]) -> list[Fact]:
     prev_end = 0
     for s, e in sentence_spans(doc.text):
         ments = [
-            m for m in all_ments if s <= m[0] and m[1] <= e and not _compared(text, m[0], m[1])
+            m
+            for m in all_ments
+            if s <= m[0]
+            and m[1] <= e
+            and not _compared(text, m[0], m[1])
+            and not _source(text, m[0], m[1])
         ]
         heading = _is_heading(text, s, e) and not spec().value_rx.search(text[s:e])
         if "\n\n" in text[prev_end:s] and not heading:

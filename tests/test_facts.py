@@ -154,3 +154,15 @@ def test_each_compute_figure_takes_the_precision_written_next_to_it() -> None:
     )
     got = {f.value: f.precision for f in fs if f.attribute == "compute"}
     assert got == {"256 TFLOPS": "FP16", "512 TOPS": "INT8"}
+
+
+def test_a_reporting_source_and_investors_are_not_subjects() -> None:
+    text = (
+        "Lumen Compute unveiled the Prism X2 chip in May 2025.\n\n"
+        "The Prism X2 chip ships this year. Bloomberg reported that the Prism X2 chip would be "
+        "priced at $9,000."
+    )
+    fs = facts_of(text, lang="en")
+    assert [(f.entity, f.value) for f in fs if f.attribute == "price"] == [("Prism X2", "$9,000")]
+    fs = facts_of("星河微芯科技上市首日,中一签的投资者账面浮盈约2万元。")
+    assert [f for f in fs if f.attribute == "investment"] == []
