@@ -876,7 +876,7 @@ def _in_range(text: str, ds: int, de: int) -> bool:
 def _date_region(text: str, s: int, e: int, ds: int, de: int, cues: list[_Cue]) -> tuple[int, int]:
     """The clause of a date; a date that opens its sentence as a topic (``2019年7月,X发布Y``)
     reaches over the next clauses, up to the first one with a cue."""
-    spans = _merge_inside(clause_spans(text, s, e), ds, de)  # "March 19, 2025" is one date
+    spans = _merge_inside(clause_spans(text, s, e), ds, de)  # "May 2, 2024" is one date
     idx = next((i for i, (cs, ce) in enumerate(spans) if cs <= ds < ce), None)
     if idx is None:
         return s, e

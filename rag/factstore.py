@@ -198,7 +198,7 @@ class FactStore:
 
     def entities(self) -> list[Entity]:
         """Every entity, merged over the documents and languages that name it: two ids are
-        one entity when one's name is the other's alias (``真武810E`` and ``810E``)."""
+        one entity when one's name is the other's alias (``某芯100E`` and ``100E``)."""
         return list(self._catalog().merged.values())
 
     def resolve(self, name: str) -> set[str]:
