@@ -254,7 +254,7 @@ class Ingestor:
         except StoreError:
             raise
         except Exception:  # an extractor bug costs this document its facts, nothing more
-            pass
+            stages["facts_failed"] = stages.get("facts_failed", 0.0) + 1
         finally:
             stages["facts"] = stages.get("facts", 0.0) + time.perf_counter() - t
 
