@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rag.errors import RagError
+from rag.errors import ConfigError, RagError
 
 
 def _qa(args: argparse.Namespace) -> Any:
@@ -208,6 +208,41 @@ def cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
     return int(bench_main(rest) or 0)
 
 
+def cmd_facts(args: argparse.Namespace) -> int:
+    """``rag facts [ENTITY] [--attribute A] [--vendor V] [--since] [--until] [--csv|--json]``."""
+    import re
+
+    from rag.facts import attributes
+    from rag.factstore import facts_csv
+
+    vocab = attributes()
+    if args.attribute and args.attribute not in vocab:
+        raise ConfigError(f"unknown attribute {args.attribute!r}: one of {', '.join(vocab)}")
+    for flag in ("since", "until"):
+        value = getattr(args, flag)
+        if value and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
+            raise ConfigError(f"--{flag} takes YYYY, YYYY-MM or YYYY-MM-DD, not {value!r}")
+    facts = _qa(args).facts(
+        entity=args.entity,
+        attribute=args.attribute,
+        vendors=args.vendor or None,
+        since=args.since,
+        until=args.until,
+    )
+    if args.json:
+        print(json.dumps([f.to_dict() for f in facts], ensure_ascii=False, indent=2))
+    elif args.csv:
+        sys.stdout.write(facts_csv(facts))
+    elif not facts:
+        print("no facts match: 'rag facts' lists them all", file=sys.stderr)
+    else:
+        for f in facts:
+            extra = " ".join(x for x in (f.precision, f.qualifier, f.period) if x)
+            print(f"{f.entity:18} {vocab[f.attribute].en:22} {f.value:16} {extra:28} {f.doc_id}")
+        print(f"{len(facts)} facts")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="rag",
@@ -295,6 +330,17 @@ def build_parser() -> argparse.ArgumentParser:
         "bench", help="run the benchmark (options: rag bench --help)", add_help=False
     )
     s.set_defaults(func=cmd_bench, passthrough=True)
+
+    s = sub.add_parser("facts", help="the spec sheet: facts learned from the articles")
+    s.add_argument("entity", nargs="?", help="an entity by any of its names (or its vendor)")
+    s.add_argument("--attribute", help="one attribute id (memory_capacity, price ...)")
+    s.add_argument("--vendor", action="append", help="only this vendor's entities (repeatable)")
+    s.add_argument("--since", help="periods on or after YYYY[-MM[-DD]]")
+    s.add_argument("--until", help="periods on or before YYYY[-MM[-DD]]")
+    fmt = s.add_mutually_exclusive_group()
+    fmt.add_argument("--csv", action="store_true")
+    fmt.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_facts)
     return p
 
 

@@ -33,7 +33,9 @@ from rag.types import Chunk, FileOutcome, IngestReport
 
 if TYPE_CHECKING:  # the loaders and the splitter are imported when a file is ingested,
     from rag.dedup import NearDuplicates
-    from rag.loaders import LoadedFile  # not by every process that only asks questions
+    from rag.factstore import FactStore  # not by every process that only asks questions
+    from rag.loaders import LoadedFile
+    from rag.types import Document
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -219,13 +221,48 @@ class _Pipeline:
 _DONE = object()
 
 
+def write_facts(factstore: FactStore, doc: Document) -> None:
+    """Extract a document's entities and facts and store them in place of its old ones."""
+    from rag.entities import extract_entities
+    from rag.facts import extract_facts
+
+    entities = extract_entities(doc)
+    factstore.replace_document(doc.doc_id, entities, extract_facts(doc, entities))
+
+
 class Ingestor:
     """Writes documents into a ``Store`` with an embedder; one instance per QA."""
 
-    def __init__(self, settings: Settings, store: Store, embeddings: NamedEmbeddings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        embeddings: NamedEmbeddings,
+        factstore: FactStore | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.embeddings = embeddings
+        self.factstore = factstore
+
+    def _write_facts(self, doc: Document, stages: dict[str, float]) -> None:
+        """Learn the entities and facts of a document now visible (never fails the file)."""
+        if self.factstore is None:
+            return
+        t = time.perf_counter()
+        try:
+            write_facts(self.factstore, doc)
+        except StoreError:
+            raise
+        except Exception:  # an extractor bug costs this document its facts, nothing more
+            stages["facts_failed"] = stages.get("facts_failed", 0.0) + 1
+        finally:
+            stages["facts"] = stages.get("facts", 0.0) + time.perf_counter() - t
+
+    def _delete_document(self, doc_id: str) -> None:
+        self.store.delete_document(doc_id)
+        if self.factstore is not None:
+            self.factstore.delete_document(doc_id)
 
     def _path_index(
         self, metas: dict[str, dict[str, Any]] | None = None
@@ -487,6 +524,7 @@ class Ingestor:
             doc.path = key
             self.store.write_document(doc, chunks, vectors, prepared.tokens, [key])
             stages["write"] += time.perf_counter() - t
+            self._write_facts(doc, stages)
         except StoreError:
             raise  # the store is gone: stopping is better than failing every file
         except Exception as e:  # one file's failure never ends the batch
@@ -508,7 +546,7 @@ class Ingestor:
             by_doc[doc_id] = remaining
             self.store.set_paths(doc_id, remaining)
         else:
-            self.store.delete_document(doc_id)
+            self._delete_document(doc_id)
             by_doc.pop(doc_id, None)
 
     def _prune(self, roots: list[Path], seen: set[str], by_doc: dict[str, list[str]]) -> list[str]:
@@ -528,7 +566,7 @@ class Ingestor:
                 self.store.set_paths(doc_id, keep)
                 by_doc[doc_id] = keep
             else:
-                self.store.delete_document(doc_id)
+                self._delete_document(doc_id)
                 by_doc.pop(doc_id)
                 removed.append(doc_id)
         return removed

@@ -26,6 +26,8 @@ from rag.store import Store
 from rag.types import Answer, Document, IngestReport
 
 if TYPE_CHECKING:
+    from rag.factstore import FactStore
+    from rag.knowledge import Entity, Fact
     from rag.retriever import HybridRetriever
 
 MAX_QUESTION_CHARS = 2000
@@ -64,6 +66,8 @@ class QA:
         self._write_lock = threading.Lock()
         self._searchers: dict[tuple[str, bool], Searcher] = {}
         self._known_words: tuple[int, set[str]] = (-1, set())
+        self._factstore: FactStore | None = None
+        self._facts_lock = threading.Lock()
 
     @classmethod
     def open(
@@ -120,7 +124,7 @@ class QA:
         if isinstance(paths, (str, Path)):
             paths = [paths]
         with self._write_lock:
-            report = Ingestor(self.settings, self.store, self.embeddings).ingest(
+            report = Ingestor(self.settings, self.store, self.embeddings, self.factstore()).ingest(
                 [p if is_url(str(p)) else Path(p) for p in paths], prune=prune, progress=progress
             )
         self._invalidate()
@@ -129,7 +133,9 @@ class QA:
     def ingest_bytes(self, name: str, data: bytes) -> IngestReport:
         """Ingest one uploaded file."""
         with self._write_lock:
-            report = Ingestor(self.settings, self.store, self.embeddings).ingest_bytes(name, data)
+            report = Ingestor(
+                self.settings, self.store, self.embeddings, self.factstore()
+            ).ingest_bytes(name, data)
         self._invalidate()
         return report
 
@@ -173,6 +179,7 @@ class QA:
         with self._write_lock:
             for d in targets:
                 self.store.delete_document(d)
+                self.factstore().delete_document(d)
         self._invalidate()
         return targets
 
@@ -180,11 +187,62 @@ class QA:
         """Delete everything in the store."""
         with self._write_lock:
             self.store.reset()
+            self.factstore().clear()
         self._invalidate()
 
     def _invalidate(self) -> None:
         self._index = None
         self._doc_cache.clear()
+
+    # -- knowledge --------------------------------------------------------------------------
+    def factstore(self) -> FactStore:
+        """The entities and facts of the stored documents (``<data_dir>/facts.sqlite3``).
+
+        Brought in line with Chroma on first use: rebuilt when the file is new or was made
+        by other extraction rules (its fingerprint), documents missing from it extracted,
+        documents Chroma no longer holds dropped.
+        """
+        if self._factstore is not None:
+            return self._factstore
+        with self._facts_lock:
+            if self._factstore is None:
+                from rag.facts import EXTRACTOR_VERSION
+                from rag.factstore import FactStore, data_fingerprint
+                from rag.ingest import write_facts
+
+                fs = FactStore(Path(self.settings.data_dir) / "facts.sqlite3")
+                fp = data_fingerprint(EXTRACTOR_VERSION)
+                if fs.fingerprint() != fp:
+                    fs.clear()
+                have = fs.doc_ids()
+                stored = set(self.store.doc_meta())
+                for doc_id in have - stored:
+                    fs.delete_document(doc_id)
+                for doc_id in sorted(stored - have):
+                    try:
+                        write_facts(fs, self.store.document(doc_id))
+                    except Exception:  # one document's failure never blocks the rest
+                        continue
+                fs.set_fingerprint(fp)
+                self._factstore = fs
+            return self._factstore
+
+    def facts(
+        self,
+        entity: str | None = None,
+        attribute: str | None = None,
+        vendors: list[str] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> list[Fact]:
+        """Facts learned from the stored articles, filtered (see ``FactStore.facts``)."""
+        return self.factstore().facts(
+            entity=entity, attribute=attribute, vendors=vendors, since=since, until=until
+        )
+
+    def entities(self) -> list[Entity]:
+        """Entities learned from the stored articles, merged over documents."""
+        return self.factstore().entities()
 
     # -- retrieval --------------------------------------------------------------------------
     def index(self) -> ChunkIndex:

@@ -530,6 +530,8 @@ def header_markdown(qa: QA) -> str:
 def build_app(qa: QA, notice: str | None = None) -> gr.Blocks:
     """The Gradio app over ``qa``. ``notice`` (e.g. a start-up ingest summary) is shown on top."""
     gr = _gradio()
+    from rag.web_specsheet import build_spec_tab
+
     _warm_text_tools()
     llm_ok = bool(qa.settings.llm_configured or qa._llm is not None)
     default_answerer = qa.answerer_name() if llm_ok else "offline"
@@ -634,6 +636,7 @@ def build_app(qa: QA, notice: str | None = None) -> gr.Blocks:
             from rag.feeds import feeds_panel
 
             pulled = feeds_panel(qa)
+        build_spec_tab(qa)
 
         controls = [vendors, since, until, k, answerer]
 
