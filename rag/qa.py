@@ -53,6 +53,11 @@ class QA:
         llm: Any = None,
         client: Any = None,
     ) -> None:
+        self._owner_lease: Any = None
+        if client is None:  # one owner per store: a live owner's server, else embedded
+            from rag.owner import attach
+
+            settings, self._owner_lease = attach(settings)
         self.settings = settings
         self.embeddings = embeddings or make_embeddings(settings.embeddings)
         self.store = Store(settings, self.embeddings.embedder_id, client=client)
@@ -73,6 +78,7 @@ class QA:
         embeddings: NamedEmbeddings | str | None = None,
         llm: Any = None,
         client: Any = None,
+        serve: bool = False,
         **overrides: Any,
     ) -> QA:
         """Open (or create) the store in ``data_dir``; other settings from ``RAG_*`` and overrides.
@@ -83,6 +89,9 @@ class QA:
             embeddings: an embedder instance, or a spec string such as ``"minilm"``.
             llm: a LangChain chat model to use instead of the configured endpoint.
             client: a chromadb client to use instead of building one.
+            serve: become the store's owner (``rag.owner.serve``): serve it through a Chroma
+                server this process starts, so other processes can read and write it while
+                this one runs. Long-running processes (``rag chat``) do this.
             **overrides: any ``Settings`` field, e.g. ``retrieval="dense"``.
         """
         if isinstance(embeddings, str):
@@ -94,7 +103,13 @@ class QA:
             settings = settings.with_(
                 **({"data_dir": Path(data_dir)} if data_dir else {}), **overrides
             )
+        lease = None
+        if serve and client is None:
+            from rag.owner import serve as become_owner
+
+            settings, lease = become_owner(settings)
         qa = cls(settings, embeddings=embeddings, llm=llm, client=client)
+        qa._owner_lease = qa._owner_lease or lease
         qa.store.docs  # connect now so a wrong embedder or a dead server fails here  # noqa: B018
         return qa
 

@@ -689,7 +689,7 @@ def launch(
     if qa is None:
         from rag.qa import QA
 
-        qa = QA.open(data_dir)
+        qa = QA.open(data_dir, serve=True)  # the store's owner: others connect to its server
     notice = None
     if not qa.store.documents(with_text=False):
         corpus_path = Path(corpus)
