@@ -838,7 +838,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         json.dumps({k: v for k, v in runres.items()}, ensure_ascii=False, indent=2, default=str),
         encoding="utf-8",
     )
-    charts = [] if args.no_charts else R.write_charts(runres, out)
+    charts: list[Path] = []
+    if not args.no_charts:
+        try:
+            charts = R.write_charts(runres, out)
+        except ImportError:  # the run install has no matplotlib: the report still gets written
+            print(
+                "charts skipped: matplotlib is not installed (pip install 'chipnews-rag[eval]')",
+                file=sys.stderr,
+            )
     runres["charts"] = [p.name for p in charts]
     thresholds = R.read_thresholds(Path(args.results_path))
     runres["thresholds"] = thresholds
