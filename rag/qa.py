@@ -25,6 +25,8 @@ from rag.store import Store
 from rag.types import Answer, Document, IngestReport
 
 if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
     from rag.retriever import HybridRetriever
 
 MAX_QUESTION_CHARS = 2000
@@ -49,7 +51,7 @@ class QA:
     def __init__(
         self,
         settings: Settings,
-        embeddings: NamedEmbeddings | None = None,
+        embeddings: NamedEmbeddings | Embeddings | None = None,
         llm: Any = None,
         client: Any = None,
     ) -> None:
@@ -59,6 +61,10 @@ class QA:
 
             settings, self._owner_lease = attach(settings)
         self.settings = settings
+        if embeddings is not None and not isinstance(embeddings, NamedEmbeddings):
+            from rag.lc_embeddings import as_named
+
+            embeddings = as_named(embeddings)  # any LangChain Embeddings
         self.embeddings = embeddings or make_embeddings(settings.embeddings)
         self.store = Store(settings, self.embeddings.embedder_id, client=client)
         self._llm = llm
@@ -75,10 +81,11 @@ class QA:
         data_dir: str | Path | None = None,
         *,
         settings: Settings | None = None,
-        embeddings: NamedEmbeddings | str | None = None,
+        embeddings: NamedEmbeddings | Embeddings | str | None = None,
         llm: Any = None,
         client: Any = None,
         serve: bool = False,
+        embedder_id: str | None = None,
         **overrides: Any,
     ) -> QA:
         """Open (or create) the store in ``data_dir``; other settings from ``RAG_*`` and overrides.
@@ -86,17 +93,27 @@ class QA:
         Args:
             data_dir: store folder (default ``RAG_DATA_DIR`` or ``./.rag``).
             settings: full settings; otherwise read from the environment.
-            embeddings: an embedder instance, or a spec string such as ``"minilm"``.
+            embeddings: an embedder instance (any LangChain ``Embeddings``: ``OpenAIEmbeddings``,
+                ``HuggingFaceEmbeddings``, ``DeterministicFakeEmbedding`` ...), or a spec
+                string such as ``"minilm"``.
             llm: a LangChain chat model to use instead of the configured endpoint.
             client: a chromadb client to use instead of building one.
             serve: become the store's owner (``rag.owner.serve``): serve it through a Chroma
                 server this process starts, so other processes can read and write it while
                 this one runs. Long-running processes (``rag chat``) do this.
+            embedder_id: the id the store records for ``embeddings`` (default: its class and
+                model name, e.g. ``OpenAIEmbeddings:text-embedding-3-small``).
             **overrides: any ``Settings`` field, e.g. ``retrieval="dense"``.
         """
         if isinstance(embeddings, str):
             overrides["embeddings"] = embeddings
             embeddings = None
+        elif embeddings is not None and (
+            embedder_id or not isinstance(embeddings, NamedEmbeddings)
+        ):
+            from rag.lc_embeddings import as_named
+
+            embeddings = as_named(embeddings, embedder_id)
         if settings is None:
             settings = settings_from_env(data_dir=data_dir, **overrides)
         elif data_dir is not None or overrides:
