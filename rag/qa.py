@@ -400,20 +400,10 @@ class QA:
         yield ans
 
     def as_runnable(self) -> Any:
-        """The whole pipeline as a LangChain Runnable: ``{"question", "history"?} -> Answer``."""
-        from langchain_core.runnables import RunnableLambda
+        """The whole pipeline as a LangChain chain: ``QAInput -> Answer`` (see ``rag.chain``)."""
+        from rag.chain import build_chain
 
-        from rag.embeddings import register_langchain
-
-        register_langchain()
-
-        def _run(inp: Any) -> Answer:
-            if isinstance(inp, str):
-                return self.ask(inp)
-            opts = {k: v for k, v in dict(inp).items() if k not in ("question", "history")}
-            return self.ask(inp["question"], inp.get("history"), **opts)
-
-        return RunnableLambda(_run, name="chipnews_qa")
+        return build_chain(self)
 
 
 __all__ = ["QA", "RagError"]
