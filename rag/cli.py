@@ -60,14 +60,17 @@ def check_vendors(qa: Any, vendors: list[str] | None) -> None:
             raise UsageError(f"unknown vendor {v!r}: stored documents name {known or 'none'}")
 
 
-def _qa(args: argparse.Namespace) -> Any:
+def _qa(args: argparse.Namespace, serve: bool | str = False) -> Any:
     from rag.qa import QA
 
-    return QA.open(args.data_dir)
+    return QA.open(args.data_dir, serve=serve)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    qa = _qa(args)
+    # an ingest can run for minutes: it owns the store meanwhile (unless a chat already does,
+    # or other commands use it directly), so a `rag ask` in another terminal goes through its
+    # server instead of opening the files under a writer (rag.owner)
+    qa = _qa(args, serve="auto")
     report = qa.ingest([Path(p) for p in args.paths], prune=args.prune, progress=not args.quiet)
     for f in report.failures:
         print(f"failed: {f.path}: {f.message}", file=sys.stderr)
@@ -188,7 +191,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace, rest: list[str]) -> int:
     from evals.harness import main as eval_main
 
-    return int(eval_main(rest) or 0)
+    try:
+        return int(eval_main(rest) or 0)
+    except ModuleNotFoundError as e:
+        raise _needs_extra("rag eval", e) from e
 
 
 def cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
@@ -200,8 +206,22 @@ def cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
     try:
         from benchmarks.bench import main as bench_main
     except ImportError as e:
+        if isinstance(e, ModuleNotFoundError) and not (e.name or "").startswith("benchmarks"):
+            raise _needs_extra("rag bench", e) from e
         raise RagError(f"the benchmark needs the repository checkout (benchmarks/): {e}") from e
-    return int(bench_main(rest) or 0)
+    try:
+        return int(bench_main(rest) or 0)
+    except ModuleNotFoundError as e:  # psutil, matplotlib, the LangChain baseline: the eval extra
+        raise _needs_extra("rag bench", e) from e
+
+
+def _needs_extra(command: str, e: ModuleNotFoundError) -> RagError:
+    if isinstance(e, RagError):
+        return e
+    return RagError(
+        f"{command} needs {e.name or 'a module'}, which this install lacks: "
+        "pip install 'chipnews-rag[eval]'"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

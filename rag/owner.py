@@ -284,24 +284,39 @@ def attach(settings: Settings) -> tuple[Settings, Lease | None]:
         return settings.with_(chroma_url=got.url), None
 
 
-def serve(settings: Settings, *, wait: float = WAIT_TIMEOUT) -> tuple[Settings, Lease | None]:
+class _Busy(StoreError):
+    """Embedded users of the store did not finish in time."""
+
+
+def serve(
+    settings: Settings, *, wait: float = WAIT_TIMEOUT, fallback: bool = False
+) -> tuple[Settings, Lease | None]:
     """Become the store's owner (or use the live one): start its Chroma server, record it.
 
     Returns settings whose ``chroma_url`` is the server every process should use, and the
     owner lease (None when another process owns the store). Waits up to ``wait`` seconds for
-    embedded users of the store (e.g. a running ``rag ingest``) to finish.
+    embedded users of the store (e.g. a running ``rag ask``) to finish; with ``fallback``,
+    uses the store as they do (``attach``) instead of failing when they have not.
     """
     if settings.chroma_url:
         return settings, None
+    try:
+        return _serve(settings, wait)
+    except _Busy:
+        if not fallback:
+            raise
+    return attach(settings)
+
+
+def _serve(settings: Settings, wait: float) -> tuple[Settings, Lease | None]:
     data_dir = _key(settings.data_dir)
     with _lock:
         held = _lease(data_dir)
         if held is not None and held.mode == "owner":
             return settings.with_(chroma_url=_servers[data_dir].url), held
-        if held is not None and held.file is not None:  # used embedded here: upgrade it
-            f, held.file = held.file, None
-        else:
-            f = _open_lock(data_dir)
+        if held is not None:  # used embedded in this process: the last QA must go first
+            raise _Busy(f"this process uses {data_dir} embedded: open it with serve=True first")
+        f = _open_lock(data_dir)
         got = _take_exclusive(data_dir, f, wait)
         if got is not None:
             return settings.with_(chroma_url=got.url), None
@@ -347,13 +362,13 @@ def _take_exclusive(data_dir: Path, f: IO[bytes], wait: float) -> OwnerRecord | 
         if rec is not None and rec.pid != os.getpid() and heartbeat(rec.url, timeout=1.0):
             f.close()
             return rec
-        if time.monotonic() > deadline:
+        if time.monotonic() >= deadline:
             f.close()
-            raise StoreError(
+            raise _Busy(
                 f"other rag processes still use {data_dir} directly after {wait:.0f} s: "
                 "let them finish (or stop them) and start again"
             )
-        if not told:
+        if not told and wait > 1:
             _note(f"waiting for other rag processes using {data_dir} to finish")
             told = True
         time.sleep(0.2)

@@ -84,7 +84,7 @@ class QA:
         embeddings: NamedEmbeddings | Embeddings | str | None = None,
         llm: Any = None,
         client: Any = None,
-        serve: bool = False,
+        serve: bool | str = False,
         embedder_id: str | None = None,
         **overrides: Any,
     ) -> QA:
@@ -100,7 +100,8 @@ class QA:
             client: a chromadb client to use instead of building one.
             serve: become the store's owner (``rag.owner.serve``): serve it through a Chroma
                 server this process starts, so other processes can read and write it while
-                this one runs. Long-running processes (``rag chat``) do this.
+                this one runs. Long-running processes (``rag chat``) do this. ``"auto"``:
+                only if nobody uses the store directly now (``rag ingest`` does this).
             embedder_id: the id the store records for ``embeddings`` (default: its class and
                 model name, e.g. ``OpenAIEmbeddings:text-embedding-3-small``).
             **overrides: any ``Settings`` field, e.g. ``retrieval="dense"``.
@@ -124,7 +125,11 @@ class QA:
         if serve and client is None:
             from rag.owner import serve as become_owner
 
-            settings, lease = become_owner(settings)
+            settings, lease = (
+                become_owner(settings, wait=0, fallback=True)
+                if serve == "auto"
+                else become_owner(settings)
+            )
         qa = cls(settings, embeddings=embeddings, llm=llm, client=client)
         qa._owner_lease = qa._owner_lease or lease
         qa.store.docs  # connect now so a wrong embedder or a dead server fails here  # noqa: B018

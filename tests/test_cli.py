@@ -342,3 +342,23 @@ def test_eval_without_matplotlib_skips_charts_with_one_line_and_writes_the_repor
     assert len(skipped) == 1
     assert (tmp_path / "out" / "report.md").is_file()
     assert not list((tmp_path / "out").glob("*.png"))
+
+
+def test_bench_without_its_extra_is_one_line_naming_the_install(tmp_path: Path) -> None:
+    code = (
+        "import sys; sys.modules['psutil'] = None; sys.modules['matplotlib'] = None; "
+        "from rag.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, "bench", "--small", "--out", str(tmp_path / "b")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=900,
+        env={**os.environ, "RAG_DATA_DIR": str(tmp_path / "store")},
+    )
+    assert "Traceback" not in out.stderr, out.stderr[-2000:]
+    if out.returncode != 0:  # it may get far before it needs psutil; then one clear line
+        lines = out.stderr.strip().splitlines()
+        assert out.returncode == 1 and lines[-1].startswith("error: rag bench needs"), lines[-3:]
+        assert "chipnews-rag[eval]" in lines[-1]

@@ -250,13 +250,10 @@ def test_ask_while_another_process_ingests_does_not_crash(tmp_path: Path) -> Non
     assert any(during for _o, during in outcomes), "no question was asked while the ingest ran"
     for out, _during in outcomes:
         assert "Traceback" not in out.stderr, out.stderr[-3000:]
-        if out.returncode == 0:
-            assert isinstance(json.loads(out.stdout)["abstained"], bool)
-        else:  # a clean refusal at worst: one line naming the store, exit 1
-            lines = out.stderr.strip().splitlines()
-            assert (
-                out.returncode == 1 and len(lines) == 1 and lines[0].startswith("error: Chroma at")
-            )
+        # the ingest owns the store while it runs (rag.owner): each ask goes through its
+        # Chroma server, so none meets the half-written files ("Error finding id")
+        assert out.returncode == 0, out.stderr[-3000:]
+        assert isinstance(json.loads(out.stdout)["abstained"], bool)
     assert ", 0 failed" in ing.stdout, ing.stdout
     state = verify(store)
     assert state["problems"] == [] and state["orphans"] == 0
