@@ -10,6 +10,8 @@ writes. So a store has at most one *owner*:
   ``{pid, server_pid, port, url}`` in ``<data_dir>/owner.json``. Its own ``QA`` and every other
   process then talk to that one server with ``HttpClient``, which is built for concurrent
   clients.
+- ``rag ingest`` (``QA.open(..., serve="auto")``) owns the store while it runs if nobody
+  else uses it, so a ``rag ask`` meanwhile goes through its server too.
 - Every other ``rag`` command and plain ``QA.open()`` calls ``attach()``: a live owner (its
   lock is held) means "connect to the recorded URL"; no owner means embedded mode, holding a
   *shared* lock for the life of the process so that an owner cannot start under it.
