@@ -56,10 +56,13 @@ class QA:
         client: Any = None,
     ) -> None:
         self._owner_lease: Any = None
+        via_owner = False
         if client is None:  # one owner per store: a live owner's server, else embedded
             from rag.owner import attach
 
+            via_owner = not settings.chroma_url
             settings, self._owner_lease = attach(settings)
+            via_owner = via_owner and bool(settings.chroma_url)
         self.settings = settings
         if embeddings is not None and not isinstance(embeddings, NamedEmbeddings):
             from rag.lc_embeddings import as_named
@@ -67,6 +70,8 @@ class QA:
             embeddings = as_named(embeddings)  # any LangChain Embeddings
         self.embeddings = embeddings or make_embeddings(settings.embeddings)
         self.store = Store(settings, self.embeddings.embedder_id, client=client)
+        if via_owner and self._owner_lease is None:  # another process's server
+            self.store.reattach = self._reattach
         self._llm = llm
         self._index: ChunkIndex | None = None
         self._index_lock = threading.Lock()
@@ -134,6 +139,14 @@ class QA:
         qa._owner_lease = qa._owner_lease or lease
         qa.store.docs  # connect now so a wrong embedder or a dead server fails here  # noqa: B018
         return qa
+
+    def _reattach(self) -> Settings:
+        """The owner went away: attach again (a new owner, or the store embedded)."""
+        from rag.owner import attach
+
+        settings, self._owner_lease = attach(self.settings.with_(chroma_url=None))
+        self.settings = settings
+        return settings
 
     @property
     def llm(self) -> Any:

@@ -215,3 +215,29 @@ def test_the_owner_restarts_its_chroma_server_if_it_dies(tmp_path: Path) -> None
         assert len(got) == 1
     finally:
         owner.release(store)
+
+
+def test_a_client_of_a_killed_owner_carries_on_embedded(tmp_path: Path) -> None:
+    from rag import QA
+
+    store = tmp_path / "store"
+    proc, url = start_owner(store)
+    try:
+        assert rag(store, "ingest", "--quiet", str(ARTICLES)).returncode == 0
+        qa = QA.open(store, embeddings="fake")  # a notebook's QA, attached to the owner
+        assert qa.settings.chroma_url == url
+        n = len(qa.documents())
+        qa.index()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    time.sleep(0.5)
+    # the same object: its next calls find the owner gone and open the store themselves
+    assert len(qa.documents()) == n
+    assert qa.settings.chroma_url is None and qa.store.settings.chroma_url is None
+    assert qa.ask("HBM memory").passages
+    (tmp_path / "new.md").write_text("标题\n\n寒武纪发布了新的芯片。\n", encoding="utf-8")
+    assert qa.ingest([tmp_path / "new.md"]).added == 1
+    assert len(qa.documents()) == n + 1
