@@ -358,7 +358,8 @@ def test_bench_without_its_extra_is_one_line_naming_the_install(tmp_path: Path) 
         env={**os.environ, "RAG_DATA_DIR": str(tmp_path / "store")},
     )
     assert "Traceback" not in out.stderr, out.stderr[-2000:]
-    if out.returncode != 0:  # it may get far before it needs psutil; then one clear line
-        lines = out.stderr.strip().splitlines()
-        assert out.returncode == 1 and lines[-1].startswith("error: rag bench needs"), lines[-3:]
-        assert "chipnews-rag[eval]" in lines[-1]
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 1 and len(lines) == 1, out.stderr[-2000:]
+    assert lines[0] == "error: rag bench needs psutil, which this install lacks: " + (
+        "pip install 'chipnews-rag[eval]'"
+    )

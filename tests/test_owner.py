@@ -47,7 +47,12 @@ def env() -> dict[str, str]:
 
 def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, *args], capture_output=True, text=True, env=env(), cwd=ROOT, timeout=timeout
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        env=env(),
+        cwd=ROOT,
+        timeout=timeout,
     )
 
 
