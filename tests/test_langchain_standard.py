@@ -193,3 +193,24 @@ def test_bad_construction_is_refused(retriever: HybridRetriever) -> None:
     for kwargs in ({"k": 0}, {"search_kwargs": {"kk": 1}}, {"since": "soon"}):
         with pytest.raises((ValidationError, ConfigError)):
             retriever.qa.as_retriever(**kwargs)
+
+
+def test_any_langchain_embeddings_opens_a_store_with_a_derived_or_given_id(tmp_path: Path) -> None:
+    from langchain_openai import OpenAIEmbeddings
+
+    from rag import QA
+    from rag.errors import EmbedderMismatchError
+    from rag.lc_embeddings import derive_id
+
+    openai = OpenAIEmbeddings(model="text-embedding-3-small", api_key="sk-not-used")
+    assert derive_id(openai) == "OpenAIEmbeddings:text-embedding-3-small"
+    fake = DeterministicFakeEmbedding(size=16)
+    qa = QA.open(tmp_path / "a", embeddings=fake, embedder_id="team-embedder-v2")
+    (tmp_path / "doc.md").write_text((ARTICLES / "b05_intel_gaudi3.md").read_text("utf-8"), "utf-8")
+    assert qa.ingest([tmp_path / "doc.md"]).added == 1
+    assert qa.store.chunks.metadata["embedder"] == "team-embedder-v2"
+    assert qa.search("Gaudi 3 HBM2e", k=2).passages
+    with pytest.raises(EmbedderMismatchError, match="team-embedder-v2"):
+        QA.open(tmp_path / "a", embeddings=DeterministicFakeEmbedding(size=16))
+    with pytest.raises(ConfigError, match="LangChain Embeddings"):
+        QA.open(tmp_path / "b", embeddings=object())  # type: ignore[arg-type]
