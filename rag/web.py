@@ -702,6 +702,8 @@ def launch(
         from rag.qa import QA
 
         qa = QA.open(data_dir, serve=True)  # the store's owner: others connect to its server
+        if qa.settings.chroma_url:
+            print(f"store {qa.settings.data_dir} served at {qa.settings.chroma_url}", flush=True)
     notice = None
     if not qa.store.documents(with_text=False):
         corpus_path = Path(corpus)
