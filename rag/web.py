@@ -667,18 +667,30 @@ def build_app(qa: QA, notice: str | None = None) -> gr.Blocks:
 
         outs = [chatbot, sources, turns, question]
         ins = [question, turns, *controls]
-        question.submit(respond, ins, outs)
-        send.click(respond, ins, outs)
-        chatbot.example_select(pick_example, None, question).then(respond, ins, outs)
-        clear.click(reset, None, [chatbot, sources, turns])
-        chatbot.clear(reset, None, [chatbot, sources, turns])
-        refreshed = [table, doc_pick, vendors, header]
-        app.load(refresh, None, refreshed)  # each new page sees the store as it is now
-        files.upload(do_upload, files, upload_status).then(refresh, None, refreshed)
-        pulled.then(refresh, None, refreshed)
-        delete_btn.click(lambda d: delete(qa, d), doc_pick, delete_status).then(
-            refresh, None, refreshed
+        # the page's own events are private, except one /respond (its streamed HTML, for
+        # load tests); programs use the named JSON endpoints of rag.web_api (/ask ...)
+        ui: dict[str, Any] = {"api_visibility": "private"}
+        send.click(  # first, so that it, not a private twin, gets the name /respond
+            respond,
+            ins,
+            outs,
+            api_name="respond",
+            api_description="The page's chat handler (streamed HTML); programs want /ask.",
         )
+        question.submit(respond, ins, outs, **ui)
+        chatbot.example_select(pick_example, None, question, **ui).then(respond, ins, outs, **ui)
+        clear.click(reset, None, [chatbot, sources, turns], **ui)
+        chatbot.clear(reset, None, [chatbot, sources, turns], **ui)
+        refreshed = [table, doc_pick, vendors, header]
+        app.load(refresh, None, refreshed, **ui)  # each new page sees the store as it is now
+        files.upload(do_upload, files, upload_status, **ui).then(refresh, None, refreshed, **ui)
+        pulled.then(refresh, None, refreshed, **ui)
+        delete_btn.click(lambda d: delete(qa, d), doc_pick, delete_status, **ui).then(
+            refresh, None, refreshed, **ui
+        )
+        from rag.web_api import add_api
+
+        add_api(qa)
     return app
 
 
@@ -736,7 +748,9 @@ def launch(
     if qa is None:
         from rag.qa import QA
 
-        qa = QA.open(data_dir)
+        qa = QA.open(data_dir, serve=True)  # the store's owner: others connect to its server
+        if qa.settings.chroma_url:
+            print(f"store {qa.settings.data_dir} served at {qa.settings.chroma_url}", flush=True)
     notice = None
     if not qa.store.documents(with_text=False):
         corpus_path = Path(corpus)
