@@ -231,7 +231,7 @@ class _Pipeline:
             self._outcomes[job.seq] = outcome
             self._written += 1
             if self.bar is not None:
-                self.bar.set_postfix_str(f"{self._written} files", refresh=False)
+                self.bar.set_postfix_str(f"{self._written} files")
 
 
 _DONE = object()
@@ -290,7 +290,7 @@ class Ingestor:
         if progress is True and candidates:  # chunks embedded: a big single file moves too
             from tqdm import tqdm
 
-            bar = tqdm(total=0, unit="chunk", desc="embed", leave=False, dynamic_ncols=True)
+            bar = tqdm(total=0, unit="chunk", desc="ingest", leave=False, dynamic_ncols=True)
         seen_paths: set[str] = set()
         max_bytes = int(self.settings.max_file_mb * 1024 * 1024)
         handed: set[str] = set()  # doc ids already on their way to the writer
