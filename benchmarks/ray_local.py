@@ -10,6 +10,7 @@ machine). ``LocalChroma`` is a ``chroma run`` server on loopback. Nothing here i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -94,7 +95,7 @@ class LocalRay(_Group):
         common = ["--object-store-memory=200000000", "--disable-usage-stats", "--block"]
         return self.start([_bin("ray"), "start", *args, *common], log)
 
-    def start_cluster(self, timeout: float = 180) -> None:
+    def start_cluster(self, timeout: float = 300) -> None:
         head = self._ray(
             [
                 "--head",
@@ -106,22 +107,38 @@ class LocalRay(_Group):
             "ray-head.log",
         )
         wait_for_port(self.port, 90, head)
-        for i in range(self.workers):
-            self._ray([f"--address={self.address}", "--num-cpus=1"], f"ray-worker{i}.log")
         deadline = time.time() + timeout
-        seen = ""
-        while time.time() < deadline:  # until every worker's CPU is registered
+        for i in range(self.workers):  # one at a time: a loaded machine times out a crowd
+            for _attempt in range(3):
+                node = self._ray(
+                    [f"--address={self.address}", "--num-cpus=1"], f"ray-worker{i}.log"
+                )
+                if self._wait_cpus(i + 1, node, deadline):
+                    break
+                # it gave up (Ray waits 30 s for its raylet): end what it left, try again
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(node.pid, signal.SIGTERM)
+                self.procs.remove(node)
+            else:
+                raise RuntimeError(
+                    f"Ray worker {i} did not join; see {self.logs}/ray-worker{i}.log"
+                )
+
+    def _wait_cpus(self, n: int, node: subprocess.Popen, deadline: float) -> bool:
+        """True once the cluster has ``n`` CPUs; False if ``node`` exits first."""
+        while time.time() < deadline:
             out = subprocess.run(
                 [sys.executable, "-c", _COUNT_CPUS, self.address],
                 capture_output=True,
                 text=True,
                 timeout=120,
             )
-            seen = out.stdout.strip() or out.stderr[-300:]
-            if seen == str(self.workers):
-                return
-            time.sleep(2)
-        raise RuntimeError(f"the Ray workers did not join: {seen}")
+            if out.stdout.strip() == str(n):
+                return True
+            if node.poll() is not None:
+                return False
+            time.sleep(1)
+        raise RuntimeError(f"the Ray cluster has not got {n} CPUs after the timeout")
 
 
 class LocalChroma(_Group):
