@@ -46,12 +46,10 @@ _PREFIX = {True: "query: ", False: "passage: "}
 
 
 def cache_root() -> Path:
-    """Where built models live: ``$RAG_CACHE_DIR``, else ``$XDG_CACHE_HOME``/``~/.cache``."""
-    base = os.environ.get("RAG_CACHE_DIR")
-    if base:
-        return Path(base)
-    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(xdg) / "chipnews-rag"
+    """Where built models live (``rag.config.cache_dir``)."""
+    from rag.config import cache_dir
+
+    return cache_dir()
 
 
 # ----------------------------------------------------------------------------- graph
