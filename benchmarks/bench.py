@@ -1161,8 +1161,6 @@ def to_markdown(r: dict[str, Any], with_plot: bool = True) -> str:
         f"{ing['summary']}: {ing['chunks']} chunks from {ing['files']} files "
         f"({', '.join(r['settings']['corpus_paths'])}).",
         "",
-        "| | chunks/s |",
-        "|---|---:|",
         *_embedder_rows(r),
         "",
         "Time by stage (each stage's own time; embedding runs in its own thread while the next "
