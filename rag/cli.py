@@ -66,12 +66,30 @@ def _qa(args: argparse.Namespace, serve: bool | str = False) -> Any:
     return QA.open(args.data_dir, serve=serve)
 
 
+def _ingest_ray(args: argparse.Namespace) -> Any:
+    from rag.config import settings_from_env
+    from rag.ray_ingest import ingest_ray
+
+    settings = settings_from_env(data_dir=args.data_dir)
+    return ingest_ray(
+        args.ray,
+        [Path(p) for p in args.paths],
+        settings,
+        workers=args.ray_workers,
+        prune=args.prune,
+        progress=not args.quiet,
+    )
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
-    # an ingest can run for minutes: it owns the store meanwhile (unless a chat already does,
-    # or other commands use it directly), so a `rag ask` in another terminal goes through its
-    # server instead of opening the files under a writer (rag.owner)
-    qa = _qa(args, serve="auto")
-    report = qa.ingest(list(args.paths), prune=args.prune, progress=not args.quiet)
+    if getattr(args, "ray", None):
+        report = _ingest_ray(args)
+    else:
+        # an ingest can run for minutes: it owns the store meanwhile (unless a chat already
+        # does, or other commands use it directly), so a `rag ask` in another terminal goes
+        # through its server instead of opening the files under a writer (rag.owner)
+        qa = _qa(args, serve="auto")
+        report = qa.ingest(list(args.paths), prune=args.prune, progress=not args.quiet)
     for f in report.failures:
         print(f"failed: {f.path}: {f.message}", file=sys.stderr)
     if args.json:
@@ -340,6 +358,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--json", action="store_true")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        default=None,
+        help="run load/clean/chunk/embed on this Ray cluster, writing into RAG_CHROMA_URL",
+    )
+    s.add_argument(
+        "--ray-workers", type=int, default=None, help="embedding workers (default: cluster CPUs)"
+    )
     s.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("docs", help="list stored documents")

@@ -28,6 +28,7 @@ import numpy as np
 from rag.config import Settings
 from rag.embeddings import NamedEmbeddings
 from rag.errors import LoadError, StoreError
+from rag.progress import ChunkProgressFn
 from rag.store import Store
 from rag.types import Chunk, FileOutcome, IngestReport
 
@@ -85,8 +86,12 @@ class _Pipeline:
         by_doc: dict[str, list[str]],
         stages: dict[str, float],
         bar: Any,
+        on_chunks: ChunkProgressFn | None = None,
     ) -> None:
         self.ing = ingestor
+        self.on_chunks = on_chunks
+        self.chunks_known = 0
+        self.chunks_done = 0
         self.by_path = by_path
         self.by_doc = by_doc
         self.stages = stages
@@ -191,6 +196,20 @@ class _Pipeline:
                 except Exception as e:
                     p.error = f"{type(e).__name__}: {e}"
         self.stages["embed"] += time.perf_counter() - t
+        self.chunks_done += len(batch)
+        if self.bar is not None:
+            self.bar.update(len(batch))
+        if self.on_chunks is not None:
+            self.on_chunks(self.chunks_done, self.chunks_known)
+
+    def add_chunks(self, n: int) -> None:
+        """``n`` more chunks will be embedded (called by the reading thread)."""
+        self.chunks_known += n
+        if self.bar is not None:
+            self.bar.total = self.chunks_known
+            self.bar.refresh()
+        if self.on_chunks is not None:
+            self.on_chunks(self.chunks_done, self.chunks_known)
 
     def _write_loop(self) -> None:
         while True:
@@ -215,7 +234,7 @@ class _Pipeline:
             self._outcomes[job.seq] = outcome
             self._written += 1
             if self.bar is not None:
-                self.bar.update(1)
+                self.bar.set_postfix_str(f"{self._written} files")
 
 
 _DONE = object()
@@ -280,11 +299,17 @@ class Ingestor:
         return by_path, by_doc
 
     def ingest(
-        self, paths: list[Path | str], *, prune: bool = False, progress: bool | ProgressFn = False
+        self,
+        paths: list[Path | str],
+        *,
+        prune: bool = False,
+        progress: bool | ProgressFn = False,
+        on_chunks: ChunkProgressFn | None = None,
     ) -> IngestReport:
         """Ingest files and folders; returns what happened to each file.
 
-        ``stage_seconds`` holds each stage's own time; the stages overlap (see the module
+        ``progress=True`` shows a bar of chunks embedded (rate, ETA), ``on_chunks`` gets
+        (chunks embedded, chunks known) after every batch. ``stage_seconds`` holds each stage's own time; the stages overlap (see the module
         docstring), so they add up to more than ``seconds``.
         """
         t0 = time.perf_counter()
@@ -304,14 +329,14 @@ class Ingestor:
 
         candidates = list(iter_files(roots))
         bar = None
-        if progress is True and len(candidates) > 1:
+        if progress is True and candidates:  # chunks embedded: a big single file moves too
             from tqdm import tqdm
 
-            bar = tqdm(total=len(candidates), unit="file", desc="ingest", leave=False)
+            bar = tqdm(total=0, unit="chunk", desc="ingest", leave=False, dynamic_ncols=True)
         seen_paths: set[str] = set()
         max_bytes = int(self.settings.max_file_mb * 1024 * 1024)
         handed: set[str] = set()  # doc ids already on their way to the writer
-        pipe = _Pipeline(self, by_path, by_doc, stages, bar)
+        pipe = _Pipeline(self, by_path, by_doc, stages, bar, on_chunks)
         try:
             for n, (path, reason) in enumerate(candidates):
                 if callable(progress):
@@ -356,6 +381,7 @@ class Ingestor:
                         continue
                     handed.add(doc_id)
                     job.prepared = self._chunk(loaded, stages)
+                    pipe.add_chunks(len(job.prepared.chunks))
                 # the embedder starts on the chunks while they are tokenized here
                 pipe.submit(job)
                 if job.prepared is not None:
@@ -379,8 +405,10 @@ class Ingestor:
         report.stage_seconds.update(stages)
         return report
 
-    def ingest_bytes(self, name: str, data: bytes) -> IngestReport:
-        """Ingest one uploaded file given as bytes."""
+    def ingest_bytes(
+        self, name: str, data: bytes, on_chunks: ChunkProgressFn | None = None
+    ) -> IngestReport:
+        """Ingest one uploaded file given as bytes; ``on_chunks`` as in ``ingest``."""
         t0 = time.perf_counter()
         report = IngestReport()
         stages = dict.fromkeys(("load", "chunk", "tokenize", "embed", "write"), 0.0)
@@ -399,7 +427,9 @@ class Ingestor:
                 )
             )
         else:
-            report.files.append(self.store_loaded(loaded, key, by_path, by_doc, stages))
+            report.files.append(
+                self.store_loaded(loaded, key, by_path, by_doc, stages, on_chunks=on_chunks)
+            )
         report.seconds = time.perf_counter() - t0
         report.stage_seconds.update(stages)
         return report
@@ -431,6 +461,7 @@ class Ingestor:
         by_path: dict[str, str],
         by_doc: dict[str, list[str]],
         stages: dict[str, float],
+        on_chunks: ChunkProgressFn | None = None,
     ) -> FileOutcome:
         """Store one loaded document now (an upload, a URL): near-duplicates checked first."""
         if loaded.document.doc_id not in by_doc:
@@ -438,7 +469,7 @@ class Ingestor:
             if twin is not None:
                 self._near_index().flush()
                 return twin
-        outcome = self._store_one(loaded, key, by_path, by_doc, stages)
+        outcome = self._store_one(loaded, key, by_path, by_doc, stages, on_chunks=on_chunks)
         self._near_index().save()
         return outcome
 
@@ -482,6 +513,7 @@ class Ingestor:
         stages: dict[str, float],
         prepared: _Prepared | None = None,
         stop: threading.Event | None = None,
+        on_chunks: ChunkProgressFn | None = None,
     ) -> FileOutcome:
         doc = loaded.document
         old = by_path.get(key)
@@ -506,8 +538,7 @@ class Ingestor:
                 self._tokenize(prepared, stages)
                 if prepared.error is None:
                     t = time.perf_counter()
-                    vecs = self.embeddings.embed_documents_np([c.text for c in prepared.chunks])
-                    prepared.vectors = list(vecs)
+                    prepared.vectors = list(self._embed_counted(prepared.chunks, on_chunks))
                     stages["embed"] += time.perf_counter() - t
             while not prepared.tokenized.wait(0.5):
                 if stop is not None and stop.is_set():
@@ -536,6 +567,18 @@ class Ingestor:
             self._drop_path(old, key, by_path, by_doc)
             status = "updated"
         return FileOutcome(key, status, doc.doc_id, chunks=len(chunks))
+
+    def _embed_counted(self, chunks: list[Chunk], on_chunks: ChunkProgressFn | None) -> np.ndarray:
+        """Embed chunks in the embedder's batches, reporting each batch to ``on_chunks``."""
+        if on_chunks is None or not chunks:
+            return self.embeddings.embed_documents_np([c.text for c in chunks])
+        step = max(1, int(getattr(self.embeddings, "batch_size", 16) or 16))
+        parts = []
+        on_chunks(0, len(chunks))
+        for i in range(0, len(chunks), step):
+            parts.append(self.embeddings.embed_documents_np([c.text for c in chunks[i : i + step]]))
+            on_chunks(min(i + step, len(chunks)), len(chunks))
+        return np.vstack(parts)
 
     def _drop_path(
         self, doc_id: str, key: str, by_path: dict[str, str], by_doc: dict[str, list[str]]

@@ -169,23 +169,31 @@ class QA:
         *,
         prune: bool = False,
         progress: Any = False,
+        on_chunks: Any = None,
     ) -> IngestReport:
-        """Ingest files and folders incrementally; returns a report per file."""
+        """Ingest files and folders incrementally; returns a report per file.
+
+        ``progress=True`` shows a bar of chunks embedded; ``on_chunks(done, known)`` is
+        called after every embedded batch.
+        """
         if isinstance(paths, (str, Path)):
             paths = [paths]
         with self._write_lock:
             report = Ingestor(self.settings, self.store, self.embeddings, self.factstore()).ingest(
-                [p if is_url(str(p)) else Path(p) for p in paths], prune=prune, progress=progress
+                [p if is_url(str(p)) else Path(p) for p in paths],
+                prune=prune,
+                progress=progress,
+                on_chunks=on_chunks,
             )
         self._invalidate()
         return report
 
-    def ingest_bytes(self, name: str, data: bytes) -> IngestReport:
-        """Ingest one uploaded file."""
+    def ingest_bytes(self, name: str, data: bytes, on_chunks: Any = None) -> IngestReport:
+        """Ingest one uploaded file; ``on_chunks(done, total)`` after every embedded batch."""
         with self._write_lock:
             report = Ingestor(
                 self.settings, self.store, self.embeddings, self.factstore()
-            ).ingest_bytes(name, data)
+            ).ingest_bytes(name, data, on_chunks=on_chunks)
         self._invalidate()
         return report
 

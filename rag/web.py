@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.dedup import also_reported
 from rag.errors import ConfigError, RagError, missing_extra
-from rag.types import Answer, Citation
+from rag.types import Answer, Citation, IngestReport
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -425,8 +425,43 @@ def _upload_name(path: str) -> str:
     return os.path.basename(str(path))
 
 
-def upload(qa: QA, files: list[Any] | Any | None) -> Iterator[str]:
-    """The upload handler: yields the status HTML, one line per file, then the summary."""
+def _ingest_upload_counted(
+    qa: QA, name: str, data: bytes, progress: Any = None
+) -> Iterator[str | IngestReport]:
+    """Ingest one upload in a thread; yield a chunk-progress line every half second, then
+    the report (``gr.Progress``, when given, shows the same chunks)."""
+    import threading
+
+    from rag.progress import ChunkMeter
+
+    meter = ChunkMeter()
+    result: list[Any] = []
+
+    def run() -> None:
+        try:
+            result.append(qa.ingest_bytes(name, data, on_chunks=meter))
+        except BaseException as e:  # handed to the generator, raised there
+            result.append(e)
+
+    worker = threading.Thread(target=run, name="upload-ingest", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.5)
+        if meter.total:
+            if progress is not None:
+                progress((meter.done, meter.total), desc=meter.line(), unit="chunks")
+            yield meter.line()
+    if isinstance(result[0], BaseException):
+        raise result[0]
+    yield result[0]
+
+
+def upload(qa: QA, files: list[Any] | Any | None, progress: Any = None) -> Iterator[str]:
+    """The upload handler: yields the status HTML, one line per file, then the summary.
+
+    While a file is embedded, its line counts chunks embedded with a rate and an ETA;
+    ``progress`` (a ``gr.Progress``) shows the same.
+    """
     if not files:
         yield '<div class="rag-status">Choose .txt, .md, .html, .pdf or .docx files to add.</div>'
         return
@@ -458,7 +493,11 @@ def upload(qa: QA, files: list[Any] | Any | None) -> Iterator[str]:
             continue
         try:
             data = Path(path).read_bytes()
-            report = qa.ingest_bytes(name, data)
+            for step in _ingest_upload_counted(qa, name, data, progress):
+                if isinstance(step, str):
+                    yield status(f"embedding {i}/{len(paths)}: {esc(name)}: {esc(step)}")
+                else:
+                    report = step
         except RagError as e:
             lines.append(f'<span class="rag-fail">{esc(name)}: {esc(e)}</span>')
             continue
@@ -662,8 +701,8 @@ def build_app(qa: QA, notice: str | None = None) -> gr.Blocks:
                 header_markdown(qa),
             )
 
-        def do_upload(fs: Any) -> Any:
-            yield from upload(qa, fs)
+        def do_upload(fs: Any, progress: Any = gr.Progress()) -> Any:  # noqa: B008
+            yield from upload(qa, fs, progress)
 
         outs = [chatbot, sources, turns, question]
         ins = [question, turns, *controls]

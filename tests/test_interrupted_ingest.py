@@ -94,10 +94,11 @@ class Ingest:
     """``rag ingest`` in a subprocess, watched through its progress bar on stderr.
 
     ``started`` is set once it has listed its files; ``files_done`` counts files through
-    the writer (stored, unchanged or failed), as the bar shows it.
+    the writer (stored, unchanged or failed), as the bar (which counts chunks embedded)
+    shows it after the rate: ``12.1chunk/s, 3 files]``.
     """
 
-    _BAR = re.compile(rb"\| *(\d+)/(\d+) \[")
+    _BAR = re.compile(rb"(\d+) files\]")
 
     def __init__(self, store: Path, *paths: Path) -> None:
         self.proc = subprocess.Popen(
@@ -125,7 +126,7 @@ class Ingest:
             buf += byte
             if b"ingest:" in buf[-64:]:  # the progress bar: files listed, writing begins
                 self.started.set()
-            if byte == b"[":
+            if byte == b"]":
                 m = self._BAR.search(buf[-40:])
                 if m:
                     self.files_done = int(m.group(1))
