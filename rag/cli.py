@@ -1,6 +1,8 @@
-"""The ``rag`` command: ingest, list, ask, chat, eval, bench.
+"""The ``rag`` command: ingest, list, ask, chat, doctor, eval, bench.
 
-Every ``RagError`` is printed as one line on stderr (exit 1); usage errors exit 2.
+Exit codes, for scripts: 0 all good; 1 some files failed, nothing matched, or a
+``RagError`` (printed as one ``error:`` line on stderr); 2 usage errors (bad ``--since``,
+``--k``, an unknown vendor). A closed pipe (``rag docs | head -1``) ends quietly.
 Heavy modules are imported inside the command that needs them.
 """
 
@@ -8,29 +10,96 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from rag.errors import ConfigError, RagError
 
+_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+MAX_K = 100
 
-def _qa(args: argparse.Namespace) -> Any:
+
+class UsageError(RagError):
+    """A command-line argument is wrong (exit code 2)."""
+
+
+def date_arg(value: str) -> str:
+    """``--since``/``--until``: YYYY, YYYY-MM or YYYY-MM-DD."""
+    v = value.strip()
+    if not _DATE.match(v):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD"
+        )
+    return v
+
+
+def k_arg(value: str) -> int:
+    """``--k``: a whole number of passages from 1 to ``MAX_K``."""
+    try:
+        k = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if not 1 <= k <= MAX_K:
+        raise argparse.ArgumentTypeError(f"{k} is out of range: use 1 to {MAX_K}")
+    return k
+
+
+def check_vendors(qa: Any, vendors: list[str] | None) -> None:
+    """Refuse a ``--vendor`` that is neither a glossary vendor nor in any stored document."""
+    if not vendors:
+        return
+    from rag.glossary import canonical_vendor
+
+    stored = {v.lower() for d in qa.store.documents(with_text=False) for v in d.vendors}
+    for v in vendors:
+        if canonical_vendor(v) is None and v.strip().lower() not in stored:
+            known = ", ".join(sorted(stored)[:12])
+            raise UsageError(f"unknown vendor {v!r}: stored documents name {known or 'none'}")
+
+
+def _qa(args: argparse.Namespace, serve: bool | str = False) -> Any:
     from rag.qa import QA
 
-    return QA.open(args.data_dir)
+    return QA.open(args.data_dir, serve=serve)
+
+
+def _ingest_ray(args: argparse.Namespace) -> Any:
+    from rag.config import settings_from_env
+    from rag.ray_ingest import ingest_ray
+
+    settings = settings_from_env(data_dir=args.data_dir)
+    return ingest_ray(
+        args.ray,
+        [Path(p) for p in args.paths],
+        settings,
+        workers=args.ray_workers,
+        prune=args.prune,
+        progress=not args.quiet,
+    )
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    qa = _qa(args)
-    report = qa.ingest([Path(p) for p in args.paths], prune=args.prune, progress=not args.quiet)
+    if getattr(args, "ray", None):
+        report = _ingest_ray(args)
+    else:
+        # an ingest can run for minutes: it owns the store meanwhile (unless a chat already
+        # does, or other commands use it directly), so a `rag ask` in another terminal goes
+        # through its server instead of opening the files under a writer (rag.owner)
+        qa = _qa(args, serve="auto")
+        report = qa.ingest(list(args.paths), prune=args.prune, progress=not args.quiet)
     for f in report.failures:
         print(f"failed: {f.path}: {f.message}", file=sys.stderr)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
         print(report.summary())
-    return 0
+    if not report.files:
+        print("error: no .txt, .md or .html file under the paths given", file=sys.stderr)
+        return 1
+    return 1 if report.failures else 0
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
@@ -64,11 +133,20 @@ def cmd_doc(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
+    from rag.errors import NotFoundError
+
     qa = _qa(args)
+    missing = 0
     for target in args.targets:
-        for doc_id in qa.remove(target):
+        try:
+            removed = qa.remove(target)
+        except NotFoundError as e:  # the other targets are still removed
+            print(f"error: {e}", file=sys.stderr)
+            missing += 1
+            continue
+        for doc_id in removed:
             print(f"removed {doc_id}")
-    return 0
+    return 1 if missing else 0
 
 
 def cmd_reset(args: argparse.Namespace) -> int:
@@ -85,11 +163,12 @@ def _qa_no_check(args: argparse.Namespace) -> Any:
     from rag.config import settings_from_env
     from rag.qa import QA
 
-    return QA(settings_from_env(data_dir=args.data_dir))
+    return QA(settings_from_env(data_dir=args.data_dir))  # attaches to a live owner too
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     qa = _qa(args)
+    check_vendors(qa, args.vendor)
     kwargs: dict[str, Any] = {
         "k": args.k,
         "vendors": args.vendor or None,
@@ -113,11 +192,63 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if final is not None:
         for c in final.citations:
             where = c.url or c.source
-            print(f"  [{c.n}] {c.title} ({c.date or 'undated'}) {where}\n      “{c.quote}”")
+            page = f", p. {c.page}" if c.page else ""
+            print(f"  [{c.n}] {c.title} ({c.date or 'undated'}{page}) {where}\n      “{c.quote}”")
+            also = _also_line(qa, c.doc_id, final.question)
+            if also:
+                print(f"      ({also})")
         for note in final.notes:
             if note.startswith("LLM failed"):
                 print(f"note: {note}", file=sys.stderr)
     return 0
+
+
+def _also_line(qa: Any, doc_id: str, question: str) -> str:
+    """ "also reported by ..." for a cited story that other outlets ran too."""
+    from rag.answer_offline import is_chinese
+    from rag.dedup import also_reported
+
+    try:
+        doc = qa.document(doc_id)
+    except RagError:
+        return ""
+    return also_reported(doc, "zh" if is_chinese(question) else "en")
+
+
+def cmd_feed(args: argparse.Namespace) -> int:
+    from rag.config import settings_from_env
+    from rag.feeds import FeedList, parse_every, pull
+
+    feeds = FeedList(settings_from_env(data_dir=args.data_dir).data_dir)
+    if args.feed_command == "add":
+        for url in args.urls:
+            feeds.add(url)
+            print(f"following {url}")
+        return 0
+    if args.feed_command == "remove":
+        for url in args.urls:
+            feeds.remove(url)
+            print(f"no longer following {url} (its articles stay in the store)")
+        return 0
+    if args.feed_command == "list":
+        if args.json:
+            print(json.dumps([f.__dict__ for f in feeds], ensure_ascii=False, indent=2))
+        for f in [] if args.json else feeds:
+            when = "never pulled" if f.last_pulled is None else f"{f.items} items"
+            err = f"  last error: {f.last_error}" if f.last_error else ""
+            print(f"{f.url}  {f.title or '(untitled)'}  {when}{err}")
+        return 0
+    every = parse_every(args.every) if args.every else None
+    import time
+
+    while True:
+        report = pull(feeds, lambda: _qa(args))
+        for line in report.lines:
+            print(line, file=sys.stderr if line.startswith(("feed ", "item ")) else sys.stdout)
+        print(report.summary(), flush=True)
+        if every is None:
+            return 0
+        time.sleep(every)
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -128,9 +259,22 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, rest: list[str]) -> int:
+    if "--llm-faults" in rest:
+        from evals.llm_faults import main as llm_faults_main
+
+        return int(llm_faults_main(rest) or 0)
     from evals.harness import main as eval_main
 
-    return int(eval_main(rest) or 0)
+    try:
+        return int(eval_main(rest) or 0)
+    except ModuleNotFoundError as e:
+        raise _needs_extra("rag eval", e) from e
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from rag.doctor import run_doctor
+
+    return run_doctor(timeout=args.timeout)
 
 
 def cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
@@ -142,8 +286,22 @@ def cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
     try:
         from benchmarks.bench import main as bench_main
     except ImportError as e:
+        if isinstance(e, ModuleNotFoundError) and not (e.name or "").startswith("benchmarks"):
+            raise _needs_extra("rag bench", e) from e
         raise RagError(f"the benchmark needs the repository checkout (benchmarks/): {e}") from e
-    return int(bench_main(rest) or 0)
+    try:
+        return int(bench_main(rest) or 0)
+    except ModuleNotFoundError as e:  # psutil, matplotlib, the LangChain baseline: the eval extra
+        raise _needs_extra("rag bench", e) from e
+
+
+def _needs_extra(command: str, e: ModuleNotFoundError) -> RagError:
+    if isinstance(e, RagError):
+        return e
+    return RagError(
+        f"{command} needs {e.name or 'a module'}, which this install lacks: "
+        "pip install 'chipnews-rag[eval]'"
+    )
 
 
 def cmd_facts(args: argparse.Namespace) -> int:
@@ -191,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("ingest", help="add files or folders to the store")
+    s = sub.add_parser("ingest", help="add files, folders or URLs to the store")
     s.add_argument("paths", nargs="+")
     s.add_argument(
         "--prune",
@@ -200,6 +358,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--json", action="store_true")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        default=None,
+        help="run load/clean/chunk/embed on this Ray cluster, writing into RAG_CHROMA_URL",
+    )
+    s.add_argument(
+        "--ray-workers", type=int, default=None, help="embedding workers (default: cluster CPUs)"
+    )
     s.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("docs", help="list stored documents")
@@ -222,12 +389,14 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("ask", help="answer a question with citations")
     s.add_argument("question")
     s.add_argument("--json", action="store_true")
-    s.add_argument("--k", type=int, default=None, help="passages to use (default 5)")
+    s.add_argument("--k", type=k_arg, default=None, help=f"passages to use, 1-{MAX_K} (default 5)")
     s.add_argument(
         "--vendor", action="append", help="only documents about this vendor (repeatable)"
     )
-    s.add_argument("--since", help="only documents dated on or after YYYY[-MM[-DD]]")
-    s.add_argument("--until", help="only documents dated on or before YYYY[-MM[-DD]]")
+    s.add_argument("--since", type=date_arg, help="only documents dated on or after YYYY[-MM[-DD]]")
+    s.add_argument(
+        "--until", type=date_arg, help="only documents dated on or before YYYY[-MM[-DD]]"
+    )
     s.add_argument("--answerer", choices=["auto", "offline", "llm"], default=None)
     s.set_defaults(func=cmd_ask)
 
@@ -239,8 +408,29 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--corpus", default="corpus", help="folder ingested when the store is empty")
     s.set_defaults(func=cmd_chat)
 
+    s = sub.add_parser("feed", help="follow RSS/Atom feeds: add, list, remove, pull")
+    feed_sub = s.add_subparsers(dest="feed_command", required=True)
+    f = feed_sub.add_parser("add", help="follow a feed")
+    f.add_argument("urls", nargs="+", metavar="URL")
+    f = feed_sub.add_parser("remove", help="stop following a feed")
+    f.add_argument("urls", nargs="+", metavar="URL")
+    f = feed_sub.add_parser("list", help="the followed feeds")
+    f.add_argument("--json", action="store_true")
+    f = feed_sub.add_parser("pull", help="ingest the new items of every feed")
+    f.add_argument("--every", help="keep pulling at this interval (30m, 2h); Ctrl-C stops")
+    s.set_defaults(func=cmd_feed)
+
     s = sub.add_parser(
-        "eval", help="run the evaluation harness (options: rag eval --help)", add_help=False
+        "doctor", help="check the LLM endpoint: reachable, model, streaming, answer language"
+    )
+    s.add_argument("--timeout", type=float, default=None, help="seconds per check")
+    s.set_defaults(func=cmd_doctor)
+
+    s = sub.add_parser(
+        "eval",
+        help="run the evaluation harness (options: rag eval --help; "
+        "rag eval --llm-faults measures the citation verifier)",
+        add_help=False,
     )
     s.set_defaults(func=cmd_eval, passthrough=True)
     s = sub.add_parser(
@@ -270,13 +460,33 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if getattr(args, "passthrough", False):
             return int(args.func(args, rest))
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
+        return code
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     except RagError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _closed_pipe()
+
+
+def _closed_pipe() -> int:
+    """The reader went away (``rag docs | head -1``): end quietly, as ``cat`` would.
+
+    stdout is pointed at /dev/null so that flushing it at exit raises nothing more.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover - stdout already gone
+        pass
+    return 0
 
 
 if __name__ == "__main__":

@@ -106,3 +106,14 @@ def settings_from_env(env: dict[str, str] | None = None, **overrides: object) ->
             f"RAG_RETRIEVAL must be hybrid, dense or keyword, not {settings.retrieval!r}"
         )
     return settings
+
+
+def cache_dir() -> Path:
+    """Where built artefacts live (the ONNX e5 model): ``RAG_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/chipnews-rag`` or ``~/.cache/chipnews-rag``. Outside the repository;
+    read on each call, so a test or a Ray worker can point it elsewhere."""
+    base = os.environ.get("RAG_CACHE_DIR")
+    if base:
+        return Path(base).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(xdg) / "chipnews-rag"

@@ -86,6 +86,10 @@ class _Cues:
     legal_tails: tuple[str, ...]
     en_kinds: tuple[str, ...]
     product_acronym: re.Pattern[str]
+    term_words: tuple[str, ...]
+    zh_org_suffixes: tuple[str, ...]
+    en_person_before: tuple[str, ...]
+    en_org_suffixes: frozenset[str]
 
 
 @lru_cache(maxsize=1)
@@ -122,6 +126,10 @@ def cues() -> _Cues:
         legal_tails=longest("legal_name_tails"),
         en_kinds=tuple(d.get("en_product_kinds") or []),
         product_acronym=re.compile(d.get("product_acronym") or "(?!)"),
+        term_words=tuple(d.get("term_words") or []),
+        zh_org_suffixes=tuple(d.get("zh_org_suffixes") or []),
+        en_person_before=tuple(str(w).lower() for w in d.get("en_person_before") or []),
+        en_org_suffixes=frozenset(str(w).lower() for w in d.get("en_org_suffixes") or []),
     )
 
 
@@ -139,7 +147,7 @@ def compact_key(name: str) -> str:
 def company_base(name: str) -> str:
     """A company name without its legal/sector suffixes and place prefix (上海某某科技 -> 某某)."""
     c = cues()
-    base = name.strip()
+    base = re.sub(r"[(（][\u4e00-\u9fff]{2,4}[)）]", "", name.strip())  # (北京) in a legal name
     changed = True
     while changed:
         changed = False
@@ -162,11 +170,13 @@ def simplified(text: str) -> str:
     normal form is longer stays as it is), so spans found in it hold for ``text``."""
     import unicodedata
 
-    chars = []
-    for ch in text:
-        n = unicodedata.normalize("NFKC", ch)
-        chars.append(n if len(n) == 1 else ch)
-    out = "".join(chars)
+    out = unicodedata.normalize("NFKC", text)
+    if len(out) != len(text):  # some character expands: normalise one by one
+        chars = []
+        for ch in text:
+            n = unicodedata.normalize("NFKC", ch)
+            chars.append(n if len(n) == 1 else ch)
+        out = "".join(chars)
     if _HAN.search(out):
         simp = _opencc("t2s").convert(out)
         if len(simp) == len(out):
@@ -230,7 +240,7 @@ def make_aliases(name: str, extra: Iterable[str] = ()) -> list[str]:
         if _HAN.search(n):
             out.append(normalize(n))
             out.append(_traditional(normalize(n)))
-            out += pinyin_forms(n)
+            out += pinyin_forms(re.sub(r"[(（][^)）]*[)）]", "", n))  # no pinyin for (北京)
     seen: set[str] = set()
     kept = []
     for a in out:
@@ -311,7 +321,7 @@ def name_before(
     never holds (a verb, a particle, a stop word)."""
     c = cues()
     start = end
-    while start > 0 and _HAN.match(text[start - 1]) and end - start < 14:
+    while start > 0 and _HAN.match(text[start - 1]) and end - start < max(14, max_chars + 6):
         start -= 1
     if end - start < 2:
         return None
@@ -355,11 +365,14 @@ def _bracket_names(text: str, col: _Collector) -> None:
             extra = [x for x in extra if not _HAN.search(x) or x not in parts]
             if not extra:
                 continue
-            name = name_before(text, m.start(), max_chars=12)
+            name = _legal_name_before(text, m.start())
             if name and text[max(0, m.start() - len(name) - 1) : m.start() - len(name)].isdigit():
                 continue  # 2纳米(N2): a size, not a name (see _bracket_measures)
             if name and not _generic(name):
-                col.add(name, _kind_of(name, extra), extra, eid=_glossary_id(name, extra))
+                kind = _kind_of(name, extra)
+                if kind != "company" or not _has_suffix(name):
+                    kind = "other" if _term(name) else kind  # 片间互联(ICN): a term
+                col.add(name, kind, extra, eid=_glossary_id(name, extra))
         else:
             en = re.search(r"([A-Z][A-Za-z0-9&\-]*(?: [A-Z][A-Za-z0-9&\-]*){0,3})\s*$", before)
             if (
@@ -367,7 +380,25 @@ def _bracket_names(text: str, col: _Collector) -> None:
                 and en.group(1).lower() not in c.latin_stop
                 and any(_HAN.search(x) for x in extra)
             ):
-                col.add(en.group(1), _kind_of(en.group(1), extra), extra)
+                kind = _kind_of(en.group(1), extra)
+                if re.fullmatch(r"[A-Z]{2,5}", en.group(1)) and not any(map(_has_suffix, extra)):
+                    kind = "other"  # TSV(某某技术): an acronym explained, a term
+                col.add(en.group(1), kind, extra)
+
+
+def _legal_name_before(text: str, end: int, max_chars: int = 16) -> str | None:
+    """The name before ``end``; a registered name with its city in brackets, 某某科技(北京)股份
+    有限公司, is read whole."""
+    c = cues()
+    name = name_before(text, end, max_chars=max_chars) or ""
+    if name and name not in c.zh_suffixes:
+        return name
+    cut = end - len(name)
+    city = re.search(r"[(（]([\u4e00-\u9fff]{2,4})[)）]$", text[max(0, cut - 8) : cut])
+    if not city:
+        return None
+    head = name_before(text, cut - len(city.group()), max_chars=max_chars)
+    return f"{head}{city.group()}{name}" if head else None
 
 
 def _glossary_id(name: str, extra: list[str]) -> str | None:
@@ -379,6 +410,15 @@ def _glossary_id(name: str, extra: list[str]) -> str | None:
         if v:
             return entity_key(v)
     return None
+
+
+def _has_suffix(name: str) -> bool:
+    return any(name.endswith(s) and len(name) > len(s) for s in cues().zh_suffixes)
+
+
+def _term(name: str) -> bool:
+    """A technical term, not a name: 某某互联, 某某单元, 某某薄膜 (see ``term_words``)."""
+    return any(w in name for w in cues().term_words)
 
 
 def _generic(name: str) -> bool:
@@ -397,6 +437,8 @@ def _kind_of(name: str, extra: Iterable[str] = ()) -> str:
         return "product"
     if name in c.places:
         return "place"
+    if any(name.endswith(s) for s in c.zh_org_suffixes):
+        return "org"
     return "company"
 
 
@@ -428,8 +470,10 @@ def _zh_companies(text: str, col: _Collector) -> None:
                 continue
             if any(text.startswith(w, m.end()) for w in c.not_after_suffix):
                 continue
-            name = name_before(text, m.start(), max_chars=6)
-            if name and not _generic(name) and not any(name.endswith(s) for s in c.zh_suffixes):
+            name = _legal_name_before(text, m.start(), max_chars=10)
+            if not name or name in c.zh_suffixes or name + suf in c.zh_suffixes:
+                continue  # 股份 + 有限公司 is a legal form, not a name
+            if not _generic(name) and not _term(name):
                 col.add(name + suf, "company", [name])
 
 
@@ -498,7 +542,8 @@ def _model_tokens(text: str, col: _Collector) -> None:
             pid = col.add(tok, "model", [line + tok, f"{line} {tok}"])
             col.vote_vendor(pid, vendor)
         else:
-            _add_model(col, line + tok, "product", [tok, f"{line} {tok}"], [line])
+            extra = [f"{line} {tok}"] if bare else [tok, f"{line} {tok}"]  # no bare "800" alias
+            _add_model(col, line + tok, "product", extra, [line])
 
 
 _PROPER_FLAGS = frozenset({"nr", "nrt", "nrfg", "nz", "ns", "nt", "x", "eng", "j"})
@@ -585,7 +630,18 @@ def _en_names(text: str, col: _Collector) -> None:
             continue
         if len(words) == 1 and _common_word(name, text):
             continue
-        col.add(name, "company")
+        if any(_MODEL.fullmatch(w) and not _excluded_model(w) for w in words):
+            continue  # "X100 SXM": a product, read by the model-number rules
+        col.add(name, _en_kind(words, before, c))
+
+
+def _en_kind(words: list[str], before: str, c: _Cues) -> str:
+    """company, or person after a title (CEO Foo Bar), or org for a ministry or agency."""
+    if any(before.endswith(t) for t in c.en_person_before):
+        return "person"
+    if words[-1].lower() in c.en_org_suffixes:
+        return "org"
+    return "company"
 
 
 def _common_word(name: str, text: str) -> bool:
@@ -655,8 +711,10 @@ def _jieba_names(text: str, col: _Collector) -> None:
             start, pos = pos, pos + len(w)
             if flag not in ("nr", "nrfg") or not 2 <= len(w) <= 4 or w in c.stop_words:
                 continue
-            if compact_key(w) in col.by_alias:
-                continue
+            if compact_key(w) in col.by_alias or any(
+                e.kind == "person" and e.name.startswith(w) for e in col.found.values()
+            ):
+                continue  # known, or the start of a longer name found by the pattern
             nxt, prev = text[pos : pos + 6], text[max(0, start - 6) : start]
             if any(nxt.startswith(a) for a in c.person_after) or any(
                 prev.endswith(b) for b in c.person_before

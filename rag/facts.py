@@ -116,6 +116,7 @@ class _Spec:
     scales: dict[str, float]
     currency: dict[str, str]
     qualifiers: tuple[tuple[str, tuple[str, ...]], ...]
+    qualifier_rx: tuple[tuple[str, re.Pattern[str]], ...]
     precision_rx: re.Pattern[str]
     rel_years: dict[str, Any]
     memory_rx: re.Pattern[str]
@@ -128,6 +129,8 @@ class _Spec:
     before_other: tuple[str, ...]
     after_other: tuple[str, ...]
     name_after_other: tuple[str, ...]
+    technology_after: tuple[str, ...]
+    superseded: tuple[str, ...]
     anaphora: tuple[str, ...]
 
 
@@ -138,6 +141,13 @@ def _cue_pattern(cue: str) -> str:
     if re.search(r"[A-Za-z0-9]$", cue):
         pat += r"(?![A-Za-z0-9])"
     return pat
+
+
+def _qualifier_pattern(cue: str) -> str:
+    """Latin qualifier cues match whole words; Chinese ones anywhere."""
+    if re.search(r"[a-z]", cue):
+        return rf"(?<![a-z]){re.escape(cue)}(?![a-z])"
+    return re.escape(cue)
 
 
 def _top_level_alts(rx: str) -> list[str]:
@@ -196,6 +206,8 @@ def spec() -> _Spec:
     for a in attrs.values():
         for c in a.cues:
             cue_attrs.setdefault(c.lower(), []).append(a.id)
+    for c in d.get("not_cues") or ():  # 投资者 holds 投资 but names no attribute
+        cue_attrs[str(c).lower()] = []
     cue_rx = re.compile(
         "|".join(_cue_pattern(c) for c in sorted(cue_attrs, key=len, reverse=True)), re.I
     )
@@ -208,6 +220,10 @@ def spec() -> _Spec:
         qualifiers=tuple(
             (q, tuple(str(c).lower() for c in cs)) for q, cs in (d.get("qualifiers") or {}).items()
         ),
+        qualifier_rx=tuple(
+            (str(q), re.compile("|".join(_qualifier_pattern(str(c).lower()) for c in cs)))
+            for q, cs in (d.get("qualifiers") or {}).items()
+        ),
         precision_rx=re.compile(
             r"(?<![A-Za-z0-9])(?:"
             + "|".join(sorted(map(str, d.get("precisions") or ["FP8"]), key=len, reverse=True))
@@ -218,13 +234,15 @@ def spec() -> _Spec:
         memory_rx=re.compile(rf"(?<![A-Za-z0-9])(?:{d['memory_types']})(?![A-Za-z0-9])"),
         round_rx=re.compile(rf"(?<![A-Za-z0-9])(?:{d['funding_rounds']})", re.I),
         cue_rx=cue_rx,
-        cue_attrs={k: tuple(v) for k, v in cue_attrs.items()},
+        cue_attrs={k: tuple(v) for k, v in sorted(cue_attrs.items(), key=lambda kv: -len(kv[0]))},
         date_blockers=tuple(str(w).lower() for w in d.get("date_blockers") or ()),
         anaphora=tuple(str(w).lower() for w in d.get("anaphora") or ()),
         negations=tuple(str(w).lower() for w in d.get("negations") or ()),
         before_other=tuple(str(w).lower() for w in d.get("not_the_subjects_before") or ()),
         after_other=tuple(str(w).lower() for w in d.get("not_the_subjects_after") or ()),
         name_after_other=tuple(str(w).lower() for w in d.get("compared_name_after") or ()),
+        technology_after=tuple(str(w).lower() for w in d.get("technology_after") or ()),
+        superseded=tuple(str(w).lower() for w in d.get("superseded_before") or ()),
         negative={
             a: frozenset(str(c).lower() for c in cs)
             for a, cs in (d.get("negative_cues") or {}).items()
@@ -363,11 +381,37 @@ class _Cue:
 
 
 def _cues(text: str) -> list[_Cue]:
+    """Every attribute cue in ``text``, leftmost-longest, Latin cues on word boundaries (a
+    plain scan: one regex of every cue cost most of the extraction time)."""
     sp = spec()
-    return [
-        _Cue(m.start(), m.end(), sp.cue_attrs.get(m.group().lower(), ()), m.group().lower())
-        for m in sp.cue_rx.finditer(text)
-    ]
+    low = text.lower()
+    if len(low) != len(text):
+        return [
+            _Cue(m.start(), m.end(), sp.cue_attrs.get(m.group().lower(), ()), m.group().lower())
+            for m in sp.cue_rx.finditer(text)
+        ]
+    hits: list[tuple[int, int, str]] = []
+    for cue in sp.cue_attrs:  # longest first
+        i = low.find(cue)
+        while i >= 0:
+            j = i + len(cue)
+            if not (
+                (cue[0] in _WORDISH and i > 0 and low[i - 1] in _WORDISH)
+                or (cue[-1] in _WORDISH and j < len(low) and low[j] in _WORDISH)
+            ):
+                hits.append((i, j, cue))
+            i = low.find(cue, i + 1)
+    hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
+    out: list[_Cue] = []
+    end = -1
+    for i, j, cue in hits:
+        if i >= end:
+            out.append(_Cue(i, j, sp.cue_attrs[cue], cue))
+            end = j
+    return out
+
+
+_WORDISH = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
 def _distance(c: _Cue, s: int, e: int) -> int:
@@ -435,8 +479,10 @@ def _subject(
     memory = [m for m in before if _is_memory(m[2])]
     if not memory_ok:
         memory = []
+    c_memory = [m for m in carry if _is_memory(m[2])] if memory_ok else []
     if rule == "product":
-        pick = prods[-1:] or c_prods[:1] or memory[-1:] or comps[-1:] or c_comps[:1]
+        pick = prods[-1:] or c_prods[:1] or memory[-1:] or c_memory[:1] or comps[-1:]
+        pick = pick or c_comps[:1]
     elif rule == "product_only":
         pick = prods[-1:] or c_prods[:1]
     elif rule == "here":  # what this sentence names, product first, before any carried one
@@ -498,14 +544,47 @@ def _date_subject(
     return subject[-1][2] if subject and rule == "product" else None
 
 
+def _precision(text: str, clause: tuple[int, int], vs: int, ve: int) -> list[str]:
+    """The number format written nearest a compute figure in its clause (FP8算力, at INT8)."""
+    found = list(spec().precision_rx.finditer(text, clause[0], clause[1]))
+    found.sort(key=lambda m: m.start() - ve if m.start() >= ve else (vs - m.end()) * 1.2)
+    return [m.group() for m in found[:1]]
+
+
+def _superseded(text: str, start: int) -> bool:
+    """从原定的X推迟到Y, 从原先的X上调至Y: X is the value Y replaced."""
+    before = text[max(0, start - 12) : start].lower().rstrip()
+    before = re.sub(r"(?:约|大约|近|about|around|roughly)\s*$", "", before).rstrip()
+    return any(before.endswith(w) for w in spec().superseded)
+
+
+_SOURCE_EN = re.compile(
+    r"\s+(?:reported|reports|said|says|wrote|writes|told|cited)\b[^.;]{0,40}?\bthat\b", re.I
+)
+
+
+def _source(text: str, start: int, end: int) -> bool:
+    """A name that reports the figure (据X报道, X reported that ...) is its source."""
+    m = _SOURCE_EN.match(text, end)
+    if m and not re.match(
+        r"\s+(?:it|its|they|their|we|the company)\b", text[m.end() : m.end() + 16], re.I
+    ):
+        return True  # ("X said that it raised": X speaks of itself and stays the subject)
+    before, after = text[max(0, start - 3) : start], text[end : end + 6]
+    return before.endswith(("据", "援引")) and after.startswith(
+        ("报道", "消息", "称", "数据", "援引")
+    )
+
+
 def _compared(text: str, start: int, end: int) -> bool:
     """A name right after 比/较/than (or before 相比, 的基础上) is what the subject is compared
-    with, not the subject."""
+    with, and one before 封装/架构/process a technology it uses: neither is the subject."""
     sp = spec()
     before = text[max(0, start - 16) : start].lower().rstrip()
     after = text[end : end + 8].lower()
+    after = after.lstrip()
     return any(before.endswith(w) for w in sp.before_other) or any(
-        after.startswith(w) for w in sp.name_after_other
+        after.startswith(w) for w in (*sp.name_after_other, *sp.technology_after)
     )
 
 
@@ -544,14 +623,11 @@ def _anaphora_before(low: str, mention_ends: list[int]) -> bool:
 
 
 def _qualifier(text: str) -> str | None:
+    """The first qualifier (in data order) whose cue the text holds."""
     low = text.lower()
-    for q, words in spec().qualifiers:
-        for w in words:
-            if re.search(r"[a-z]", w):
-                if re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", low):
-                    return q
-            elif w in low:
-                return q
+    for q, rx in spec().qualifier_rx:
+        if rx.search(low):
+            return q
     return None
 
 
@@ -641,7 +717,7 @@ def _quantity_facts(
     out = []
     for v in find_values(text[s:e]):
         vs, ve = v.start + s, v.end + s
-        if _other_figure(text, vs, ve):
+        if _other_figure(text, vs, ve) or _superseded(text, vs):
             continue
         if any(m[0] <= vs < m[1] or m[0] < ve <= m[1] for m in ments):
             continue  # a number inside a name (a model number), not a figure
@@ -668,7 +744,7 @@ def _quantity_facts(
         if ent is None:
             continue
         clause_text = text[clause[0] : clause[1]]
-        prec = sp.precision_rx.findall(clause_text) if attr == "compute" else []
+        prec = _precision(text, clause, vs, ve) if attr == "compute" else []
         out.append(
             _make(
                 ctx,
@@ -711,6 +787,8 @@ def _date_facts(
             continue
         if _in_range(text, ds, de):
             continue  # 2025年底到2026年初: a span, not the date of one event
+        if _superseded(text, ds):
+            continue
         mine = [c for c in near if attr in c.attrs]  # the cue nearest the date is its verb
         cue_end = min(mine, key=lambda c: abs(c.start - ds)).end if mine else ds
         ent = _date_subject(text, sp.attrs[attr].subject, ments, ds, clause, cue_end)
@@ -798,7 +876,7 @@ def _in_range(text: str, ds: int, de: int) -> bool:
 def _date_region(text: str, s: int, e: int, ds: int, de: int, cues: list[_Cue]) -> tuple[int, int]:
     """The clause of a date; a date that opens its sentence as a topic (``2019年7月,X发布Y``)
     reaches over the next clauses, up to the first one with a cue."""
-    spans = _merge_inside(clause_spans(text, s, e), ds, de)  # "March 19, 2025" is one date
+    spans = _merge_inside(clause_spans(text, s, e), ds, de)  # "May 2, 2024" is one date
     idx = next((i for i, (cs, ce) in enumerate(spans) if cs <= ds < ce), None)
     if idx is None:
         return s, e
@@ -888,7 +966,12 @@ def extract_facts(doc: Document, entities: list[Entity]) -> list[Fact]:
     prev_end = 0
     for s, e in sentence_spans(doc.text):
         ments = [
-            m for m in all_ments if s <= m[0] and m[1] <= e and not _compared(text, m[0], m[1])
+            m
+            for m in all_ments
+            if s <= m[0]
+            and m[1] <= e
+            and not _compared(text, m[0], m[1])
+            and not _source(text, m[0], m[1])
         ]
         heading = _is_heading(text, s, e) and not spec().value_rx.search(text[s:e])
         if "\n\n" in text[prev_end:s] and not heading:

@@ -20,6 +20,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from rag.entities import compact_key
@@ -63,7 +64,7 @@ class FactStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
-        self._matcher: tuple[str, dict[str, set[str]], dict[str, Entity], list[int]] | None = None
+        self._cat: _Catalog | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._conn() as c:
@@ -158,8 +159,8 @@ class FactStore:
         with self._conn() as c:
             return {r[0] for r in c.execute("SELECT doc_id FROM docs")}
 
-    def entities(self) -> list[Entity]:
-        """Every entity, merged over the documents that name it."""
+    def _rows(self) -> dict[str, Entity]:
+        """Entities by id, each merged over the documents that name it."""
         with self._conn() as c:
             rows = c.execute(
                 "SELECT entity_id, doc_id, name, kind, aliases, vendor FROM entities "
@@ -182,14 +183,27 @@ class FactStore:
             e.kind = kinds[eid].most_common(1)[0][0]
             if eid in vendors:
                 e.vendor = vendors[eid].most_common(1)[0][0]
-        return list(merged.values())
+        return merged
+
+    def _catalog(self) -> _Catalog:
+        """The merged entities and the alias index, rebuilt when any process wrote."""
+        gen = self.generation()
+        cat = self._cat
+        if cat is not None and cat.generation == gen:
+            return cat
+        with self._lock:
+            if self._cat is None or self._cat.generation != gen:
+                self._cat = _build_catalog(gen, self._rows())
+            return self._cat
+
+    def entities(self) -> list[Entity]:
+        """Every entity, merged over the documents and languages that name it: two ids are
+        one entity when one's name is the other's alias (``某芯100E`` and ``100E``)."""
+        return list(self._catalog().merged.values())
 
     def resolve(self, name: str) -> set[str]:
         """Entity ids a name, id or alias refers to."""
-        key = compact_key(name)
-        with self._conn() as c:
-            ids = {r[0] for r in c.execute("SELECT entity_id FROM aliases WHERE alias = ?", (key,))}
-        return ids
+        return set(self._catalog().amap.get(compact_key(name), ()))
 
     def facts(
         self,
@@ -203,31 +217,27 @@ class FactStore:
         """Facts matching every filter given. ``entity`` matches an entity's id, name or any
         alias, or the vendor of an entity (``T-Head`` gives its products' facts too);
         ``since``/``until`` compare the fact's period (else its document date) as
-        ``YYYY[-MM[-DD]]`` prefixes."""
-        ents = self.entities() if (entity or vendors) else []
+        ``YYYY[-MM[-DD]]`` prefixes. Facts carry their merged entity's id and name."""
+        cat = self._catalog()
         allowed: set[str] | None = None
         if entity:
-            allowed = self._with_products(self.resolve(entity), ents)
+            allowed = cat.with_products(self.resolve(entity))
         if vendors:
             vids: set[str] = set()
             for v in vendors:
                 vids |= self.resolve(v)
-            by_vendor = self._with_products(vids, ents)
+            by_vendor = cat.with_products(vids)
             allowed = by_vendor if allowed is None else allowed & by_vendor
-        sql = "SELECT body, period FROM facts"
-        where: list[str] = []
-        args: list[str] = []
+        sql, args = "SELECT body, period FROM facts", []
         if attribute:
-            where.append("attribute = ?")
-            args.append(attribute)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+            sql, args = sql + " WHERE attribute = ?", [attribute]
         with self._conn() as c:
             rows = c.execute(sql, args).fetchall()
         out = []
         for body, period in rows:
             f = Fact.from_dict(json.loads(body))
-            if allowed is not None and f.entity_id not in allowed:
+            cid = cat.canon.get(f.entity_id, f.entity_id)
+            if allowed is not None and cid not in allowed:
                 continue
             if doc_ids is not None and f.doc_id not in doc_ids:
                 continue
@@ -235,37 +245,18 @@ class FactStore:
                 continue
             if until and period and period[: len(until)] > until:
                 continue
+            if cid in cat.merged:
+                f.entity_id, f.entity = cid, cat.merged[cid].name
             out.append(f)
         out.sort(key=lambda f: (f.entity_id, f.attribute, f.period or "", f.doc_id, f.start))
         return out
 
-    @staticmethod
-    def _with_products(ids: set[str], ents: list[Entity]) -> set[str]:
-        return ids | {e.entity_id for e in ents if e.vendor in ids}
-
     # -- questions ---------------------------------------------------------------------------
-    def _alias_map(self) -> tuple[dict[str, set[str]], dict[str, Entity], list[int]]:
-        gen = self.generation()
-        m = self._matcher
-        if m is not None and m[0] == gen:
-            return m[1], m[2], m[3]
-        with self._lock:
-            ents = {e.entity_id: e for e in self.entities()}
-            with self._conn() as c:
-                rows = c.execute("SELECT DISTINCT alias, entity_id FROM aliases").fetchall()
-            amap: dict[str, set[str]] = {}
-            for alias, eid in rows:
-                if eid in ents:
-                    amap.setdefault(alias, set()).add(eid)
-            lengths = sorted({len(a) for a in amap}, reverse=True)
-            self._matcher = (gen, amap, ents, lengths)
-            return amap, ents, lengths
-
     def match_entities(self, text: str) -> list[tuple[Entity, int, int]]:
         """Every known entity whose name or alias occurs in ``text``, with its span (offsets
         into ``text``); the longest name wins where two overlap."""
-        amap, ents, lengths = self._alias_map()
-        if not amap:
+        cat = self._catalog()
+        if not cat.amap:
             return []
         chars, where = _compact_with_offsets(text)
         comp = "".join(chars)
@@ -273,11 +264,11 @@ class FactStore:
         i = 0
         while i < len(comp):
             hit = None
-            for n in lengths:
+            for n in cat.lengths:
                 if i + n > len(comp):
                     continue
                 key = comp[i : i + n]
-                if key in amap and _bounded(text, where, i, i + n, key):
+                if key in cat.amap and _bounded(text, where, i, i + n, key):
                     hit = (key, n)
                     break
             if hit is None:
@@ -285,9 +276,93 @@ class FactStore:
                 continue
             key, n = hit
             s, e = where[i], where[i + n - 1] + 1
-            out += [(ents[eid], s, e) for eid in sorted(amap[key])]
+            out += [(cat.merged[cid], s, e) for cid in sorted(cat.amap[key])]
             i += n
         return out
+
+
+@dataclass
+class _Catalog:
+    """Entities merged across ids, and the alias index over the merged ids."""
+
+    generation: str
+    canon: dict[str, str]  # entity id -> the id of the entity it is merged into
+    merged: dict[str, Entity]
+    amap: dict[str, set[str]]  # compact alias -> merged ids
+    lengths: list[int]  # alias lengths, longest first
+
+    def with_products(self, ids: set[str]) -> set[str]:
+        """``ids`` and every entity whose vendor is one of them."""
+        return ids | {e.entity_id for e in self.merged.values() if e.vendor in ids}
+
+
+_KIND_GROUP = {"product": "p", "model": "p", "company": "c", "org": "c"}
+
+
+def _keys(e: Entity) -> set[str]:
+    keys = {compact_key(a) for a in [e.name, e.entity_id, *e.aliases]}
+    return {k for k in keys if len(k) >= 2 and not k.isdigit()}  # a bare number names nothing
+
+
+def _build_catalog(gen: str, ents: dict[str, Entity]) -> _Catalog:
+    parent = {eid: eid for eid in ents}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    owners: dict[str, set[str]] = {}
+    for eid, e in ents.items():
+        for k in _keys(e):
+            owners.setdefault(k, set()).add(eid)
+
+    def kind(e: Entity) -> str:
+        return _KIND_GROUP.get(e.kind, e.kind)
+
+    for eid, e in sorted(ents.items()):
+        names = {compact_key(e.name), compact_key(eid)}
+        cands = {o for k in names for o in owners.get(k, ()) if o != eid}
+        cands = {o for o in cands if kind(ents[o]) == kind(e)}
+        makers = {ents[o].vendor for o in cands if ents[o].vendor} | ({e.vendor} - {None})
+        if len(makers) > 1:
+            continue  # the name is shared by two makers' products: it stays on its own
+        for other in sorted(cands):
+            parent[find(other)] = find(eid)
+    groups: dict[str, list[Entity]] = {}
+    for eid in ents:
+        groups.setdefault(find(eid), []).append(ents[eid])
+    canon: dict[str, str] = {}
+    merged: dict[str, Entity] = {}
+    for members in groups.values():
+        head = max(members, key=lambda e: (len(e.doc_ids), len(e.name), e.entity_id))
+        m = _merge(head, members)
+        merged[m.entity_id] = m
+        canon.update({e.entity_id: m.entity_id for e in members})
+    for m in merged.values():
+        if m.vendor:
+            m.vendor = canon.get(m.vendor, m.vendor)
+    amap: dict[str, set[str]] = {}
+    for cid, m in merged.items():
+        for k in _keys(m):
+            amap.setdefault(k, set()).add(cid)
+    return _Catalog(gen, canon, merged, amap, sorted({len(k) for k in amap}, reverse=True))
+
+
+def _merge(head: Entity, members: list[Entity]) -> Entity:
+    aliases: list[str] = []
+    seen: set[str] = set()
+    for e in [head, *members]:
+        for a in [e.name, *e.aliases]:
+            if a.lower() not in seen:
+                seen.add(a.lower())
+                aliases.append(a)
+    vendors = Counter(e.vendor for e in members if e.vendor)
+    kinds = Counter(e.kind for e in members)
+    docs = sorted({d for e in members for d in e.doc_ids})
+    vendor = vendors.most_common(1)[0][0] if vendors else None
+    return Entity(head.entity_id, head.name, kinds.most_common(1)[0][0], aliases, vendor, docs)
 
 
 def _compact_with_offsets(text: str) -> tuple[list[str], list[int]]:

@@ -28,10 +28,12 @@ import numpy as np
 from rag.config import Settings
 from rag.embeddings import NamedEmbeddings
 from rag.errors import LoadError, StoreError
+from rag.progress import ChunkProgressFn
 from rag.store import Store
 from rag.types import Chunk, FileOutcome, IngestReport
 
 if TYPE_CHECKING:  # the loaders and the splitter are imported when a file is ingested,
+    from rag.dedup import NearDuplicates
     from rag.factstore import FactStore  # not by every process that only asks questions
     from rag.loaders import LoadedFile
     from rag.types import Document
@@ -84,8 +86,12 @@ class _Pipeline:
         by_doc: dict[str, list[str]],
         stages: dict[str, float],
         bar: Any,
+        on_chunks: ChunkProgressFn | None = None,
     ) -> None:
         self.ing = ingestor
+        self.on_chunks = on_chunks
+        self.chunks_known = 0
+        self.chunks_done = 0
         self.by_path = by_path
         self.by_doc = by_doc
         self.stages = stages
@@ -190,6 +196,20 @@ class _Pipeline:
                 except Exception as e:
                     p.error = f"{type(e).__name__}: {e}"
         self.stages["embed"] += time.perf_counter() - t
+        self.chunks_done += len(batch)
+        if self.bar is not None:
+            self.bar.update(len(batch))
+        if self.on_chunks is not None:
+            self.on_chunks(self.chunks_done, self.chunks_known)
+
+    def add_chunks(self, n: int) -> None:
+        """``n`` more chunks will be embedded (called by the reading thread)."""
+        self.chunks_known += n
+        if self.bar is not None:
+            self.bar.total = self.chunks_known
+            self.bar.refresh()
+        if self.on_chunks is not None:
+            self.on_chunks(self.chunks_done, self.chunks_known)
 
     def _write_loop(self) -> None:
         while True:
@@ -214,7 +234,7 @@ class _Pipeline:
             self._outcomes[job.seq] = outcome
             self._written += 1
             if self.bar is not None:
-                self.bar.update(1)
+                self.bar.set_postfix_str(f"{self._written} files")
 
 
 _DONE = object()
@@ -254,7 +274,7 @@ class Ingestor:
         except StoreError:
             raise
         except Exception:  # an extractor bug costs this document its facts, nothing more
-            pass
+            stages["facts_failed"] = stages.get("facts_failed", 0.0) + 1
         finally:
             stages["facts"] = stages.get("facts", 0.0) + time.perf_counter() - t
 
@@ -279,11 +299,17 @@ class Ingestor:
         return by_path, by_doc
 
     def ingest(
-        self, paths: list[Path | str], *, prune: bool = False, progress: bool | ProgressFn = False
+        self,
+        paths: list[Path | str],
+        *,
+        prune: bool = False,
+        progress: bool | ProgressFn = False,
+        on_chunks: ChunkProgressFn | None = None,
     ) -> IngestReport:
         """Ingest files and folders; returns what happened to each file.
 
-        ``stage_seconds`` holds each stage's own time; the stages overlap (see the module
+        ``progress=True`` shows a bar of chunks embedded (rate, ETA), ``on_chunks`` gets
+        (chunks embedded, chunks known) after every batch. ``stage_seconds`` holds each stage's own time; the stages overlap (see the module
         docstring), so they add up to more than ``seconds``.
         """
         t0 = time.perf_counter()
@@ -294,19 +320,23 @@ class Ingestor:
         if orphans:
             report.stage_seconds["orphans_deleted"] = float(orphans)
         by_path, by_doc = self._path_index(metas)
-        roots = [Path(p) for p in paths]
+        from rag.fetch import is_url
+
+        urls = [str(p) for p in paths if is_url(str(p))]
+        roots = [Path(p) for p in paths if not is_url(str(p))]
+        self._near_index(metas)
         from rag.loaders import iter_files, load_file
 
         candidates = list(iter_files(roots))
         bar = None
-        if progress is True and len(candidates) > 1:
+        if progress is True and candidates:  # chunks embedded: a big single file moves too
             from tqdm import tqdm
 
-            bar = tqdm(total=len(candidates), unit="file", desc="ingest", leave=False)
+            bar = tqdm(total=0, unit="chunk", desc="ingest", leave=False, dynamic_ncols=True)
         seen_paths: set[str] = set()
         max_bytes = int(self.settings.max_file_mb * 1024 * 1024)
         handed: set[str] = set()  # doc ids already on their way to the writer
-        pipe = _Pipeline(self, by_path, by_doc, stages, bar)
+        pipe = _Pipeline(self, by_path, by_doc, stages, bar, on_chunks)
         try:
             for n, (path, reason) in enumerate(candidates):
                 if callable(progress):
@@ -345,8 +375,13 @@ class Ingestor:
                 job = _Job(n, key, loaded=loaded)
                 doc_id = loaded.document.doc_id
                 if doc_id not in by_doc and doc_id not in handed:
+                    twin = self._near_duplicate(loaded, key, by_path)
+                    if twin is not None:  # another outlet's copy of a story: not stored again
+                        pipe.submit(_Job(n, key, outcome=twin))
+                        continue
                     handed.add(doc_id)
                     job.prepared = self._chunk(loaded, stages)
+                    pipe.add_chunks(len(job.prepared.chunks))
                 # the embedder starts on the chunks while they are tokenized here
                 pipe.submit(job)
                 if job.prepared is not None:
@@ -359,14 +394,21 @@ class Ingestor:
             if bar is not None:
                 bar.close()
         report.files = pipe.outcomes()
+        if urls:
+            from rag.fetch import ingest_urls
+
+            report.files += ingest_urls(self, urls, by_path, by_doc, stages)
+        self._near_index().flush()
         if prune:
             report.removed = self._prune(roots, seen_paths, by_doc)
         report.seconds = time.perf_counter() - t0
         report.stage_seconds.update(stages)
         return report
 
-    def ingest_bytes(self, name: str, data: bytes) -> IngestReport:
-        """Ingest one uploaded file given as bytes."""
+    def ingest_bytes(
+        self, name: str, data: bytes, on_chunks: ChunkProgressFn | None = None
+    ) -> IngestReport:
+        """Ingest one uploaded file given as bytes; ``on_chunks`` as in ``ingest``."""
         t0 = time.perf_counter()
         report = IngestReport()
         stages = dict.fromkeys(("load", "chunk", "tokenize", "embed", "write"), 0.0)
@@ -385,10 +427,51 @@ class Ingestor:
                 )
             )
         else:
-            report.files.append(self._store_one(loaded, key, by_path, by_doc, stages))
+            report.files.append(
+                self.store_loaded(loaded, key, by_path, by_doc, stages, on_chunks=on_chunks)
+            )
         report.seconds = time.perf_counter() - t0
         report.stage_seconds.update(stages)
         return report
+
+    def _near_index(self, metas: dict[str, dict[str, Any]] | None = None) -> NearDuplicates:
+        """The near-duplicate index of stored stories, rebuilt when ``metas`` is given."""
+        from rag.dedup import NearDuplicates
+
+        if metas is not None or getattr(self, "_near", None) is None:
+            metas = self.store.doc_meta() if metas is None else metas
+            self._near = NearDuplicates(self.settings.data_dir, self.store, metas)
+        return self._near
+
+    def _near_duplicate(
+        self,
+        loaded: LoadedFile,
+        key: str,
+        by_path: dict[str, str],
+        stored: dict[str, list[str]] | None = None,
+    ) -> FileOutcome | None:
+        from rag.dedup import check_twin
+
+        return check_twin(self._near_index(), loaded, key, by_path, stored)
+
+    def store_loaded(
+        self,
+        loaded: LoadedFile,
+        key: str,
+        by_path: dict[str, str],
+        by_doc: dict[str, list[str]],
+        stages: dict[str, float],
+        on_chunks: ChunkProgressFn | None = None,
+    ) -> FileOutcome:
+        """Store one loaded document now (an upload, a URL): near-duplicates checked first."""
+        if loaded.document.doc_id not in by_doc:
+            twin = self._near_duplicate(loaded, key, by_path, by_doc)
+            if twin is not None:
+                self._near_index().flush()
+                return twin
+        outcome = self._store_one(loaded, key, by_path, by_doc, stages, on_chunks=on_chunks)
+        self._near_index().save()
+        return outcome
 
     def _chunk(self, loaded: LoadedFile, stages: dict[str, float]) -> _Prepared:
         """Chunk a new document (its tokens and vectors come later)."""
@@ -430,6 +513,7 @@ class Ingestor:
         stages: dict[str, float],
         prepared: _Prepared | None = None,
         stop: threading.Event | None = None,
+        on_chunks: ChunkProgressFn | None = None,
     ) -> FileOutcome:
         doc = loaded.document
         old = by_path.get(key)
@@ -454,8 +538,7 @@ class Ingestor:
                 self._tokenize(prepared, stages)
                 if prepared.error is None:
                     t = time.perf_counter()
-                    vecs = self.embeddings.embed_documents_np([c.text for c in prepared.chunks])
-                    prepared.vectors = list(vecs)
+                    prepared.vectors = list(self._embed_counted(prepared.chunks, on_chunks))
                     stages["embed"] += time.perf_counter() - t
             while not prepared.tokenized.wait(0.5):
                 if stop is not None and stop.is_set():
@@ -484,6 +567,18 @@ class Ingestor:
             self._drop_path(old, key, by_path, by_doc)
             status = "updated"
         return FileOutcome(key, status, doc.doc_id, chunks=len(chunks))
+
+    def _embed_counted(self, chunks: list[Chunk], on_chunks: ChunkProgressFn | None) -> np.ndarray:
+        """Embed chunks in the embedder's batches, reporting each batch to ``on_chunks``."""
+        if on_chunks is None or not chunks:
+            return self.embeddings.embed_documents_np([c.text for c in chunks])
+        step = max(1, int(getattr(self.embeddings, "batch_size", 16) or 16))
+        parts = []
+        on_chunks(0, len(chunks))
+        for i in range(0, len(chunks), step):
+            parts.append(self.embeddings.embed_documents_np([c.text for c in chunks[i : i + step]]))
+            on_chunks(min(i + step, len(chunks)), len(chunks))
+        return np.vstack(parts)
 
     def _drop_path(
         self, doc_id: str, key: str, by_path: dict[str, str], by_doc: dict[str, list[str]]

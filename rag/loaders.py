@@ -1,9 +1,10 @@
 """Read article files into cleaned ``Document`` records.
 
 Handles ``.txt``, ``.md`` (optional YAML front matter), ``.html``/``.htm`` saved pages
-(declared or undeclared encodings, GBK Discuz pages among them) and folders, recursively.
-Metadata may also sit beside a file as ``NAME.meta.yaml``. It does not chunk, embed or
-store anything: see ``rag.chunking`` and ``rag.ingest``.
+(declared or undeclared encodings, GBK Discuz pages among them; the article is found by
+``rag.htmltext``), ``.pdf`` (``rag.pdf``), ``.docx`` (``rag.office``) and folders,
+recursively. Metadata may also sit beside a file as ``NAME.meta.yaml``. It does not chunk,
+embed, fetch or store anything: see ``rag.chunking``, ``rag.fetch`` and ``rag.ingest``.
 """
 
 from __future__ import annotations
@@ -24,22 +25,23 @@ import yaml
 from rag.clean import clean_text, normalize_newlines
 from rag.errors import LoadError
 from rag.glossary import canonical_vendor, detect_vendors
+from rag.htmltext import extract_html
 from rag.types import Document
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
+PDF_SUFFIXES = {".pdf"}
+DOCX_SUFFIXES = {".docx"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES
 META_SUFFIX = ".meta.yaml"
 _MB = 1024 * 1024  # RAG_MAX_FILE_MB counts in MiB, as the ingest converts it
 DEFAULT_MAX_BYTES = 20 * _MB
 
-# frequent characters in real Chinese text, simplified and traditional; a wrong decoding
-# of GBK as Big5 (or the reverse) produces rare characters instead
-_COMMON = set(
-    "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经"
-    "十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处队南给色光门即保治北造百规热领七海口东导器压志世金增争济阶油思术极交受联什认六共权收证改清己美再采转更单风切打白教速花带安场身车例真务具万每目至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集温传土许步群广石记需段研界拉林律叫且究观越织装影算低持音众书布复容儿须际商非验连断深难近矿千周委素技备半办青省列习响约支般史感劳便团往酸历市克何除消构府称太准精值号率族维划选标写存候毛亲快效斯院查江型眼王按格养易置派层片始却专状育厂京识适属圆包火住调满县局照参红细引听该铁价严龙飞"
-    "個們國來時為這說對會發動過產種後學經進實體機當點業與關開現從數問應長頭資邊總見計別較將組運農區決幹戰則處隊給門變條沒結義導壓誌勢濟階權證轉單風帶場車務萬積議聲報離華確師張馬節話溫傳許廣記須際驗連斷難礦專狀廠識屬圓調滿縣參紅細聽該鐵價嚴龍飛芯片晶"
-)
+# the encodings a Chinese or English page arrives in; narrowing charset-normalizer to them
+# makes it right on short texts, where an open search picks Korean or Cyrillic code pages
+CANDIDATE_ENCODINGS = ["gb18030", "big5", "cp950", "big5hkscs", "utf_8", "cp1252"]
+_SINGLE_BYTE = re.compile(r"^(iso-?8859|latin|l\d|windows-125|cp125|ascii|us-ascii|koi8)")
+_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "big5": "cp950"}
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
 
 
@@ -56,15 +58,8 @@ def content_id(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def _common_ratio(text: str) -> float:
-    han = [c for c in text if "\u4e00" <= c <= "\u9fff"]
-    if not han:
-        return 0.0
-    return sum(1 for c in han if c in _COMMON) / len(han)
-
-
 def _looks_like_text(text: str) -> bool:
-    """False for what a legacy codec makes of binary data: rare Han characters, symbols."""
+    """False for what a legacy codec makes of binary data: mostly symbols and controls."""
     sample = [c for c in text[:20000] if not c.isspace()]
     if not sample:
         return True
@@ -81,19 +76,16 @@ def _looks_like_text(text: str) -> bool:
             or (c.isalpha() and ord(c) < 0x250)
         )
     )
-    if odd > 0.05 * len(sample):
-        return False
-    han = sum(1 for c in sample if "\u4e00" <= c <= "\u9fff")
-    return han < 20 or _common_ratio(text[:20000]) >= 0.3
+    return odd <= 0.05 * len(sample)
 
 
 def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
     """Decode file bytes; returns (text, encoding). Raises LoadError for binary data.
 
-    UTF-8 (with or without BOM) first. Otherwise the declared encoding, GB18030 and Big5
-    compete on how common their Han characters are; then UTF-8 with a few invalid bytes
-    keeps its text (each bad byte becomes U+FFFD); charset-normalizer decides what is
-    left. Text that decodes only to symbols and rare characters is binary.
+    UTF-8 (with or without BOM) first, then the declared encoding when the bytes are valid
+    in it; UTF-8 with a few invalid bytes keeps its text (each bad byte becomes U+FFFD);
+    otherwise charset-normalizer chooses among GB18030, Big5/CP950, Big5-HKSCS, UTF-8 and
+    CP1252. Text that decodes only to symbols and controls is binary.
     """
     if data.startswith(codecs.BOM_UTF8):
         return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
@@ -105,38 +97,35 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    candidates: list[str] = []
+    candidates = list(CANDIDATE_ENCODINGS)
     if declared:
-        d = declared.lower().replace("_", "-")
-        candidates.append("gb18030" if d in ("gb2312", "gbk", "gb18030", "x-gbk") else d)
-    candidates += ["gb18030", "big5"]
-    best: tuple[float, str, str] | None = None
-    for enc in dict.fromkeys(candidates):
+        enc = declared.lower().replace("_", "-")
+        enc = _ALIASES.get(enc, enc)
         try:
             text = data.decode(enc)
         except (UnicodeDecodeError, LookupError):
-            continue
-        score = _common_ratio(text) + (0.05 if enc == candidates[0] and declared else 0.0)
-        if best is None or score > best[0]:
-            best = (score, text, enc)
-    if best is not None and best[0] > 0.3 and _looks_like_text(best[1]):
-        return best[1], best[2]
+            pass
+        else:
+            # a multi-byte declaration that decodes cleanly is right; a single-byte one
+            # decodes anything (GBK pages declared latin-1 exist), so it only competes
+            if _looks_like_text(text) and not _SINGLE_BYTE.match(enc):
+                return text, enc
+            candidates.insert(0, enc)
     loose = data.decode("utf-8", errors="replace")
     # a few broken bytes in otherwise valid UTF-8 (a truncated download, a bad paste)
     # cost only those bytes; GBK or Big5 read as UTF-8 breaks on almost every character
     n_bad = loose.count("\ufffd")
-    if n_bad <= max(8, len(loose) // 100) and _looks_like_text(loose.replace("\ufffd", "")):
+    few = n_bad <= max(8, len(loose) // 100) and len(candidates) == len(CANDIDATE_ENCODINGS)
+    if few and _looks_like_text(loose.replace("\ufffd", "")):
         return loose, "utf-8 (invalid bytes replaced)"
     from charset_normalizer import from_bytes
 
-    match = from_bytes(data).best()
+    match = from_bytes(data, cp_isolation=list(dict.fromkeys(candidates))).best()
     if match is None:
         raise LoadError(
             "not a text file: cannot detect an encoding (tried UTF-8, GBK/GB18030, Big5)"
         )
     text = str(match)
-    if best is not None and _common_ratio(text) <= best[0] and _looks_like_text(best[1]):
-        return best[1], best[2]
     if not _looks_like_text(text):
         raise LoadError("not a text file: binary data or an unknown encoding")
     return text, match.encoding
@@ -237,147 +226,6 @@ def _vendors(meta_value: Any, text: str) -> list[str]:
     return list(detect_vendors(text[:50000]))  # names come early; a huge page costs no more
 
 
-def extract_html(raw_html: str) -> tuple[str, dict[str, Any]]:
-    """Article text and page metadata from a saved HTML page.
-
-    Jammer elements (``font.jammer``, hidden spans) are removed before extraction; the post
-    body is taken from the article container when one exists, else from the block with the
-    most paragraph text.
-    """
-    from selectolax.lexbor import LexborHTMLParser as HTMLParser
-
-    tree = HTMLParser(raw_html)
-    meta: dict[str, Any] = {}
-    title_node = tree.css_first("title")
-    if title_node is not None:
-        meta["title"] = title_node.text(strip=True)
-    for sel, key in (
-        ('meta[property="og:title"]', "title"),
-        ('meta[property="article:published_time"]', "date"),
-        ('meta[name="date"]', "date"),
-        ('meta[name="pubdate"]', "date"),
-        ('meta[name="publishdate"]', "date"),
-        ('meta[property="og:url"]', "url"),
-        ('link[rel="canonical"]', "url"),
-    ):
-        node = tree.css_first(sel)
-        if node is not None:
-            value = node.attributes.get("content") or node.attributes.get("href")
-            if (value and key not in meta) or (key == "title" and value):
-                meta[key] = value
-    time_node = tree.css_first("time[datetime]")
-    if time_node is not None and "date" not in meta:
-        meta["date"] = time_node.attributes.get("datetime")
-
-    for sel in (
-        "script",
-        "style",
-        "noscript",
-        "template",
-        "iframe",
-        "svg",
-        "form",
-        "font.jammer",
-        ".jammer",
-        '[style*="display:none"]',
-        '[style*="display: none"]',
-        "[hidden]",
-        "nav",
-        "header",
-        "footer",
-        "aside",
-        ".sidebar",
-        ".comments",
-        ".comment",
-        ".related",
-        ".nav",
-        ".footer",
-        ".header",
-        ".breadcrumb",
-        ".share",
-        ".breadcrumbs",
-        ".crumb",
-        '[class*="share"]',
-        ".tags",
-        ".cookie-banner",
-        ".ad",
-        ".ad-slot",
-        ".advert",
-    ):
-        for node in tree.css(sel):
-            node.decompose()
-
-    body = None
-    # a post container is the post however short; a generic one must hold some text
-    for sel, least in (
-        ("article", 1),
-        (".article-content", 1),
-        (".post-content", 1),
-        (".entry-content", 1),
-        (".t_f", 1),
-        ("#article", 1),
-        ("#content", 50),
-        (".content", 50),
-        ("main", 50),
-    ):
-        cand = tree.css_first(sel)
-        if cand is not None and len(cand.text(strip=True)) >= least:
-            body = cand
-            break
-    if body is None:
-        body = _densest_block(tree)
-    if body is None:
-        return "", meta
-    h1 = tree.css_first("h1")
-    if h1 is not None and "title" not in meta:
-        meta["title"] = h1.text(strip=True)
-    # block elements and <br> become paragraph breaks; the rest is inline text
-    html = body.html or ""
-    html = re.sub(r"[ \t\r\n\f]+", " ", html)  # source line breaks are spaces to a browser
-    # a forum post is lines ended by <br>: each is a paragraph, as in a cleaned paste
-    html = re.sub(r"(?i)<br\s*/?>", "\n\n", html)
-    html = re.sub(
-        r"(?i)</?(p|div|h[1-6]|li|tr|section|article|blockquote|table|ul|ol)\b[^>]*>", "\n\n", html
-    )
-    text = HTMLParser(f"<body>{html}</body>").body
-    plain = text.text(deep=True, separator="") if text is not None else ""
-    # inline whitespace collapses as a browser would; newlines we inserted survive
-    lines = [re.sub(r"[ \t\u3000]+", " ", ln).strip() for ln in plain.split("\n")]
-    return "\n".join(lines), meta
-
-
-def _densest_block(tree: Any) -> Any:
-    """The block whose paragraphs hold the most text (the page body if none has 50 chars).
-
-    Each paragraph counts towards its nearest few ancestors only, so deeply nested or
-    huge pages cost time in proportion to their size.
-    """
-    totals: dict[int, int] = {}
-    nodes: dict[int, Any] = {}
-    height: dict[int, int] = {}  # how far above a paragraph: among equal totals, the outermost
-    for n, p in enumerate(tree.css("p")):
-        if n >= 20000:
-            break
-        size = len(p.text(strip=True))
-        node = p.parent
-        for up in range(_BLOCK_DEPTH):
-            if node is None or node.tag in ("body", "html", "-document"):
-                break
-            if node.tag in ("div", "td", "section"):
-                key = node.mem_id
-                totals[key] = totals.get(key, 0) + size
-                nodes[key] = node
-                height[key] = max(height.get(key, 0), up)
-            node = node.parent
-    if not totals or max(totals.values()) < 50:
-        return tree.body or tree.root
-    key = max(totals, key=lambda k: (totals[k], height[k]))
-    return nodes[key]
-
-
-_BLOCK_DEPTH = 6
-
-
 def read_sidecar(path: Path) -> dict[str, Any]:
     """Metadata from ``NAME.meta.yaml`` beside ``path``, if present."""
     side = path.with_name(path.name + META_SUFFIX)
@@ -390,35 +238,64 @@ def read_sidecar(path: Path) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
+def _body(data: bytes, suffix: str, meta: dict[str, Any], url: str | None) -> tuple[str, list[int]]:
+    """Cleaned article text of one file (and page starts for a PDF); fills ``meta``."""
+    if suffix in PDF_SUFFIXES:
+        from rag.pdf import read_pdf
+
+        pdf = read_pdf(data)
+        for k, v in pdf.meta.items():
+            meta.setdefault(k, v)
+        # the PDF text is assembled already; cleaning could shift the page offsets
+        return pdf.text, pdf.pages
+    if suffix in DOCX_SUFFIXES:
+        from rag.office import read_docx
+
+        text, doc_meta = read_docx(data)
+        for k, v in doc_meta.items():
+            meta.setdefault(k, v)
+        return clean_text(text), []
+    if suffix in HTML_SUFFIXES:
+        m = _META_CHARSET.search(data[:4096])
+        text, _enc = decode_bytes(data, m.group(1).decode() if m else None)
+        body, page_meta = extract_html(text, url)
+        for k, v in page_meta.items():
+            meta.setdefault(k, v)
+        return clean_text(body), []
+    text, _enc = decode_bytes(data)
+    fm, body = split_front_matter(normalize_newlines(text))
+    for k, v in fm.items():
+        meta.setdefault(k, v)
+    if suffix in (".md", ".markdown"):
+        body = _markdown_to_text(body)
+    return clean_text(body), []
+
+
+def sniff_suffix(data: bytes, name: str) -> str:
+    """The suffix that says how to read ``data``: magic bytes win over a misleading name."""
+    suffix = Path(name).suffix.lower()
+    if data[:5] == b"%PDF-":
+        return ".pdf"
+    if data[:4] == b"PK\x03\x04" and b"word/" in data[:65536] and suffix not in DOCX_SUFFIXES:
+        return ".docx"
+    return suffix
+
+
 def load_bytes(
     data: bytes, name: str, *, source: str | None = None, meta: dict[str, Any] | None = None
 ) -> LoadedFile:
-    """Turn one file's bytes into a cleaned Document (used for paths and uploads alike)."""
-    suffix = Path(name).suffix.lower()
-    if suffix == ".pdf" or data[:5] == b"%PDF-":  # a PDF under any name
-        raise LoadError("PDF is not supported: save the article as .txt, .md or .html")
+    """Turn one file's bytes into a cleaned Document (used for paths, uploads and URLs)."""
+    suffix = sniff_suffix(data, name)
     if suffix not in SUPPORTED_SUFFIXES:
-        raise LoadError(f"unsupported file type {suffix or '(none)'}: use .txt, .md or .html")
+        raise LoadError(
+            f"unsupported file type {suffix or '(none)'}: use .txt, .md, .html, .pdf or .docx"
+        )
     if not data:
         raise LoadError("empty file")
     if not data.strip():
         raise LoadError("empty file (only whitespace)")
     meta = dict(meta or {})
-    if suffix in HTML_SUFFIXES:
-        m = _META_CHARSET.search(data[:4096])
-        text, _enc = decode_bytes(data, m.group(1).decode() if m else None)
-        body, page_meta = extract_html(text)
-        for k, v in page_meta.items():
-            meta.setdefault(k, v)
-        cleaned = clean_text(body)
-    else:
-        text, _enc = decode_bytes(data)
-        fm, body = split_front_matter(normalize_newlines(text))
-        for k, v in fm.items():
-            meta.setdefault(k, v)
-        if suffix in (".md", ".markdown"):
-            body = _markdown_to_text(body)
-        cleaned = clean_text(body)
+    cleaned, pages = _body(data, suffix, meta, str(meta["url"]) if meta.get("url") else None)
     if not cleaned.strip():
         raise LoadError("no article text after cleaning (empty or only markup/noise)")
     title = str(meta.get("title") or "").strip()
@@ -438,6 +315,7 @@ def load_bytes(
         text=cleaned,
         url=url or None,
         path=source or name,
+        pages=pages,
     )
     return LoadedFile(document=doc, raw_sha=doc.doc_id)
 
@@ -504,5 +382,5 @@ def iter_files(paths: list[Path]) -> Iterator[tuple[Path, str | None]]:
                 ):
                     continue
                 p = Path(dirpath) / fn
-                if p.suffix.lower() in SUPPORTED_SUFFIXES or p.suffix.lower() == ".pdf":
+                if p.suffix.lower() in SUPPORTED_SUFFIXES:
                     yield p, _link_problem(p)

@@ -18,6 +18,7 @@ from rag.answer_offline import OfflineAnswer, Reason, answer_offline, is_chinese
 from rag.config import Settings, settings_from_env
 from rag.embeddings import NamedEmbeddings, make_embeddings
 from rag.errors import LLMError, NotFoundError, RagError
+from rag.fetch import is_url
 from rag.followup import resolve_followup
 from rag.ingest import Ingestor, _key
 from rag.keyword import ChunkIndex, build_index
@@ -28,8 +29,10 @@ from rag.store import Store
 from rag.types import Answer, Document, IngestReport
 
 if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
     from rag.factstore import FactStore
-    from rag.knowledge import Fact
+    from rag.knowledge import Entity, Fact
     from rag.retriever import HybridRetriever
 
 MAX_QUESTION_CHARS = 2000
@@ -65,13 +68,27 @@ class QA:
     def __init__(
         self,
         settings: Settings,
-        embeddings: NamedEmbeddings | None = None,
+        embeddings: NamedEmbeddings | Embeddings | None = None,
         llm: Any = None,
         client: Any = None,
     ) -> None:
+        self._owner_lease: Any = None
+        via_owner = False
+        if client is None:  # one owner per store: a live owner's server, else embedded
+            from rag.owner import attach
+
+            via_owner = not settings.chroma_url
+            settings, self._owner_lease = attach(settings)
+            via_owner = via_owner and bool(settings.chroma_url)
         self.settings = settings
+        if embeddings is not None and not isinstance(embeddings, NamedEmbeddings):
+            from rag.lc_embeddings import as_named
+
+            embeddings = as_named(embeddings)  # any LangChain Embeddings
         self.embeddings = embeddings or make_embeddings(settings.embeddings)
         self.store = Store(settings, self.embeddings.embedder_id, client=client)
+        if via_owner and self._owner_lease is None:  # another process's server
+            self.store.reattach = self._reattach
         self._llm = llm
         self._index: ChunkIndex | None = None
         self._index_lock = threading.Lock()
@@ -88,9 +105,11 @@ class QA:
         data_dir: str | Path | None = None,
         *,
         settings: Settings | None = None,
-        embeddings: NamedEmbeddings | str | None = None,
+        embeddings: NamedEmbeddings | Embeddings | str | None = None,
         llm: Any = None,
         client: Any = None,
+        serve: bool | str = False,
+        embedder_id: str | None = None,
         **overrides: Any,
     ) -> QA:
         """Open (or create) the store in ``data_dir``; other settings from ``RAG_*`` and overrides.
@@ -98,23 +117,55 @@ class QA:
         Args:
             data_dir: store folder (default ``RAG_DATA_DIR`` or ``./.rag``).
             settings: full settings; otherwise read from the environment.
-            embeddings: an embedder instance, or a spec string such as ``"minilm"``.
+            embeddings: an embedder instance (any LangChain ``Embeddings``: ``OpenAIEmbeddings``,
+                ``HuggingFaceEmbeddings``, ``DeterministicFakeEmbedding`` ...), or a spec
+                string such as ``"minilm"``.
             llm: a LangChain chat model to use instead of the configured endpoint.
             client: a chromadb client to use instead of building one.
+            serve: become the store's owner (``rag.owner.serve``): serve it through a Chroma
+                server this process starts, so other processes can read and write it while
+                this one runs. Long-running processes (``rag chat``) do this. ``"auto"``:
+                only if nobody uses the store directly now (``rag ingest`` does this).
+            embedder_id: the id the store records for ``embeddings`` (default: its class and
+                model name, e.g. ``OpenAIEmbeddings:text-embedding-3-small``).
             **overrides: any ``Settings`` field, e.g. ``retrieval="dense"``.
         """
         if isinstance(embeddings, str):
             overrides["embeddings"] = embeddings
             embeddings = None
+        elif embeddings is not None and (
+            embedder_id or not isinstance(embeddings, NamedEmbeddings)
+        ):
+            from rag.lc_embeddings import as_named
+
+            embeddings = as_named(embeddings, embedder_id)
         if settings is None:
             settings = settings_from_env(data_dir=data_dir, **overrides)
         elif data_dir is not None or overrides:
             settings = settings.with_(
                 **({"data_dir": Path(data_dir)} if data_dir else {}), **overrides
             )
+        lease = None
+        if serve and client is None:
+            from rag.owner import serve as become_owner
+
+            settings, lease = (
+                become_owner(settings, wait=0, fallback=True)
+                if serve == "auto"
+                else become_owner(settings)
+            )
         qa = cls(settings, embeddings=embeddings, llm=llm, client=client)
+        qa._owner_lease = qa._owner_lease or lease
         qa.store.docs  # connect now so a wrong embedder or a dead server fails here  # noqa: B018
         return qa
+
+    def _reattach(self) -> Settings:
+        """The owner went away: attach again (a new owner, or the store embedded)."""
+        from rag.owner import attach
+
+        settings, self._owner_lease = attach(self.settings.with_(chroma_url=None))
+        self.settings = settings
+        return settings
 
     @property
     def llm(self) -> Any:
@@ -132,23 +183,31 @@ class QA:
         *,
         prune: bool = False,
         progress: Any = False,
+        on_chunks: Any = None,
     ) -> IngestReport:
-        """Ingest files and folders incrementally; returns a report per file."""
+        """Ingest files and folders incrementally; returns a report per file.
+
+        ``progress=True`` shows a bar of chunks embedded; ``on_chunks(done, known)`` is
+        called after every embedded batch.
+        """
         if isinstance(paths, (str, Path)):
             paths = [paths]
         with self._write_lock:
             report = Ingestor(self.settings, self.store, self.embeddings, self.factstore()).ingest(
-                [Path(p) for p in paths], prune=prune, progress=progress
+                [p if is_url(str(p)) else Path(p) for p in paths],
+                prune=prune,
+                progress=progress,
+                on_chunks=on_chunks,
             )
         self._invalidate()
         return report
 
-    def ingest_bytes(self, name: str, data: bytes) -> IngestReport:
-        """Ingest one uploaded file."""
+    def ingest_bytes(self, name: str, data: bytes, on_chunks: Any = None) -> IngestReport:
+        """Ingest one uploaded file; ``on_chunks(done, total)`` after every embedded batch."""
         with self._write_lock:
             report = Ingestor(
                 self.settings, self.store, self.embeddings, self.factstore()
-            ).ingest_bytes(name, data)
+            ).ingest_bytes(name, data, on_chunks=on_chunks)
         self._invalidate()
         return report
 
@@ -252,6 +311,10 @@ class QA:
         return self.factstore().facts(
             entity=entity, attribute=attribute, vendors=vendors, since=since, until=until
         )
+
+    def entities(self) -> list[Entity]:
+        """Entities learned from the stored articles, merged over documents."""
+        return self.factstore().entities()
 
     # -- retrieval --------------------------------------------------------------------------
     def index(self) -> ChunkIndex:
@@ -507,20 +570,10 @@ class QA:
         return OfflineAnswer(lead + sep + text, off.citations, False, [*off.notes, "fact lead"])
 
     def as_runnable(self) -> Any:
-        """The whole pipeline as a LangChain Runnable: ``{"question", "history"?} -> Answer``."""
-        from langchain_core.runnables import RunnableLambda
+        """The whole pipeline as a LangChain chain: ``QAInput -> Answer`` (see ``rag.chain``)."""
+        from rag.chain import build_chain
 
-        from rag.embeddings import register_langchain
-
-        register_langchain()
-
-        def _run(inp: Any) -> Answer:
-            if isinstance(inp, str):
-                return self.ask(inp)
-            opts = {k: v for k, v in dict(inp).items() if k not in ("question", "history")}
-            return self.ask(inp["question"], inp.get("history"), **opts)
-
-        return RunnableLambda(_run, name="chipnews_qa")
+        return build_chain(self)
 
 
 __all__ = ["QA", "RagError"]

@@ -91,11 +91,33 @@ class Store:
         self._docs: Any = None
         self._table: DenseTable | None = None
         self._seen: tuple[int, float] | None = None  # (generation, when it was read)
+        # set when the server is the store's owner (rag.owner): finds the store's new owner
+        # (or embedded mode) after that one is gone; returns the settings to use then
+        self.reattach: Callable[[], Settings] | None = None
 
     # -- connection -------------------------------------------------------------------------
+    def _switch(self) -> bool:
+        """The owner this store used is gone: use the new one (or embedded). True if switched."""
+        if self.reattach is None:
+            return False
+        new = self.reattach()
+        if new.chroma_url == self.settings.chroma_url:
+            return False
+        self.settings = new
+        self._client = self._chunks = self._docs = None
+        self._table = None
+        if not new.chroma_url:
+            self.reattach = None
+        return True
+
     def _connect(self) -> None:
         if self._client is None:
-            self._client = make_client(self.settings)
+            try:
+                self._client = make_client(self.settings)
+            except StoreError:
+                if not self._switch():
+                    raise
+                self._client = make_client(self.settings)
         name = self.settings.collection
         try:
             self._chunks = self._client.get_or_create_collection(
@@ -175,7 +197,14 @@ class Store:
             return fn()
         except Exception as e:
             self._client = self._chunks = self._docs = None
-            raise store_error(e, self.settings) from e
+            failed = store_error(e, self.settings)
+        if self._switch():  # the owner went away mid-session: reads are safe to repeat
+            try:
+                return fn()
+            except Exception as e:
+                self._client = self._chunks = self._docs = None
+                raise store_error(e, self.settings) from e
+        raise failed
 
     def _bump(self, record: dict[str, str] | None = None) -> None:
         # read the collection afresh: another process may have bumped since we connected,
@@ -274,6 +303,7 @@ class Store:
                             "date": date_i,
                             "lang": doc.lang,
                             "tokens": tokens[j],
+                            **({"page": c.page} if c.page is not None else {}),
                         }
                     )
                 if len(chunks):
@@ -314,6 +344,8 @@ class Store:
             "paths": json.dumps(paths, ensure_ascii=False),
             "n_chunks": n_chunks,
             "ingested_at": time.time(),
+            **({"pages": json.dumps(doc.pages)} if doc.pages else {}),
+            **({"also": json.dumps(doc.also, ensure_ascii=False)} if doc.also else {}),
         }
 
     def set_paths(self, doc_id: str, paths: list[str]) -> None:
@@ -481,7 +513,18 @@ def doc_from_record(doc_id: str, meta: dict[str, Any], text: str) -> Document:
         url=meta.get("url") or None,
         path=paths[0] if paths else None,
         n_chunks=int(meta.get("n_chunks", 0)),
+        pages=_json_list(meta.get("pages")),
+        also=_json_list(meta.get("also")),
     )
+
+
+def _json_list(value: Any) -> list[Any]:
+    """A JSON list kept in a metadata field (pages, also), or [] when absent or unreadable."""
+    try:
+        got = json.loads(value) if value else []
+    except (TypeError, json.JSONDecodeError):
+        return []
+    return got if isinstance(got, list) else []
 
 
 _blas: Any = None

@@ -23,12 +23,24 @@ class Document:
     url: str | None = None
     path: str | None = None
     n_chunks: int = 0
+    # where each page starts in ``text`` (PDFs; empty for unpaged sources)
+    pages: list[int] = field(default_factory=list)
+    # the other outlets that ran the same story: {"source", "url", "title", "date", "path"}
+    also: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self, *, with_text: bool = True) -> dict[str, Any]:
         d = asdict(self)
         if not with_text:
             d.pop("text")
         return d
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page holding character ``offset`` of ``text``, or None if unpaged."""
+        if not self.pages:
+            return None
+        from bisect import bisect_right
+
+        return max(1, bisect_right(self.pages, offset))
 
 
 @dataclass
@@ -41,6 +53,7 @@ class Chunk:
     start: int
     end: int
     text: str
+    page: int | None = None
 
 
 @dataclass
@@ -77,6 +90,7 @@ class Citation:
     start: int
     end: int
     url: str | None = None
+    page: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,6 +109,8 @@ class Answer:
     answerer: str = "offline"
     notes: list[str] = field(default_factory=list)
     resolved_question: str | None = None
+    model: str | None = None  # the LLM that answered (None: no LLM was asked)
+    removed: list[str] = field(default_factory=list)  # model statements the verifier removed
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -107,6 +123,8 @@ class Answer:
             "passages": [p.to_dict() for p in self.passages],
             "timings": self.timings,
             "notes": self.notes,
+            "model": self.model,
+            "removed": self.removed,
         }
 
 

@@ -21,8 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.dedup import also_reported
 from rag.errors import ConfigError, RagError, missing_extra
-from rag.types import Answer, Citation
+from rag.types import Answer, Citation, IngestReport
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 MAX_UPLOAD_MB = 5
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
-UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm")
+UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 CONTEXT_CHARS = 200
 MAX_K = 10
 
@@ -91,6 +92,10 @@ CSS = """
 .rag-status { white-space: pre-wrap; }
 .rag-status .rag-fail { color: #b91c1c; }
 .rag-status .rag-ok { color: #166534; }
+.rag-meta { margin-top: 6px; font-size: 0.85em; color: #6b7280; }
+.rag-removed summary { cursor: pointer; color: #92400e; }
+.rag-removed ul { margin: 4px 0 0 0; padding-left: 18px; color: #6b7280; }
+.rag-removed li { text-decoration: line-through; }
 """
 
 # Installed once by the hidden "assets" HTML component: a click on an [n] marker in the chat
@@ -147,6 +152,31 @@ def _text_html(text: str) -> str:
     return "<br>".join(esc(line) for line in text.split("\n"))
 
 
+def render_answer_meta(answer: Answer) -> str:
+    """Which model answered, and the statements the verifier removed (folded, to open)."""
+    zh = _is_zh(answer.question)
+    if answer.answerer == "llm" or answer.model:
+        who = answer.model or "LLM"
+        label = f"回答模型：{who}" if zh else f"answered by {who}"
+        if answer.answerer != "llm":
+            label += "（改用离线回答）" if zh else " (replaced by the offline answer)"
+    else:
+        label = "离线回答（未使用LLM）" if zh else "offline answer (no LLM)"
+    out = f'<div class="rag-meta"><span class="rag-model">{esc(label)}</span>'
+    n = len(answer.removed)
+    if n:
+        summary = (
+            f"已删除{n}条陈述：资料不支持"
+            if zh
+            else f"{n} statement{'s' if n > 1 else ''} removed: not supported by the sources"
+        )
+        items = "".join(f"<li>{esc(t)}</li>" for t in answer.removed)
+        out += (
+            f'<details class="rag-removed"><summary>{summary}</summary><ul>{items}</ul></details>'
+        )
+    return out + "</div>"
+
+
 def render_answer(answer: Answer, turn: int) -> str:
     """The chat message for a finished answer: escaped text, ``[n]`` linked to its source."""
     if answer.abstained:
@@ -155,6 +185,7 @@ def render_answer(answer: Answer, turn: int) -> str:
             + ("资料中无答案" if _is_zh(answer.question) else "no answer in corpus")
             + "</span>"
             + _text_html(answer.text)
+            + render_answer_meta(answer)
             + "</div>"
         )
     numbers = {c.n: c for c in answer.citations}
@@ -173,7 +204,7 @@ def render_answer(answer: Answer, turn: int) -> str:
             )
         pos = m.end()
     out.append(_text_html(answer.text[pos:]))
-    return f'<div class="rag-answer">{"".join(out)}</div>'
+    return f'<div class="rag-answer">{"".join(out)}{render_answer_meta(answer)}</div>'
 
 
 def render_streaming(text: str) -> str:
@@ -207,9 +238,12 @@ def _squeeze(text: str) -> str:
 
 def render_citation(qa: QA, c: Citation, turn: int) -> str:
     """One source entry: number, title, date, source/URL and the quote marked in its context."""
+    also = ""
     try:
-        text = qa.document(c.doc_id).text
+        cited = qa.document(c.doc_id)
+        text = cited.text
         ok = text[c.start : c.end] == c.quote
+        also = also_reported(cited)
     except RagError:
         text, ok = "", False
     context = quote_context(text, c.start, c.end) if ok else f"<mark>{esc(c.quote)}</mark>"
@@ -219,12 +253,14 @@ def render_citation(qa: QA, c: Citation, turn: int) -> str:
         if url
         else esc(c.source)
     )
+    page = f" · p. {c.page}" if c.page else ""
+    also_html = f'<div class="rag-src-also">{esc(also)}</div>' if also else ""
     return (
         f'<li class="rag-src" id="{source_id(turn, c.n)}">'
         f'<div class="rag-src-head"><span class="rag-src-n">[{c.n}]</span>'
         f"<b>{esc(c.title)}</b></div>"
-        f'<div class="rag-src-meta">{esc(c.date or "undated")} · {where}</div>'
-        f'<div class="rag-src-ctx">{context}</div></li>'
+        f'<div class="rag-src-meta">{esc(c.date or "undated")}{page} · {where}</div>'
+        f'<div class="rag-src-ctx">{context}</div>{also_html}</li>'
     )
 
 
@@ -376,7 +412,7 @@ def check_upload(name: str, size: int) -> str | None:
     """Why an upload is refused, in one line, or None when it is acceptable."""
     suffix = Path(name).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
-        return f"{name}: unsupported file type {suffix or '(none)'}: upload .txt, .md or .html"
+        return f"{name}: unsupported file type {suffix or '(none)'}: upload .txt, .md, .html, .pdf or .docx"
     if size == 0:
         return f"{name}: the file is empty"
     if size > MAX_UPLOAD_BYTES:
@@ -389,10 +425,45 @@ def _upload_name(path: str) -> str:
     return os.path.basename(str(path))
 
 
-def upload(qa: QA, files: list[Any] | Any | None) -> Iterator[str]:
-    """The upload handler: yields the status HTML, one line per file, then the summary."""
+def _ingest_upload_counted(
+    qa: QA, name: str, data: bytes, progress: Any = None
+) -> Iterator[str | IngestReport]:
+    """Ingest one upload in a thread; yield a chunk-progress line every half second, then
+    the report (``gr.Progress``, when given, shows the same chunks)."""
+    import threading
+
+    from rag.progress import ChunkMeter
+
+    meter = ChunkMeter()
+    result: list[Any] = []
+
+    def run() -> None:
+        try:
+            result.append(qa.ingest_bytes(name, data, on_chunks=meter))
+        except BaseException as e:  # handed to the generator, raised there
+            result.append(e)
+
+    worker = threading.Thread(target=run, name="upload-ingest", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.5)
+        if meter.total:
+            if progress is not None:
+                progress((meter.done, meter.total), desc=meter.line(), unit="chunks")
+            yield meter.line()
+    if isinstance(result[0], BaseException):
+        raise result[0]
+    yield result[0]
+
+
+def upload(qa: QA, files: list[Any] | Any | None, progress: Any = None) -> Iterator[str]:
+    """The upload handler: yields the status HTML, one line per file, then the summary.
+
+    While a file is embedded, its line counts chunks embedded with a rate and an ETA;
+    ``progress`` (a ``gr.Progress``) shows the same.
+    """
     if not files:
-        yield '<div class="rag-status">Choose .txt, .md or .html files to add.</div>'
+        yield '<div class="rag-status">Choose .txt, .md, .html, .pdf or .docx files to add.</div>'
         return
     if not isinstance(files, list):
         files = [files]
@@ -422,7 +493,11 @@ def upload(qa: QA, files: list[Any] | Any | None) -> Iterator[str]:
             continue
         try:
             data = Path(path).read_bytes()
-            report = qa.ingest_bytes(name, data)
+            for step in _ingest_upload_counted(qa, name, data, progress):
+                if isinstance(step, str):
+                    yield status(f"embedding {i}/{len(paths)}: {esc(name)}: {esc(step)}")
+                else:
+                    report = step
         except RagError as e:
             lines.append(f'<span class="rag-fail">{esc(name)}: {esc(e)}</span>')
             continue
@@ -482,7 +557,11 @@ def vendor_choices(qa: QA) -> list[str]:
 def header_markdown(qa: QA) -> str:
     n = len(qa.store.documents(with_text=False))
     who = qa.answerer_name()
-    llm = "LLM configured" if qa.settings.llm_configured else "no LLM configured (offline answers)"
+    llm = (
+        f"LLM configured: {qa.settings.llm_model or 'the server default model'}"
+        if qa.settings.llm_configured
+        else "no LLM configured (offline answers)"
+    )
     return f"## Chip news Q&A\n{n} documents in the store · answerer: **{who}** · {llm}"
 
 
@@ -567,7 +646,7 @@ def build_app(qa: QA, notice: str | None = None) -> gr.Blocks:
             with gr.Row(equal_height=False):
                 with gr.Column(scale=2):
                     files = gr.File(
-                        label=f"Add articles (.txt, .md, .html; up to {MAX_UPLOAD_MB} MB each)",
+                        label=f"Add articles (.txt, .md, .html, .pdf, .docx; up to {MAX_UPLOAD_MB} MB each)",
                         file_count="multiple",
                         file_types=list(UPLOAD_SUFFIXES),
                         type="filepath",
@@ -593,6 +672,9 @@ def build_app(qa: QA, notice: str | None = None) -> gr.Blocks:
                 elem_id="rag-docs",
                 label="Documents",
             )
+            from rag.feeds import feeds_panel
+
+            pulled = feeds_panel(qa)
         build_spec_tab(qa)
 
         controls = [vendors, since, until, k, answerer]
@@ -619,22 +701,35 @@ def build_app(qa: QA, notice: str | None = None) -> gr.Blocks:
                 header_markdown(qa),
             )
 
-        def do_upload(fs: Any) -> Any:
-            yield from upload(qa, fs)
+        def do_upload(fs: Any, progress: Any = gr.Progress()) -> Any:  # noqa: B008
+            yield from upload(qa, fs, progress)
 
         outs = [chatbot, sources, turns, question]
         ins = [question, turns, *controls]
-        question.submit(respond, ins, outs)
-        send.click(respond, ins, outs)
-        chatbot.example_select(pick_example, None, question).then(respond, ins, outs)
-        clear.click(reset, None, [chatbot, sources, turns])
-        chatbot.clear(reset, None, [chatbot, sources, turns])
-        refreshed = [table, doc_pick, vendors, header]
-        app.load(refresh, None, refreshed)  # each new page sees the store as it is now
-        files.upload(do_upload, files, upload_status).then(refresh, None, refreshed)
-        delete_btn.click(lambda d: delete(qa, d), doc_pick, delete_status).then(
-            refresh, None, refreshed
+        # the page's own events are private, except one /respond (its streamed HTML, for
+        # load tests); programs use the named JSON endpoints of rag.web_api (/ask ...)
+        ui: dict[str, Any] = {"api_visibility": "private"}
+        send.click(  # first, so that it, not a private twin, gets the name /respond
+            respond,
+            ins,
+            outs,
+            api_name="respond",
+            api_description="The page's chat handler (streamed HTML); programs want /ask.",
         )
+        question.submit(respond, ins, outs, **ui)
+        chatbot.example_select(pick_example, None, question, **ui).then(respond, ins, outs, **ui)
+        clear.click(reset, None, [chatbot, sources, turns], **ui)
+        chatbot.clear(reset, None, [chatbot, sources, turns], **ui)
+        refreshed = [table, doc_pick, vendors, header]
+        app.load(refresh, None, refreshed, **ui)  # each new page sees the store as it is now
+        files.upload(do_upload, files, upload_status, **ui).then(refresh, None, refreshed, **ui)
+        pulled.then(refresh, None, refreshed, **ui)
+        delete_btn.click(lambda d: delete(qa, d), doc_pick, delete_status, **ui).then(
+            refresh, None, refreshed, **ui
+        )
+        from rag.web_api import add_api
+
+        add_api(qa)
     return app
 
 
@@ -692,7 +787,9 @@ def launch(
     if qa is None:
         from rag.qa import QA
 
-        qa = QA.open(data_dir)
+        qa = QA.open(data_dir, serve=True)  # the store's owner: others connect to its server
+        if qa.settings.chroma_url:
+            print(f"store {qa.settings.data_dir} served at {qa.settings.chroma_url}", flush=True)
     notice = None
     if not qa.store.documents(with_text=False):
         corpus_path = Path(corpus)

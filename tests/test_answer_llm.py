@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -185,7 +186,7 @@ def test_statement_combining_two_sentences_cites_both(store: Path) -> None:
 def test_citations_are_renumbered_in_order_of_appearance(store: Path) -> None:
     fake = ScriptedChatModel(
         script=[
-            "The MI325X carries 256GB of HBM3E memory [{src:AMD}]. 真武810E容量可达96GB[{src:真武}]. "
+            "The MI325X carries 256GB of HBM3E memory [{src:AMD}]. The Zhenwu 810E has up to 96GB [{src:真武}]. "
             "MI325X bandwidth is 6TB/s [{src:AMD}]."
         ]
     )
@@ -366,3 +367,93 @@ def test_verify_generated_handles_marker_variants(store: Path) -> None:
     )
     assert v.text == "容量可达96GB[1]。互联带宽700GB/s[2]。"
     assert len(v.citations) == 2
+
+
+# -- facts in the prompt ------------------------------------------------------------------------
+@dataclass
+class _Fact:
+    """The fields of ``rag.knowledge.Fact`` the answerer reads (the contract of issue 12)."""
+
+    fact_id: str
+    entity_id: str
+    entity: str
+    attribute: str
+    value: str
+    unit: str | None
+    norm_value: float | None
+    qualifier: str | None
+    precision: str | None
+    period: str | None
+    doc_id: str
+    start: int
+    end: int
+    quote: str
+    title: str = ""
+    date: str | None = None
+    source: str = ""
+    lang: str = "zh"
+
+
+def _fact_for(qa: QA, sentence: str, fact_id: str = "f1") -> _Fact:
+    doc = next(d for d in qa.store.documents() if sentence in d.text)
+    start = doc.text.index(sentence)
+    return _Fact(
+        fact_id,
+        "mi325x",
+        "MI325X",
+        "memory_capacity",
+        "256GB",
+        "GB",
+        2.56e11,
+        "official",
+        None,
+        "2024-10",
+        doc.doc_id,
+        start,
+        start + len(sentence),
+        sentence,
+        doc.title,
+        doc.date,
+        doc.source,
+        doc.lang,
+    )
+
+
+def test_facts_are_numbered_sources_after_the_passages_and_verified_alike(store: Path) -> None:
+    from rag.answer_llm import stream_llm_answer
+
+    fake = ScriptedChatModel(
+        script=["真武810E容量可达96GB[{src:真武}]。MI325X配备256GB HBM3E[{src:AMD}]。"]
+    )
+    qa = open_qa(store, fake)
+    res = qa.search(ZH_Q, k=1)  # only the 真武 passage is retrieved
+    assert [p.title for p in res.passages] == ["平头哥发布真武810E"]
+    docs = {p.doc_id: qa.document(p.doc_id) for p in res.passages}
+    good = _fact_for(qa, "The MI325X carries 256GB of HBM3E memory with 6TB/s of bandwidth.")
+    bad = _fact_for(qa, "Volume shipments were planned for the fourth quarter.", "f2")
+    bad.quote = "Volume shipments were planned for 2023."  # not its document's text: left out
+    out = list(stream_llm_answer(qa, ZH_Q, ZH_Q, res.passages, docs, facts=[good, bad]))
+    ans = out[-1]
+    assert isinstance(ans, Answer)
+    prompt = fake.prompt_text()
+    assert re.findall(r'<source id="(\d+)"[^>]*kind="fact"', prompt) == ["2"]
+    assert "Volume shipments" not in prompt
+    assert ans.text == "真武810E容量可达96GB[1]。MI325X配备256GB HBM3E[2]。"
+    fact_cite = ans.citations[1]
+    assert (fact_cite.doc_id, fact_cite.quote) == (good.doc_id, good.quote)
+    assert qa.document(fact_cite.doc_id).text[fact_cite.start : fact_cite.end] == good.quote
+
+
+def test_a_fact_cited_for_a_figure_it_does_not_state_is_removed(store: Path) -> None:
+    from rag.answer_llm import stream_llm_answer
+
+    fake = ScriptedChatModel(
+        script=["真武810E容量可达96GB[{src:真武}]。MI325X配备288GB HBM3E[{src:AMD}]。"]
+    )
+    qa = open_qa(store, fake)
+    res = qa.search(ZH_Q, k=1)
+    docs = {p.doc_id: qa.document(p.doc_id) for p in res.passages}
+    fact = _fact_for(qa, "The MI325X carries 256GB of HBM3E memory with 6TB/s of bandwidth.")
+    ans = list(stream_llm_answer(qa, ZH_Q, ZH_Q, res.passages, docs, facts=[fact]))[-1]
+    assert isinstance(ans, Answer)
+    assert "288" not in ans.text and ans.removed == ["MI325X配备288GB HBM3E。"]

@@ -55,9 +55,9 @@ def ingest_with_good(qa: QA, folder: Path) -> tuple[IngestReport, dict[str, tupl
         (
             "paper.pdf",
             b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n",
-            "PDF is not supported",
+            "not a readable PDF",
         ),
-        ("renamed-pdf.txt", b"%PDF-1.4\n1 0 obj\n", "PDF is not supported"),
+        ("renamed-pdf.txt", b"%PDF-1.4\n1 0 obj\n", "not a readable PDF"),
         (
             "nobody.html",
             b"<html><head><title>Only a title</title></head></html>",

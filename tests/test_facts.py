@@ -139,3 +139,30 @@ def test_every_span_is_exact_on_corpus_pages(path: Path) -> None:
         assert f.quote == d.text[f.start : f.end]
         assert f.attribute in attributes()
         assert f.value and f.value in f.quote  # the value as the sentence writes it
+
+
+def test_a_replaced_value_is_not_a_fact_but_its_replacement_is() -> None:
+    fs = facts_of("机构将银河100E的2027年出货量预测从原先的约30万颗上调至50万颗。")
+    assert [f.value for f in fs if f.attribute == "shipments"] == ["50万颗"]
+    fs = facts_of("银河200E的推出时间从原定的2026年第一季度推迟到2026年第二季度。")
+    assert [f.period for f in fs if f.attribute == "launch_date"] == ["2026-04"]
+
+
+def test_each_compute_figure_takes_the_precision_written_next_to_it() -> None:
+    fs = facts_of(
+        "The Prism X2 chip is rated at 256 TFLOPS of FP16 compute and 512 TOPS of INT8.", lang="en"
+    )
+    got = {f.value: f.precision for f in fs if f.attribute == "compute"}
+    assert got == {"256 TFLOPS": "FP16", "512 TOPS": "INT8"}
+
+
+def test_a_reporting_source_and_investors_are_not_subjects() -> None:
+    text = (
+        "Lumen Compute unveiled the Prism X2 chip in May 2025.\n\n"
+        "The Prism X2 chip ships this year. Bloomberg reported that the Prism X2 chip would be "
+        "priced at $9,000."
+    )
+    fs = facts_of(text, lang="en")
+    assert [(f.entity, f.value) for f in fs if f.attribute == "price"] == [("Prism X2", "$9,000")]
+    fs = facts_of("星河微芯科技上市首日,中一签的投资者账面浮盈约2万元。")
+    assert [f for f in fs if f.attribute == "investment"] == []

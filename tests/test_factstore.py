@@ -178,3 +178,23 @@ def test_a_company_nobody_listed_is_found_by_english_pinyin_and_chinese(fake_qa,
         ids = {e.entity_id for e, *_ in fs.match_entities(question)}
         assert "星河微芯" in ids, question
     assert {e.entity_id for e, *_ in fs.match_entities("yinhe 100E bandwidth")} == {"银河100e"}
+
+
+def test_one_entity_across_languages_and_documents(tmp_path: Path) -> None:
+    fs = FactStore(tmp_path / "f.sqlite3")
+    zh = Entity("银河100e", "银河100E", "product", ["100E", "yinhe 100e"], "星河微芯", ["zh"])
+    en = Entity("100e", "100E", "model", ["Yinhe 100E"], None, ["en"])
+    other = Entity("100e-rival", "100E", "model", [], "rival", ["x"])  # another vendor's
+    fs.replace_document(
+        "zh", [zh], [fact("zh", "银河100e", "memory_capacity", "64GB", "2026", 64e9)]
+    )
+    fs.replace_document("en", [en], [fact("en", "100e", "memory_capacity", "96GB", "2026", 96e9)])
+    merged = [e for e in fs.entities() if "zh" in e.doc_ids]
+    assert len(merged) == 1 and merged[0].doc_ids == ["en", "zh"]
+    got = fs.facts(entity="Yinhe 100E")
+    assert {f.value for f in got} == {"64GB", "96GB"}
+    assert len({f.entity_id for f in got}) == 1  # one row in the spec sheet, a conflict there
+    # once another maker's product shares the bare name, the name alone merges nothing
+    fs.replace_document("x", [other], [])
+    assert sorted(len(e.doc_ids) for e in fs.entities()) == [1, 1, 1]
+    assert {f.value for f in fs.facts(entity="银河100E")} == {"64GB"}

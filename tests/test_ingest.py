@@ -207,4 +207,4 @@ def test_ingest_bytes_for_uploads(fake_qa) -> None:
     assert doc.title == "寒武纪半年报"
     assert fake_qa.ingest_bytes("again.md", A.encode()).files[0].status == "duplicate"
     bad = fake_qa.ingest_bytes("x.pdf", b"%PDF-1.4")
-    assert bad.failed == 1 and "PDF is not supported" in bad.failures[0].message
+    assert bad.failed == 1 and "not a readable PDF" in bad.failures[0].message

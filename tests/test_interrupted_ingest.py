@@ -94,10 +94,11 @@ class Ingest:
     """``rag ingest`` in a subprocess, watched through its progress bar on stderr.
 
     ``started`` is set once it has listed its files; ``files_done`` counts files through
-    the writer (stored, unchanged or failed), as the bar shows it.
+    the writer (stored, unchanged or failed), as the bar (which counts chunks embedded)
+    shows it after the rate: ``12.1chunk/s, 3 files]``.
     """
 
-    _BAR = re.compile(rb"\| *(\d+)/(\d+) \[")
+    _BAR = re.compile(rb"(\d+) files\]")
 
     def __init__(self, store: Path, *paths: Path) -> None:
         self.proc = subprocess.Popen(
@@ -125,7 +126,7 @@ class Ingest:
             buf += byte
             if b"ingest:" in buf[-64:]:  # the progress bar: files listed, writing begins
                 self.started.set()
-            if byte == b"[":
+            if byte == b"]":
                 m = self._BAR.search(buf[-40:])
                 if m:
                     self.files_done = int(m.group(1))
@@ -250,13 +251,10 @@ def test_ask_while_another_process_ingests_does_not_crash(tmp_path: Path) -> Non
     assert any(during for _o, during in outcomes), "no question was asked while the ingest ran"
     for out, _during in outcomes:
         assert "Traceback" not in out.stderr, out.stderr[-3000:]
-        if out.returncode == 0:
-            assert isinstance(json.loads(out.stdout)["abstained"], bool)
-        else:  # a clean refusal at worst: one line naming the store, exit 1
-            lines = out.stderr.strip().splitlines()
-            assert (
-                out.returncode == 1 and len(lines) == 1 and lines[0].startswith("error: Chroma at")
-            )
+        # the ingest owns the store while it runs (rag.owner): each ask goes through its
+        # Chroma server, so none meets the half-written files ("Error finding id")
+        assert out.returncode == 0, out.stderr[-3000:]
+        assert isinstance(json.loads(out.stdout)["abstained"], bool)
     assert ", 0 failed" in ing.stdout, ing.stdout
     state = verify(store)
     assert state["problems"] == [] and state["orphans"] == 0
@@ -271,13 +269,6 @@ def test_ask_while_another_process_ingests_does_not_crash(tmp_path: Path) -> Non
     assert after.returncode == 0 and not json.loads(after.stdout)["abstained"], after.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rag.store: a local PersistentClient that read the store while another process wrote "
-    "it fails later reads ('Error finding id' / 'Error getting embedding') until the process "
-    "restarts; clearing chromadb's SharedSystemClient cache and reconnecting made it pass about "
-    "half the time and once crashed the process (segfault), so it is not done",
-)
 def test_a_long_running_qa_keeps_answering_while_and_after_another_process_ingests(
     tmp_path: Path,
 ) -> None:
@@ -285,7 +276,9 @@ def test_a_long_running_qa_keeps_answering_while_and_after_another_process_inges
 
     store = tmp_path / "store"
     seed_store(store)
-    qa = QA.open(store, embeddings="fake")  # the web app's QA: open for the whole session
+    # the web app's QA, open for the whole session: it owns the store (rag.owner), so the
+    # `rag ingest` below connects to its Chroma server instead of opening the files itself
+    qa = QA.open(store, embeddings="fake", serve=True)
     assert not qa.ask("寒武纪2024年营收多少？").abstained
     ing = Ingest(store, *two_changed_copies(tmp_path))
     errors = []
@@ -303,3 +296,12 @@ def test_a_long_running_qa_keeps_answering_while_and_after_another_process_inges
     ans = qa.ask("寒武纪2024年营收多少？")  # the writer is done: the same object must answer
     assert not ans.abstained
     assert errors == []
+    assert "note:" not in "".join(ing.stderr)  # it found the live owner without a word
+    # the chat's next question sees what the other process added (generation, not memory)
+    state = verify(store)  # a fresh process, through the owner's server
+    assert state["problems"] == [] and state["orphans"] == 0
+    assert {d.doc_id for d in qa.documents()} == set(state["docs"])
+    assert len(qa.index().docs) == len(state["docs"]), "the keyword index missed the ingest"
+    from rag.owner import release
+
+    release(store)

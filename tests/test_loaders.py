@@ -120,9 +120,10 @@ def test_gbk_and_big5_without_any_declaration(tmp_path: Path) -> None:
     assert gbk.text == ZH_BODY
     big5 = load_file(write(tmp_path / "big5.txt", ZH_TRAD.encode("big5"))).document
     assert big5.text == ZH_TRAD
-    html = f"<html><body><article><p>{ZH_BODY}</p><p>{ZH_BODY}</p></article></body></html>"
+    second = "第二段：台积电同时表示，先进封装产能将继续扩充，以满足人工智能芯片客户的需求。"
+    html = f"<html><body><article><p>{ZH_BODY}</p><p>{second}</p></article></body></html>"
     undeclared = load_file(write(tmp_path / "p.html", html.encode("gbk"))).document
-    assert undeclared.text == f"{ZH_BODY}\n\n{ZH_BODY}"
+    assert undeclared.text == f"{ZH_BODY}\n\n{second}"
 
 
 @pytest.mark.parametrize(
@@ -174,7 +175,7 @@ def test_decode_bytes_reports_the_encoding() -> None:
     assert decode_bytes(ZH_BODY.encode("utf-8"))[1] == "utf-8"
     assert decode_bytes(b"\xef\xbb\xbf" + ZH_BODY.encode("utf-8"))[1] == "utf-8-sig"
     assert decode_bytes(ZH_BODY.encode("gbk"))[1] == "gb18030"
-    assert decode_bytes(ZH_TRAD.encode("big5"))[1] == "big5"
+    assert decode_bytes(ZH_TRAD.encode("big5"))[1] in ("big5", "cp950")
 
 
 # -- HTML: jammer elements and page chrome -------------------------------------------------
@@ -182,8 +183,8 @@ def test_decode_bytes_reports_the_encoding() -> None:
 
 def test_jammer_elements_are_dropped_before_extraction(tmp_path: Path) -> None:
     html = """<html><head><meta charset="utf-8"></head><body>
-<div id="postlist"><div class="pls">作者 发表于 2024-2-27</div>
-<table><tr><td class="t_f" id="postmessage_1">
+<div id="postlist">
+<table><tr><td class="pls">作者 发表于 2024-2-27</td><td class="t_f" id="postmessage_1">
 <span style="display:none">$ b' ?. ^; f* |8 `" O5</span>1月29日上午,平头哥上线真武810E。<font class="jammer">, N* P( h0 Y) F: o</font><br />
 <span style="display: none">- m+ h7 b6 c4 ^( o2</span>采用HBM2e内存,容量可达96GB,支持RISC-V。<font class="jammer">5 j; H1 [4 N6 f$ v1 K</font><br />
 </td></tr></table></div></body></html>"""
@@ -237,15 +238,16 @@ def test_nav_footer_script_comments_and_sidebar_are_not_in_the_document() -> Non
         assert chrome not in gbk.text, chrome
 
 
-def test_page_without_an_article_container_uses_the_densest_block(tmp_path: Path) -> None:
+def test_page_without_an_article_container_still_yields_its_paragraphs(tmp_path: Path) -> None:
     para = "Samsung said the HBM3E 12H stack holds 36GB and reaches 1,280GB/s of bandwidth."
+    more = "Mass production of the 12-high stack is planned for the first half of the year."
     html = (
-        f"<html><body><div class='menu'><p>Home</p><p>About</p></div>"
-        f"<div class='x'><div class='y'><p>{para}</p><p>{para}</p></div></div>"
-        f"<div class='z'><p>Short note.</p></div></body></html>"
+        f"<html><body><div class='menu'><ul><li><a href='/'>Home</a></li>"
+        f"<li><a href='/about'>About</a></li></ul></div>"
+        f"<div class='x'><div class='y'><p>{para}</p><p>{more}</p></div></div></body></html>"
     )
     doc = load_bytes(html.encode(), "p.html").document
-    assert doc.text == f"{para}\n\n{para}"
+    assert doc.text == f"{para}\n\n{more}"
 
 
 # -- ids ----------------------------------------------------------------------------------
@@ -296,8 +298,9 @@ def test_iter_files_walks_folders_and_skips_sidecars_readmes_hidden(tmp_path: Pa
         ("empty.txt", b"", "empty"),
         ("blank.md", b"  \n\t \r\n", "empty"),
         ("zip.txt", b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256)) * 4, "binary"),
-        ("paper.pdf", b"%PDF-1.7\n1 0 obj", "PDF is not supported"),
-        ("doc.docx", b"PK\x03\x04", "unsupported file type .docx"),
+        ("paper.pdf", b"%PDF-1.7\n1 0 obj", "not a readable PDF"),
+        ("doc.docx", b"PK\x03\x04", "not a readable .docx"),
+        ("sheet.xlsx", b"PK\x03\x04", "unsupported file type .xlsx"),
         ("nobody.html", b"<html><head><title>t</title></head></html>", "no article text"),
         ("bad.md", b"---\ntitle: [unclosed\n---\nbody", "front matter is not valid YAML"),
     ],
@@ -326,8 +329,115 @@ def test_bad_files_are_reported_with_path_and_reason_and_the_rest_ingests(
     failed = {Path(f.path).name: f.message for f in report.failures}
     assert set(failed) == {"binary.txt", "paper.pdf", "gone.md"}
     assert "binary" in failed["binary.txt"]
-    assert "PDF is not supported" in failed["paper.pdf"]
+    assert "not a readable PDF" in failed["paper.pdf"]
     assert "cannot read" in failed["gone.md"]
     for f in report.failures:
         assert Path(f.path).parent == folder  # the path says which file
     assert len(fake_qa.documents()) == 2
+
+
+# -- page types: the cleaned text against the real article text ---------------------------
+
+PAGES = ROOT / "tests" / "fixtures" / "pages"
+PAGE_CHROME = {
+    "discuz_utf8": ["芯片老韩", "马上注册", "签名", "谢谢楼主", "Powered by", "查看"],
+    "discuz_gbk": ["芯片老韩", "立即注册", "签名", "坐等实测", "Archiver"],
+    "wechat_article": [
+        "点击上方蓝字关注我们",
+        "长按识别二维码",
+        "阅读原文",
+        "在看",
+        "芯算观察编辑部",
+        "2025-01-01 08:00",
+        "图片来源",
+        "END",
+        "微信扫一扫",
+        "预览时标签不可点",
+    ],
+    "big5_tw_news": ["記者林志明", "圖／", "廣告", "責任編輯", "相關新聞", "關鍵字", "著作權"],
+    "big5_hk_news": ["本報記者", "本報記者攝", "廣告", "即時新聞", "版權所有", "標籤"],
+    "gbk_portal_news": [
+        "原标题",
+        "责任编辑",
+        "来源：",
+        "资料图片",
+        "网友评论",
+        "分享到",
+        "热点推荐",
+    ],
+    "en_tech_news": [
+        "cookies",
+        "Subscribe",
+        "Photo: company handout",
+        "Get the Chip Brief",
+        "Read more",
+        "Reporting by",
+        "More from",
+        "All rights reserved",
+        "4 min read",
+    ],
+}
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def text_ratio(truth: str, got: str) -> float:
+    import difflib
+
+    return difflib.SequenceMatcher(None, squash(truth), squash(got), autojunk=False).ratio()
+
+
+@pytest.mark.parametrize("name", sorted(PAGE_CHROME))
+def test_page_type_fixture_gives_the_article_text(name: str) -> None:
+    doc = load_file(PAGES / f"{name}.html").document
+    truth = (PAGES / f"{name}.txt").read_text(encoding="utf-8")
+    assert text_ratio(truth, doc.text) >= 0.995, doc.text
+    for chrome in PAGE_CHROME[name]:
+        assert chrome not in doc.text, chrome
+    assert doc.title and doc.title not in doc.text.split("\n")[0]
+    assert doc.lang == ("en" if name.startswith("en_") else "zh")
+
+
+def test_page_type_metadata() -> None:
+    en = load_file(PAGES / "en_tech_news.html").document
+    assert en.title == "Optical interconnect startup raises $120 million for AI data centers"
+    assert en.date == "2025-04-08"
+    assert en.url == "https://siliconledger.example/2025/04/optics-startup-funding"
+    wx = load_file(PAGES / "wechat_article.html").document
+    assert wx.title == "国产推理卡密集发布，竞争进入新阶段" and wx.date == "2025-01-01"
+    assert load_file(PAGES / "big5_tw_news.html").document.date == "2025-03-12"
+    assert load_file(PAGES / "discuz_gbk.html").document.date == "2025-07-02"
+
+
+@pytest.mark.parametrize("page", sorted((CORPUS / "web").glob("*.html")), ids=lambda p: p.name)
+def test_corpus_page_gives_its_article_text(page: Path) -> None:
+    truth_file = PAGES / "corpus" / f"{page.stem}.txt"
+    if not truth_file.is_file():
+        pytest.skip(f"no article text recorded for {page.name} in {truth_file.parent}")
+    truth = truth_file.read_text(encoding="utf-8")
+    assert text_ratio(truth, load_file(page).document.text) >= 0.995
+
+
+@pytest.mark.parametrize("paste", sorted((CORPUS / "forum").glob("*.txt")), ids=lambda p: p.name)
+def test_corpus_forum_paste_gives_its_article_text(paste: Path) -> None:
+    clean = (ROOT / "tests" / "fixtures" / "forum_clean" / f"{paste.stem}.md").read_text("utf-8")
+    truth = clean.split("---", 2)[2]
+    assert text_ratio(truth, load_file(paste).document.text) >= 0.995
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [(ZH_BODY, "gbk"), (ZH_TRAD, "big5"), (ZH_TRAD, "big5hkscs"), ("寒武紀發布半年報", "big5")],
+)
+def test_narrowed_charset_normalizer_reads_short_cjk_texts(text: str, encoding: str) -> None:
+    """An open charset-normalizer search reads short GBK as Korean; the narrowed one does not."""
+    assert decode_bytes(text.encode(encoding))[0] == text
+
+
+def test_a_single_byte_declaration_only_competes() -> None:
+    """GBK pages declared iso-8859-1 exist; latin-1 decodes any bytes, so it must not win."""
+    assert decode_bytes(ZH_BODY.encode("gbk"), "iso-8859-1") == (ZH_BODY, "gb18030")
+    latin = "Café déjà vu: naïve résumés about chips"
+    assert decode_bytes(latin.encode("cp1252"), "windows-1252")[0] == latin

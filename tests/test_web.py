@@ -254,8 +254,8 @@ def test_quote_context_marks_the_span_and_escapes() -> None:
 
 # -- uploads and deletion -----------------------------------------------------------------------
 def test_upload_refuses_wrong_type_empty_and_oversize(tiny: QA, tmp_path: Path) -> None:
-    pdf = tmp_path / "paper.pdf"
-    pdf.write_bytes(b"%PDF-1.4 ...")
+    pdf = tmp_path / "paper.xlsx"
+    pdf.write_bytes(b"PK\x03\x04 ...")
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
     big = tmp_path / "big.md"
@@ -264,7 +264,9 @@ def test_upload_refuses_wrong_type_empty_and_oversize(tiny: QA, tmp_path: Path) 
     noext.write_text("hello", encoding="utf-8")
     before = len(tiny.documents())
     status = list(web.upload(tiny, [str(pdf), str(empty), str(big), str(noext)]))[-1]
-    assert "paper.pdf: unsupported file type .pdf: upload .txt, .md or .html" in status
+    assert (
+        "paper.xlsx: unsupported file type .xlsx: upload .txt, .md, .html, .pdf or .docx" in status
+    )
     assert "empty.txt: the file is empty" in status
     assert "big.md: 5.0 MB is over the 5 MB limit" in status
     assert "README: unsupported file type (none)" in status
@@ -305,7 +307,7 @@ def test_upload_progress_then_ask_then_delete(tiny: QA, tmp_path: Path) -> None:
 
 
 def test_upload_with_nothing_chosen(tiny: QA) -> None:
-    assert "Choose .txt, .md or .html" in list(web.upload(tiny, None))[-1]
+    assert "Choose .txt, .md, .html, .pdf or .docx" in list(web.upload(tiny, None))[-1]
 
 
 def test_vendor_choices_and_header(tiny: QA) -> None:
