@@ -418,7 +418,9 @@ def test_a_lead_in_clause_is_never_quoted_alone() -> None:
 
 
 def test_a_hyphenated_term_is_one_name() -> None:
-    doc = make_doc("isa", "The Xingyun Nova core is built on the RISC-V instruction set.", lang="en")
+    doc = make_doc(
+        "isa", "The Xingyun Nova core is built on the RISC-V instruction set.", lang="en"
+    )
     ans = ask("Which chips use RISC-V?", doc, known_words={"risc-v", "xingyun", "nova"})
     assert not ans.abstained, ans.text
 
