@@ -458,6 +458,24 @@ def supported(text: str, citations: Sequence[Citation], names: Sequence[str]) ->
     return figs <= quoted | dated
 
 
+def relevant_facts(
+    a: Analysis, store: FactSource | None, passages: list[Passage], limit: int = 8
+) -> list[Any]:
+    """The facts an LLM should see beside the passages: about the entities the question
+    names and the attributes it asks, from the retrieved documents first."""
+    if store is None or not a.entities:
+        return []
+    ents = {e.entity_id: e for e in store.entities()}
+    rank = _doc_rank(passages)
+    found = [
+        f
+        for attr in (list[str | None](a.attributes) or [None])
+        for f in store.facts(attribute=attr)
+        if any(matches(f, qe, ents) for qe in targets(a)) and _in_period(f, a)
+    ]
+    return sorted(found, key=lambda f: _rank(f, rank))[:limit]
+
+
 def list_mode(a: Analysis) -> bool:
     """A list question ("which vendors ... and how much each"): what it names constrains
     the list (made by, mentioned with, or reported in an article about it)."""
@@ -608,6 +626,7 @@ __all__ = [
     "label",
     "list_mode",
     "matches",
+    "relevant_facts",
     "supported",
     "targets",
 ]

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.answer_facts import answer_list, fact_leads, list_mode
+from rag.answer_facts import answer_list, fact_leads, list_mode, relevant_facts
 from rag.answer_offline import OfflineAnswer, Reason, answer_offline, is_chinese
 from rag.config import Settings, settings_from_env
 from rag.embeddings import NamedEmbeddings, make_embeddings
@@ -477,7 +477,9 @@ class QA:
         if use == "llm":
             try:
                 final: Answer | None = None
-                for piece in self._stream_llm(q, resolved, result.passages, docs, history):
+                for piece in self._stream_llm(
+                    q, resolved, result.passages, docs, history, analysis, facts
+                ):
                     if isinstance(piece, Answer):
                         final = piece
                     else:
@@ -527,10 +529,26 @@ class QA:
         passages: list[Any],
         docs: dict[str, Document],
         history: list[Any] | None,
+        analysis: Analysis | None = None,
+        facts: Any = None,
     ) -> Iterator[str | Answer]:
         from rag.answer_llm import stream_llm_answer
 
-        yield from stream_llm_answer(self, q, resolved, passages, docs, history)
+        known = relevant_facts(analysis, facts, passages) if analysis is not None else []
+        yield from stream_llm_answer(self, q, resolved, passages, docs, history, facts=known)
+
+    def _with_also_reported(self, off: OfflineAnswer, lang: str) -> OfflineAnswer:
+        """A story other outlets carried too says so under the answer."""
+        from rag.dedup import also_reported
+
+        lines = []
+        for c in off.citations:
+            line = also_reported(self.document(c.doc_id), lang)
+            if line and line not in lines:
+                lines.append(f"[{c.n}] {line}")
+        if not lines:
+            return off
+        return OfflineAnswer(off.text + "\n" + "\n".join(lines), off.citations, False, off.notes)
 
     def _answer_offline(
         self,
@@ -562,6 +580,7 @@ class QA:
                 return OfflineAnswer(listed.text, listed.citations, False, listed.notes)
         if off.abstained:
             return off
+        off = self._with_also_reported(off, analysis.lang)
         lead = fact_leads(analysis, facts, off.citations)
         if lead is None:
             return off

@@ -273,3 +273,48 @@ def test_list_mode_only_without_a_named_product() -> None:
     table = Table()
     assert list_mode(analyse("Which companies raised funding in 2025?", None, table))
     assert not list_mode(analyse("H20和真武810E的显存容量分别是多少?", None, table))
+
+
+def test_relevant_facts_for_the_llm_prompt() -> None:
+    from rag.answer_facts import relevant_facts
+
+    table = Table()
+    a = analyse("What memory does the Zhenwu 810E have?", None, table)
+    got = relevant_facts(a, table, [SimpleNamespace(doc_id="zh1")])  # type: ignore[list-item]
+    assert {f.attribute for f in got} == {"memory_type", "memory_capacity"}
+    assert all(f.entity_id == "真武810e" for f in got)
+
+
+def test_a_syndicated_story_says_who_else_reported_it(fake_qa, tmp_path) -> None:
+    story = (
+        "---\ntitle: Galaxy X1 launch\nsource: {src}\ndate: 2025-03-01\n---\n"
+        "Galaxy Semi launched the Galaxy X1 accelerator on March 1, 2025. The Galaxy X1 carries "
+        "64GB of HBM3 memory and draws 350W. Galaxy Semi said volume shipments start in the "
+        "second half of the year, and that two cloud providers have signed up as customers.\n"
+    )
+    (tmp_path / "a.md").write_text(story.format(src="Outlet One"), encoding="utf-8")
+    (tmp_path / "b.md").write_text(story.format(src="Outlet Two"), encoding="utf-8")
+    fake_qa.ingest([tmp_path / "a.md", tmp_path / "b.md"])
+    ans = fake_qa.ask("How much memory does the Galaxy X1 have?")
+    assert not ans.abstained
+    assert "also reported by Outlet" in ans.text
+
+
+def test_the_llm_answerer_is_given_the_question_facts(fake_qa, tmp_path, monkeypatch) -> None:
+    import rag.answer_llm as answer_llm
+    from rag.types import Answer
+
+    (tmp_path / "x.md").write_text(
+        "---\ntitle: X1\ndate: 2025-03-01\n---\nThe Galaxy X1 carries 64GB of HBM3 memory.\n",
+        encoding="utf-8",
+    )
+    fake_qa.ingest([tmp_path / "x.md"])
+    seen: dict[str, Any] = {}
+
+    def fake_stream(qa, question, resolved, passages, docs, history=None, facts=None):
+        seen["facts"] = facts
+        yield Answer(question=question, text="ok", abstained=False)
+
+    monkeypatch.setattr(answer_llm, "stream_llm_answer", fake_stream)
+    fake_qa.ask("How much memory does the Galaxy X1 have?", answerer="llm")
+    assert any(f.value == "64GB" for f in seen["facts"])
