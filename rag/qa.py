@@ -534,7 +534,12 @@ class QA:
     ) -> Iterator[str | Answer]:
         from rag.answer_llm import stream_llm_answer
 
-        known = relevant_facts(analysis, facts, passages) if analysis is not None else []
+        # facts of the documents retrieval let through (filters hold for facts too)
+        known = (
+            [f for f in relevant_facts(analysis, facts, passages) if f.doc_id in docs]
+            if analysis is not None and passages
+            else []
+        )
         yield from stream_llm_answer(self, q, resolved, passages, docs, history, facts=known)
 
     def _with_also_reported(self, off: OfflineAnswer, lang: str) -> OfflineAnswer:
