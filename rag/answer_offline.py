@@ -17,15 +17,7 @@ from dataclasses import dataclass
 from rag.abstain import Reason, reason_text
 from rag.abstain import abstain_text as _lead
 from rag.answer_facts import label
-from rag.evidence import (
-    alias_in,
-    is_chinese,
-    question_values,
-    states,
-    undisclosed_about,
-    words,
-    years_in,
-)
+from rag.evidence import alias_in, is_chinese, states, undisclosed_about, words, years_in
 from rag.glossary import VENDORS
 from rag.question import (
     Analysis,
@@ -135,9 +127,6 @@ def _choose(
     if absent is not None:
         what = _label(absent, lang)
         return _refuse(Reason.ATTRIBUTE_ABSENT, lang, f"attribute absent: {absent}", what)
-    for value in question_values(sel.analysis.question):
-        if not any(alias_in(value, normalize(c.text)) for c in eligible):
-            return _refuse(Reason.ENTITY_ABSENT, lang, f"value not in evidence: {value}", value)
     for attr in unchecked_attributes(sel.analysis):
         stating = [c for c in eligible if states(attr, c.text)]
         if not stating:

@@ -269,15 +269,3 @@ def years_in(text: str) -> set[int]:
         y = m.group(1) or m.group(2)
         out.add(int(y) if len(y) == 4 else 2000 + int(y))
     return out
-
-
-def question_values(question: str) -> list[str]:
-    """Values the question itself names (a funding round, a memory type): an answer must
-    quote them, or it is about another round or another memory."""
-    from rag.facts import spec
-
-    sp = spec()
-    found = [m.group() for m in sp.round_rx.finditer(question)]
-    # a memory generation ("HBM3E"), not the family word ("HBM") every generation matches
-    found += [m.group() for m in sp.memory_rx.finditer(question) if re.search(r"\d", m.group())]
-    return list(dict.fromkeys(v.strip() for v in found if v.strip()))

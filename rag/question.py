@@ -157,10 +157,8 @@ def _longest_first(hits: list[tuple[str, int, int]]) -> list[tuple[str, int, int
 
 def unchecked_attributes(a: Analysis) -> list[str]:
     """Asked attributes (by a cue of their own) that no evidence group of the question covers."""
-    raw = yaml.safe_load(DATA.read_text(encoding="utf-8"))
-    groups = raw.get("evidence_groups") or {}
+    groups = yaml.safe_load(DATA.read_text(encoding="utf-8")).get("evidence_groups") or {}
     covered = {m for g in a.evidence_attributes for m in groups.get(g, [])}
-    covered -= set(raw.get("always_checked") or [])
     return [x for x in a.attributes if x not in covered and x not in a.broad_attributes]
 
 

@@ -460,21 +460,3 @@ def test_a_period_question_needs_a_quote_of_that_period() -> None:
     assert not ask("星河晶圆厂2025年的月产能是多少?", FAB).abstained
     ans = ask("星河晶圆厂2023年的月产能是多少?", FAB)
     assert ans.abstained and "2023" in ans.text
-
-
-ROUND = make_doc(
-    "round", "Galaxy Semi raised $200 million in a Series C round in March 2025.", lang="en"
-)
-SAMPLES = make_doc("samples", "星河存储在2025年3月向客户送样HBM4。", date="2025-03-20")
-
-
-def test_a_value_the_question_names_must_be_quoted() -> None:
-    assert not ask("How much did Galaxy Semi raise in its Series C?", ROUND).abstained
-    ans = ask("How much did Galaxy Semi raise in its Series D?", ROUND)
-    assert ans.abstained and "Series D" in ans.text
-
-
-def test_a_precise_date_attribute_must_be_stated() -> None:
-    assert not ask("星河存储的HBM4什么时候送样?", SAMPLES).abstained
-    ans = ask("星河存储的HBM4什么时候量产?", SAMPLES)
-    assert ans.abstained
