@@ -450,7 +450,7 @@ def supported(text: str, citations: Sequence[Citation], names: Sequence[str]) ->
     """Every figure of the answer is in a cited span (or the cited document's date); the
     digits of the entity names it shows (model numbers) are names, not figures."""
     body = re.sub(r"\[\d+\]", "", text)
-    for n in sorted(set(names), key=len, reverse=True):
+    for n in sorted({n for n in names if n}, key=len, reverse=True):
         body = body.replace(n, " ")
     figs = numbers_in(body)
     quoted = set().union(*(numbers_in(c.quote) for c in citations)) if citations else set()
@@ -557,6 +557,9 @@ def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citati
         if not parts:
             continue
         name = display_name(qe, parts[0][0], ents, a.lang)
+        quoted = {x for c in citations for x in numbers_in(c.quote)}
+        if not numbers_in(name) <= quoted:
+            name = ""  # a model number no cited quote gives: the lead states the figure only
         names.append(name)
         lines.append(_lead_line(name, parts, a.lang))
     text = ("" if a.lang == "zh" else " ").join(lines)
@@ -569,15 +572,15 @@ def _lead_line(name: str, parts: list[tuple[Any, str]], lang: str) -> str:
     if len(parts) == 1:
         f, mark = parts[0]
         return phrase(
-            "value", lang, name=name, label=label(f.attribute, lang), value=f.value,
-            note=_note(f, lang), cite=mark,
+            "value" if name else "value_unnamed", lang, name=name,
+            label=label(f.attribute, lang), value=f.value, note=_note(f, lang), cite=mark,
         )  # fmt: skip
     body = str(answer_words()["phrases"]["joiner"][lang]).join(
         phrase("value_more", lang, label=label(f.attribute, lang), value=f.value,
                note=_note(f, lang), cite=mark)
         for f, mark in parts
     )  # fmt: skip
-    return phrase("entity_line", lang, name=name, parts=body)
+    return phrase("entity_line" if name else "entity_line_unnamed", lang, name=name, parts=body)
 
 
 def answer_from_facts(

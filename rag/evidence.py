@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from rag.glossary import ATTRIBUTES, evidence_has_attribute
-from rag.textnorm import normalize
+from rag.textnorm import normalize, simplified
 
 DATA = Path(__file__).parent / "data" / "sentences.yaml"
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -242,7 +242,8 @@ def states(attribute: str, text: str) -> bool:
     attr = attributes().get(attribute)
     if attr is None:
         return False
-    low = normalize(text)
+    text = simplified(text)  # a traditional page's 億 is a 亿
+    low = text.lower()
     if not any(_cue_hit(normalize(c), low) for c in attr.cues):
         return False
     if attr.kind == "date":

@@ -344,8 +344,9 @@ def feeds_panel(qa: QA) -> Any:
             return feeds_table(data_dir), f'<span class="rag-fail">{escape(str(e))}</span>'
         return feeds_table(data_dir), f'<span class="rag-ok">{escape(msg)}</span>'
 
-    add.click(lambda u: change(u, True), url, [table, status])
-    remove.click(lambda u: change(u, False), url, [table, status])
-    return pull_btn.click(lambda: (yield from pull_status(qa)), None, status).then(
-        lambda: feeds_table(data_dir), None, table
+    private: dict[str, Any] = {"api_visibility": "private"}  # programs use rag.web_api
+    add.click(lambda u: change(u, True), url, [table, status], **private)
+    remove.click(lambda u: change(u, False), url, [table, status], **private)
+    return pull_btn.click(lambda: (yield from pull_status(qa)), None, status, **private).then(
+        lambda: feeds_table(data_dir), None, table, **private
     )

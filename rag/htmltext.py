@@ -74,7 +74,8 @@ def _discuz_thread(tree: Any) -> str | None:
 @cache
 def _chrome_patterns() -> list[re.Pattern[str]]:
     data = yaml.safe_load(_CHROME_FILE.read_text(encoding="utf-8")) or {}
-    return [re.compile(p) for group in data.values() for p in group or []]
+    groups = [v for k, v in data.items() if k != "version"]
+    return [re.compile(p) for group in groups for p in group or []]
 
 
 def drop_chrome_lines(text: str, title: str | None = None) -> str:

@@ -50,12 +50,18 @@ def _converter() -> Any:
     return _t2s
 
 
-def normalize(text: str) -> str:
-    """Half-width, simplified, lower-case text of the same meaning."""
+def simplified(text: str) -> str:
+    """Half-width, simplified text of the same meaning, case kept (units such as Gbps/GBps
+    differ by case)."""
     text = unicodedata.normalize("NFKC", text)
     if re.search(r"[\u4e00-\u9fff]", text):
         text = _converter().convert(text)
-    return text.lower()
+    return text
+
+
+def normalize(text: str) -> str:
+    """Half-width, simplified, lower-case text of the same meaning."""
+    return simplified(text).lower()
 
 
 def _jieba() -> Any:

@@ -179,8 +179,9 @@ def build_spec_tab(qa: QA) -> None:
             html, path = spec_view(qa, e, a)
             return html, gr.update(value=path)
 
+        # page events stay private: programs use the named JSON endpoints (rag.web_api)
         for event in (show.click, entity.submit, attribute.change, tab.select):
-            event(view, [entity, attribute], [sheet, download])
+            event(view, [entity, attribute], [sheet, download], api_visibility="private")
 
 
 __all__ = ["SpecTable", "build_spec_tab", "render_spec_html", "spec_table", "spec_view"]

@@ -40,7 +40,10 @@ def main() -> None:
                 table[cp] = (ideograph_of[glyph], "all")
             elif nfkc != chr(ideograph_of[glyph]) and "SC" in font["name"].getDebugName(1):
                 table[cp] = (ideograph_of[glyph], "simplified")  # NFKC gives the traditional form
-    lines = ["# radical\tideograph\twhen\tname (made by scripts/make_cjk_radicals.py)"]
+    lines = [
+        "# version: 1",
+        "# radical\tideograph\twhen\tname (made by scripts/make_cjk_radicals.py)",
+    ]
     lines += [
         f"{chr(cp)}\t{chr(u)}\t{when}\t{unicodedata.name(chr(cp), '')}"
         for cp, (u, when) in sorted(table.items())

@@ -261,7 +261,10 @@ def test_lead_states_a_quoted_fact_in_the_askers_language() -> None:
     s = doc.text.index("片间互联")
     cit = Citation(1, "zh1", doc.title, "", None, doc.text[s:], s, len(doc.text))
     a = analyse("How fast is the Zhenwu 810E interconnect?", None, table)
-    assert fact_leads(a, table, [cit]) == "Zhenwu 810E: interconnect bandwidth 700GB/s [1]."
+    # the quote does not give the model number, so the lead names no model
+    assert fact_leads(a, table, [cit]) == "The interconnect bandwidth is 700GB/s [1]."
+    named = Citation(1, "zh1", doc.title, "", None, doc.text[12:], 12, len(doc.text))
+    assert fact_leads(a, table, [named]) == "Zhenwu 810E: interconnect bandwidth 700GB/s [1]."
     # a fact no quote carries is never stated
     a = analyse("What memory does the Zhenwu 810E have?", None, table)
     assert fact_leads(a, table, [cit]) is None

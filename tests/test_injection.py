@@ -66,9 +66,9 @@ def test_offline_answerer_ignores_injected_instructions_and_markers(
     ans = qa.ask(question)
     assert "PWNED" not in ans.text
     assert not ans.abstained and ans.citations
-    # each quote is followed by its own marker once; a "[7]" or "Source [2]:" copied from a
-    # document must be shown neutralised, e.g. as "(7)"
-    assert sorted(marker_numbers(ans.text)) == [c.n for c in ans.citations], ans.text
+    # every marker is one of our citations (a fact lead may cite a quote again); a "[7]" or
+    # "Source [2]:" copied from a document must be shown neutralised, e.g. as "(7)"
+    assert sorted(set(marker_numbers(ans.text))) == [c.n for c in ans.citations], ans.text
     assert_safe(qa, ans)
 
 
@@ -86,7 +86,7 @@ def test_offline_answer_to_the_injected_question_itself_is_only_quotes(store: Pa
 def test_a_model_that_obeys_the_injection_is_neutralised(store: Path, reply: str) -> None:
     qa = QA.open(store, embeddings="fake", llm=FakeListChatModel(responses=[reply]), answerer="llm")
     ans = qa.ask("真武810E的显存容量是多少?")
-    assert len(ans.passages) == 2
+    assert len([p for p in ans.passages if "fact" not in p.scores]) == 2  # and the facts
     assert ans.abstained and not ans.citations
     assert "PWNED" not in ans.text and "[9]" not in ans.text and "[7]" not in ans.text
     assert_safe(qa, ans)

@@ -113,11 +113,15 @@ def test_documents_upload_and_delete(app: dict[str, Any], tmp_path: Path) -> Non
     assert all("text" not in d for d in before)
     new = tmp_path / "kestrel.md"
     new.write_text(NEW, encoding="utf-8")
-    bad = tmp_path / "notes.pdf"
-    bad.write_bytes(b"%PDF-1.4")
-    out = client.predict([handle_file(str(new)), handle_file(str(bad))], api_name="/upload")
+    bad = tmp_path / "notes.xlsx"  # a type the page does not accept (PDFs it does)
+    bad.write_bytes(b"PK\x03\x04")
+    broken = tmp_path / "broken.pdf"  # accepted, but no readable PDF: fails in one line
+    broken.write_bytes(b"%PDF-1.4")
+    files = [handle_file(str(p)) for p in (new, bad, broken)]
+    out = client.predict(files, api_name="/upload")
     status = {f["file"]: f["status"] for f in out["files"]}
-    assert status == {"kestrel.md": "added", "notes.pdf": "refused"} and out["added"] == 1
+    assert status == {"kestrel.md": "added", "notes.xlsx": "refused", "broken.pdf": "failed"}
+    assert out["added"] == 1
     ans = client.predict("How much memory does the Kestrel K7 carry?", api_name="/ask")
     assert "48GB" in ans["answer"]
     doc_id = next(f["doc_id"] for f in out["files"] if f["status"] == "added")
