@@ -417,7 +417,7 @@ def _offline_instead(
 
 def question_names(question: str) -> set[str]:
     """Names a question writes in Latin letters: capitalised or mixed with digits, lower-cased
-    ("How much did NVIDIA pay Groq?" -> nvidia, groq); sentence-initial words and stopwords
+    ("How much did ACME pay Zeta?" -> acme, zeta); sentence-initial words and stopwords
     are not names."""
     from rag.textnorm import STOPWORDS
 

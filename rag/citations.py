@@ -462,7 +462,7 @@ class GeneratedAnswerChecker:
         lang = statement_language(claim)
         same = bool(lang) and lang == statement_language(joined)
         if same and lang == "en":
-            # names in capitals ("NVIDIA", "TSMC") must be in an English source that is cited
+            # names in capitals ("ACME") must be in an English source that is cited
             caps = {w.lower() for w in _LATIN_WORD.findall(claim) if len(w) >= 3 and w.isupper()}
             caps -= {u.lower() for u in tables().units}
             absent = sorted(c for c in caps if c not in low)

@@ -146,7 +146,7 @@ def _contains(text_low: str, alias: str) -> bool:
     a = alias.lower()
     if _CJK.search(a) or not a.isascii():
         return a in text_low
-    # ASCII aliases match whole tokens, so "AMD" is not found in "LAMDA" (a plain scan: a
+    # ASCII aliases match whole tokens, so "ABC" is not found in "XABCY" (a plain scan: a
     # regex per alias cost a cold 'rag ask' 0.2 s of compiling)
     i = text_low.find(a)
     while i >= 0:

@@ -36,12 +36,11 @@ UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 CONTEXT_CHARS = 200
 MAX_K = 10
 
-EXAMPLES = [
-    "真武810E的显存容量是多少?",
-    "昆仑芯P800万卡集群是什么时候点亮的?",
-    "How much HBM memory does the AMD MI325X have?",
-    "When did Moore Threads list on the STAR Market?",
-]
+def _examples() -> dict[str, Any]:
+    """The example questions and placeholder of ``rag/data/examples.yaml``."""
+    from rag import datafiles
+
+    return datafiles.load_yaml("examples.yaml")
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -592,13 +591,13 @@ def build_app(qa: QA, notice: str | None = None) -> gr.Blocks:
                         render_markdown=True,
                         latex_delimiters=[],
                         feedback_options=None,
-                        examples=[{"text": q} for q in EXAMPLES],
+                        examples=[{"text": q} for q in _examples()["examples"]],
                         placeholder="Ask about chips, vendors, memory, launches… in Chinese or English.",
                     )
                     with gr.Row():
                         question = gr.Textbox(
                             show_label=False,
-                            placeholder="例如:真武810E的显存容量是多少?  /  e.g. When did Moore Threads list?",
+                            placeholder=str(_examples()["placeholder"]),
                             elem_id="rag-question",
                             scale=5,
                             max_length=2000,
