@@ -36,11 +36,13 @@ UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 CONTEXT_CHARS = 200
 MAX_K = 10
 
+
 def _examples() -> dict[str, Any]:
     """The example questions and placeholder of ``rag/data/examples.yaml``."""
     from rag import datafiles
 
     return datafiles.load_yaml("examples.yaml")
+
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
