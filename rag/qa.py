@@ -542,13 +542,22 @@ class QA:
         )
         yield from stream_llm_answer(self, q, resolved, passages, docs, history, facts=known)
 
-    def _with_also_reported(self, off: OfflineAnswer, lang: str) -> OfflineAnswer:
+    def _doc_loader(self, docs: dict[str, Document]) -> Any:
+        """The documents an answer already holds first: another process may remove one while
+        this answer is written (its index refresh drops the cache)."""
+        return lambda doc_id: docs[doc_id] if doc_id in docs else self.document(doc_id)
+
+    def _with_also_reported(
+        self, off: OfflineAnswer, lang: str, docs: dict[str, Document]
+    ) -> OfflineAnswer:
         """A story other outlets carried too says so under the answer."""
         from rag.dedup import also_reported
 
         lines = []
         for c in off.citations:
-            line = also_reported(self.document(c.doc_id), lang)
+            if c.doc_id not in docs:
+                continue
+            line = also_reported(docs[c.doc_id], lang)
             if line and line not in lines:
                 lines.append(f"[{c.n}] {line}")
         if not lines:
@@ -580,12 +589,17 @@ class QA:
             # a list draws on every document the question is about, not only the top k
             wide = self.search(resolved, LIST_DEPTH, **filters)
             scope = {p.doc_id for p in wide.passages}
-            listed = answer_list(analysis, facts, wide.passages, self.document, allowed_docs=scope)
+            try:
+                listed = answer_list(
+                    analysis, facts, wide.passages, self._doc_loader(docs), allowed_docs=scope
+                )
+            except NotFoundError:  # a document removed meanwhile by another process
+                listed = None
             if listed is not None:
                 return OfflineAnswer(listed.text, listed.citations, False, listed.notes)
         if off.abstained:
             return off
-        off = self._with_also_reported(off, analysis.lang)
+        off = self._with_also_reported(off, analysis.lang, docs)
         lead = fact_leads(analysis, facts, off.citations)
         if lead is None:
             return off
