@@ -501,10 +501,23 @@ def answer_list(
     """
     if store is None or not list_mode(a):
         return None
+    return _checked(_compose_list, a, store, passages, load_doc, allowed_docs)
+
+
+def _checked(
+    compose: Callable[..., Composed | None],
+    a: Analysis,
+    store: FactSource,
+    passages: list[Passage],
+    load_doc: Callable[[str], Document],
+    allowed_docs: set[str] | None,
+) -> Composed | None:
+    """Run a composer over the (filtered) fact table; keep its answer only when every figure
+    is in a cited span."""
     if allowed_docs is not None:
         store = _Only(store, allowed_docs)
     ents = {e.entity_id: e for e in store.entities()}
-    composed = _compose_list(a, store, _doc_rank(passages), load_doc, ents)
+    composed = compose(a, store, _doc_rank(passages), load_doc, ents)
     if composed is None or not supported(composed.text, composed.citations, composed.names):
         return None
     return composed
@@ -602,23 +615,9 @@ def answer_from_facts(
     """
     if store is None or not a.attributes or a.intent in ("why", "how", "yesno"):
         return None
-    if allowed_docs is not None:
-        store = _Only(store, allowed_docs)
-    doc_rank: dict[str, int] = {}
-    for p in passages:
-        doc_rank.setdefault(p.doc_id, len(doc_rank))
-    ents = {e.entity_id: e for e in store.entities()}
     want_list = a.intent == "list" or not targets(a)
-    composed = (
-        _compose_list(a, store, doc_rank, load_doc, ents)
-        if want_list
-        else _compose_targets(a, store, doc_rank, load_doc, ents)
-    )
-    if composed is None:
-        return None
-    if not supported(composed.text, composed.citations, composed.names):
-        return None
-    return composed
+    compose = _compose_list if want_list else _compose_targets
+    return _checked(compose, a, store, passages, load_doc, allowed_docs)
 
 
 __all__ = [

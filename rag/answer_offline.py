@@ -22,7 +22,6 @@ from rag.glossary import VENDORS
 from rag.question import (
     Analysis,
     analyse,
-    question_entities,
     specific_entities,
     unchecked_attributes,
     unknown_names,
@@ -62,16 +61,6 @@ def abstain_text(question: str, reason: str, lang: str | None = None) -> str:
 
 def _refuse(reason: Reason, lang: str, note: str, what: str = "") -> OfflineAnswer:
     return OfflineAnswer(_lead(reason_text(reason, lang, what), lang), [], True, [note], reason)
-
-
-def missing_entities(question: str, evidence: str) -> list[str]:
-    """Entities of the question that appear nowhere in the evidence text."""
-    low = normalize(evidence)
-    return [
-        aliases[0]
-        for aliases in question_entities(question)
-        if not any(alias_in(a, low) for a in aliases)
-    ]
 
 
 def _label(attribute: str, lang: str) -> str:
@@ -224,7 +213,7 @@ def answer_offline(
     chosen = _choose(sel, ab, eligible, lang)
     if isinstance(chosen, OfflineAnswer):
         return chosen
-    text, citations = render(sel, chosen, lang)
+    text, citations = render(sel, chosen, lang, ab.entities)
     return OfflineAnswer(text, citations, False, [])
 
 
@@ -235,5 +224,4 @@ __all__ = [
     "abstain_text",
     "answer_offline",
     "is_chinese",
-    "missing_entities",
 ]

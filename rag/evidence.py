@@ -238,13 +238,14 @@ def states(attribute: str, text: str) -> bool:
     """``text`` states ``attribute`` of the fact vocabulary: one of its cues and a value of
     its kind (a figure in one of its units, a date, a memory type, a funding round)."""
     from rag.facts import attributes, find_dates, find_values, spec
+    from rag.question import cue_in
 
     attr = attributes().get(attribute)
     if attr is None:
         return False
     text = simplified(text)  # a traditional page's 億 is a 亿
     low = text.lower()
-    if not any(_cue_hit(normalize(c), low) for c in attr.cues):
+    if not cue_in(low, attr.cues):
         return False
     if attr.kind == "date":
         return bool(find_dates(text, None))
@@ -252,12 +253,6 @@ def states(attribute: str, text: str) -> bool:
         rx = spec().memory_rx if attribute == "memory_type" else spec().round_rx
         return bool(rx.search(text))
     return any(v.dim in attr.dims for v in find_values(text))
-
-
-def _cue_hit(cue: str, low: str) -> bool:
-    if HAN.search(cue) or not re.search(r"[a-z]", cue):
-        return cue in low
-    return re.search(rf"(?<![a-z0-9]){re.escape(cue)}(?![a-z0-9])", low) is not None
 
 
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)(20\d\d)(?!\d)|(?<!\d)(\d\d)\s*年")

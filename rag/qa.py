@@ -387,12 +387,9 @@ class QA:
 
     # -- answering --------------------------------------------------------------------------
     def _fact_table(self) -> Any:
-        """The learned entities and facts, or None where this store has none (yet)."""
-        open_facts = getattr(self, "factstore", None)
-        if open_facts is None:
-            return None
+        """The learned entities and facts, or None where they cannot be opened."""
         try:
-            return open_facts()
+            return self.factstore()
         except RagError:
             return None
 

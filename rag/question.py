@@ -93,6 +93,7 @@ class _Cues:
     intents: dict[str, tuple[str, ...]]
     pointers: tuple[str, ...]
     qualifiers: dict[str, tuple[str, ...]]
+    evidence_groups: dict[str, tuple[str, ...]]  # glossary evidence group -> attributes
 
 
 def _both(entry: dict[str, Any]) -> tuple[str, ...]:
@@ -113,6 +114,7 @@ def cues() -> _Cues:
         intents={i: _both(v) for i, v in raw["intents"].items()},
         pointers=tuple(pointers.get("zh", [])) + tuple(pointers.get("en", [])),
         qualifiers={q: _both(v) for q, v in (raw.get("qualifiers") or {}).items()},
+        evidence_groups={g: tuple(m) for g, m in (raw.get("evidence_groups") or {}).items()},
     )
 
 
@@ -157,8 +159,8 @@ def _longest_first(hits: list[tuple[str, int, int]]) -> list[tuple[str, int, int
 
 def unchecked_attributes(a: Analysis) -> list[str]:
     """Asked attributes (by a cue of their own) that no evidence group of the question covers."""
-    groups = yaml.safe_load(DATA.read_text(encoding="utf-8")).get("evidence_groups") or {}
-    covered = {m for g in a.evidence_attributes for m in groups.get(g, [])}
+    groups = cues().evidence_groups
+    covered = {m for g in a.evidence_attributes for m in groups.get(g, ())}
     return [x for x in a.attributes if x not in covered and x not in a.broad_attributes]
 
 
@@ -450,12 +452,13 @@ def analyse(
         history: earlier turns as ``{"role", "content"}`` dicts or LangChain messages.
         index: the learned entities (``QA.factstore()``); without it only seed data is used.
     """
+    attributes, broad = attribute_cues(question)
     a = Analysis(
         question=question,
         lang="zh" if _HAN.search(question) else "en",
         entities=_entities(question, index),
-        attributes=attribute_cues(question)[0],
-        broad_attributes=attribute_cues(question)[1],
+        attributes=attributes,
+        broad_attributes=broad,
         intents=intents_of(question),
         period=period_of(question),
         evidence_attributes=_evidence_attributes(question),

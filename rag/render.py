@@ -12,7 +12,7 @@ from __future__ import annotations
 from rag.citations import make_citation, neutralize_markers
 from rag.evidence import FIGURE, clause_spans, figure_for, is_chinese
 from rag.glossary import ATTRIBUTES, evidence_has_attribute
-from rag.sentences import Candidate, Selection, concepts_in, key
+from rag.sentences import Candidate, Selection, concepts_in, key, score
 from rag.textnorm import tokenize
 from rag.types import Citation
 
@@ -73,10 +73,13 @@ def _lead_in_only(text: str, clauses: list[tuple[int, int]], lo: int, hi: int) -
     return lo == 0 and body[-1:] in "，,：:" and not FIGURE.search(body) and len(body) <= 40
 
 
-def render(sel: Selection, chosen: list[Candidate], lang: str) -> tuple[str, list[Citation]]:
-    """The answer text and its citations, one quote per chosen sentence."""
+def render(
+    sel: Selection, chosen: list[Candidate], lang: str, entities: list[list[str]]
+) -> tuple[str, list[Citation]]:
+    """The answer text and its citations, one quote per chosen sentence; ``entities`` are the
+    question's (their words do not decide which clause of a long sentence to keep)."""
     zh_q = lang == "zh"
-    entity_tokens = {key(t) for ent in sel_entities(sel) for a in ent for t in tokenize(a)}
+    entity_tokens = {key(t) for ent in entities for a in ent for t in tokenize(a)}
     clause_weights = {t: w for t, w in sel.weights.items() if t not in entity_tokens}
     citations: list[Citation] = []
     pieces: list[str] = []
@@ -88,14 +91,10 @@ def render(sel: Selection, chosen: list[Candidate], lang: str) -> tuple[str, lis
         citations.append(cit)
         quote = neutralize_markers(cit.quote)  # an article's own "[7]" is no citation of ours
         if not zh_q and is_chinese(quote):
-            from rag.sentences import score
-
             fig = figure_for(sel.attrs, quote, lambda t: score(t, clause_weights))
             lead = f"{fig} — " if fig else ""
             pieces.append(f"{lead}“{quote}” [{cit.n}]")
         elif zh_q and not is_chinese(quote):  # a Chinese asker, an English source: quoted
-            from rag.sentences import score
-
             fig = figure_for(sel.attrs, quote, lambda t: score(t, clause_weights))
             lead = f"{fig}——" if fig else ""
             pieces.append(f"{lead}“{quote}”[{cit.n}]")
@@ -118,9 +117,3 @@ def other_language_lead(lang: str) -> str:
     from rag.answer_facts import answer_words
 
     return str(answer_words()["phrases"]["other_language_lead"][lang])
-
-
-def sel_entities(sel: Selection) -> list[list[str]]:
-    from rag.question import specific_entities
-
-    return specific_entities(sel.analysis.question)
