@@ -168,7 +168,7 @@ def question_specs(
     Gold documents are found by path (the dev set names source files) as well as by id,
     so a corpus edit that changes an id does not silently zero the score.
     """
-    from rag.followup import resolve_followup
+    from rag.question import analyse, resolved_text
 
     by_path = {p: d for d, paths in stored.items() for p in paths}
     out = []
@@ -179,7 +179,7 @@ def question_specs(
             if d:
                 gold.add(d)
         history = r.get("history") or []
-        query = resolve_followup(r["question"], history) if history else r["question"]
+        query = resolved_text(analyse(r["question"], history)) if history else r["question"]
         out.append(
             {
                 "id": r["id"],
@@ -1195,7 +1195,7 @@ def to_markdown(r: dict[str, Any], with_plot: bool = True) -> str:
         f"noise (sd {SYNTHETIC_NOISE} per dimension), normalised; written through "
         "`Store.write_documents`, so Chroma and the keyword index see them as real documents.",
         "- Latency: p50/p95 over the timed dev questions, after one warm-up question; follow-up "
-        "questions are searched as resolved by `rag.followup` (the same text for both systems); "
+        "questions are searched as resolved by `rag.question` (the same text for both systems); "
         "`ask` gets the raw question and its history.",
         "- The baseline reuses the Chroma collection our store wrote (no second copy of the vectors); "
         "its BM25 tokens for the chunks are the stored ones (same jieba tokenizer), queries are cut "

@@ -450,12 +450,12 @@ _CONDENSED_PREFIX = re.compile(
 
 
 def _history_text(history: list[Any]) -> str:
-    from rag.followup import _turns
+    from rag.question import conversation_turns
 
     lines = []
-    for t in _turns(history)[-6:]:
-        who = "User" if t["role"] == "user" else "Assistant"
-        content = re.sub(r"\[\d{1,3}\]", "", str(t["content"]))
+    for role, text in conversation_turns(history)[-6:]:
+        who = "User" if role == "user" else "Assistant"
+        content = re.sub(r"\[\d{1,3}\]", "", text)
         content = " ".join(content.split())[:300]
         lines.append(f"{who}: {_escape(content)}")
     return "\n".join(lines)
@@ -471,7 +471,7 @@ def condense_question(qa: QA, question: str, history: list[Any] | None) -> str |
     Raises:
         LLMError: the endpoint failed.
     """
-    from rag.followup import needs_context
+    from rag.question import needs_context
 
     if not history or not needs_context(question):
         return None

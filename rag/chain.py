@@ -137,15 +137,15 @@ class QAChain:
         self.qa = qa
 
     def condense(self, state: dict[str, Any]) -> dict[str, Any]:
-        from rag.followup import resolve_followup
         from rag.qa import clean_question
+        from rag.question import analyse, resolved_text
 
         t = time.perf_counter()
         q = clean_question(state["question"])
         state = {**state, "clean": q, "t0": t, "use": self.qa.answerer_name(state["answerer"])}
         if not q or not any(ch.isalnum() for ch in q):
             return {**state, "resolved": q, "empty": True}
-        resolved = resolve_followup(q, state["history"])
+        resolved = resolved_text(analyse(q, state["history"], self.qa.fact_table()))
         if state["use"] == "llm" and state["history"]:
             try:
                 from rag.answer_llm import condense_question

@@ -2,7 +2,7 @@
 
 Word lists, aliases and cues are data (YAML or TSV files documented at their top, each with a
 ``version``); this module reads them, checks their shape and caches them, so that
-``rag.glossary``, ``rag.lexicon``, ``rag.textnorm`` and ``rag.followup`` hold only mechanisms.
+``rag.glossary``, ``rag.lexicon``, ``rag.textnorm`` and ``rag.question`` hold only mechanisms.
 ``data_fingerprint()`` hashes every data file together with the tokenizer's own dictionary
 and version: the store records the fingerprint its keyword tokens were made with, and the
 keyword index re-tokenizes the stored text when it differs (``rag.keyword``).

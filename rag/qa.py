@@ -19,10 +19,9 @@ from rag.config import Settings, settings_from_env
 from rag.embeddings import NamedEmbeddings, make_embeddings
 from rag.errors import LLMError, NotFoundError, RagError
 from rag.fetch import is_url
-from rag.followup import resolve_followup
 from rag.ingest import Ingestor, _key
 from rag.keyword import ChunkIndex, build_index
-from rag.question import Analysis, analyse, other_script_names
+from rag.question import Analysis, analyse, other_script_names, resolved_text
 from rag.render import other_language_lead
 from rag.retrieve import Searcher, SearchResult
 from rag.store import Store
@@ -386,8 +385,9 @@ class QA:
         return HybridRetriever(qa=self, **kwargs)
 
     # -- answering --------------------------------------------------------------------------
-    def _fact_table(self) -> Any:
-        """The learned entities and facts, or None where they cannot be opened."""
+    def fact_table(self) -> Any:
+        """The learned entities and facts (what the question analyser matches names against),
+        or None where they cannot be opened."""
         try:
             return self.factstore()
         except RagError:
@@ -451,9 +451,9 @@ class QA:
             return
         use = self.answerer_name(answerer)
         t = time.perf_counter()
-        facts = self._fact_table()
+        facts = self.fact_table()
         analysis = analyse(q, history, facts)
-        resolved = self._resolve(q, history, use)
+        resolved = self._resolve(q, history, use, analysis)
         timings: dict[str, float] = {"followup": time.perf_counter() - t}
         t = time.perf_counter()
         result = self.search(
@@ -507,9 +507,9 @@ class QA:
             resolved_question=resolved if resolved != q else None,
         )
 
-    def _resolve(self, q: str, history: list[Any] | None, use: str) -> str:
+    def _resolve(self, q: str, history: list[Any] | None, use: str, analysis: Analysis) -> str:
         """The question with what a follow-up refers to spelled out (the LLM condenses it)."""
-        resolved = resolve_followup(q, history)
+        resolved = resolved_text(analysis)
         if use == "llm" and history:
             try:
                 from rag.answer_llm import condense_question

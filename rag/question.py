@@ -19,14 +19,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
+from rag import datafiles
 from rag.textnorm import normalize
 
-DATA = Path(__file__).parent / "data" / "question.yaml"
+QUESTION_FILE = "question.yaml"
 _HAN = re.compile(r"[\u3400-\u9fff]")
 
 INTENT_ORDER = ("why", "list", "compare", "latest", "when", "who", "how", "yesno")
@@ -49,6 +47,7 @@ class QEntity:
     vendor: str | None = None
     inherited: bool = False
     seeded: bool = False  # the glossary knows it too (so retrieval expands it already)
+    written: str = ""  # the name as the question writes it, where that is not ``text``
 
 
 @dataclass
@@ -58,6 +57,7 @@ class Period:
     since: str | None
     until: str | None
     label: str
+    written: str = ""  # the words as the question has them ("2025年上半年", "first half of 2025")
 
 
 @dataclass
@@ -103,7 +103,7 @@ def _both(entry: dict[str, Any]) -> tuple[str, ...]:
 @lru_cache(maxsize=1)
 def cues() -> _Cues:
     """The cue tables of ``rag/data/question.yaml``, loaded once."""
-    raw = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    raw = datafiles.load_yaml(QUESTION_FILE)
     fams = {
         name: (tuple(v["members"]), _both(v)) for name, v in (raw.get("families") or {}).items()
     }
@@ -116,6 +116,9 @@ def cues() -> _Cues:
         qualifiers={q: _both(v) for q, v in (raw.get("qualifiers") or {}).items()},
         evidence_groups={g: tuple(m) for g, m in (raw.get("evidence_groups") or {}).items()},
     )
+
+
+datafiles.on_reload(cues.cache_clear)
 
 
 def _is_latin(cue: str) -> bool:
@@ -256,7 +259,24 @@ def period_of(text: str) -> Period | None:
         lo_m = hi_m = m
         label = f"{y0}-{m:02d}"
     last = calendar.monthrange(y1, hi_m)[1]
-    return Period(f"{y0}-{lo_m:02d}-01", f"{y1}-{hi_m:02d}-{last:02d}", label)
+    spans = [m.span() for m in _YEAR.finditer(low)]
+    spans += [m.span() for m in (q, h, mo) if m is not None]
+    return Period(f"{y0}-{lo_m:02d}-01", f"{y1}-{hi_m:02d}-{last:02d}", label, _written(low, spans))
+
+
+def _written(low: str, spans: list[tuple[int, int]]) -> str:
+    """The matched period words in their order; adjacent ones as one phrase."""
+    parts: list[str] = []
+    end = -1
+    for s, e in sorted(spans):
+        if s < end:
+            continue
+        if parts and low[end:s].strip() in ("", "of", "的"):
+            parts[-1] += low[end:e]
+        else:
+            parts.append(low[s:e])
+        end = e
+    return " ".join(p.strip() for p in parts)
 
 
 MODEL_TOKEN = re.compile(r"[A-Za-z]*\d+[A-Za-z]*(?:\+\d+)?")
@@ -377,7 +397,8 @@ def _entities(question: str, index: EntityIndex | None) -> list[QEntity]:
         kind = "model" if len(aliases) == 1 else "company"
         if kind == "model":
             out = [q for q in out if not _inside(question, q.text, aliases[0])]
-        out.append(QEntity(aliases[0], list(aliases), None, kind))
+        written = next((a for a in aliases if a in question), "")
+        out.append(QEntity(aliases[0], list(aliases), None, kind, written=written))
     return out
 
 
@@ -427,19 +448,28 @@ def is_followup(question: str) -> bool:
     return False
 
 
-def _user_turns(history: Iterable[Any] | None) -> list[str]:
-    out = []
+def conversation_turns(history: Iterable[Any] | None) -> list[tuple[str, str]]:
+    """``(role, content)`` of each earlier turn, role ``user`` or ``assistant``.
+
+    Turns may be ``{"role", "content"}`` dicts, LangChain messages or (user, assistant) pairs.
+    """
+    out: list[tuple[str, str]] = []
     for turn in history or []:
         if isinstance(turn, (list, tuple)) and len(turn) == 2:  # (user, assistant) pairs
-            out.append(str(turn[0] or ""))
+            out += [("user", str(turn[0] or "")), ("assistant", str(turn[1] or ""))]
             continue
         role = getattr(turn, "type", None) or (turn.get("role") if isinstance(turn, dict) else None)
         content = getattr(turn, "content", None)
         if content is None and isinstance(turn, dict):
             content = turn.get("content")
-        if role in ("user", "human") and isinstance(content, str):
-            out.append(content)
+        if isinstance(content, str) and role in ("user", "human", "assistant", "ai"):
+            out.append(("user" if role in ("user", "human") else "assistant", content))
     return out
+
+
+def needs_context(question: str, index: EntityIndex | None = None) -> bool:
+    """The question points back to an earlier turn or names no entity of its own."""
+    return is_followup(question) or not _entities(question, index)
 
 
 def analyse(
@@ -463,11 +493,11 @@ def analyse(
         period=period_of(question),
         evidence_attributes=_evidence_attributes(question),
     )
-    turns = _user_turns(history)
+    turns = conversation_turns(history)
     if not turns:
         return a
     pointer = is_followup(question)
-    for earlier in reversed(turns):
+    for earlier in reversed([c for role, c in turns if role == "user"]):
         prev = analyse(earlier, None, index)
         if not a.entities and (prev.entities and (pointer or a.attributes or len(question) < 40)):
             a.entities = [QEntity(**{**e.__dict__, "inherited": True}) for e in prev.entities]
@@ -479,6 +509,13 @@ def analyse(
             a.period = prev.period
         if a.entities and a.attributes:
             break
+    if not a.entities and pointer:  # "its power?" after an answer that named the product
+        for earlier in reversed([c for role, c in turns if role == "assistant"]):
+            named = _entities(earlier, index)
+            if named:
+                a.entities = [QEntity(**{**e.__dict__, "inherited": True}) for e in named]
+                a.followup = True
+                break
     return a
 
 
@@ -503,10 +540,15 @@ def other_script_names(a: Analysis, per_entity: int = 2) -> list[str]:
 
 
 def resolved_text(a: Analysis) -> str:
-    """The question with what it inherited spelled out, for retrieval."""
-    extra = [e.text for e in a.entities if e.inherited]
-    if a.followup and a.period is not None and a.period.label not in a.question:
-        extra.append(a.period.label)
+    """The question with what it inherited spelled out, for retrieval: the entities as the
+    earlier turn wrote them, and its period ("英伟达 2025年上半年 净利润呢？")."""
+    own = normalize(a.question)
+    named = [e.written or e.text for e in a.entities if e.inherited]
+    extra = [n for n in named if normalize(n) not in own][:4]
+    if a.followup and a.period is not None:
+        words = a.period.written or a.period.label
+        if normalize(words) not in own:
+            extra.append(words)
     return " ".join([*extra, a.question]) if extra else a.question
 
 
@@ -516,6 +558,8 @@ __all__ = [
     "QEntity",
     "analyse",
     "asked_attributes",
+    "conversation_turns",
+    "needs_context",
     "other_script_names",
     "resolved_text",
 ]

@@ -20,7 +20,16 @@ FIELDS = {
     "id": str, "question": str, "lang": str, "category": str, "answerable": bool,
     "gold_doc_ids": list, "gold_quotes": list, "key_facts": list, "answer": str, "history": list,
 }  # fmt: skip
-CATEGORIES = {"spec", "vendor", "strategy", "comparison", "temporal", "follow-up", "negative"}
+CATEGORIES = {
+    "spec",
+    "vendor",
+    "strategy",
+    "comparison",
+    "temporal",
+    "follow-up",
+    "negative",
+    "list",
+}
 
 
 @lru_cache(maxsize=1)
