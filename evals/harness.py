@@ -204,7 +204,13 @@ def _named_embeddings_base() -> type:
 
 
 class ReusingEmbeddings(_named_embeddings_base()):  # type: ignore[misc]
-    """Delegates to an embedder; inside :meth:`reusing`, the last query's vector is reused."""
+    """Delegates to an embedder; inside :meth:`reusing`, the last query's vector is reused.
+
+    The harness builds each ``QA`` with this wrapper as its embedder (:func:`open_store`),
+    so every searcher the ``QA`` makes holds it. Swapping ``qa.embeddings`` afterwards would
+    not reach searchers ``QA`` has already cached. Attributes it does not define (such as
+    ``batch_size``, which the ingest reads) are the inner embedder's.
+    """
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
@@ -212,6 +218,11 @@ class ReusingEmbeddings(_named_embeddings_base()):  # type: ignore[misc]
         self._last: tuple[str, np.ndarray] | None = None
         self._reuse = False
         self.reused = 0
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "inner":  # not set yet (copy, unpickling): no recursion
+            raise AttributeError(name)
+        return getattr(self.inner, name)
 
     @contextlib.contextmanager
     def reusing(self) -> Iterator[None]:
@@ -535,32 +546,22 @@ def flat_metrics(
     return flat
 
 
-@contextlib.contextmanager
-def _reusing_embedder(qa: Any) -> Iterator[ReusingEmbeddings]:
-    """Give ``qa`` a query-vector-reusing embedder for the duration (restored after)."""
-    original = qa.embeddings
-    if isinstance(original, ReusingEmbeddings):
-        yield original
-        return
-    wrapper = ReusingEmbeddings(original)
-    qa.embeddings = wrapper
-    try:
-        yield wrapper
-    finally:
-        qa.embeddings = original
-
-
 def evaluate_config(
     qa: Any, cfg: EvalConfig, cases: Sequence[dict[str, Any]], progress: Any = None
 ) -> list[dict[str, Any]]:
-    """Run every case under one configuration; one record per case."""
+    """Run every case under one configuration; one record per case.
+
+    The k=10 search reuses the ``ask``'s query vector when ``qa`` was opened with a
+    :class:`ReusingEmbeddings` (as :func:`open_store` does); with any other ``QA`` every
+    search embeds its query again (same results, more time).
+    """
+    emb = qa.embeddings if isinstance(getattr(qa, "embeddings", None), ReusingEmbeddings) else None
     records = []
-    with _reusing_embedder(qa) as emb:
-        for case in cases:
-            records.append(evaluate_case(qa, emb, cfg, case))
-            if progress is not None:
-                progress.update(1)
-                progress.set_postfix_str(f"{cfg.name} {case['id']}")
+    for case in cases:
+        records.append(evaluate_case(qa, emb, cfg, case))
+        if progress is not None:
+            progress.update(1)
+            progress.set_postfix_str(f"{cfg.name} {case['id']}")
     return records
 
 
@@ -659,11 +660,16 @@ def base_settings() -> Any:
 
 
 def open_store(embedder: str, data_dir: Path, corpus: Path, settings: Any) -> tuple[Any, Any]:
-    """The QA over ``<data-dir>/<embedder>``, ingested incrementally from ``corpus``."""
+    """The QA over ``<data-dir>/<embedder>``, ingested incrementally from ``corpus``; its
+    embedder is wrapped in :class:`ReusingEmbeddings` from the start, so that every searcher
+    it builds reuses the ``ask``'s query vector for the k=10 search."""
     from rag import QA
+    from rag.embeddings import make_embeddings
 
     qa = QA.open(
-        data_dir / embedder, settings=settings.with_(embeddings=embedder), embeddings=embedder
+        data_dir / embedder,
+        settings=settings.with_(embeddings=embedder),
+        embeddings=ReusingEmbeddings(make_embeddings(embedder)),
     )
     report = qa.ingest([corpus])
     return qa, report
