@@ -964,6 +964,8 @@ def _write_outputs(
 ) -> None:
     """cases.jsonl (every set and config), summary.json, charts, report.md, RESULTS.md."""
     from evals import report as R
+    from evals import targets as T
+    from evals.charts import write_charts
 
     out = Path(runres["results_path"])
     with (out / "cases.jsonl").open("w", encoding="utf-8") as fh:
@@ -979,16 +981,16 @@ def _write_outputs(
     if not args.no_charts:
         try:
             for i, (name, s) in enumerate(runres["sets"].items()):
-                charts += R.write_charts(s, out, prefix="" if i == 0 else f"{name}_")
+                charts += write_charts(s, out, prefix="" if i == 0 else f"{name}_")
         except ImportError:  # the run install has no matplotlib: the report still gets written
             print(
                 "charts skipped: matplotlib is not installed (pip install 'chipnews-rag[eval]')",
                 file=sys.stderr,
             )
     runres["charts"] = [p.name for p in charts]
-    recorded = R.read_all_thresholds(Path(args.results_path))
+    recorded = T.read_all_thresholds(Path(args.results_path))
     if args.set_thresholds:
-        recorded.update(R.derive_thresholds(runres, args.margin))
+        recorded.update(T.derive_thresholds(runres, args.margin))
     runres["thresholds"] = recorded
     (out / "report.md").write_text(R.render_report(runres), encoding="utf-8")
     if args.write_results:
@@ -1048,6 +1050,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``rag eval`` and ``python -m evals``; returns the exit code."""
     from evals import report as R
+    from evals import targets as T
 
     args = parse_args(sys.argv[1:] if argv is None else argv)
     args.command = "python -m evals " + " ".join(sys.argv[1:] if argv is None else argv)
@@ -1058,7 +1061,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {args.results_path}")
     if not args.check:
         return 0
-    fails = R.check_run(runres)
+    fails = T.check_run(runres)
     if fails is None:
         print("--check needs the default configuration", file=sys.stderr)
         return 2

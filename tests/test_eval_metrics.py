@@ -13,6 +13,7 @@ import pytest
 from evals import harness as H
 from evals import metrics as M
 from evals import report as R
+from evals import targets as T
 from rag.retrieve import SearchResult
 from rag.types import Answer, Citation, Document, Passage
 
@@ -349,15 +350,15 @@ def test_thresholds_round_trip(tmp_path: Path):
         '"false_refusal": {"max": 0.1}}}\n```\n',
         encoding="utf-8",
     )
-    th = R.read_thresholds(p, fallback=False)
+    th = T.read_thresholds(p, fallback=False)
     assert th == {"key_fact_accuracy": {"min": 0.85}, "false_refusal": {"max": 0.1}}
-    assert R.check_thresholds({"key_fact_accuracy": 0.85, "false_refusal": 0.1}, th) == []
-    fails = R.check_thresholds({"key_fact_accuracy": 0.84, "false_refusal": 0.2}, th)
+    assert T.check_thresholds({"key_fact_accuracy": 0.85, "false_refusal": 0.1}, th) == []
+    fails = T.check_thresholds({"key_fact_accuracy": 0.84, "false_refusal": 0.2}, th)
     assert len(fails) == 2
-    assert R.check_thresholds({}, th)[0].startswith("key_fact_accuracy: not measured")
+    assert T.check_thresholds({}, th)[0].startswith("key_fact_accuracy: not measured")
     with pytest.raises(ValueError):
-        R.read_thresholds(tmp_path / "missing.md", fallback=False)
-    assert R.read_thresholds(tmp_path / "missing.md") == R.TARGETS
+        T.read_thresholds(tmp_path / "missing.md", fallback=False)
+    assert T.read_thresholds(tmp_path / "missing.md") == T.TARGETS
 
 
 def test_rank_configs_orders_by_key_facts_then_abstention_then_hit():
@@ -474,12 +475,12 @@ def test_main_writes_report_cases_charts_and_results(tmp_path: Path, monkeypatch
     assert R.HELDOUT_NOTE in report or "Failing cases of `default` (0)" in report
     names = {"metrics.png", "category_key_facts.png", "latency.png"}
     assert {p.name for p in out.glob("*.png")} == names | {f"heldout_{n}" for n in names}
-    every = R.read_all_thresholds(results, fallback=False)
+    every = T.read_all_thresholds(results, fallback=False)
     assert set(every) == {"dev", "heldout"}
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     for name in ("dev", "heldout"):
         flat = next(r for r in summary["sets"][name]["configs"] if r["name"] == "default")["flat"]
-        assert R.check_thresholds(flat, every[name]) == []  # derived below the measured values
+        assert T.check_thresholds(flat, every[name]) == []  # derived below the measured values
     assert "<!-- history -->" in results.read_text(encoding="utf-8")
     assert (tmp_path / "stores" / "fake").is_dir()
 
@@ -632,7 +633,7 @@ def test_thresholds_per_set_are_derived_below_the_measured_values(tmp_path: Path
             "heldout": {"key_fact_accuracy": 0.6, "answer_language_rate": 0.5},
         }
     )
-    th = R.derive_thresholds(run, 0.03)
+    th = T.derive_thresholds(run, 0.03)
     assert th["dev"] == {
         "key_fact_accuracy": {"min": 0.82},
         "false_refusal": {"max": 0.03},
@@ -644,13 +645,13 @@ def test_thresholds_per_set_are_derived_below_the_measured_values(tmp_path: Path
     }
     p = tmp_path / "RESULTS.md"
     p.write_text("x\n```json\n" + json.dumps({"thresholds": th}) + "\n```\n", encoding="utf-8")
-    assert R.read_all_thresholds(p, fallback=False) == th
-    assert R.read_thresholds(p, fallback=False, set_name="heldout") == th["heldout"]
+    assert T.read_all_thresholds(p, fallback=False) == th
+    assert T.read_thresholds(p, fallback=False, set_name="heldout") == th["heldout"]
     run["thresholds"] = th
-    assert R.check_run(run) == []
+    assert T.check_run(run) == []
     run["sets"]["heldout"]["configs"][0]["flat"]["key_fact_accuracy"] = 0.5
-    assert R.check_run(run) == ["heldout: key_fact_accuracy = 0.500 < 0.57"]
-    assert R.check_run({"sets": {"dev": {"configs": [{"name": "x", "flat": {}}]}}}) is None
+    assert T.check_run(run) == ["heldout: key_fact_accuracy = 0.500 < 0.57"]
+    assert T.check_run({"sets": {"dev": {"configs": [{"name": "x", "flat": {}}]}}}) is None
 
 
 def test_history_block_survives_a_rewrite(tmp_path: Path):
