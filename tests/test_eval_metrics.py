@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from evals import facts_eval as F
 from evals import harness as H
+from evals import judge as J
 from evals import metrics as M
 from evals import report as R
 from evals import targets as T
@@ -385,9 +387,9 @@ def test_rank_configs_orders_by_key_facts_then_abstention_then_hit():
 
 
 def test_judge_skipped_without_endpoint():
-    assert H.make_judge_llm({}) is None
-    assert H.make_judge_llm({"RAG_LLM_BASE_URL": ""}) is None
-    assert H.JUDGE_SKIPPED == "LLM-judged metrics skipped: no RAG_LLM_BASE_URL configured"
+    assert J.make_judge_llm({}) is None
+    assert J.make_judge_llm({"RAG_LLM_BASE_URL": ""}) is None
+    assert J.JUDGE_SKIPPED == "LLM-judged metrics skipped: no RAG_LLM_BASE_URL configured"
 
 
 def test_parse_judge_reply():
@@ -415,7 +417,7 @@ def test_judge_records_with_a_fake_chat_model(scored):
             '```json\n{"faithfulness": 0.0, "relevance": 1.0}\n```',
         ]
     )
-    out = H.judge_records(llm, scored)
+    out = J.judge_records(llm, scored)
     assert out["asked"] == 3  # the non-abstained answers: c1, c2, c5
     assert out["judged"] == 2 and out["unreadable"] == 1
     assert out["faithfulness"] == 0.5 and out["answer_relevance"] == 0.75
@@ -469,7 +471,7 @@ def test_main_writes_report_cases_charts_and_results(tmp_path: Path, monkeypatch
         "Latency",
     ):
         assert f"## {heading}" in report
-    assert H.JUDGE_SKIPPED in report
+    assert J.JUDGE_SKIPPED in report
     assert "## Dev and held-out side by side" in report and "## Set `heldout`" in report
     assert "facts:" in report
     assert R.HELDOUT_NOTE in report or "Failing cases of `default` (0)" in report
@@ -564,7 +566,7 @@ def test_fact_matching_needs_doc_attribute_entity_and_value():
 
 
 def test_fact_scores_recall_precision_and_normalised_names():
-    from evals.harness import _entity_norm
+    from evals.facts_eval import _entity_norm
 
     extracted = [
         _fact(),  # right
@@ -593,7 +595,7 @@ def test_evaluate_facts_without_a_facts_method_says_so(tmp_path: Path):
     gold = tmp_path / "g.jsonl"
     gold.write_text("".join(json.dumps(g, ensure_ascii=False) + "\n" for g in GOLD), "utf-8")
     out = H.evaluate_facts(object(), gold)
-    assert out["available"] is False and out["note"] == H.FACTS_UNAVAILABLE
+    assert out["available"] is False and out["note"] == F.FACTS_UNAVAILABLE
 
     class WithFacts:
         def facts(self) -> list[Any]:
@@ -607,7 +609,7 @@ def test_evaluate_facts_without_a_facts_method_says_so(tmp_path: Path):
 def test_the_shipped_facts_gold_loads_and_quotes_its_documents(repo_root: Path):
     from rag.loaders import load_file
 
-    rows = H.load_facts_gold(repo_root / "evals" / "datasets" / "facts_gold.jsonl")
+    rows = F.load_facts_gold(repo_root / "evals" / "datasets" / "facts_gold.jsonl")
     assert len({r["source"] for r in rows}) >= 16 and len(rows) >= 150
     texts = {s: load_file(repo_root / s).document for s in {r["source"] for r in rows}}
     for r in rows:
