@@ -20,6 +20,12 @@ failures as counts only), ``cases.jsonl`` (every case of every set), ``summary.j
 charts; ``--write-results`` also rewrites ``evals/RESULTS.md`` (summaries, the hand-kept
 history block, and the per-set thresholds the CI gate reads; ``--set-thresholds`` derives
 them from the run). It does not tune anything and never edits the datasets.
+
+This module holds the configurations, the question sets, the query-vector-reusing embedder,
+the run and the command line; one case is scored in ``evals.case``, records are aggregated
+in ``evals.aggregate``, facts scored in ``evals.facts_eval``, answers graded by the optional
+LLM judge in ``evals.judge``; ``evals.report`` and ``evals.charts`` render, ``evals.targets``
+holds the targets and the gate's thresholds.
 """
 
 from __future__ import annotations
@@ -41,6 +47,10 @@ from typing import Any
 import numpy as np
 
 from evals import metrics as M
+from evals.aggregate import flat_metrics, group_summaries, paired, summarize
+from evals.case import RETRIEVAL_K, evaluate_case
+from evals.facts_eval import evaluate_facts
+from evals.judge import judge_run
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATASET = ROOT / "evals" / "datasets" / "dev.jsonl"
@@ -51,12 +61,8 @@ DATASETS = {
     "heldout": ROOT / "evals" / "datasets" / "heldout.jsonl",
 }
 FACTS_GOLD = ROOT / "evals" / "datasets" / "facts_gold.jsonl"
-FACTS_UNAVAILABLE = "facts: not available (QA has no facts() method)"
 DEFAULT_CORPUS = ROOT / "corpus"
 RESULTS_PATH = ROOT / "evals" / "RESULTS.md"
-RETRIEVAL_K = 10
-STAGES = ("embed", "retrieve", "answer", "total")
-JUDGE_SKIPPED = "LLM-judged metrics skipped: no RAG_LLM_BASE_URL configured"
 
 
 # -- configurations ----------------------------------------------------------------------
@@ -204,7 +210,13 @@ def _named_embeddings_base() -> type:
 
 
 class ReusingEmbeddings(_named_embeddings_base()):  # type: ignore[misc]
-    """Delegates to an embedder; inside :meth:`reusing`, the last query's vector is reused."""
+    """Delegates to an embedder; inside :meth:`reusing`, the last query's vector is reused.
+
+    The harness builds each ``QA`` with this wrapper as its embedder (:func:`open_store`),
+    so every searcher the ``QA`` makes holds it. Swapping ``qa.embeddings`` afterwards would
+    not reach searchers ``QA`` has already cached. Attributes it does not define (such as
+    ``batch_size``, which the ingest reads) are the inner embedder's.
+    """
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
@@ -212,6 +224,11 @@ class ReusingEmbeddings(_named_embeddings_base()):  # type: ignore[misc]
         self._last: tuple[str, np.ndarray] | None = None
         self._reuse = False
         self.reused = 0
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "inner":  # not set yet (copy, unpickling): no recursion
+            raise AttributeError(name)
+        return getattr(self.inner, name)
 
     @contextlib.contextmanager
     def reusing(self) -> Iterator[None]:
@@ -239,406 +256,23 @@ class ReusingEmbeddings(_named_embeddings_base()):  # type: ignore[misc]
         return self.inner.embed_documents(texts)
 
 
-# -- one case ------------------------------------------------------------------------------
-
-
-def _doc(qa: Any, doc_id: str) -> Any:
-    try:
-        return qa.document(doc_id)
-    except Exception:
-        return None
-
-
-def crosslingual(qa: Any, case: dict[str, Any]) -> bool | None:
-    """True when no gold document is in the question's language (None without gold docs)."""
-    langs = set()
-    for d in case["gold_doc_ids"]:
-        doc = _doc(qa, d)
-        if doc is not None:
-            langs.add(doc.lang)
-    if not langs:
-        return None
-    return case["lang"] not in langs
-
-
-def failure_reason(rec: dict[str, Any]) -> str | None:
-    """Why a case failed under a configuration, in one phrase (None when it passed)."""
-    s = rec["scores"]
-    if rec.get("error"):
-        return "error: " + rec["error"]
-    if not rec["answerable"]:
-        return None if rec["abstained"] else "missing abstention"
-    if s["key_fact_correct"]:
-        return None
-    where = (
-        "gold evidence was retrieved"
-        if s["answer_evidence_hit"]
-        else "gold doc retrieved, not the evidence passage"
-        if s["answer_doc_hit"]
-        else "retrieval miss"
-    )
-    if rec["abstained"]:
-        return f"false abstention ({where})"
-    if not s["answer_doc_hit"]:
-        return "retrieval miss (no gold doc among the answer's passages)"
-    if not s["answer_evidence_hit"]:
-        return "evidence not retrieved (gold doc, wrong passage)"
-    return "wrong sentence chosen (evidence retrieved, key facts not in the answer)"
-
-
-def evaluate_case(
-    qa: Any, emb: ReusingEmbeddings | None, cfg: EvalConfig, case: dict[str, Any]
-) -> dict[str, Any]:
-    """Ask, search with k=10, and score one case; returns its JSON record."""
-    from rag.qa import clean_question
-
-    rec: dict[str, Any] = {
-        "config": cfg.name,
-        "id": case["id"],
-        "question": case["question"],
-        "lang": case["lang"],
-        "category": case["category"],
-        "answerable": bool(case["answerable"]),
-        "history": case["history"],
-        "gold_doc_ids": case["gold_doc_ids"],
-        "gold_quotes": case["gold_quotes"],
-        "key_facts": case["key_facts"],
-        "crosslingual": crosslingual(qa, case),
-    }
-    try:
-        ans = qa.ask(case["question"], case["history"] or None, **cfg.overrides)
-        asked = ans.resolved_question or clean_question(case["question"])
-        ctx = emb.reusing() if emb is not None else contextlib.nullcontext()
-        with ctx:
-            result = qa.search(asked, RETRIEVAL_K, **cfg.overrides)
-    except Exception as e:  # a crash in one case must not lose the run
-        rec.update(
-            {
-                "error": f"{type(e).__name__}: {e}",
-                "abstained": False,
-                "answer": "",
-                "citations": [],
-                "retrieved": [],
-                "timings": {},
-            }
-        )
-        rec["scores"] = _empty_scores(rec)
-        rec["failure"] = failure_reason(rec)
-        return rec
-
-    gold_docs = set(case["gold_doc_ids"])
-    quotes = list(case["gold_quotes"])
-
-    def span_text(p: Any) -> str:
-        d = _doc(qa, p.doc_id)
-        return d.text[p.start : p.end] if d is not None else p.text
-
-    retrieved = result.passages
-    ev_cov = M.evidence_coverage([span_text(p) for p in retrieved], quotes)
-    doc_cov = M.doc_coverage([p.doc_id for p in retrieved], gold_docs)
-    rec["resolved_question"] = ans.resolved_question
-    rec["retrieved"] = _retrieved_records(retrieved, gold_docs, ev_cov)
-    answer_ids = [p.chunk_id for p in ans.passages]
-    rec["answer_passages"] = answer_ids
-    rec["retrieval_consistent"] = answer_ids == [p.chunk_id for p in retrieved[: len(answer_ids)]]
-    rec["answer"] = ans.text
-    rec["abstained"] = bool(ans.abstained)
-    rec["answer_lang"] = M.text_language(ans.text)
-    rec["answerer"] = ans.answerer
-    rec["notes"] = ans.notes
-    rec["timings"] = {k: float(v) for k, v in ans.timings.items()}
-
-    cits, quotes_by_n, cs = _citations(qa, ans)
-    rec["citations"] = cits
-    rec["statements"] = cs.detail
-    s = _answer_scores(case, ans, cits, quotes_by_n, cs)
-    if case["answerable"] and gold_docs:
-        s.update({f"doc_{k}": v for k, v in M.retrieval_scores(doc_cov, len(gold_docs)).items()})
-    if case["answerable"] and quotes:
-        s.update({f"evidence_{k}": v for k, v in M.retrieval_scores(ev_cov, len(quotes)).items()})
-    ans_docs = {p.doc_id for p in ans.passages}
-    ans_texts = [span_text(p) for p in ans.passages]
-    s["answer_doc_hit"] = bool(ans_docs & gold_docs)
-    s["answer_evidence_hit"] = any(q in t for q in quotes for t in ans_texts)
-    rec["scores"] = s
-    rec["failure"] = failure_reason(rec)
-    return rec
-
-
-def _retrieved_records(
-    retrieved: Sequence[Any], gold_docs: set[str], ev_cov: list[set[str]]
-) -> list[dict[str, Any]]:
-    return [
-        {
-            "rank": i + 1,
-            "doc_id": p.doc_id,
-            "chunk_id": p.chunk_id,
-            "start": p.start,
-            "end": p.end,
-            "score": p.score,
-            "scores": p.scores,
-            "gold_doc": p.doc_id in gold_docs,
-            "gold_quotes": sorted(ev_cov[i]),
-        }
-        for i, p in enumerate(retrieved)
-    ]
-
-
-def _citations(qa: Any, ans: Any) -> tuple[list[dict[str, Any]], dict[int, str], Any]:
-    """The answer's citations with their validity, quotes by number, and citation scores."""
-    cits = []
-    for c in ans.citations:
-        d = _doc(qa, c.doc_id)
-        cits.append(
-            {
-                **c.to_dict(),
-                "valid": M.citation_valid(c.quote, d.text if d else None, c.start, c.end),
-            }
-        )
-    quotes_by_n = {c.n: c.quote for c in ans.citations}
-    cs = M.citation_scores(ans.text, quotes_by_n) if not ans.abstained else M.CitationScores()
-    return cits, quotes_by_n, cs
-
-
-def _answer_scores(
-    case: dict[str, Any],
-    ans: Any,
-    cits: list[dict[str, Any]],
-    quotes_by_n: dict[int, str],
-    cs: Any,
-) -> dict[str, Any]:
-    """Scores of the answer itself: key facts, abstention, language, citations."""
-    s: dict[str, Any] = {}
-    kf = (
-        M.key_facts_matched(case["key_facts"], ans.text)
-        if not ans.abstained
-        else [False] * len(case["key_facts"])
-    )
-    s["key_facts_matched"] = kf
-    s["key_fact_correct"] = (bool(kf) and all(kf)) if case["answerable"] else None
-    s["abstained"] = bool(ans.abstained)
-    s["language_match"] = M.language_matches(ans.text, case["lang"])
-    s["citations"] = len(cits)
-    s["valid_citations"] = sum(1 for c in cits if c["valid"])
-    if case["answerable"] and not ans.abstained:
-        s["support"] = M.key_facts_correct(case["key_facts"], "\n".join(quotes_by_n.values()))
-    else:
-        s["support"] = None
-    s["statements"] = cs.statements
-    s["supported_statements"] = cs.supported_statements
-    s["citation_pairs"] = cs.pairs
-    s["precise_pairs"] = cs.precise_pairs
-    s["figures"] = cs.figures
-    s["ungrounded_figures"] = cs.ungrounded
-    return s
-
-
-def _empty_scores(rec: dict[str, Any]) -> dict[str, Any]:
-    s: dict[str, Any] = {
-        "answer_doc_hit": False,
-        "answer_evidence_hit": False,
-        "key_facts_matched": [False] * len(rec["key_facts"]),
-        "key_fact_correct": False if rec["answerable"] else None,
-        "abstained": False,
-        "language_match": None,
-        "citations": 0,
-        "valid_citations": 0,
-        "support": None,
-        "statements": 0,
-        "supported_statements": 0,
-        "citation_pairs": 0,
-        "precise_pairs": 0,
-        "figures": 0,
-        "ungrounded_figures": [],
-    }
-    if rec["answerable"] and rec["gold_doc_ids"]:
-        s.update({f"doc_{k}": v for k, v in M.retrieval_scores([], 1).items()})
-    if rec["answerable"] and rec["gold_quotes"]:
-        s.update({f"evidence_{k}": v for k, v in M.retrieval_scores([], 1).items()})
-    return s
-
-
-# -- aggregation -------------------------------------------------------------------------
-
-RETRIEVAL_KEYS = [
-    f"{lvl}_{m}@{k}" for lvl in ("doc", "evidence") for m in ("hit", "recall") for k in M.KS
-] + [f"{lvl}_{m}@10" for lvl in ("doc", "evidence") for m in ("mrr", "ndcg")]
-
-
-def summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Every metric over a set of case records (None where nothing was measurable)."""
-    ans = [r for r in records if r["answerable"]]
-    neg = [r for r in records if not r["answerable"]]
-    sc = [r["scores"] for r in records]
-    out: dict[str, Any] = {
-        "n": len(records),
-        "n_answerable": len(ans),
-        "n_negative": len(neg),
-        "errors": sum(1 for r in records if r.get("error")),
-        "key_fact_accuracy": M.rate(
-            sum(1 for r in ans if r["scores"]["key_fact_correct"]), len(ans)
-        ),
-        "negative_rejection": M.rate(sum(1 for r in neg if r["abstained"]), len(neg)),
-        "false_refusal": M.rate(sum(1 for r in ans if r["abstained"]), len(ans)),
-    }
-    lang = [s.get("language_match") for s in sc if s.get("language_match") is not None]
-    out["answer_language_rate"] = M.rate(sum(1 for x in lang if x), len(lang))
-    n_cit = sum(s["citations"] for s in sc)
-    out["n_citations"] = n_cit
-    out["citation_validity"] = M.rate(sum(s["valid_citations"] for s in sc), n_cit)
-    sup = [s["support"] for s in sc if s["support"] is not None]
-    out["citation_support"] = M.rate(sum(1 for x in sup if x), len(sup))
-    out["citation_recall"] = M.rate(
-        sum(s["supported_statements"] for s in sc), sum(s["statements"] for s in sc)
-    )
-    out["citation_precision"] = M.rate(
-        sum(s["precise_pairs"] for s in sc), sum(s["citation_pairs"] for s in sc)
-    )
-    out["ungrounded_number_rate"] = M.rate(
-        sum(len(s["ungrounded_figures"]) for s in sc), sum(s["figures"] for s in sc)
-    )
-    for key in RETRIEVAL_KEYS:
-        out[key] = M.mean(s.get(key) for s in sc)
-    out["answer_doc_hit"] = M.rate(sum(1 for r in ans if r["scores"]["answer_doc_hit"]), len(ans))
-    consistent = [r.get("retrieval_consistent") for r in records if "retrieval_consistent" in r]
-    out["retrieval_consistency"] = M.rate(sum(1 for x in consistent if x), len(consistent))
-    for stage in STAGES:
-        vals = [r["timings"][stage] for r in records if stage in r.get("timings", {})]
-        out[f"latency_{stage}_p50"] = M.percentile(vals, 50)
-        out[f"latency_{stage}_p95"] = M.percentile(vals, 95)
-    return out
-
-
-def group_summaries(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
-    """Summaries per category, per question language and cross-lingual vs same-language."""
-    groups: dict[str, dict[str, list[dict[str, Any]]]] = {
-        "category": {},
-        "lang": {},
-        "crosslingual": {},
-    }
-    for r in records:
-        groups["category"].setdefault(r["category"], []).append(r)
-        groups["lang"].setdefault(r["lang"], []).append(r)
-        if r.get("crosslingual") is not None:
-            key = "cross-lingual" if r["crosslingual"] else "same-language"
-            groups["crosslingual"].setdefault(key, []).append(r)
-    return {g: {k: summarize(v) for k, v in sorted(d.items())} for g, d in groups.items()}
-
-
-def flat_metrics(
-    summary: dict[str, Any], groups: dict[str, dict[str, dict[str, Any]]]
-) -> dict[str, Any]:
-    """The summary plus ``crosslingual_*`` metrics, the keys the thresholds name."""
-    flat = dict(summary)
-    for k, v in groups.get("crosslingual", {}).get("cross-lingual", {}).items():
-        flat[f"crosslingual_{k}"] = v
-    return flat
-
-
-@contextlib.contextmanager
-def _reusing_embedder(qa: Any) -> Iterator[ReusingEmbeddings]:
-    """Give ``qa`` a query-vector-reusing embedder for the duration (restored after)."""
-    original = qa.embeddings
-    if isinstance(original, ReusingEmbeddings):
-        yield original
-        return
-    wrapper = ReusingEmbeddings(original)
-    qa.embeddings = wrapper
-    try:
-        yield wrapper
-    finally:
-        qa.embeddings = original
-
-
 def evaluate_config(
     qa: Any, cfg: EvalConfig, cases: Sequence[dict[str, Any]], progress: Any = None
 ) -> list[dict[str, Any]]:
-    """Run every case under one configuration; one record per case."""
+    """Run every case under one configuration; one record per case.
+
+    The k=10 search reuses the ``ask``'s query vector when ``qa`` was opened with a
+    :class:`ReusingEmbeddings` (as :func:`open_store` does); with any other ``QA`` every
+    search embeds its query again (same results, more time).
+    """
+    emb = qa.embeddings if isinstance(getattr(qa, "embeddings", None), ReusingEmbeddings) else None
     records = []
-    with _reusing_embedder(qa) as emb:
-        for case in cases:
-            records.append(evaluate_case(qa, emb, cfg, case))
-            if progress is not None:
-                progress.update(1)
-                progress.set_postfix_str(f"{cfg.name} {case['id']}")
+    for case in cases:
+        records.append(evaluate_case(qa, emb, cfg, case))
+        if progress is not None:
+            progress.update(1)
+            progress.set_postfix_str(f"{cfg.name} {case['id']}")
     return records
-
-
-# -- LLM judge -----------------------------------------------------------------------------
-
-JUDGE_PROMPT = """You grade one answer of a question-answering system over news articles.
-
-Question: {question}
-
-Cited evidence:
-{evidence}
-
-Answer: {answer}
-
-Score two things between 0 and 1:
-- faithfulness: every claim of the answer is supported by the cited evidence (1) or not at all (0);
-- relevance: the answer addresses the question (1) or is off-topic (0).
-Reply with JSON only, for example {{"faithfulness": 0.9, "relevance": 1.0}}."""
-
-
-def make_judge_llm(env: dict[str, str] | None = None) -> Any:
-    """A ChatOpenAI judge from ``RAG_LLM_*``, or None when no endpoint is configured."""
-    env = dict(os.environ if env is None else env)
-    url = env.get("RAG_LLM_BASE_URL")
-    if not url:
-        return None
-    from langchain_openai import ChatOpenAI
-
-    return ChatOpenAI(
-        base_url=url,
-        model=env.get("RAG_LLM_MODEL") or "default",
-        api_key=env.get("RAG_LLM_API_KEY") or "not-needed",  # type: ignore[arg-type]
-        temperature=0,
-        timeout=float(env.get("RAG_LLM_TIMEOUT") or 60),
-        max_retries=1,
-    )
-
-
-def judge_records(
-    llm: Any, records: Sequence[dict[str, Any]], limit: int | None = None
-) -> dict[str, Any]:
-    """Ask ``llm`` to grade the non-abstained answers; stores ``judge`` on each record."""
-    todo = [r for r in records if not r["abstained"] and r.get("answer")]
-    if limit:
-        todo = todo[:limit]
-    faith: list[float] = []
-    rel: list[float] = []
-    unreadable = errors = 0
-    last_error = ""
-    for r in todo:
-        evidence = "\n".join(f"[{c['n']}] {c['quote']}" for c in r["citations"]) or "(none)"
-        prompt = JUDGE_PROMPT.format(question=r["question"], evidence=evidence, answer=r["answer"])
-        try:
-            reply = llm.invoke(prompt)
-        except Exception as e:
-            errors += 1
-            last_error = f"{type(e).__name__}: {e}"
-            if errors >= 3 and not faith:
-                break
-            continue
-        content = getattr(reply, "content", reply)
-        parsed = M.parse_judge_reply(content if isinstance(content, str) else str(content))
-        r["judge"] = parsed or {"unreadable": str(content)[:200]}
-        if parsed is None:
-            unreadable += 1
-            continue
-        faith.append(parsed["faithfulness"])
-        rel.append(parsed["relevance"])
-    return {
-        "config": records[0]["config"] if records else None,
-        "judged": len(faith),
-        "asked": len(todo),
-        "unreadable": unreadable,
-        "errors": errors,
-        "last_error": last_error,
-        "faithfulness": M.mean(faith),
-        "answer_relevance": M.mean(rel),
-    }
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -659,11 +293,16 @@ def base_settings() -> Any:
 
 
 def open_store(embedder: str, data_dir: Path, corpus: Path, settings: Any) -> tuple[Any, Any]:
-    """The QA over ``<data-dir>/<embedder>``, ingested incrementally from ``corpus``."""
+    """The QA over ``<data-dir>/<embedder>``, ingested incrementally from ``corpus``; its
+    embedder is wrapped in :class:`ReusingEmbeddings` from the start, so that every searcher
+    it builds reuses the ``ask``'s query vector for the k=10 search."""
     from rag import QA
+    from rag.embeddings import make_embeddings
 
     qa = QA.open(
-        data_dir / embedder, settings=settings.with_(embeddings=embedder), embeddings=embedder
+        data_dir / embedder,
+        settings=settings.with_(embeddings=embedder),
+        embeddings=ReusingEmbeddings(make_embeddings(embedder)),
     )
     report = qa.ingest([corpus])
     return qa, report
@@ -680,20 +319,6 @@ def _git_commit() -> str:
         ).stdout.strip()
     except Exception:
         return ""
-
-
-def paired(
-    records_a: Sequence[dict[str, Any]], records_b: Sequence[dict[str, Any]]
-) -> tuple[int, int]:
-    """Answerable cases correct under a and not b, and the reverse."""
-    b = {r["id"]: bool(r["scores"]["key_fact_correct"]) for r in records_b if r["answerable"]}
-    wins = losses = 0
-    for r in records_a:
-        if r["answerable"] and r["id"] in b:
-            a_ok = bool(r["scores"]["key_fact_correct"])
-            wins += a_ok and not b[r["id"]]
-            losses += b[r["id"]] and not a_ok
-    return wins, losses
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -773,59 +398,6 @@ def selected_sets(args: argparse.Namespace) -> dict[str, Path]:
         return {name: path}
     names = list(DATASETS) if args.set == "all" else [args.set]
     return {n: DATASETS[n] for n in names}
-
-
-# -- facts ------------------------------------------------------------------------------------
-
-
-def load_facts_gold(path: str | Path) -> list[dict[str, Any]]:
-    """The hand-written gold facts (one JSON object a line)."""
-    rows = []
-    for i, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            row = json.loads(line)
-            for key in ("doc_id", "entity", "attribute", "value", "quote"):
-                if key not in row:
-                    raise ValueError(f"{path}:{i}: missing {key!r}")
-            rows.append(row)
-    return rows
-
-
-def _entity_norm(name: str) -> str:
-    from rag.textnorm import normalize
-
-    return "".join(normalize(name).split())
-
-
-def evaluate_facts(qa: Any, gold_path: str | Path) -> dict[str, Any]:
-    """Fact precision/recall of ``qa.facts()`` against the gold file, or why it cannot run."""
-    path = Path(gold_path)
-    if not path.is_file():
-        return {"available": False, "note": f"facts: no gold file at {path}"}
-    gold = load_facts_gold(path)
-    facts_fn = getattr(qa, "facts", None)
-    if not callable(facts_fn):
-        return {"available": False, "note": FACTS_UNAVAILABLE, "n_gold": len(gold)}
-    try:
-        extracted = list(facts_fn())
-    except Exception as e:  # the facts store is new: a failure is reported, not fatal
-        return {"available": False, "note": f"facts: qa.facts() failed: {type(e).__name__}: {e}"}
-    aliases: dict[str, list[str]] = {}
-    entities_fn = getattr(qa, "entities", None)
-    if callable(entities_fn):
-        with contextlib.suppress(Exception):
-            for ent in entities_fn():
-                aliases[str(ent.entity_id)] = [ent.name, *ent.aliases]
-    scores = M.fact_scores(extracted, gold, _entity_norm, aliases)
-    scores["available"] = True
-    from evals.report import fmt
-
-    scores["note"] = (
-        f"facts: precision {fmt(scores['precision'])} at recall {fmt(scores['recall'])} "
-        f"({scores['n_gold']} gold facts of {scores['n_gold_docs']} articles, "
-        f"{scores['n_extracted']} extracted from them)"
-    )
-    return scores
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -941,23 +513,13 @@ def _run_info(args: argparse.Namespace, started: datetime, settings: Any) -> dic
     }
 
 
-def _judge(first: list[dict[str, Any]], name: str, limit: int | None) -> dict[str, Any]:
-    judge_llm = make_judge_llm()
-    if judge_llm is None:
-        return {"note": JUDGE_SKIPPED}
-    judge = judge_records(judge_llm, first, limit=limit)
-    judge["note"] = (
-        f"LLM-judged metrics on config {name!r}: {judge['judged']} of "
-        f"{judge['asked']} answers graded by {os.environ.get('RAG_LLM_MODEL') or 'the endpoint'}"
-    )
-    return judge
-
-
 def _write_outputs(
     runres: dict[str, Any], results: dict[str, dict[str, list[dict[str, Any]]]], args: Any
 ) -> None:
     """cases.jsonl (every set and config), summary.json, charts, report.md, RESULTS.md."""
     from evals import report as R
+    from evals import targets as T
+    from evals.charts import write_charts
 
     out = Path(runres["results_path"])
     with (out / "cases.jsonl").open("w", encoding="utf-8") as fh:
@@ -973,16 +535,16 @@ def _write_outputs(
     if not args.no_charts:
         try:
             for i, (name, s) in enumerate(runres["sets"].items()):
-                charts += R.write_charts(s, out, prefix="" if i == 0 else f"{name}_")
+                charts += write_charts(s, out, prefix="" if i == 0 else f"{name}_")
         except ImportError:  # the run install has no matplotlib: the report still gets written
             print(
                 "charts skipped: matplotlib is not installed (pip install 'chipnews-rag[eval]')",
                 file=sys.stderr,
             )
     runres["charts"] = [p.name for p in charts]
-    recorded = R.read_all_thresholds(Path(args.results_path))
+    recorded = T.read_all_thresholds(Path(args.results_path))
     if args.set_thresholds:
-        recorded.update(R.derive_thresholds(runres, args.margin))
+        recorded.update(T.derive_thresholds(runres, args.margin))
     runres["thresholds"] = recorded
     (out / "report.md").write_text(R.render_report(runres), encoding="utf-8")
     if args.write_results:
@@ -1021,7 +583,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
     first_set = next(iter(results))
     default_name = "default" if "default" in results[first_set] else configs[0].name
-    judge = _judge(results[first_set][default_name], default_name, args.judge_limit)
+    judge = judge_run(results[first_set][default_name], default_name, args.judge_limit)
     default_cfg = next((c for c in configs if c.name == "default"), configs[0])
     facts = evaluate_facts(stores[default_cfg.embeddings], args.facts_gold)
     info = _run_info(args, started, settings)
@@ -1042,6 +604,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``rag eval`` and ``python -m evals``; returns the exit code."""
     from evals import report as R
+    from evals import targets as T
 
     args = parse_args(sys.argv[1:] if argv is None else argv)
     args.command = "python -m evals " + " ".join(sys.argv[1:] if argv is None else argv)
@@ -1052,7 +615,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {args.results_path}")
     if not args.check:
         return 0
-    fails = R.check_run(runres)
+    fails = T.check_run(runres)
     if fails is None:
         print("--check needs the default configuration", file=sys.stderr)
         return 2

@@ -1,72 +1,23 @@
-"""Rendering of an evaluation run: Markdown report, ``RESULTS.md``, console table, charts.
+"""Rendering of an evaluation run: the Markdown report, ``RESULTS.md`` (with its hand-kept
+history block and the gate's thresholds) and the console table; also the ranking of the
+configurations and the list of failing cases.
 
-Also the thresholds: ``RESULTS.md`` carries them in a fenced ``json`` block
-``{"thresholds": {"metric": {"min": x} | {"max": y}}}`` that the CI gate reads.
+The metrics' labels, targets and the threshold checks come from ``evals.targets`` (the
+table ``evals/targets.toml``), the PNG charts from ``evals.charts``; this module neither
+runs nor checks anything itself.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-# the targets of issues 5 and 12 (dev) and 12 (held-out). The CI gate reads its own
-# thresholds from RESULTS.md: measured minus a margin (``--set-thresholds``), never the target
-# itself while the target is not met, and never lowered without a reason recorded there.
-TARGETS: dict[str, dict[str, float]] = {
-    "key_fact_accuracy": {"min": 0.90},
-    "citation_validity": {"min": 1.0},
-    "citation_support": {"min": 0.85},
-    "doc_hit@5": {"min": 0.90},
-    "crosslingual_doc_hit@5": {"min": 0.80},
-    "negative_rejection": {"min": 0.80},
-    "false_refusal": {"max": 0.10},
-}
-TARGETS_BY_SET: dict[str, dict[str, dict[str, float]]] = {
-    "dev": TARGETS,
-    "heldout": {
-        "key_fact_accuracy": {"min": 0.90},
-        "crosslingual_key_fact_accuracy": {"min": 0.90},
-        "answer_language_rate": {"min": 0.98},
-        "negative_rejection": {"min": 0.90},
-        "false_refusal": {"max": 0.03},
-        "citation_validity": {"min": 1.0},
-    },
-}
-# what the gate holds (derived from a run by ``--set-thresholds``)
-GATED = [
-    "key_fact_accuracy",
-    "crosslingual_key_fact_accuracy",
-    "answer_language_rate",
-    "negative_rejection",
-    "false_refusal",
-    "citation_validity",
-    "citation_support",
-    "doc_hit@5",
-    "crosslingual_doc_hit@5",
-]
-MAXIMA = {"false_refusal", "ungrounded_number_rate"}
+from evals.targets import LABELS, TARGETS, TARGETS_BY_SET, check_thresholds
+
 HISTORY_START, HISTORY_END = "<!-- history -->", "<!-- /history -->"
 
-LABELS = {
-    "key_fact_accuracy": "key-fact acc.",
-    "negative_rejection": "neg. rejection",
-    "false_refusal": "false refusal",
-    "doc_hit@5": "doc hit@5",
-    "evidence_hit@5": "evidence hit@5",
-    "doc_mrr@10": "doc MRR@10",
-    "citation_validity": "cit. validity",
-    "citation_support": "cit. support",
-    "citation_recall": "cit. recall",
-    "citation_precision": "cit. precision",
-    "ungrounded_number_rate": "ungrounded #",
-    "crosslingual_doc_hit@5": "cross-lingual doc hit@5",
-    "crosslingual_key_fact_accuracy": "cross-lingual key-fact acc.",
-    "answer_language_rate": "asker's language",
-}
 SUMMARY_COLS = [
     "key_fact_accuracy",
     "answer_language_rate",
@@ -117,89 +68,7 @@ def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
-# -- thresholds and ranking ----------------------------------------------------------------
-
-
-def _bounds(obj: dict[str, Any]) -> dict[str, dict[str, float]]:
-    return {str(k): {b: float(x) for b, x in v.items()} for k, v in obj.items()}
-
-
-def read_all_thresholds(
-    path: Path, *, fallback: bool = True
-) -> dict[str, dict[str, dict[str, float]]]:
-    """Per question set, the thresholds of the first ```json block in ``path`` that has them.
-
-    The block is ``{"thresholds": {"dev": {metric: bound}, "heldout": {...}}}``; an older
-    block without set names holds the dev set's. Without a block: the targets (``fallback``)
-    or ValueError.
-    """
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    for block in re.findall(r"```json\s*\n(.*?)```", text, re.S):
-        try:
-            obj = json.loads(block)
-        except ValueError:
-            continue
-        th = obj.get("thresholds") if isinstance(obj, dict) else None
-        if not isinstance(th, dict):
-            continue
-        if th and all(isinstance(v, dict) and set(v) <= {"min", "max"} for v in th.values()):
-            return {"dev": _bounds(th)}
-        return {str(s): _bounds(v) for s, v in th.items()}
-    if fallback:
-        return {s: {k: dict(v) for k, v in t.items()} for s, t in TARGETS_BY_SET.items()}
-    raise ValueError(f'no ```json {{"thresholds": ...}}``` block in {path}')
-
-
-def read_thresholds(
-    path: Path, *, fallback: bool = True, set_name: str = "dev"
-) -> dict[str, dict[str, float]]:
-    """The thresholds of one question set (see :func:`read_all_thresholds`)."""
-    every = read_all_thresholds(path, fallback=fallback)
-    if set_name in every:
-        return every[set_name]
-    if fallback:
-        return {k: dict(v) for k, v in TARGETS_BY_SET.get(set_name, TARGETS).items()}
-    raise ValueError(f"{path} records no thresholds for the {set_name!r} set")
-
-
-def derive_thresholds(
-    run: dict[str, Any], margin: float = 0.03
-) -> dict[str, dict[str, dict[str, float]]]:
-    """Gate thresholds from a run's default configuration: measured minus ``margin`` (plus,
-    for maxima), rounded outwards to two decimals. Citation validity stays at its measured
-    value: an invalid citation is a bug, not noise."""
-    out: dict[str, dict[str, dict[str, float]]] = {}
-    for name, s in run["sets"].items():
-        row = next((r for r in s["configs"] if r["name"] == "default"), None)
-        if row is None:
-            continue
-        th: dict[str, dict[str, float]] = {}
-        for metric in GATED:
-            v = row["flat"].get(metric)
-            if v is None:
-                continue
-            if metric in MAXIMA:
-                th[metric] = {"max": min(1.0, math.ceil((v + margin) * 100 - 1e-9) / 100)}
-            elif metric == "citation_validity":
-                th[metric] = {"min": math.floor(v * 1000 + 1e-9) / 1000}
-            else:
-                th[metric] = {"min": max(0.0, math.floor((v - margin) * 100 + 1e-9) / 100)}
-        out[name] = th
-    return out
-
-
-def check_run(run: dict[str, Any]) -> list[str] | None:
-    """Threshold misses of the default configuration on every set (None without it)."""
-    fails: list[str] = []
-    seen = False
-    for name, s in run["sets"].items():
-        row = next((r for r in s["configs"] if r["name"] == "default"), None)
-        if row is None:
-            continue
-        seen = True
-        bounds = run["thresholds"].get(name) or {}
-        fails += [f"{name}: {f}" for f in check_thresholds(row["flat"], bounds)]
-    return fails if seen else None
+# -- ranking ----------------------------------------------------------------
 
 
 def read_history(path: Path) -> str:
@@ -209,21 +78,6 @@ def read_history(path: Path) -> str:
     if a < 0 or b < a:
         return ""
     return text[a + len(HISTORY_START) : b].strip("\n")
-
-
-def check_thresholds(metrics: dict[str, Any], thresholds: dict[str, dict[str, float]]) -> list[str]:
-    """One line per threshold that ``metrics`` misses (an unmeasured metric misses)."""
-    fails = []
-    for name, bound in thresholds.items():
-        v = metrics.get(name)
-        if v is None:
-            fails.append(f"{name}: not measured (bound {bound})")
-            continue
-        if "min" in bound and v < bound["min"] - 1e-12:
-            fails.append(f"{name} = {v:.3f} < {bound['min']:.2f}")
-        if "max" in bound and v > bound["max"] + 1e-12:
-            fails.append(f"{name} = {v:.3f} > {bound['max']:.2f}")
-    return fails
 
 
 def _key(row: dict[str, Any]) -> tuple[float, float, float]:
@@ -768,100 +622,3 @@ def render_console(run: dict[str, Any]) -> str:
     lines.append(facts_line(run))
     lines.append(run["judge"]["note"])
     return "\n".join(lines)
-
-
-# -- charts ------------------------------------------------------------------------------
-
-
-def write_charts(run: dict[str, Any], out: Path, prefix: str = "") -> list[Path]:
-    """metrics.png (metric bars per config), category_key_facts.png, latency.png of one
-    question set (``run`` is the set's summary); file names start with ``prefix``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = run["configs"]
-    names = [r["name"] for r in rows]
-    paths = []
-
-    def bars(ax: Any, groups: list[str], values: list[list[float]]) -> None:
-        width = 0.8 / max(1, len(names))
-        for i, name in enumerate(names):
-            xs = [g + (i - (len(names) - 1) / 2) * width for g in range(len(groups))]
-            ax.bar(xs, values[i], width, label=name)
-        ax.set_xticks(range(len(groups)))
-        ax.set_xticklabels(groups, rotation=20, ha="right")
-
-    metrics = [
-        "key_fact_accuracy",
-        "negative_rejection",
-        "false_refusal",
-        "doc_hit@5",
-        "evidence_hit@5",
-        "crosslingual_doc_hit@5",
-        "citation_support",
-        "citation_recall",
-        "citation_precision",
-    ]
-    fig, ax = plt.subplots(figsize=(12, 5))
-    bars(
-        ax,
-        [LABELS.get(m, m) for m in metrics],
-        [[r["flat"].get(m) or 0.0 for m in metrics] for r in rows],
-    )
-    ax.set_ylim(0, 1.05)
-    ax.set_title("Metrics per configuration")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    paths.append(out / f"{prefix}metrics.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
-
-    cats = sorted({k for r in rows for k in r["groups"]["category"]})
-
-    def cat_value(r: dict[str, Any], c: str) -> float:
-        s = r["groups"]["category"].get(c, {})
-        v = s.get("negative_rejection") if c == "negative" else s.get("key_fact_accuracy")
-        return v or 0.0
-
-    fig, ax = plt.subplots(figsize=(12, 5))
-    bars(
-        ax,
-        [("negative (rejection)" if c == "negative" else c) for c in cats],
-        [[cat_value(r, c) for c in cats] for r in rows],
-    )
-    ax.set_ylim(0, 1.05)
-    ax.set_title("Key-fact accuracy per category (negative: rejection rate)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    paths.append(out / f"{prefix}category_key_facts.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
-
-    paths.append(_latency_chart(plt, bars, rows, out / f"{prefix}latency.png"))
-    return paths
-
-
-def _latency_chart(plt: Any, bars: Any, rows: list[dict[str, Any]], path: Path) -> Path:
-    fig, ax = plt.subplots(figsize=(10, 4.5))
-    stages = ["embed", "retrieve", "answer", "total"]
-    bars(
-        ax,
-        [f"{s} p50" for s in stages] + [f"{s} p95" for s in stages],
-        [
-            [
-                (r["summary"].get(f"latency_{s}_{p}") or 0.0) * 1000
-                for p in ("p50", "p95")
-                for s in stages
-            ]
-            for r in rows
-        ],
-    )
-    ax.set_ylabel("ms")
-    ax.set_title("Latency per stage (QA.ask)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path

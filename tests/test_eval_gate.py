@@ -17,6 +17,7 @@ import pytest
 
 from evals import harness as H
 from evals import report as R
+from evals import targets as T
 
 
 @pytest.mark.slow
@@ -25,7 +26,7 @@ from evals import report as R
 def test_default_config_meets_the_recorded_thresholds(
     corpus_qa, repo_root: Path, tmp_path: Path, set_name: str
 ):
-    thresholds = R.read_thresholds(
+    thresholds = T.read_thresholds(
         repo_root / "evals" / "RESULTS.md", fallback=False, set_name=set_name
     )
     assert thresholds, f"evals/RESULTS.md records no thresholds for {set_name}"
@@ -38,7 +39,7 @@ def test_default_config_meets_the_recorded_thresholds(
         for r in records:
             fh.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
     assert summary["errors"] == 0, [r["error"] for r in records if r.get("error")]
-    fails = R.check_thresholds(flat, thresholds)
+    fails = T.check_thresholds(flat, thresholds)
     failing = R.failing_cases(records)
     if set_name == "heldout":
         reasons = Counter(f["reason"].split(" (")[0] for f in failing)

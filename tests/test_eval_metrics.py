@@ -10,9 +10,12 @@ from typing import Any
 
 import pytest
 
+from evals import facts_eval as F
 from evals import harness as H
+from evals import judge as J
 from evals import metrics as M
 from evals import report as R
+from evals import targets as T
 from rag.retrieve import SearchResult
 from rag.types import Answer, Citation, Document, Passage
 
@@ -349,15 +352,15 @@ def test_thresholds_round_trip(tmp_path: Path):
         '"false_refusal": {"max": 0.1}}}\n```\n',
         encoding="utf-8",
     )
-    th = R.read_thresholds(p, fallback=False)
+    th = T.read_thresholds(p, fallback=False)
     assert th == {"key_fact_accuracy": {"min": 0.85}, "false_refusal": {"max": 0.1}}
-    assert R.check_thresholds({"key_fact_accuracy": 0.85, "false_refusal": 0.1}, th) == []
-    fails = R.check_thresholds({"key_fact_accuracy": 0.84, "false_refusal": 0.2}, th)
+    assert T.check_thresholds({"key_fact_accuracy": 0.85, "false_refusal": 0.1}, th) == []
+    fails = T.check_thresholds({"key_fact_accuracy": 0.84, "false_refusal": 0.2}, th)
     assert len(fails) == 2
-    assert R.check_thresholds({}, th)[0].startswith("key_fact_accuracy: not measured")
+    assert T.check_thresholds({}, th)[0].startswith("key_fact_accuracy: not measured")
     with pytest.raises(ValueError):
-        R.read_thresholds(tmp_path / "missing.md", fallback=False)
-    assert R.read_thresholds(tmp_path / "missing.md") == R.TARGETS
+        T.read_thresholds(tmp_path / "missing.md", fallback=False)
+    assert T.read_thresholds(tmp_path / "missing.md") == T.TARGETS
 
 
 def test_rank_configs_orders_by_key_facts_then_abstention_then_hit():
@@ -384,9 +387,9 @@ def test_rank_configs_orders_by_key_facts_then_abstention_then_hit():
 
 
 def test_judge_skipped_without_endpoint():
-    assert H.make_judge_llm({}) is None
-    assert H.make_judge_llm({"RAG_LLM_BASE_URL": ""}) is None
-    assert H.JUDGE_SKIPPED == "LLM-judged metrics skipped: no RAG_LLM_BASE_URL configured"
+    assert J.make_judge_llm({}) is None
+    assert J.make_judge_llm({"RAG_LLM_BASE_URL": ""}) is None
+    assert J.JUDGE_SKIPPED == "LLM-judged metrics skipped: no RAG_LLM_BASE_URL configured"
 
 
 def test_parse_judge_reply():
@@ -414,7 +417,7 @@ def test_judge_records_with_a_fake_chat_model(scored):
             '```json\n{"faithfulness": 0.0, "relevance": 1.0}\n```',
         ]
     )
-    out = H.judge_records(llm, scored)
+    out = J.judge_records(llm, scored)
     assert out["asked"] == 3  # the non-abstained answers: c1, c2, c5
     assert out["judged"] == 2 and out["unreadable"] == 1
     assert out["faithfulness"] == 0.5 and out["answer_relevance"] == 0.75
@@ -468,18 +471,18 @@ def test_main_writes_report_cases_charts_and_results(tmp_path: Path, monkeypatch
         "Latency",
     ):
         assert f"## {heading}" in report
-    assert H.JUDGE_SKIPPED in report
+    assert J.JUDGE_SKIPPED in report
     assert "## Dev and held-out side by side" in report and "## Set `heldout`" in report
     assert "facts:" in report
     assert R.HELDOUT_NOTE in report or "Failing cases of `default` (0)" in report
     names = {"metrics.png", "category_key_facts.png", "latency.png"}
     assert {p.name for p in out.glob("*.png")} == names | {f"heldout_{n}" for n in names}
-    every = R.read_all_thresholds(results, fallback=False)
+    every = T.read_all_thresholds(results, fallback=False)
     assert set(every) == {"dev", "heldout"}
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     for name in ("dev", "heldout"):
         flat = next(r for r in summary["sets"][name]["configs"] if r["name"] == "default")["flat"]
-        assert R.check_thresholds(flat, every[name]) == []  # derived below the measured values
+        assert T.check_thresholds(flat, every[name]) == []  # derived below the measured values
     assert "<!-- history -->" in results.read_text(encoding="utf-8")
     assert (tmp_path / "stores" / "fake").is_dir()
 
@@ -563,7 +566,7 @@ def test_fact_matching_needs_doc_attribute_entity_and_value():
 
 
 def test_fact_scores_recall_precision_and_normalised_names():
-    from evals.harness import _entity_norm
+    from evals.facts_eval import _entity_norm
 
     extracted = [
         _fact(),  # right
@@ -592,7 +595,7 @@ def test_evaluate_facts_without_a_facts_method_says_so(tmp_path: Path):
     gold = tmp_path / "g.jsonl"
     gold.write_text("".join(json.dumps(g, ensure_ascii=False) + "\n" for g in GOLD), "utf-8")
     out = H.evaluate_facts(object(), gold)
-    assert out["available"] is False and out["note"] == H.FACTS_UNAVAILABLE
+    assert out["available"] is False and out["note"] == F.FACTS_UNAVAILABLE
 
     class WithFacts:
         def facts(self) -> list[Any]:
@@ -606,7 +609,7 @@ def test_evaluate_facts_without_a_facts_method_says_so(tmp_path: Path):
 def test_the_shipped_facts_gold_loads_and_quotes_its_documents(repo_root: Path):
     from rag.loaders import load_file
 
-    rows = H.load_facts_gold(repo_root / "evals" / "datasets" / "facts_gold.jsonl")
+    rows = F.load_facts_gold(repo_root / "evals" / "datasets" / "facts_gold.jsonl")
     assert len({r["source"] for r in rows}) >= 16 and len(rows) >= 150
     texts = {s: load_file(repo_root / s).document for s in {r["source"] for r in rows}}
     for r in rows:
@@ -632,7 +635,7 @@ def test_thresholds_per_set_are_derived_below_the_measured_values(tmp_path: Path
             "heldout": {"key_fact_accuracy": 0.6, "answer_language_rate": 0.5},
         }
     )
-    th = R.derive_thresholds(run, 0.03)
+    th = T.derive_thresholds(run, 0.03)
     assert th["dev"] == {
         "key_fact_accuracy": {"min": 0.82},
         "false_refusal": {"max": 0.03},
@@ -644,13 +647,13 @@ def test_thresholds_per_set_are_derived_below_the_measured_values(tmp_path: Path
     }
     p = tmp_path / "RESULTS.md"
     p.write_text("x\n```json\n" + json.dumps({"thresholds": th}) + "\n```\n", encoding="utf-8")
-    assert R.read_all_thresholds(p, fallback=False) == th
-    assert R.read_thresholds(p, fallback=False, set_name="heldout") == th["heldout"]
+    assert T.read_all_thresholds(p, fallback=False) == th
+    assert T.read_thresholds(p, fallback=False, set_name="heldout") == th["heldout"]
     run["thresholds"] = th
-    assert R.check_run(run) == []
+    assert T.check_run(run) == []
     run["sets"]["heldout"]["configs"][0]["flat"]["key_fact_accuracy"] = 0.5
-    assert R.check_run(run) == ["heldout: key_fact_accuracy = 0.500 < 0.57"]
-    assert R.check_run({"sets": {"dev": {"configs": [{"name": "x", "flat": {}}]}}}) is None
+    assert T.check_run(run) == ["heldout: key_fact_accuracy = 0.500 < 0.57"]
+    assert T.check_run({"sets": {"dev": {"configs": [{"name": "x", "flat": {}}]}}}) is None
 
 
 def test_history_block_survives_a_rewrite(tmp_path: Path):
