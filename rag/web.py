@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.dedup import also_reported
 from rag.errors import ConfigError, RagError, missing_extra
-from rag.types import Answer, Citation, IngestReport
+from rag.types import Answer, Citation, Final, IngestReport, TextDelta
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -312,19 +312,6 @@ def chat_messages(turns: list[Turn], pending: Turn | None = None) -> list[dict[s
     return msgs
 
 
-def _warm_text_tools() -> None:
-    """Load the traditional->simplified converter before anything tokenizes.
-
-    ``rag.textnorm`` initialises jieba under a lock and, inside it, normalises Chinese aliases,
-    which builds the converter under the same lock: when the first text a process tokenizes is
-    not Chinese (an English question or upload), that deadlocks. Normalising one Chinese
-    character first builds the converter outside the lock.
-    """
-    from rag.textnorm import normalize
-
-    normalize("中")
-
-
 def _is_zh(text: str) -> bool:
     from rag.answer_offline import is_chinese
 
@@ -358,7 +345,6 @@ def chat(
     if not question:
         yield chat_messages(turns), sources_panel(turns), turns
         return
-    _warm_text_tools()
     number = len(turns) + 1
     pending: Turn = {
         "question": question,
@@ -384,13 +370,14 @@ def chat(
             "until": parse_date(until, "until"),
             "answerer": answerer or None,
         }
-        for piece in qa.stream(question, history, **opts):
-            if isinstance(piece, Answer):
-                final = piece
-            else:
-                text += piece
-                pending["message"] = render_streaming(text)
-                yield chat_messages(turns, pending), sources_panel(turns), turns
+        for event in qa.stream(question, history, **opts):
+            match event:
+                case TextDelta(piece):
+                    text += piece
+                    pending["message"] = render_streaming(text)
+                    yield chat_messages(turns, pending), sources_panel(turns), turns
+                case Final(answer):
+                    final = answer
     except RagError as e:
         pending.update(message=render_error(str(e)), answer=f"(error: {e})")
     except Exception as e:  # keep the app alive; the terminal gets the traceback
@@ -468,7 +455,6 @@ def upload(qa: QA, files: list[Any] | Any | None, progress: Any = None) -> Itera
         return
     if not isinstance(files, list):
         files = [files]
-    _warm_text_tools()
     paths = [str(getattr(f, "name", f)) for f in files]
     lines: list[str] = []
     added = 0
@@ -572,8 +558,7 @@ def build_app(qa: QA, notice: str | None = None) -> gr.Blocks:
     gr = _gradio()
     from rag.web_specsheet import build_spec_tab
 
-    _warm_text_tools()
-    llm_ok = bool(qa.settings.llm_configured or qa._llm is not None)
+    llm_ok = qa.has_llm
     default_answerer = qa.answerer_name() if llm_ok else "offline"
 
     with gr.Blocks(title="Chip news Q&A", analytics_enabled=False) as app:
@@ -784,7 +769,6 @@ def launch(
             "upload and delete documents",
             file=sys.stderr,
         )
-    _warm_text_tools()
     if qa is None:
         from rag.qa import QA
 
