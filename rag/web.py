@@ -757,9 +757,12 @@ def launch(
     a non-loopback ``host`` without it is refused unless ``RAG_ALLOW_NO_AUTH=1``.
     """
     _gradio()
-    auth = parse_auth(os.environ.get("RAG_AUTH"))
+    from rag.config import settings_from_env
+
+    served = settings_from_env()  # read now: the serving rules, whoever opened ``qa``
+    auth = parse_auth(served.auth)
     if not is_loopback(host) and auth is None:
-        if os.environ.get("RAG_ALLOW_NO_AUTH", "").strip().lower() not in ("1", "true", "yes"):
+        if not served.allow_no_auth:
             raise ConfigError(
                 f"refusing to serve on {host} without a password: set RAG_AUTH=user:password "
                 "(or RAG_ALLOW_NO_AUTH=1 to expose it anyway)"

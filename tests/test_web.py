@@ -356,6 +356,17 @@ def test_auth_and_host_rules(monkeypatch: pytest.MonkeyPatch) -> None:
         web.launch(host="0.0.0.0", qa=object())  # type: ignore[arg-type]
 
 
+def test_auth_is_read_in_config() -> None:
+    from rag.config import settings_from_env
+
+    s = settings_from_env({"RAG_AUTH": "ann:s3cret", "RAG_ALLOW_NO_AUTH": "yes"})
+    assert s.auth == "ann:s3cret" and s.allow_no_auth is True
+    assert "s3cret" not in repr(s)  # a logged Settings does not show the password
+    assert settings_from_env({}).allow_no_auth is False
+    with pytest.raises(ConfigError, match="RAG_ALLOW_NO_AUTH='maybe' is not a valid bool"):
+        settings_from_env({"RAG_ALLOW_NO_AUTH": "maybe"})
+
+
 @pytest.mark.slow
 @pytest.mark.filterwarnings(
     "ignore:.*no_silent_downcasting", "ignore:The copy keyword is deprecated"
