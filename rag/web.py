@@ -14,14 +14,15 @@ builds one function per tab (``_chat_tab``, ``_corpus_tab``; the Spec sheet tab 
 ``rag.web_specsheet``) and wires their events in ``_wire_chat`` / ``_wire_corpus``.
 
 Why the chat tab is a ``gr.Chatbot`` in ``gr.Blocks``, not ``gr.ChatInterface`` (tried on
-Gradio 6.31): ChatInterface hands the chat function the *displayed* history, which here is
-the rendered HTML (citation links, badges, the "answered by" line), while follow-up
-resolution and the LLM need each earlier answer's plain text; it appends the user's raw text
-as the user message, where this page shows it escaped; and the sources panel keeps every
-earlier turn's cited passages (folded), which are in no chat message. So a ``gr.State`` of
-turns (question, plain answer, message HTML, sources HTML) stays, and with it the handler
-``chat``; ChatInterface would add a second history beside it and change the ``/respond``
-endpoint's inputs that the load tests call.
+Gradio 6.31 with this page's HTML answers and a sources output): ChatInterface hands the chat
+function the *displayed* history, here the rendered HTML (citation links, badges, the
+"answered by" line), while follow-up resolution and the LLM need each earlier answer's plain
+text; it keeps the user's raw text as the user message, which this page shows escaped; the
+sources panel keeps every earlier turn's cited passages (folded), which are in no chat
+message; and its API endpoint takes only the message and the options, no conversation, where
+``/respond`` (used by the load tests) takes the turns. So a ``gr.State`` of turns (question,
+plain answer, message HTML, sources HTML) stays, and with it the handler ``chat``:
+ChatInterface would add a second history beside it, not replace it.
 
 This module does not answer, retrieve or store anything itself: it calls ``QA``.
 """
