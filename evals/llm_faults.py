@@ -101,18 +101,19 @@ class _TokenClock:
 
 def run_case(qa: Any, server: Any, clock: _TokenClock, row: dict[str, Any]) -> dict[str, Any]:
     """Ask one catalogue question against its scripted answer; the scored record."""
-    from rag.types import Answer
+    from rag.types import Answer, Final, TextDelta
 
     server.set_responses({row["question"]: row["response"]})
     before = len(server.requests)
     clock.reset()
     first_piece: float | None = None
     answer: Answer | None = None
-    for piece in qa.stream(row["question"], answerer="llm", since=row.get("since")):
-        if isinstance(piece, Answer):
-            answer = piece
-        elif first_piece is None:
-            first_piece = time.perf_counter()
+    for event in qa.stream(row["question"], answerer="llm", since=row.get("since")):
+        match event:
+            case Final(answer=final):
+                answer = final
+            case TextDelta() if first_piece is None:
+                first_piece = time.perf_counter()
     done = time.perf_counter()
     assert answer is not None
     reqs = server.requests[before:]

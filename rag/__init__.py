@@ -16,16 +16,18 @@ __all__ = [
     "Citation",
     "ConfigError",
     "Document",
+    "Final",
     "IngestReport",
     "Passage",
     "RagError",
     "Settings",
+    "TextDelta",
     "settings_from_env",
 ]
 
 from rag.config import Settings, settings_from_env
 from rag.errors import ConfigError, RagError
-from rag.types import Answer, Citation, Document, IngestReport, Passage
+from rag.types import Answer, Citation, Document, Final, IngestReport, Passage, TextDelta
 
 if TYPE_CHECKING:
     from rag.qa import QA

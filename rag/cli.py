@@ -180,14 +180,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
         ans = qa.ask(args.question, **kwargs)
         print(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2))
         return 0
-    from rag.types import Answer
+    from rag.types import Answer, Final, TextDelta
 
-    final = None
-    for piece in qa.stream(args.question, **kwargs):
-        if isinstance(piece, Answer):
-            final = piece
-        else:
-            print(piece, end="", flush=True)
+    final: Answer | None = None
+    for event in qa.stream(args.question, **kwargs):
+        match event:
+            case TextDelta(text):
+                print(text, end="", flush=True)
+            case Final(answer):
+                final = answer
     print()
     if final is not None:
         for c in final.citations:

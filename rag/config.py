@@ -32,6 +32,9 @@ class Settings:
         k: passages given to the answerer (``RAG_K``).
         chunk_size / chunk_overlap: characters per chunk and overlap.
         max_file_mb: files larger than this are refused (``RAG_MAX_FILE_MB``).
+        auth: ``user:password`` basic auth for the web chat (``RAG_AUTH``; not in ``repr``).
+        allow_no_auth: let the web chat serve off loopback without ``auth``
+            (``RAG_ALLOW_NO_AUTH``).
     """
 
     data_dir: Path = Path(".rag")
@@ -49,6 +52,8 @@ class Settings:
     chunk_size: int = 300
     chunk_overlap: int = 40
     max_file_mb: float = 20.0
+    auth: str | None = field(default=None, repr=False)
+    allow_no_auth: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     def with_(self, **changes: object) -> Settings:

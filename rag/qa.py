@@ -25,7 +25,7 @@ from rag.question import Analysis, analyse, other_script_names, resolved_text
 from rag.render import other_language_lead
 from rag.retrieve import Searcher, SearchResult
 from rag.store import Store
-from rag.types import Answer, Document, IngestReport
+from rag.types import Answer, Document, Final, IngestReport, StreamEvent, TextDelta
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -38,14 +38,14 @@ MAX_QUESTION_CHARS = 2000
 LIST_DEPTH = 15  # passages whose documents a list answer may draw its facts from
 
 
-def _empty_question(question: str, cleaned: str) -> Iterator[str | Answer]:
+def _empty_question(question: str, cleaned: str) -> Iterator[StreamEvent]:
     msg = (
         "请输入一个问题。"
         if is_chinese(cleaned)
         else "Please ask a question (it was empty or only punctuation)."
     )
-    yield msg
-    yield Answer(question=question, text=msg, abstained=True, notes=["empty question"])
+    yield TextDelta(msg)
+    yield Final(Answer(question=question, text=msg, abstained=True, notes=["empty question"]))
 
 
 def clean_question(question: str) -> str:
@@ -174,6 +174,11 @@ class QA:
 
             self._llm = make_llm(self.settings)
         return self._llm
+
+    @property
+    def has_llm(self) -> bool:
+        """Whether generative answers are possible: an LLM is configured or was injected."""
+        return bool(self.settings.llm_configured or self._llm is not None)
 
     # -- corpus -----------------------------------------------------------------------------
     def ingest(
@@ -399,7 +404,7 @@ class QA:
     def answerer_name(self, answerer: str | None = None) -> str:
         choice = answerer or self.settings.answerer
         if choice == "auto":
-            return "llm" if (self.settings.llm_configured or self._llm is not None) else "offline"
+            return "llm" if self.has_llm else "offline"
         return choice
 
     def ask(
@@ -416,7 +421,7 @@ class QA:
     ) -> Answer:
         """Answer a question with citations, or abstain."""
         answer: Answer | None = None
-        for piece in self.stream(
+        for event in self.stream(
             question,
             history,
             k=k,
@@ -426,8 +431,9 @@ class QA:
             answerer=answerer,
             **overrides,
         ):
-            if isinstance(piece, Answer):
-                answer = piece
+            match event:
+                case Final(answer=done):
+                    answer = done
         assert answer is not None
         return answer
 
@@ -442,8 +448,20 @@ class QA:
         until: str | None = None,
         answerer: str | None = None,
         **overrides: Any,
-    ) -> Iterator[str | Answer]:
-        """Yield answer text pieces as they are produced, then the final ``Answer``."""
+    ) -> Iterator[StreamEvent]:
+        """Stream an answer: ``TextDelta`` events as the text is produced, then one ``Final``.
+
+        The deltas joined are the text to show while the answer is written (an LLM failure
+        note, then the offline answer, when the LLM fails); ``Final.answer`` is the finished
+        ``Answer`` with its citations, the same ``ask`` returns. Take it with ``match``::
+
+            for event in qa.stream(question):
+                match event:
+                    case TextDelta(text):
+                        print(text, end="")
+                    case Final(answer):
+                        show_sources(answer.citations)
+        """
         t0 = time.perf_counter()
         q = clean_question(question)
         if not q or not any(ch.isalnum() for ch in q):
@@ -477,25 +495,26 @@ class QA:
                 for piece in self._stream_llm(
                     q, resolved, result.passages, docs, history, analysis, facts
                 ):
+                    # rag.answer_llm's own stream: text pieces, then its Answer
                     if isinstance(piece, Answer):
                         final = piece
                     else:
-                        yield piece
+                        yield TextDelta(piece)
                 assert final is not None
                 final.timings.update(timings)
                 final.timings["answer"] = time.perf_counter() - t
                 final.timings["total"] = time.perf_counter() - t0
-                yield final
+                yield Final(final)
                 return
             except LLMError as e:
                 notes.append(f"LLM failed, offline answer given: {e}")
-                yield f"[{e}]\n"
+                yield TextDelta(f"[{e}]\n")
         filters = {"vendors": vendors, "since": since, "until": until}
         off = self._answer_offline(analysis, facts, resolved, result.passages, docs, filters)
         timings["answer"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - t0
-        yield off.text
-        yield Answer(
+        yield TextDelta(off.text)
+        offline = Answer(
             question=str(question),
             text=off.text,
             abstained=off.abstained,
@@ -506,6 +525,7 @@ class QA:
             notes=notes + off.notes,
             resolved_question=resolved if resolved != q else None,
         )
+        yield Final(offline)
 
     def _resolve(self, q: str, history: list[Any] | None, use: str, analysis: Analysis) -> str:
         """The question with what a follow-up refers to spelled out (the LLM condenses it)."""

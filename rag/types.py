@@ -1,4 +1,5 @@
-"""The records that flow through the pipeline: documents, chunks, passages, answers.
+"""The records that flow through the pipeline: documents, chunks, passages, answers, and the
+events of a streamed answer (``TextDelta`` pieces, then one ``Final``).
 
 Plain dataclasses with ``to_dict`` for JSON; no behaviour beyond small helpers.
 """
@@ -126,6 +127,26 @@ class Answer:
             "model": self.model,
             "removed": self.removed,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of answer text, ready to show; ``QA.stream`` yields these before its ``Final``."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Final:
+    """The finished ``Answer`` (the whole text and its citations): the last event of a stream."""
+
+    answer: Answer
+
+
+# What ``QA.stream`` yields: ``TextDelta``s, then exactly one ``Final``. Callers ``match`` on it:
+#   case TextDelta(text): show(text)
+#   case Final(answer): done(answer)
+StreamEvent = TextDelta | Final
 
 
 @dataclass

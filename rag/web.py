@@ -7,6 +7,24 @@ so tests call them without a browser.
 Safety: every string that comes from a document, an upload or the user (titles, article
 text, quotes, file names, questions) goes through ``html.escape`` before it is put into
 HTML. Gradio's own sanitizer is a second layer, not the one relied on.
+
+The page's stylesheet and click handler are files, ``rag/static/chat.css`` and ``chat.js``,
+which ``launch`` hands to Gradio (``css_paths=``, ``js=``; see ``page_assets``). ``build_app``
+builds one function per tab (``_chat_tab``, ``_corpus_tab``; the Spec sheet tab is
+``rag.web_specsheet``) and wires their events in ``_wire_chat`` / ``_wire_corpus``.
+
+Why the chat tab is a ``gr.Chatbot`` in ``gr.Blocks``, not ``gr.ChatInterface`` (tried on
+Gradio 6.31 with this page's HTML answers and a sources output): ChatInterface hands the chat
+function the *displayed* history, here the rendered HTML (citation links, badges, the
+"answered by" line), while follow-up resolution and the LLM need each earlier answer's plain
+text; it keeps the user's raw text as the user message, which this page shows escaped; the
+sources panel keeps every earlier turn's cited passages (folded), which are in no chat
+message; and its API endpoint takes only the message and the options, no conversation, where
+``/respond`` (used by the load tests) takes the turns. So a ``gr.State`` of turns (question,
+plain answer, message HTML, sources HTML) stays, and with it the handler ``chat``:
+ChatInterface would add a second history beside it, not replace it.
+
+This module does not answer, retrieve or store anything itself: it calls ``QA``.
 """
 
 from __future__ import annotations
@@ -18,12 +36,13 @@ import re
 import sys
 import traceback
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.dedup import also_reported
 from rag.errors import ConfigError, RagError, missing_extra
-from rag.types import Answer, Citation, IngestReport
+from rag.types import Answer, Citation, Final, IngestReport, TextDelta
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -51,81 +70,6 @@ _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 #   {"question": str, "answer": str (plain text, for the history), "message": str (HTML for the
 #    chatbot), "sources": str (HTML for the sources panel), "abstained": bool}
 Turn = dict[str, Any]
-
-CSS = """
-.rag-answer { line-height: 1.6; }
-.rag-answer a.rag-cite, .rag-answer a.rag-cite:visited {
-  text-decoration: none; font-weight: 600; color: #1d4ed8; background: #dbeafe;
-  border-radius: 4px; padding: 0 3px; margin: 0 4px 0 1px; cursor: pointer; font-size: 0.85em;
-  vertical-align: super;
-}
-.rag-answer a.rag-cite:hover { background: #bfdbfe; }
-.rag-abstain {
-  background: #f3f4f6; color: #4b5563; border: 1px dashed #9ca3af; border-radius: 8px;
-  padding: 8px 12px;
-}
-.rag-abstain .rag-badge, .rag-error .rag-badge {
-  display: inline-block; font-size: 0.8em; font-weight: 600; margin-right: 6px; padding: 1px 6px; border-radius: 4px;
-  background: #e5e7eb; color: #374151;
-}
-.rag-error { background: #fef2f2; color: #991b1b; border: 1px solid #fecaca; border-radius: 8px;
-  padding: 8px 12px; }
-.rag-error .rag-badge { background: #fee2e2; color: #991b1b; }
-.rag-streaming::after { content: " ▍"; animation: rag-blink 1s steps(2) infinite; }
-@keyframes rag-blink { 50% { opacity: 0; } }
-.rag-sources-panel { font-size: 0.92em; }
-.rag-sources-panel h3 { margin: 0 0 6px 0; font-size: 1em; }
-.rag-turn-q { color: #6b7280; font-size: 0.9em; margin-bottom: 6px; }
-.rag-src { list-style: none; border: 1px solid #e5e7eb; border-radius: 8px; padding: 8px 10px;
-  margin: 0 0 8px 0; transition: box-shadow 0.3s, border-color 0.3s; }
-.rag-src.rag-active { border-color: #2563eb; box-shadow: 0 0 0 3px #bfdbfe; }
-.rag-src.rag-flash { animation: rag-flash 1.6s ease-out; }
-@keyframes rag-flash { 0% { background: #fef9c3; } 100% { background: transparent; } }
-.rag-src-head { margin-bottom: 4px; }
-.rag-src-n { font-weight: 700; color: #1d4ed8; margin-right: 4px; }
-.rag-src-meta { color: #6b7280; font-size: 0.88em; }
-.rag-src-ctx { margin: 4px 0 0 0; padding: 4px 0 0 8px; border-left: 3px solid #e5e7eb;
-  color: #374151; white-space: pre-wrap; word-break: break-word; }
-.rag-src-ctx mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
-.rag-sources-panel ol { padding: 0; margin: 0; }
-.rag-older summary { cursor: pointer; color: #6b7280; margin: 6px 0; }
-.rag-empty { color: #6b7280; }
-.rag-status { white-space: pre-wrap; }
-.rag-status .rag-fail { color: #b91c1c; }
-.rag-status .rag-ok { color: #166534; }
-.rag-meta { margin-top: 6px; font-size: 0.85em; color: #6b7280; }
-.rag-removed summary { cursor: pointer; color: #92400e; }
-.rag-removed ul { margin: 4px 0 0 0; padding-left: 18px; color: #6b7280; }
-.rag-removed li { text-decoration: line-through; }
-"""
-
-# Installed once by the hidden "assets" HTML component: a click on an [n] marker in the chat
-# brings the matching source into view (opening an older turn's <details> if needed).
-CLICK_JS = """
-if (!window.__ragCiteHandler) {
-  window.__ragCiteHandler = true;
-  document.addEventListener('click', function (ev) {
-    var t = ev.target;
-    var a = t && t.closest ? t.closest('a.rag-cite') : null;
-    if (!a) return;
-    ev.preventDefault();
-    ev.stopPropagation();
-    var id = a.getAttribute('data-src') || (a.getAttribute('href') || '').replace(/^#/, '');
-    var el = document.getElementById(id);
-    if (!el) return;
-    var d = el.closest('details');
-    if (d) d.open = true;
-    document.querySelectorAll('.rag-src.rag-active').forEach(function (x) {
-      x.classList.remove('rag-active');
-    });
-    el.classList.add('rag-active');
-    el.classList.remove('rag-flash');
-    void el.offsetWidth;
-    el.classList.add('rag-flash');
-    el.scrollIntoView({behavior: 'smooth', block: 'center'});
-  }, true);
-}
-"""
 
 
 def _gradio() -> Any:
@@ -312,19 +256,6 @@ def chat_messages(turns: list[Turn], pending: Turn | None = None) -> list[dict[s
     return msgs
 
 
-def _warm_text_tools() -> None:
-    """Load the traditional->simplified converter before anything tokenizes.
-
-    ``rag.textnorm`` initialises jieba under a lock and, inside it, normalises Chinese aliases,
-    which builds the converter under the same lock: when the first text a process tokenizes is
-    not Chinese (an English question or upload), that deadlocks. Normalising one Chinese
-    character first builds the converter outside the lock.
-    """
-    from rag.textnorm import normalize
-
-    normalize("中")
-
-
 def _is_zh(text: str) -> bool:
     from rag.answer_offline import is_chinese
 
@@ -358,7 +289,6 @@ def chat(
     if not question:
         yield chat_messages(turns), sources_panel(turns), turns
         return
-    _warm_text_tools()
     number = len(turns) + 1
     pending: Turn = {
         "question": question,
@@ -384,13 +314,14 @@ def chat(
             "until": parse_date(until, "until"),
             "answerer": answerer or None,
         }
-        for piece in qa.stream(question, history, **opts):
-            if isinstance(piece, Answer):
-                final = piece
-            else:
-                text += piece
-                pending["message"] = render_streaming(text)
-                yield chat_messages(turns, pending), sources_panel(turns), turns
+        for event in qa.stream(question, history, **opts):
+            match event:
+                case TextDelta(piece):
+                    text += piece
+                    pending["message"] = render_streaming(text)
+                    yield chat_messages(turns, pending), sources_panel(turns), turns
+                case Final(answer):
+                    final = answer
     except RagError as e:
         pending.update(message=render_error(str(e)), answer=f"(error: {e})")
     except Exception as e:  # keep the app alive; the terminal gets the traceback
@@ -468,7 +399,6 @@ def upload(qa: QA, files: list[Any] | Any | None, progress: Any = None) -> Itera
         return
     if not isinstance(files, list):
         files = [files]
-    _warm_text_tools()
     paths = [str(getattr(f, "name", f)) for f in files]
     lines: list[str] = []
     added = 0
@@ -567,169 +497,235 @@ def header_markdown(qa: QA) -> str:
 
 
 # -- app ----------------------------------------------------------------------------------------
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def page_assets() -> dict[str, Any]:
+    """The page's stylesheet and script (``rag/static``), as ``Blocks.launch`` keywords.
+
+    ``launch()`` passes them; an app from ``build_app`` served another way wants
+    ``app.launch(**page_assets())`` for the citation colours and the ``[n]`` click handler.
+    """
+    return {"css_paths": [STATIC / "chat.css"], "js": (STATIC / "chat.js").read_text("utf-8")}
+
+
+@dataclass
+class _ChatTab:
+    """The chat tab's components that events read or write."""
+
+    chatbot: Any
+    question: Any
+    send: Any
+    clear: Any
+    sources: Any
+    controls: list[Any]  # vendors, since, until, k, answerer: chat()'s options, in order
+
+
+@dataclass
+class _CorpusTab:
+    """The corpus tab's components that events read or write."""
+
+    files: Any
+    upload_status: Any
+    doc_pick: Any
+    delete_btn: Any
+    delete_status: Any
+    table: Any
+    pulled: Any  # the feeds panel's last event: the page refreshes after it
+
+
+def _chat_tab(gr: Any, qa: QA) -> _ChatTab:
+    """The Chat tab: the answers, the question box and the sources panel, then the options."""
+    with gr.Tab("Chat", id="chat"):
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label="Answers",
+                    elem_id="rag-chat",
+                    height=520,
+                    sanitize_html=True,
+                    render_markdown=True,
+                    latex_delimiters=[],
+                    feedback_options=None,
+                    examples=[{"text": q} for q in _examples()["examples"]],
+                    placeholder="Ask about chips, vendors, memory, launches… in Chinese or English.",
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        show_label=False,
+                        placeholder=str(_examples()["placeholder"]),
+                        elem_id="rag-question",
+                        scale=5,
+                        max_length=2000,
+                    )
+                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="rag-send")
+                clear = gr.Button("New conversation", size="sm", elem_id="rag-clear")
+            with gr.Column(scale=2):
+                sources = gr.HTML(
+                    sources_panel([]), elem_id="rag-sources", js_on_load=None, max_height=640
+                )
+        controls = _search_options(gr, qa)
+    return _ChatTab(chatbot, question, send, clear, sources, controls)
+
+
+def _search_options(gr: Any, qa: QA) -> list[Any]:
+    """The folded search options under the chat: vendors, dates, top-k and the answerer."""
+    llm_ok = qa.has_llm
+    with gr.Accordion("Search options", open=False):
+        with gr.Row():
+            vendors = gr.Dropdown(
+                choices=vendor_choices(qa),
+                multiselect=True,
+                label="Vendors",
+                info="only documents about these",
+                elem_id="rag-vendors",
+                scale=2,
+            )
+            since = gr.Textbox(label="Since", placeholder="YYYY-MM-DD", elem_id="rag-since")
+            until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD", elem_id="rag-until")
+        with gr.Row():
+            k = gr.Slider(
+                1, MAX_K, value=qa.settings.k, step=1, label="Passages (top-k)", elem_id="rag-k"
+            )
+            answerer = gr.Radio(
+                ["offline", "llm"],
+                value=qa.answerer_name() if llm_ok else "offline",
+                label="Answerer",
+                interactive=llm_ok,
+                info=(
+                    "offline: extractive quotes; llm: the configured model"
+                    if llm_ok
+                    else "LLM not configured: set RAG_LLM_BASE_URL (and RAG_LLM_MODEL) to enable it"
+                ),
+                elem_id="rag-answerer",
+            )
+    return [vendors, since, until, k, answerer]
+
+
+def _corpus_tab(gr: Any, qa: QA) -> _CorpusTab:
+    """The Corpus tab: uploads, deletion, the documents table and the feeds panel."""
+    from rag.feeds import feeds_panel
+
+    with gr.Tab("Corpus", id="corpus"):
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=2):
+                files = gr.File(
+                    label=f"Add articles (.txt, .md, .html, .pdf, .docx; up to {MAX_UPLOAD_MB} MB each)",
+                    file_count="multiple",
+                    file_types=list(UPLOAD_SUFFIXES),
+                    type="filepath",
+                    elem_id="rag-upload",
+                )
+                upload_status = gr.HTML("", elem_id="rag-upload-status")
+            with gr.Column(scale=1):
+                doc_pick = gr.Dropdown(
+                    choices=document_choices(qa),
+                    label="Document to delete",
+                    elem_id="rag-delete-pick",
+                )
+                delete_btn = gr.Button("Delete document", variant="stop", elem_id="rag-delete")
+                delete_status = gr.HTML("", elem_id="rag-delete-status")
+        table = gr.Dataframe(
+            value=documents_table(qa),
+            headers=DOC_HEADERS,
+            datatype=["str", "str", "str", "str", "number", "str"],
+            column_widths=["42%", "11%", "6%", "25%", "7%", "9%"],
+            interactive=False,
+            wrap=True,
+            type="array",
+            elem_id="rag-docs",
+            label="Documents",
+        )
+        pulled = feeds_panel(qa)
+    return _CorpusTab(files, upload_status, doc_pick, delete_btn, delete_status, table, pulled)
+
+
+# the page's own events are private, except one /respond (its streamed HTML, for load
+# tests); programs use the named JSON endpoints of rag.web_api (/ask ...)
+_PRIVATE: dict[str, Any] = {"api_visibility": "private"}
+
+
+def _wire_chat(gr: Any, qa: QA, tab: _ChatTab, turns: Any) -> None:
+    """The chat tab's events: ask (button, Enter, an example), and start over."""
+
+    def respond(q: str, ts: list[Turn], vs: Any, s: str, u: str, kk: float, a: str) -> Any:
+        for msgs, panel, new_turns in chat(qa, q, ts, vs, s, u, kk, a):
+            yield msgs, panel, new_turns, ""
+
+    def pick_example(evt: Any) -> str:
+        v = evt.value
+        return str(v.get("text", "") if isinstance(v, dict) else v)
+
+    # the annotation must be the real class (postponed annotations are strings here)
+    pick_example.__annotations__["evt"] = gr.SelectData
+
+    def reset() -> Any:
+        return [], sources_panel([]), []
+
+    outs = [tab.chatbot, tab.sources, turns, tab.question]
+    ins = [tab.question, turns, *tab.controls]
+    tab.send.click(  # first, so that it, not a private twin, gets the name /respond
+        respond,
+        ins,
+        outs,
+        api_name="respond",
+        api_description="The page's chat handler (streamed HTML); programs want /ask.",
+    )
+    tab.question.submit(respond, ins, outs, **_PRIVATE)
+    tab.chatbot.example_select(pick_example, None, tab.question, **_PRIVATE).then(
+        respond, ins, outs, **_PRIVATE
+    )
+    tab.clear.click(reset, None, [tab.chatbot, tab.sources, turns], **_PRIVATE)
+    tab.chatbot.clear(reset, None, [tab.chatbot, tab.sources, turns], **_PRIVATE)
+
+
+def _wire_corpus(gr: Any, qa: QA, app: Any, tab: _CorpusTab, refreshed: list[Any]) -> None:
+    """The corpus tab's events; each change (and each new page) refreshes ``refreshed``:
+    the documents table, the delete choices, the vendor filter and the header."""
+
+    def refresh() -> Any:
+        return (
+            documents_table(qa),
+            gr.update(choices=document_choices(qa), value=None),
+            gr.update(choices=vendor_choices(qa)),
+            header_markdown(qa),
+        )
+
+    def do_upload(fs: Any, progress: Any = gr.Progress()) -> Any:  # noqa: B008
+        yield from upload(qa, fs, progress)
+
+    app.load(refresh, None, refreshed, **_PRIVATE)  # each new page sees the store as it is now
+    tab.files.upload(do_upload, tab.files, tab.upload_status, **_PRIVATE).then(
+        refresh, None, refreshed, **_PRIVATE
+    )
+    tab.pulled.then(refresh, None, refreshed, **_PRIVATE)
+    tab.delete_btn.click(lambda d: delete(qa, d), tab.doc_pick, tab.delete_status, **_PRIVATE).then(
+        refresh, None, refreshed, **_PRIVATE
+    )
+
+
 def build_app(qa: QA, notice: str | None = None) -> gr.Blocks:
-    """The Gradio app over ``qa``. ``notice`` (e.g. a start-up ingest summary) is shown on top."""
+    """The Gradio app over ``qa``. ``notice`` (e.g. a start-up ingest summary) is shown on top.
+
+    Its stylesheet and script are launch options: serve it with ``app.launch(**page_assets())``
+    (``launch()`` does).
+    """
     gr = _gradio()
+    from rag.web_api import add_api
     from rag.web_specsheet import build_spec_tab
 
-    _warm_text_tools()
-    llm_ok = bool(qa.settings.llm_configured or qa._llm is not None)
-    default_answerer = qa.answerer_name() if llm_ok else "offline"
-
     with gr.Blocks(title="Chip news Q&A", analytics_enabled=False) as app:
-        gr.HTML(f"<style>{CSS}</style>", js_on_load=CLICK_JS, elem_id="rag-assets", padding=False)
         header = gr.Markdown(header_markdown(qa), elem_id="rag-header")
         if notice:
             gr.Markdown(notice, elem_id="rag-notice")
         turns = gr.State([])
-        with gr.Tab("Chat", id="chat"):
-            with gr.Row(equal_height=False):
-                with gr.Column(scale=3):
-                    chatbot = gr.Chatbot(
-                        label="Answers",
-                        elem_id="rag-chat",
-                        height=520,
-                        sanitize_html=True,
-                        render_markdown=True,
-                        latex_delimiters=[],
-                        feedback_options=None,
-                        examples=[{"text": q} for q in _examples()["examples"]],
-                        placeholder="Ask about chips, vendors, memory, launches… in Chinese or English.",
-                    )
-                    with gr.Row():
-                        question = gr.Textbox(
-                            show_label=False,
-                            placeholder=str(_examples()["placeholder"]),
-                            elem_id="rag-question",
-                            scale=5,
-                            max_length=2000,
-                        )
-                        send = gr.Button("Ask", variant="primary", scale=1, elem_id="rag-send")
-                    clear = gr.Button("New conversation", size="sm", elem_id="rag-clear")
-                with gr.Column(scale=2):
-                    sources = gr.HTML(
-                        sources_panel([]), elem_id="rag-sources", js_on_load=None, max_height=640
-                    )
-            with gr.Accordion("Search options", open=False):
-                with gr.Row():
-                    vendors = gr.Dropdown(
-                        choices=vendor_choices(qa),
-                        multiselect=True,
-                        label="Vendors",
-                        info="only documents about these",
-                        elem_id="rag-vendors",
-                        scale=2,
-                    )
-                    since = gr.Textbox(label="Since", placeholder="YYYY-MM-DD", elem_id="rag-since")
-                    until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD", elem_id="rag-until")
-                with gr.Row():
-                    k = gr.Slider(
-                        1,
-                        MAX_K,
-                        value=qa.settings.k,
-                        step=1,
-                        label="Passages (top-k)",
-                        elem_id="rag-k",
-                    )
-                    answerer = gr.Radio(
-                        ["offline", "llm"],
-                        value=default_answerer,
-                        label="Answerer",
-                        interactive=llm_ok,
-                        info=(
-                            "offline: extractive quotes; llm: the configured model"
-                            if llm_ok
-                            else "LLM not configured: set RAG_LLM_BASE_URL (and RAG_LLM_MODEL) to enable it"
-                        ),
-                        elem_id="rag-answerer",
-                    )
-        with gr.Tab("Corpus", id="corpus"):
-            with gr.Row(equal_height=False):
-                with gr.Column(scale=2):
-                    files = gr.File(
-                        label=f"Add articles (.txt, .md, .html, .pdf, .docx; up to {MAX_UPLOAD_MB} MB each)",
-                        file_count="multiple",
-                        file_types=list(UPLOAD_SUFFIXES),
-                        type="filepath",
-                        elem_id="rag-upload",
-                    )
-                    upload_status = gr.HTML("", elem_id="rag-upload-status")
-                with gr.Column(scale=1):
-                    doc_pick = gr.Dropdown(
-                        choices=document_choices(qa),
-                        label="Document to delete",
-                        elem_id="rag-delete-pick",
-                    )
-                    delete_btn = gr.Button("Delete document", variant="stop", elem_id="rag-delete")
-                    delete_status = gr.HTML("", elem_id="rag-delete-status")
-            table = gr.Dataframe(
-                value=documents_table(qa),
-                headers=DOC_HEADERS,
-                datatype=["str", "str", "str", "str", "number", "str"],
-                column_widths=["42%", "11%", "6%", "25%", "7%", "9%"],
-                interactive=False,
-                wrap=True,
-                type="array",
-                elem_id="rag-docs",
-                label="Documents",
-            )
-            from rag.feeds import feeds_panel
-
-            pulled = feeds_panel(qa)
+        chat_tab = _chat_tab(gr, qa)
+        corpus_tab = _corpus_tab(gr, qa)
         build_spec_tab(qa)
-
-        controls = [vendors, since, until, k, answerer]
-
-        def respond(q: str, ts: list[Turn], vs: Any, s: str, u: str, kk: float, a: str) -> Any:
-            for msgs, panel, new_turns in chat(qa, q, ts, vs, s, u, kk, a):
-                yield msgs, panel, new_turns, ""
-
-        def pick_example(evt: Any) -> str:
-            v = evt.value
-            return str(v.get("text", "") if isinstance(v, dict) else v)
-
-        # the annotation must be the real class (postponed annotations are strings here)
-        pick_example.__annotations__["evt"] = gr.SelectData
-
-        def reset() -> Any:
-            return [], sources_panel([]), []
-
-        def refresh() -> Any:
-            return (
-                documents_table(qa),
-                gr.update(choices=document_choices(qa), value=None),
-                gr.update(choices=vendor_choices(qa)),
-                header_markdown(qa),
-            )
-
-        def do_upload(fs: Any, progress: Any = gr.Progress()) -> Any:  # noqa: B008
-            yield from upload(qa, fs, progress)
-
-        outs = [chatbot, sources, turns, question]
-        ins = [question, turns, *controls]
-        # the page's own events are private, except one /respond (its streamed HTML, for
-        # load tests); programs use the named JSON endpoints of rag.web_api (/ask ...)
-        ui: dict[str, Any] = {"api_visibility": "private"}
-        send.click(  # first, so that it, not a private twin, gets the name /respond
-            respond,
-            ins,
-            outs,
-            api_name="respond",
-            api_description="The page's chat handler (streamed HTML); programs want /ask.",
-        )
-        question.submit(respond, ins, outs, **ui)
-        chatbot.example_select(pick_example, None, question, **ui).then(respond, ins, outs, **ui)
-        clear.click(reset, None, [chatbot, sources, turns], **ui)
-        chatbot.clear(reset, None, [chatbot, sources, turns], **ui)
-        refreshed = [table, doc_pick, vendors, header]
-        app.load(refresh, None, refreshed, **ui)  # each new page sees the store as it is now
-        files.upload(do_upload, files, upload_status, **ui).then(refresh, None, refreshed, **ui)
-        pulled.then(refresh, None, refreshed, **ui)
-        delete_btn.click(lambda d: delete(qa, d), doc_pick, delete_status, **ui).then(
-            refresh, None, refreshed, **ui
-        )
-        from rag.web_api import add_api
-
+        _wire_chat(gr, qa, chat_tab, turns)
+        vendors = chat_tab.controls[0]
+        refreshed = [corpus_tab.table, corpus_tab.doc_pick, vendors, header]
+        _wire_corpus(gr, qa, app, corpus_tab, refreshed)
         add_api(qa)
     return app
 
@@ -754,6 +750,36 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _ingest_if_empty(qa: QA, corpus: str | Path) -> str | None:
+    """An empty store ingests ``corpus`` first (as ``rag chat`` does on first run); the
+    notice for the page, or None when the store had documents."""
+    if qa.store.documents(with_text=False):
+        return None
+    corpus_path = Path(corpus)
+    if corpus_path.exists():
+        print(f"the store is empty: ingesting {corpus_path} first", flush=True)
+
+        def progress(n: int, total: int, path: str) -> None:
+            print(f"  [{n + 1}/{total}] {path}", flush=True)
+
+        report = qa.ingest([corpus_path], progress=progress)
+        for f in report.failures:
+            print(f"  failed: {f.path}: {f.message}", file=sys.stderr)
+        print(f"ingested {corpus_path}: {report.summary()}", flush=True)
+        notice = f"The store was empty, so `{esc(corpus_path)}` was ingested first: {esc(report.summary())}."
+        if report.failures:
+            notice += " Failed: " + "; ".join(
+                f"{esc(Path(f.path).name)} ({esc(f.message)})" for f in report.failures[:5]
+            )
+    else:
+        print(
+            f"the store is empty and {corpus_path} does not exist: add articles in the Corpus tab",
+            file=sys.stderr,
+        )
+        notice = "The store is empty: add articles in the **Corpus** tab."
+    return notice
+
+
 def launch(
     data_dir: str | Path | None = None,
     host: str = "127.0.0.1",
@@ -772,9 +798,12 @@ def launch(
     a non-loopback ``host`` without it is refused unless ``RAG_ALLOW_NO_AUTH=1``.
     """
     _gradio()
-    auth = parse_auth(os.environ.get("RAG_AUTH"))
+    from rag.config import settings_from_env
+
+    served = settings_from_env()  # read now: the serving rules, whoever opened ``qa``
+    auth = parse_auth(served.auth)
     if not is_loopback(host) and auth is None:
-        if os.environ.get("RAG_ALLOW_NO_AUTH", "").strip().lower() not in ("1", "true", "yes"):
+        if not served.allow_no_auth:
             raise ConfigError(
                 f"refusing to serve on {host} without a password: set RAG_AUTH=user:password "
                 "(or RAG_ALLOW_NO_AUTH=1 to expose it anyway)"
@@ -784,38 +813,13 @@ def launch(
             "upload and delete documents",
             file=sys.stderr,
         )
-    _warm_text_tools()
     if qa is None:
         from rag.qa import QA
 
         qa = QA.open(data_dir, serve=True)  # the store's owner: others connect to its server
         if qa.settings.chroma_url:
             print(f"store {qa.settings.data_dir} served at {qa.settings.chroma_url}", flush=True)
-    notice = None
-    if not qa.store.documents(with_text=False):
-        corpus_path = Path(corpus)
-        if corpus_path.exists():
-            print(f"the store is empty: ingesting {corpus_path} first", flush=True)
-
-            def progress(n: int, total: int, path: str) -> None:
-                print(f"  [{n + 1}/{total}] {path}", flush=True)
-
-            report = qa.ingest([corpus_path], progress=progress)
-            for f in report.failures:
-                print(f"  failed: {f.path}: {f.message}", file=sys.stderr)
-            print(f"ingested {corpus_path}: {report.summary()}", flush=True)
-            notice = f"The store was empty, so `{esc(corpus_path)}` was ingested first: {esc(report.summary())}."
-            if report.failures:
-                notice += " Failed: " + "; ".join(
-                    f"{esc(Path(f.path).name)} ({esc(f.message)})" for f in report.failures[:5]
-                )
-        else:
-            print(
-                f"the store is empty and {corpus_path} does not exist: add articles in the "
-                "Corpus tab",
-                file=sys.stderr,
-            )
-            notice = "The store is empty: add articles in the **Corpus** tab."
+    notice = _ingest_if_empty(qa, corpus)
     app = build_app(qa, notice=notice)
     print(f"serving on http://{host}:{port}" + (" (basic auth on)" if auth else ""), flush=True)
     app.queue(default_concurrency_limit=4)
@@ -831,5 +835,6 @@ def launch(
         quiet=True,
         prevent_thread_lock=not block,
         footer_links=["gradio"],
+        **page_assets(),
     )
     return app

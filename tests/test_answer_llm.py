@@ -14,7 +14,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from llm_server import ScriptedChatModel
 
-from rag import QA, Answer, Settings
+from rag import QA, Answer, Final, Settings, TextDelta
 from rag.citations import marker_numbers, numbers_in, verify_generated
 from rag.errors import ConfigError
 
@@ -59,10 +59,11 @@ def open_qa(store: Path, llm: object = None, **kw: object) -> QA:
 
 
 def run(qa: QA, question: str, history: list | None = None) -> tuple[list[str], Answer]:
-    pieces = list(qa.stream(question, history))
-    assert isinstance(pieces[-1], Answer)
-    assert all(isinstance(p, str) for p in pieces[:-1])
-    return pieces[:-1], pieces[-1]
+    events = list(qa.stream(question, history))
+    match events:
+        case [*deltas, Final(answer)] if all(isinstance(d, TextDelta) for d in deltas):
+            return [d.text for d in deltas], answer
+    raise AssertionError(f"not text deltas then one Final: {events!r}")
 
 
 def assert_safe(qa: QA, ans: Answer) -> None:

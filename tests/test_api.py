@@ -40,10 +40,12 @@ def test_public_names_are_pinned() -> None:
         "Citation",
         "ConfigError",
         "Document",
+        "Final",
         "IngestReport",
         "Passage",
         "RagError",
         "Settings",
+        "TextDelta",
         "settings_from_env",
     ]
     for name in rag.__all__:

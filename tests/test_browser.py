@@ -173,12 +173,15 @@ def click_marker_and_check(page: Any, answer: Any, turn: int, n: int = 1) -> Any
 
     marker = answer.locator("a.rag-cite", has_text=f"[{n}]").first
     expect(marker).to_be_visible()
+    # rag/static/chat.css is served: the marker is a blue chip, the quote a yellow mark
+    expect(marker).to_have_css("background-color", "rgb(219, 234, 254)")
     marker.click()
     src = page.locator(f"#rag-src-{turn}-{n}")
     expect(src).to_have_class(re.compile(r"\brag-active\b"), timeout=10_000)
     expect(src).to_be_in_viewport(timeout=10_000)
     mark = src.locator("mark")
     expect(mark).to_be_visible()
+    expect(mark).to_have_css("background-color", "rgb(253, 230, 138)")
     return mark
 
 

@@ -11,7 +11,7 @@ from langchain_openai import ChatOpenAI
 
 from evals.llm_faults import CATALOGUE, core, load_catalogue, render, run_case, summarize
 from evals.replay_server import ReplayServer, load_responses, resolve_sources
-from rag import QA
+from rag import QA, TextDelta
 from rag.answer_llm import make_llm
 from rag.config import Settings
 from rag.web import render_answer
@@ -238,9 +238,10 @@ def test_verified_statements_stream_before_the_model_finishes(store: Path) -> No
     with ReplayServer({ZH_Q: answer}, model="paced", delay=0.01) as s:
         qa = QA.open(store, embeddings="fake", llm=client(s), answerer="llm")
         first = None
-        for piece in qa.stream(ZH_Q):
-            if isinstance(piece, str) and first is None:
-                first = time.perf_counter()
+        for event in qa.stream(ZH_Q):
+            match event:
+                case TextDelta() if first is None:
+                    first = time.perf_counter()
         done = time.perf_counter()
         req = s.requests[-1]
     assert first is not None and first < req.last_byte  # shown before the model was done

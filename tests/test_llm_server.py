@@ -18,7 +18,7 @@ import llm_server
 import pytest
 from llm_server import LlamaServer, gguf_path, require_llama_cpp
 
-from rag import QA, Answer
+from rag import QA, Answer, Final, TextDelta
 from rag.citations import marker_numbers, numbers_in
 
 # a loaded 2-core machine needs minutes per answer (prompt evaluation dominates)
@@ -89,9 +89,11 @@ def assert_safe(qa: QA, ans: Answer) -> None:
 
 
 def ask_streaming(qa: QA, question: str, history: list | None = None) -> tuple[list[str], Answer]:
-    pieces = list(qa.stream(question, history))
-    assert isinstance(pieces[-1], Answer)
-    return [p for p in pieces[:-1] if isinstance(p, str)], pieces[-1]
+    events = list(qa.stream(question, history))
+    match events:
+        case [*deltas, Final(answer)] if all(isinstance(d, TextDelta) for d in deltas):
+            return [d.text for d in deltas], answer
+    raise AssertionError(f"not text deltas then one Final: {events!r}")
 
 
 def test_real_server_streams(llama: LlamaServer, store: Path) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from rag import QA, web
 from rag.errors import ConfigError
-from rag.types import Answer, Citation
+from rag.types import Answer, Citation, Final, TextDelta
 
 KESTREL = """---
 title: Kestrel K7 accelerator launched
@@ -128,9 +128,9 @@ class StreamingQA:
         self.histories.append(history)
         final = self.qa.ask(question, history, **kw)
         pieces = re.findall(r".{1,12}", final.text, flags=re.S)
-        yield from pieces
+        yield from (TextDelta(p) for p in pieces)
         final.answerer = "llm"
-        yield final
+        yield Final(final)
 
 
 def test_streamed_pieces_are_shown_as_they_arrive(tiny: QA) -> None:
@@ -316,6 +316,25 @@ def test_vendor_choices_and_header(tiny: QA) -> None:
     assert "answerer: **offline**" in web.header_markdown(tiny)
 
 
+def test_english_first_text_does_not_hang() -> None:
+    """A process whose first tokenized text is English answers (the web once pre-warmed the
+    converter to dodge a lock deadlock; the re-entrant lock of rag.textnorm made that moot)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = (
+        "from rag.textnorm import tokenize; "
+        "print(tokenize('How much memory does the Kestrel K7 have?'), tokenize('青鸟9号的显存'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "kestrel" in out.stdout.lower() and "显存" in out.stdout
+
+
 # -- app and launch -----------------------------------------------------------------------------
 def test_build_app_returns_blocks(tiny: QA) -> None:
     import gradio as gr
@@ -335,6 +354,17 @@ def test_auth_and_host_rules(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RAG_ALLOW_NO_AUTH", raising=False)
     with pytest.raises(ConfigError, match="RAG_AUTH=user:password"):
         web.launch(host="0.0.0.0", qa=object())  # type: ignore[arg-type]
+
+
+def test_auth_is_read_in_config() -> None:
+    from rag.config import settings_from_env
+
+    s = settings_from_env({"RAG_AUTH": "ann:s3cret", "RAG_ALLOW_NO_AUTH": "yes"})
+    assert s.auth == "ann:s3cret" and s.allow_no_auth is True
+    assert "s3cret" not in repr(s)  # a logged Settings does not show the password
+    assert settings_from_env({}).allow_no_auth is False
+    with pytest.raises(ConfigError, match="RAG_ALLOW_NO_AUTH='maybe' is not a valid bool"):
+        settings_from_env({"RAG_ALLOW_NO_AUTH": "maybe"})
 
 
 @pytest.mark.slow
