@@ -16,6 +16,7 @@ from rag import datafiles
 from rag.evidence import AMOUNT_AFTER as _AMOUNT_AFTER
 from rag.evidence import NOT_ENTITY as _NOT_ENTITY
 from rag.glossary import VENDORS
+from rag.lang import HAN, HAN_CHAR
 from rag.question import MODEL_TOKEN as _MODEL_TOKEN
 from rag.question import question_entities
 from rag.textnorm import normalize
@@ -62,7 +63,7 @@ def _surface_entities(text: str) -> list[str]:
     for aliases in VENDORS.values():
         for a in aliases:
             al = normalize(a)
-            if re.search(r"[\u4e00-\u9fff]", al):
+            if HAN_CHAR.search(al):
                 if al in low:
                     out.append(a)
                     break
@@ -76,7 +77,7 @@ def _surface_entities(text: str) -> list[str]:
         if not any(tok.lower() in o.lower() or o.lower() in tok.lower() for o in out):
             out.append(tok)
     # a Han product name glued to its model number stays whole, not split into its parts
-    for m in re.finditer(r"[\u4e00-\u9fff]{1,4}[A-Za-z]*\d+[A-Za-z0-9]*", text):
+    for m in re.finditer(rf"[{HAN}]{{1,4}}[A-Za-z]*\d+[A-Za-z0-9]*", text):
         word = m.group()
         for o in list(out):
             if o in word and word not in out:
@@ -84,15 +85,16 @@ def _surface_entities(text: str) -> list[str]:
     return out
 
 
-def _turns(history: list[Any] | None) -> list[Turn]:
-    turns: list[Turn] = []
+def turns(history: list[Any] | None) -> list[Turn]:
+    """The history as ``{role, content}`` turns (messages or (user, assistant) pairs)."""
+    out: list[Turn] = []
     for h in history or []:
         if isinstance(h, dict):
-            turns.append({"role": h.get("role", "user"), "content": str(h.get("content", ""))})
+            out.append({"role": h.get("role", "user"), "content": str(h.get("content", ""))})
         elif isinstance(h, (list, tuple)) and len(h) == 2:  # (user, assistant) pairs
-            turns.append({"role": "user", "content": str(h[0] or "")})
-            turns.append({"role": "assistant", "content": str(h[1] or "")})
-    return turns
+            out.append({"role": "user", "content": str(h[0] or "")})
+            out.append({"role": "assistant", "content": str(h[1] or "")})
+    return out
 
 
 def needs_context(question: str) -> bool:
@@ -102,11 +104,11 @@ def needs_context(question: str) -> bool:
 
 def resolve_followup(question: str, history: list[Any] | None) -> str:
     """The question with the entities it refers back to made explicit."""
-    turns = _turns(history)
-    if not turns or not needs_context(question):
+    earlier = turns(history)
+    if not earlier or not needs_context(question):
         return question
     for role in ("user", "assistant"):
-        for turn in reversed(turns):
+        for turn in reversed(earlier):
             if turn["role"] != role:
                 continue
             ents = _surface_entities(turn["content"])

@@ -326,7 +326,7 @@ def _warm_text_tools() -> None:
 
 
 def _is_zh(text: str) -> bool:
-    from rag.answer_offline import is_chinese
+    from rag.lang import is_chinese
 
     return is_chinese(text)
 

@@ -314,8 +314,8 @@ def test_the_llm_answerer_is_given_the_question_facts(fake_qa, tmp_path, monkeyp
     fake_qa.ingest([tmp_path / "x.md"])
     seen: dict[str, Any] = {}
 
-    def fake_stream(qa, question, resolved, passages, docs, history=None, facts=None):
-        seen["facts"] = facts
+    def fake_stream(llm, question, resolved, passages, docs, **kw):
+        seen["facts"] = kw["facts"]
         yield Answer(question=question, text="ok", abstained=False)
 
     monkeypatch.setattr(answer_llm, "stream_llm_answer", fake_stream)

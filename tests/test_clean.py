@@ -1,5 +1,5 @@
 """Forum-noise cleaning: the seed keeps its real text and loses every jammer and chrome line;
-jammer inserted by the generator (``rag.noise``) into clean paragraphs is removed exactly."""
+jammer inserted by the generator (``tests/noise.py``) into clean paragraphs is removed exactly."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from rag.clean import clean_text, looks_like_forum_paste, strip_jammer
 from rag.loaders import load_file, split_front_matter
-from rag.noise import FORUM_FOOTER, FORUM_HEADER, add_jammer, forum_paste, jammer
+from tests.noise import FORUM_FOOTER, FORUM_HEADER, add_jammer, forum_paste, jammer
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "corpus" / "000_3b181778c37663fc.txt"
