@@ -35,6 +35,8 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from rag.lang import HAN_CHAR, HAN_RUN
+
 KS = (1, 3, 5, 10)
 
 # -- text normalisation and key facts ---------------------------------------------------
@@ -151,7 +153,6 @@ def retrieval_scores(
 MARKER = re.compile(r"\[(\d+(?:\s*[,，]\s*\d+)*)\]")
 _FIGURE = re.compile(r"(?<![A-Za-z0-9.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 _LATIN = re.compile(r"[a-z][a-z0-9+\-]*[a-z0-9]|[a-z0-9]*\d[a-z0-9]*")
-_HAN = re.compile(r"[\u3400-\u9fff]")
 _STOP = {
     "the",
     "a",
@@ -249,7 +250,7 @@ def content_tokens(text: str) -> set[str]:
     low = norm(strip_markers(text))
     toks = {t for t in _LATIN.findall(low) if t not in _STOP and len(t) >= 2}
     toks |= set(figures(low))
-    for run in re.findall(r"[\u3400-\u9fff]+", low):
+    for run in HAN_RUN.findall(low):
         if len(run) == 1:
             toks.add(run)
         toks |= {run[i : i + 2] for i in range(len(run) - 1)}
@@ -488,7 +489,6 @@ def strip_quoted(text: str) -> str:
     return "".join(out)
 
 
-_HAN = re.compile(r"[\u3400-\u9fff]")
 # an English word: a letter then lower-case letters ("memory", "Zhenwu"); acronyms, units and
 # model names (HBM2e, GB/s, MI325X, TFLOPS) belong to no language and are not counted
 _EN_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][a-z]+(?![A-Za-z0-9])")
@@ -503,7 +503,7 @@ def text_language(text: str) -> str | None:
     """
     own = strip_quoted(unicodedata.normalize("NFKC", text or ""))  # not case-folded:
     # capitals tell an acronym (HBM) from a word
-    zh = len(_HAN.findall(own)) / 2
+    zh = len(HAN_CHAR.findall(own)) / 2
     en = len(_EN_WORD.findall(own))
     if zh == en:
         return None

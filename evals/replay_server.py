@@ -36,9 +36,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from rag.lang import lang_of
+
 _SOURCE = re.compile(r'<source id="(\d+)" title="([^"]*)"[^>]*>(.*?)</source>', re.S)
 _TEMPLATE = re.compile(r"\{src(!?):([^}]+)\}")
-_HAN = re.compile(r"[\u4e00-\u9fff]")
 REFUSAL = {"zh": "根据资料无法回答。", "en": "I cannot answer this from the sources."}
 
 
@@ -163,7 +164,7 @@ class ReplayServer:
         if scripted:
             text, missing = resolve_sources(self.responses[key], prompt)
         else:
-            text, missing = REFUSAL["zh" if _HAN.search(key) else "en"], []
+            text, missing = REFUSAL[lang_of(key)], []
         req = Request(key, bool(body.get("stream")), str(body.get("model")), prompt, scripted)
         req.unresolved = missing
         with self._lock:

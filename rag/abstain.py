@@ -1,5 +1,6 @@
 """Why an answer was refused, as named values, and the sentence that tells the asker so in
-their language. The texts live in ``rag/data/answer.yaml`` (``abstain``)."""
+their language. The texts live in ``rag/data/answer.yaml`` (``abstain``); this module holds
+every refusal text of both answerers and decides no refusal itself."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ class Reason(StrEnum):
     UNDISCLOSED = "undisclosed"
     ATTRIBUTE_ABSENT = "attribute_absent"
     PERIOD_ABSENT = "period_absent"
+    MODEL_REFUSED = "model_refused"  # the LLM said the sources do not answer
+    UNVERIFIED = "unverified"  # no statement of the LLM's answer survived the checks
 
 
 def reason_text(reason: Reason, lang: str, what: str = "") -> str:
@@ -28,3 +31,8 @@ def reason_text(reason: Reason, lang: str, what: str = "") -> str:
 def abstain_text(reason_sentence: str, lang: str) -> str:
     """The whole refusal: a lead-in and the reason."""
     return str(answer_words()["abstain"]["lead"][lang]).format(reason=reason_sentence)
+
+
+def refusal(reason: Reason, lang: str, what: str = "") -> str:
+    """The whole refusal for ``reason`` in ``lang``: the lead-in and the reason's sentence."""
+    return abstain_text(reason_text(reason, lang, what), lang)

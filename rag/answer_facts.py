@@ -25,12 +25,12 @@ from typing import Any, Protocol
 import yaml
 
 from rag.citations import make_citation, numbers_in
+from rag.lang import HAN_CHAR, lang_of
 from rag.question import Analysis, QEntity
 from rag.textnorm import normalize
 from rag.types import Citation, Document, Passage
 
 DATA = Path(__file__).parent / "data" / "answer.yaml"
-_HAN = re.compile(r"[\u3400-\u9fff]")
 # entity kinds that name a thing more specific than a company
 SPECIFIC_KINDS = ("model", "product")
 MAX_LIST = 12  # a list answer names at most this many entities, best-retrieved first
@@ -82,7 +82,7 @@ def _alias_hit(alias: str, names: set[str]) -> bool:
     a = normalize(alias)
     if not a:
         return False
-    if _HAN.search(a):
+    if HAN_CHAR.search(a):
         return any(a in n for n in names)
     rx = re.compile(rf"(?<![a-z0-9]){re.escape(a)}(?![a-z0-9])")
     return any(rx.search(n) for n in names)
@@ -159,10 +159,10 @@ def _display_name(qe: QEntity | None, fact: Any, ents: dict[str, Any], lang: str
     ent = ents.get(fact.entity_id)
     names = [fact.entity, *(ent.aliases if ent is not None else [])]
     if qe is not None and not qe.inherited:
-        names = [qe.text, *names] if lang == ("zh" if _HAN.search(qe.text) else "en") else names
+        names = [qe.text, *names] if lang == lang_of(qe.text) else names
     if lang == "zh":
-        return next((n for n in names if _HAN.search(n)), fact.entity)
-    latin = [n for n in names if n and not _HAN.search(n)]
+        return next((n for n in names if HAN_CHAR.search(n)), fact.entity)
+    latin = [n for n in names if n and not HAN_CHAR.search(n)]
     cased = [n for n in latin if n != n.lower()]
     if cased:
         return cased[0]

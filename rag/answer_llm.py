@@ -10,28 +10,29 @@ The model's text is never shown unchecked: it streams through
 ``rag.citations.GeneratedAnswerChecker``, which yields each statement only once it is
 verified (markers renumbered, unsupported figures dropped). If nothing survives, the
 answer is an abstention. Endpoint failures raise ``LLMError`` with one line; ``QA.stream``
-then gives the offline answer. This module builds no retrieval and reads no environment.
+then gives the offline answer. The caller passes the chat model, the time the answer may
+take and the model's label; this module builds no retrieval, holds no engine and reads no
+environment.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from rag.answer_offline import abstain_text, is_chinese
+from rag.abstain import Reason, refusal
 from rag.citations import GeneratedAnswerChecker, Verified, neutralize_markers
 from rag.config import Settings
 from rag.errors import ConfigError, LLMError
 from rag.glossary import expand_query
+from rag.lang import is_chinese, lang_of
 from rag.textnorm import normalize
 from rag.types import Answer, Document, Passage
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
-
-    from rag.qa import QA
 
 DEFAULT_MAX_TOKENS = 1024
 
@@ -136,7 +137,7 @@ def fact_sources(
     facts: list[Any] | None,
     passages: list[Passage],
     docs: dict[str, Document],
-    qa: QA | None = None,
+    document: Callable[[str], Document] | None = None,
 ) -> list[Passage]:
     """Facts from the fact table as extra numbered sources: each is the span of its document
     that states it (``document.text[fact.start:fact.end]``), so the verifier checks it like a
@@ -149,15 +150,15 @@ def fact_sources(
         passages: the retrieved passages (a fact inside one of them is still listed: it is
             the figure the question asks about).
         docs: documents by id; documents of facts are added.
-        qa: used to load a fact's document when ``docs`` lacks it.
+        document: loads a fact's document by id when ``docs`` lacks it.
     """
     out: list[Passage] = []
     seen: set[tuple[str, int, int]] = set()
     for f in facts or []:
         doc = docs.get(f.doc_id)
-        if doc is None and qa is not None:
+        if doc is None and document is not None:
             try:
-                doc = qa.document(f.doc_id)
+                doc = document(f.doc_id)
             except Exception:  # a fact of a removed document: skip it
                 doc = None
             if doc is not None:
@@ -197,20 +198,19 @@ def prompt_inputs(question: str, resolved_question: str, passages: list[Passage]
     zh = is_chinese(question)
     return {
         "language": "Chinese (简体中文)" if zh else "English",
-        "cannot": _CANNOT["zh" if zh else "en"],
+        "cannot": _CANNOT[lang_of(question)],
         "sources": format_sources(passages),
         "question": _escape(resolved_question),
     }
 
 
 # -- errors --------------------------------------------------------------------------------
-def _endpoint(qa: QA) -> str:
-    llm = qa._llm
-    url = getattr(llm, "openai_api_base", None) or qa.settings.llm_base_url
+def _endpoint(llm: Any) -> str:
+    url = getattr(llm, "openai_api_base", None)
     return f"LLM endpoint {url}" if url else f"LLM {type(llm).__name__}"
 
 
-def _reason(exc: BaseException) -> str:
+def failure_reason(exc: BaseException) -> str:
     """One line saying why a call failed, from the deepest useful cause."""
     chain: list[BaseException] = []
     e: BaseException | None = exc
@@ -232,44 +232,50 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {msg[:160]}" if type(exc).__name__ not in msg else msg[:160]
 
 
-def _fail(qa: QA, exc: BaseException | str) -> LLMError:
-    reason = exc if isinstance(exc, str) else _reason(exc)
-    return LLMError(f"{_endpoint(qa)} failed: {reason}")
+def _fail(llm: Any, exc: BaseException | str) -> LLMError:
+    reason = exc if isinstance(exc, str) else failure_reason(exc)
+    return LLMError(f"{_endpoint(llm)} failed: {reason}")
 
 
 # -- answering -----------------------------------------------------------------------------
 def stream_llm_answer(
-    qa: QA,
+    llm: BaseChatModel,
     question: str,
     resolved_question: str,
     passages: list[Passage],
     docs: dict[str, Document],
-    history: list[Any] | None = None,
+    *,
+    timeout: float,
+    label: str | None = None,
     facts: list[Any] | None = None,
+    document: Callable[[str], Document] | None = None,
+    known_words: Callable[[], set[str]] | None = None,
 ) -> Iterator[str | Answer]:
     """Yield verified answer statements as the model writes them, then the final ``Answer``.
 
     Args:
-        qa: the engine; its ``llm`` answers and its settings give the timeout.
+        llm: the chat model that answers.
         question: the user's question (its language is the answer's language).
         resolved_question: the standalone form sent to the model.
         passages: the retrieved passages, numbered 1.. in the prompt.
         docs: their documents by id (quotes are cut from these).
-        history: earlier turns (unused here; the question is already resolved).
+        timeout: seconds the answer may take; it is cut there (or fails if nothing is
+            verified by then).
+        label: the model's name put on the answer (``model_label``).
         facts: facts from the fact table about the question (``rag.knowledge.Fact``); they
             follow the passages as numbered sources and are verified the same way.
+        document: loads a document by id (a fact's document that ``docs`` lacks).
+        known_words: the corpus vocabulary, for the offline answer given instead of a
+            refusal or a wrong-language answer; None: answer without it.
 
     Raises:
         LLMError: the endpoint failed or returned nothing; the caller falls back.
     """
-    del history
-    zh = is_chinese(question)
+    lang = lang_of(question)
     resolved = resolved_question if resolved_question != question else None
-    passages = list(passages) + fact_sources(facts, passages, docs, qa)
+    passages = list(passages) + fact_sources(facts, passages, docs, document)
     if not passages:
-        text = abstain_text(
-            question, "没有检索到相关资料。" if zh else "no source matches the question."
-        )
+        text = refusal(Reason.NO_PASSAGES, lang)
         yield text
         yield Answer(
             question=question,
@@ -282,12 +288,10 @@ def stream_llm_answer(
         return
     from langchain_core.output_parsers import StrOutputParser
 
-    chain = answer_prompt() | qa.llm | StrOutputParser()
-    checker = GeneratedAnswerChecker(
-        passages, docs, lang="zh" if zh else "en", question=resolved_question
-    )
+    chain = answer_prompt() | llm | StrOutputParser()
+    checker = GeneratedAnswerChecker(passages, docs, lang=lang, question=resolved_question)
     t0 = time.perf_counter()
-    deadline = t0 + max(qa.settings.llm_timeout, 1.0)
+    deadline = t0 + max(timeout, 1.0)
     first: float | None = None
     raw = ""
     notes: list[str] = []
@@ -301,44 +305,42 @@ def stream_llm_answer(
             yield from checker.feed(chunk)
             if time.perf_counter() > deadline:
                 if not checker.cited_statements:
-                    raise _fail(qa, f"no verifiable answer within {qa.settings.llm_timeout:g}s")
-                notes.append(f"answer cut after {qa.settings.llm_timeout:g}s")
+                    raise _fail(llm, f"no verifiable answer within {timeout:g}s")
+                notes.append(f"answer cut after {timeout:g}s")
                 break
     except LLMError:
         raise
     except Exception as e:  # any client, HTTP or parsing failure of the endpoint
-        raise _fail(qa, e) from e
+        raise _fail(llm, e) from e
     if not raw.strip():
-        raise _fail(qa, "it returned an empty answer")
+        raise _fail(llm, "it returned an empty answer")
     yield from checker.finish()
-    timings = {"llm_first_piece": first or 0.0, "llm": time.perf_counter() - t0}
-    yield from _final_answer(
-        qa, question, resolved_question, passages, docs, checker.result(), notes, timings
-    )
-
-
-def _final_answer(
-    qa: QA,
-    question: str,
-    resolved_question: str,
-    passages: list[Passage],
-    docs: dict[str, Document],
-    v: Verified,
-    notes: list[str],
-    timings: dict[str, float],
-) -> Iterator[str | Answer]:
-    """After the stream: the verified answer, the offline answer in place of a refusal or a
-    wrong-language answer (when it answers), or an abstention (its text first)."""
-    zh = is_chinese(question)
-    notes = v.notes + notes
     common: dict[str, Any] = {
         "question": question,
         "passages": passages,
-        "timings": timings,
-        "resolved_question": resolved_question if resolved_question != question else None,
-        "model": model_label(qa),
-        "removed": v.removed,
+        "timings": {"llm_first_piece": first or 0.0, "llm": time.perf_counter() - t0},
+        "resolved_question": resolved,
+        "model": label,
     }
+    yield from _final_answer(common, resolved_question, docs, checker.result(), notes, known_words)
+
+
+def _final_answer(
+    common: dict[str, Any],
+    resolved_question: str,
+    docs: dict[str, Document],
+    v: Verified,
+    notes: list[str],
+    known_words: Callable[[], set[str]] | None,
+) -> Iterator[str | Answer]:
+    """After the stream: the verified answer, the offline answer in place of a refusal or a
+    wrong-language answer (when it answers), or an abstention (its text first).
+
+    ``common`` holds the fields every outcome's ``Answer`` shares (question, passages,
+    timings, resolved question, model)."""
+    lang = lang_of(common["question"])
+    notes = v.notes + notes
+    common = {**common, "removed": v.removed}
     if v.cited_statements:
         yield Answer(
             text=v.text,
@@ -350,7 +352,7 @@ def _final_answer(
         )
         return
     if v.model_abstained or v.wrong_language:
-        off = _offline_instead(qa, question, resolved_question, passages, docs)
+        off = _offline_instead(resolved_question, common["passages"], docs, known_words)
         if off is not None:
             notes.append(
                 "the model said the sources do not answer, but the offline answerer found the "
@@ -369,33 +371,27 @@ def _final_answer(
             )
             return
     if v.model_abstained:
-        reason = "资料中没有相关内容。" if zh else "the sources do not contain it."
+        text = refusal(Reason.MODEL_REFUSED, lang)
         notes.append("the model said the sources do not answer")
     else:
-        reason = (
-            "模型的回答无法用资料核实。"
-            if zh
-            else "nothing in the model's answer could be verified against the sources."
-        )
+        text = refusal(Reason.UNVERIFIED, lang)
         notes.append("no statement of the model's answer was supported by a valid citation")
-    text = abstain_text(question, reason)
     yield text
     yield Answer(text=text, abstained=True, answerer="llm", notes=notes, **common)
 
 
 def _offline_instead(
-    qa: QA,
-    question: str,
     resolved_question: str,
     passages: list[Passage],
     docs: dict[str, Document],
+    known_words: Callable[[], set[str]] | None,
 ) -> Any:
     """The offline answer over the same passages when it answers (else None): shown when the
     model refused although the sources answer, or answered in the wrong language."""
     from rag.answer_offline import answer_offline
 
     try:
-        known = qa.known_words()
+        known = known_words() if known_words is not None else None
     except Exception:  # no store behind the engine (tests): answer without the vocabulary
         known = None
     retrieved = [p for p in passages if not p.chunk_id.startswith(FACT_PREFIX)]
@@ -434,12 +430,11 @@ def question_names(question: str) -> set[str]:
     return out
 
 
-def model_label(qa: QA) -> str | None:
-    """The model that answers: its configured name, else the client's."""
-    llm = qa._llm
-    name = qa.settings.llm_model or getattr(llm, "model_name", None) or getattr(llm, "model", None)
+def model_label(llm: Any, configured: str | None = None) -> str | None:
+    """The model that answers: its configured name (``RAG_LLM_MODEL``), else the client's."""
+    name = configured or getattr(llm, "model_name", None) or getattr(llm, "model", None)
     if name in (None, "", "default") and llm is not None:
-        return type(llm).__name__ if not qa.settings.llm_model else qa.settings.llm_model
+        return configured or type(llm).__name__
     return str(name)
 
 
@@ -461,7 +456,7 @@ def _history_text(history: list[Any]) -> str:
     return "\n".join(lines)
 
 
-def condense_question(qa: QA, question: str, history: list[Any] | None) -> str | None:
+def condense_question(llm: BaseChatModel, question: str, history: list[Any] | None) -> str | None:
     """A follow-up rewritten by the LLM as a standalone question, or None to keep the offline one.
 
     The LLM is not called without history, or when the question already names what it
@@ -484,11 +479,11 @@ def condense_question(qa: QA, question: str, history: list[Any] | None) -> str |
     prompt = ChatPromptTemplate.from_messages(
         [("system", CONDENSE_SYSTEM), ("human", CONDENSE_USER)]
     )
-    chain = prompt | qa.llm | StrOutputParser()
+    chain = prompt | llm | StrOutputParser()
     try:
         out = chain.invoke({"history": hist, "question": _escape(question)})
     except Exception as e:
-        raise _fail(qa, e) from e
+        raise _fail(llm, e) from e
     line = next((ln for ln in str(out).splitlines() if ln.strip()), "")
     line = _CONDENSED_PREFIX.sub("", line).strip().strip("\"'“”「」").strip()
     if not line or not any(ch.isalnum() for ch in line) or len(line) > max(3 * len(question), 200):
@@ -505,6 +500,7 @@ def condense_question(qa: QA, question: str, history: list[Any] | None) -> str |
 __all__ = [
     "condense_question",
     "fact_sources",
+    "failure_reason",
     "format_sources",
     "make_llm",
     "model_label",

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag.abstain import Reason, reason_text
-from rag.abstain import abstain_text as _lead
+from rag.abstain import Reason, refusal
 from rag.answer_facts import label
-from rag.evidence import alias_in, is_chinese, states, undisclosed_about, words, years_in
+from rag.evidence import alias_in, states, undisclosed_about, words, years_in
 from rag.glossary import VENDORS
 from rag.question import (
     Analysis,
@@ -54,13 +53,8 @@ class OfflineAnswer:
     reason: Reason | None = None
 
 
-def abstain_text(question: str, reason: str, lang: str | None = None) -> str:
-    """A refusal sentence around ``reason``, in ``lang`` or the question's language."""
-    return _lead(reason, lang or ("zh" if is_chinese(question) else "en"))
-
-
 def _refuse(reason: Reason, lang: str, note: str, what: str = "") -> OfflineAnswer:
-    return OfflineAnswer(_lead(reason_text(reason, lang, what), lang), [], True, [note], reason)
+    return OfflineAnswer(refusal(reason, lang, what), [], True, [note], reason)
 
 
 def _label(attribute: str, lang: str) -> str:
@@ -221,7 +215,5 @@ __all__ = [
     "STOPWORDS",
     "OfflineAnswer",
     "Reason",
-    "abstain_text",
     "answer_offline",
-    "is_chinese",
 ]

@@ -150,7 +150,7 @@ class QAChain:
             try:
                 from rag.answer_llm import condense_question
 
-                resolved = condense_question(self.qa, q, state["history"]) or resolved
+                resolved = condense_question(self.qa.llm, q, state["history"]) or resolved
             except LLMError:
                 pass
         return {
@@ -191,7 +191,8 @@ class QAChain:
                 yield chunk
 
     def _answer_one(self, state: dict[str, Any]) -> Iterator[AnswerChunk]:
-        from rag.answer_offline import answer_offline, is_chinese
+        from rag.answer_offline import answer_offline
+        from rag.lang import is_chinese
 
         qa, question = self.qa, state["question"]
         if state["empty"]:
@@ -237,10 +238,20 @@ class QAChain:
     def _llm(
         self, state: dict[str, Any], docs: dict[str, Any], timings: dict[str, float], t: float
     ) -> Iterator[AnswerChunk]:
-        from rag.answer_llm import stream_llm_answer
+        from rag.answer_llm import model_label, stream_llm_answer
 
-        q = state["clean"]
-        pieces = stream_llm_answer(self.qa, q, state["resolved"], state["passages"], docs)
+        q, qa = state["clean"], self.qa
+        pieces = stream_llm_answer(
+            qa.llm,
+            q,
+            state["resolved"],
+            state["passages"],
+            docs,
+            timeout=qa.settings.llm_timeout,
+            label=model_label(qa.llm, qa.settings.llm_model),
+            document=qa.document,
+            known_words=qa.known_words,
+        )
         for piece in pieces:
             if isinstance(piece, Answer):
                 piece.question = state["question"]

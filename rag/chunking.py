@@ -11,6 +11,7 @@ import re
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from rag.lang import HAN
 from rag.types import Chunk, Document
 
 # paragraph, line, then sentence ends (full- and half-width), then clauses, then words
@@ -33,7 +34,8 @@ SEPARATORS = [
     "",
 ]
 
-_HAN = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+# a token each: CJK punctuation and kana, Han, full-width forms
+_HAN = re.compile(f"[\u3000-\u33ff{HAN}\uff00-\uffef]")
 
 
 def approx_tokens(text: str) -> int:

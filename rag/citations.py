@@ -1,9 +1,9 @@
 """Sentences with offsets, and citation checking shared by both answerers.
 
 A citation's quote is always a span of the cleaned document text, so
-``quote == document.text[start:end]`` holds by construction; ``verify_citations``
-re-checks it. ``GeneratedAnswerChecker`` (and its one-shot form ``verify_generated``)
-turns a generated answer into a safe one, statement by statement, as the text streams in:
+``quote == document.text[start:end]`` holds by construction. ``GeneratedAnswerChecker`` (and
+its one-shot form ``verify_generated``) turns a generated answer into a safe one, statement by
+statement, as the text streams in:
 
 - a statement is a sentence, or a clause that carries its own markers ("96GB[1]，700GB/s[2]。");
 - a ``[n]`` that points to no given passage is removed, and a statement whose only markers
@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rag.glossary import expand_query
+from rag.lang import HAN_CHAR
 from rag.quantities import DATA, Quantity, quantities, supported, tables
 from rag.textnorm import STOPWORDS, normalize, tokenize
 from rag.types import Citation, Document, Passage
@@ -112,13 +113,6 @@ def make_citation(
     )
 
 
-def verify_citations(citations: list[Citation], docs: dict[str, Document]) -> list[Citation]:
-    """Citations whose quote is exactly the document text at their offsets."""
-    return [
-        c for c in citations if c.doc_id in docs and docs[c.doc_id].text[c.start : c.end] == c.quote
-    ]
-
-
 # -- generated answers -------------------------------------------------------------------
 
 # "[3]", "[1, 2]", "【2】", "[source 2]", "[来源2]": every way a model writes a source marker
@@ -136,7 +130,6 @@ _CLAUSE_AFTER_MARKERS = re.compile(
 )
 _LIST_PREFIX = re.compile(r"^\s*(?:[-*•·]|\(?\d{1,2}[.)、]|[（(]\d{1,2}[）)])\s+")
 _TRAILING_PUNCT = re.compile(r"[。！？!?；;.,，:：]+[”’\"'」』)）]*$")
-_HAN = re.compile(r"[\u4e00-\u9fff]")
 _ABSTAIN = re.compile(
     r"无法回答|不能回答|无法确定|无从得知|不知道|没有(?:提到|提及|提供|给出|相关|包含|涉及|说明)|"
     r"未(?:提到|提及|提供|给出|包含|说明)|(?:资料|来源|文档|材料)中(?:并)?(?:没有|未)|"
@@ -363,7 +356,7 @@ class GeneratedAnswerChecker:
         elif lead and not self._sep:
             self._sep = " "
         shown = self._check(body)
-        self._sep = "\n" if "\n" in trail else ("" if _HAN.search(body) else " ")
+        self._sep = "\n" if "\n" in trail else ("" if HAN_CHAR.search(body) else " ")
         return shown
 
     def _emit(self, sep: str, text: str) -> str:
@@ -553,7 +546,7 @@ def statement_language(text: str) -> str | None:
     """``zh`` or ``en`` when a statement is clearly written in one of them, else None
     ("96GB HBM2e" is neither)."""
     text = MARKER.sub("", text)
-    han = len(_HAN.findall(text))
+    han = len(HAN_CHAR.findall(text))
     latin = sum(len(w) for w in _LATIN_WORD.findall(text))
     if han and han > 0.3 * (han + latin):
         return "zh"
@@ -588,7 +581,7 @@ def quotations(statement: str, min_chars: int = 8) -> list[str]:
     out = []
     for m in _QUOTED.finditer(statement):
         q = next(g for g in m.groups() if g is not None)
-        han = len(_HAN.findall(q))
+        han = len(HAN_CHAR.findall(q))
         words = len(_LATIN_WORD.findall(q))
         if han >= min_chars or words >= 5:
             out.append(q)
@@ -646,7 +639,7 @@ def _with_markers(body: str, nums: list[int]) -> str:
     m = _TRAILING_PUNCT.search(body)
     head, tail = (body[: m.start()], m.group()) if m else (body, "")
     # Chinese text takes markers with no space ("96GB[1]。"), English with one ("96 GB [1].")
-    space = "" if not head or _HAN.search(head) else " "
+    space = "" if not head or HAN_CHAR.search(head) else " "
     return f"{head}{space}{marks}{tail}"
 
 

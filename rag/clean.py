@@ -1,7 +1,7 @@
 """Remove forum noise from pasted article text; keep every real character.
 
-Discuz! pages hide "jammer" runs at line breaks (see ``rag.noise``) and wrap posts in
-forum chrome (register prompts, ``|`` and ``×`` lines). This module strips both from
+Discuz! pages hide "jammer" runs at line breaks (``tests/noise.py`` makes them for the tests)
+and wrap posts in forum chrome (register prompts, ``|`` and ``×`` lines). This module strips both from
 plain text. It does not parse HTML: ``rag.loaders`` drops jammer elements before
 extracting text, then calls ``clean_text`` for anything that survived as text.
 """

@@ -206,8 +206,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def _also_line(qa: Any, doc_id: str, question: str) -> str:
     """ "also reported by ..." for a cited story that other outlets ran too."""
-    from rag.answer_offline import is_chinese
     from rag.dedup import also_reported
+    from rag.lang import is_chinese
 
     try:
         doc = qa.document(doc_id)

@@ -19,7 +19,6 @@ failed. It changes no setting and sends two short prompts; it does not test retr
 from __future__ import annotations
 
 import json
-import re
 import time
 import urllib.error
 import urllib.request
@@ -28,10 +27,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag.config import Settings, settings_from_env
+from rag.lang import detect_lang
 
 ZH_PROBE = "请只用一句简体中文回答：芯片是什么？"
 EN_PROBE = "Answer in one short English sentence: what is a computer chip?"
-_HAN = re.compile(r"[\u4e00-\u9fff]")
+# a reply in Chinese may name a product in Latin letters, but mostly it is Han script
+REPLY_HAN_SHARE = 0.3
 
 
 @dataclass
@@ -64,14 +65,6 @@ def _models(settings: Settings, timeout: float) -> tuple[int | None, list[str], 
         return None, [], " ".join(str(reason).split()) or type(e).__name__
     except ValueError:
         return 200, [], "the model list is not JSON"
-
-
-def _language_of(text: str) -> str:
-    han = len(_HAN.findall(text))
-    latin = len(re.findall(r"[A-Za-z]", text))
-    if han and han >= 0.3 * (han + latin):
-        return "zh"
-    return "en" if latin else "none"
 
 
 def check_endpoint(settings: Settings, timeout: float = 30.0) -> list[Check]:
@@ -166,7 +159,7 @@ def _check_language(settings: Settings) -> Check:
         llm = _chat(settings)
         for probe, want in ((ZH_PROBE, "zh"), (EN_PROBE, "en")):
             reply = str(llm.invoke(probe).content)
-            got = _language_of(reply)
+            got = detect_lang(reply, REPLY_HAN_SHARE) or "none"
             seen.append((want, got, reply))
     except Exception as e:
         return Check("language", "FAIL", _one_line(e))
@@ -178,9 +171,9 @@ def _check_language(settings: Settings) -> Check:
 
 
 def _one_line(e: BaseException) -> str:
-    from rag.answer_llm import _reason
+    from rag.answer_llm import failure_reason
 
-    return _reason(e)
+    return failure_reason(e)
 
 
 def _short(text: str, n: int = 60) -> str:

@@ -25,12 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from rag.knowledge import Entity
+from rag.lang import HAN, HAN_CHAR
 from rag.textnorm import normalize
 from rag.types import Document
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-_HAN = re.compile(r"[\u4e00-\u9fff]")
-_HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _LATIN_EDGE = re.compile(r"[A-Za-z0-9]")
 _COMPACT_DROP = re.compile(r"[\s\-_·.・'’]+")
 _MODEL = re.compile(
@@ -147,7 +146,7 @@ def compact_key(name: str) -> str:
 def company_base(name: str) -> str:
     """A company name without its legal/sector suffixes and place prefix (上海某某科技 -> 某某)."""
     c = cues()
-    base = re.sub(r"[(（][\u4e00-\u9fff]{2,4}[)）]", "", name.strip())  # (北京) in a legal name
+    base = re.sub(rf"[(（][{HAN}]{{2,4}}[)）]", "", name.strip())  # (北京) in a legal name
     changed = True
     while changed:
         changed = False
@@ -159,7 +158,7 @@ def company_base(name: str) -> str:
         if len(words) > 1 and words[-1].lower().rstrip(".,") in c.en_suffixes:
             base, changed = " ".join(words[:-1]).rstrip(","), True
     for pre in c.places_prefix:
-        if base.startswith(pre) and len(base) - len(pre) >= 2 and _HAN.search(base[len(pre) :]):
+        if base.startswith(pre) and len(base) - len(pre) >= 2 and HAN_CHAR.search(base[len(pre) :]):
             base = base[len(pre) :]
             break
     return base
@@ -177,7 +176,7 @@ def simplified(text: str) -> str:
             n = unicodedata.normalize("NFKC", ch)
             chars.append(n if len(n) == 1 else ch)
         out = "".join(chars)
-    if _HAN.search(out):
+    if HAN_CHAR.search(out):
         simp = _opencc("t2s").convert(out)
         if len(simp) == len(out):
             out = simp
@@ -200,7 +199,7 @@ def _traditional(text: str) -> str:
 def pinyin_forms(name: str) -> list[str]:
     """Pinyin spellings of a name's Chinese part, Latin parts kept: joined and spaced, with
     and without tone marks (``北京100`` -> ``beijing 100``, ``bei jing 100``, ``běijīng 100``)."""
-    if not _HAN.search(name):
+    if not HAN_CHAR.search(name):
         return []
     from pypinyin import Style, lazy_pinyin
 
@@ -209,10 +208,10 @@ def pinyin_forms(name: str) -> list[str]:
     for style in (Style.NORMAL, Style.TONE):
         joined: list[str] = []
         spaced: list[str] = []
-        for part in re.split(r"([\u4e00-\u9fff]+)", simp):
+        for part in re.split(rf"([{HAN}]+)", simp):
             if not part.strip():
                 continue
-            if _HAN.match(part):
+            if HAN_CHAR.match(part):
                 syl = lazy_pinyin(part, style=style)
                 joined.append("".join(syl))
                 spaced.append(" ".join(syl))
@@ -237,7 +236,7 @@ def make_aliases(name: str, extra: Iterable[str] = ()) -> list[str]:
         if not n:
             continue
         out.append(n)
-        if _HAN.search(n):
+        if HAN_CHAR.search(n):
             out.append(normalize(n))
             out.append(_traditional(normalize(n)))
             out += pinyin_forms(re.sub(r"[(（][^)）]*[)）]", "", n))  # no pinyin for (北京)
@@ -298,9 +297,9 @@ class _Collector:
 
 # -- finding names in text -------------------------------------------------------------------
 def _posseg(text: str) -> list[tuple[str, str]]:
-    from rag.textnorm import _jieba
+    from rag.textnorm import load_jieba
 
-    _jieba()
+    load_jieba()
     import jieba.posseg as pseg
 
     return [(w, f) for w, f in pseg.lcut(text, HMM=False)]
@@ -321,7 +320,7 @@ def name_before(
     never holds (a verb, a particle, a stop word)."""
     c = cues()
     start = end
-    while start > 0 and _HAN.match(text[start - 1]) and end - start < max(14, max_chars + 6):
+    while start > 0 and HAN_CHAR.match(text[start - 1]) and end - start < max(14, max_chars + 6):
         start -= 1
     if end - start < 2:
         return None
@@ -355,14 +354,14 @@ def _bracket_names(text: str, col: _Collector) -> None:
                     re.fullmatch(r"[A-Z][A-Za-z0-9&.\- ]{1,40}", p)
                     and p.lower() not in c.latin_stop
                 )
-                or (re.fullmatch(r"[\u4e00-\u9fff]{2,10}", p) and p not in c.stop_words)
+                or (re.fullmatch(rf"[{HAN}]{{2,10}}", p) and p not in c.stop_words)
             ):
                 extra.append(p)
         if not extra:
             continue
         before = text[max(0, m.start() - 40) : m.start()]
-        if _HAN.search(before[-1:]):
-            extra = [x for x in extra if not _HAN.search(x) or x not in parts]
+        if HAN_CHAR.search(before[-1:]):
+            extra = [x for x in extra if not HAN_CHAR.search(x) or x not in parts]
             if not extra:
                 continue
             name = _legal_name_before(text, m.start())
@@ -378,7 +377,7 @@ def _bracket_names(text: str, col: _Collector) -> None:
             if (
                 en
                 and en.group(1).lower() not in c.latin_stop
-                and any(_HAN.search(x) for x in extra)
+                and any(HAN_CHAR.search(x) for x in extra)
             ):
                 kind = _kind_of(en.group(1), extra)
                 if re.fullmatch(r"[A-Z]{2,5}", en.group(1)) and not any(map(_has_suffix, extra)):
@@ -394,7 +393,7 @@ def _legal_name_before(text: str, end: int, max_chars: int = 16) -> str | None:
     if name and name not in c.zh_suffixes:
         return name
     cut = end - len(name)
-    city = re.search(r"[(（]([\u4e00-\u9fff]{2,4})[)）]$", text[max(0, cut - 8) : cut])
+    city = re.search(rf"[(（]([{HAN}]{{2,4}})[)）]$", text[max(0, cut - 8) : cut])
     if not city:
         return None
     head = name_before(text, cut - len(city.group()), max_chars=max_chars)
@@ -454,7 +453,7 @@ def _quoted_products(text: str, col: _Collector) -> None:
         intro = any(before.endswith(i) for i in c.product_intro)
         kind_after = any(after.startswith(k) for k in c.kind_words)
         has_model = bool(_MODEL.search(name)) and not _excluded_model(name)
-        if (intro or kind_after or (has_model and _HAN.search(name))) and len(name) <= 16:
+        if (intro or kind_after or (has_model and HAN_CHAR.search(name))) and len(name) <= 16:
             col.add(name, "product")
 
 
@@ -495,7 +494,7 @@ def _excluded_model(tok: str) -> bool:
 
 
 _DIGIT_MODEL = re.compile(
-    r"(?<=[\u4e00-\u9fff])(?:\d{3,5}|\d\.\d|[一二三四五六七八九十]{1,2}号)(?![\d.%A-Za-z])"
+    rf"(?<=[{HAN}])(?:\d{{3,5}}|\d\.\d|[一二三四五六七八九十]{{1,2}}号)(?![\d.%A-Za-z])"
 )
 
 
@@ -665,7 +664,7 @@ def _en_products(text: str, col: _Collector) -> None:
     found += [  # an xPU right after a name is its kind (“某某”PPU), not a name
         m.group()
         for m in re.finditer(rf"\b(?:{c.product_acronym.pattern})\b", text)
-        if not re.search(r"[\u4e00-\u9fff”」』\"]\s?$", text[max(0, m.start() - 2) : m.start()])
+        if not re.search(rf"[{HAN}”」』\"]\s?$", text[max(0, m.start() - 2) : m.start()])
     ]
     for m in _MODEL.finditer(text):  # the line before a model number: "Foo p150a"
         if _excluded_model(m.group()):
@@ -694,16 +693,16 @@ def _jieba_names(text: str, col: _Collector) -> None:
     c = cues()
     before = "|".join(re.escape(w) for w in sorted(c.person_before, key=len, reverse=True))
     after = "|".join(re.escape(w) for w in sorted(c.person_after, key=len, reverse=True))
-    for m in re.finditer(rf"(?:{before})([\u4e00-\u9fff]{{2,4}}?)(?:{after})", text):
+    for m in re.finditer(rf"(?:{before})([{HAN}]{{2,4}}?)(?:{after})", text):
         if compact_key(m.group(1)) not in col.by_alias:  # 董事长某某某表示: a title, a name, a verb
             col.add(m.group(1), "person")
     cue_rx = "|".join(re.escape(w) for w in (*c.person_before, *c.person_after))
     for m in re.finditer(cue_rx, text):
         s = max(0, m.start() - 6)
         window = text[s : m.end() + 6]
-        from rag.textnorm import _jieba
+        from rag.textnorm import load_jieba
 
-        _jieba()
+        load_jieba()
         import jieba.posseg as pseg
 
         pos = s
@@ -724,7 +723,7 @@ def _jieba_names(text: str, col: _Collector) -> None:
 
 def _places(text: str, col: _Collector) -> None:
     for p in cues().places:
-        if (p in text if _HAN.search(p) else re.search(rf"\b{re.escape(p)}\b", text)) and (
+        if (p in text if HAN_CHAR.search(p) else re.search(rf"\b{re.escape(p)}\b", text)) and (
             compact_key(p) not in col.by_alias
         ):
             col.add(p, "place")
@@ -757,7 +756,7 @@ def _seed_glossary(doc: Document, col: _Collector) -> None:
 
 def _glossary_hit(text_low: str, alias: str) -> bool:
     a = alias.lower()
-    if _HAN.search(a):
+    if HAN_CHAR.search(a):
         return a in text_low
     return re.search(rf"(?<![a-z0-9]){re.escape(a)}(?![a-z0-9])", text_low) is not None
 
@@ -833,7 +832,7 @@ def _is_link(between: str, c: _Cues) -> bool:
     b = re.sub(r"[“”\"「」『』]", "", between)
     if not b.strip():
         return True
-    if _HAN.search(b) and not re.search(r"[A-Za-z]", b):
+    if HAN_CHAR.search(b) and not re.search(r"[A-Za-z]", b):
         words = c.links_zh + tuple(sorted(c.generic, key=len, reverse=True))
         rest = b
         while rest:

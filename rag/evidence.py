@@ -16,10 +16,10 @@ from typing import Any
 import yaml
 
 from rag.glossary import ATTRIBUTES, evidence_has_attribute
+from rag.lang import HAN_CHAR, is_chinese
 from rag.textnorm import normalize, simplified
 
 DATA = Path(__file__).parent / "data" / "sentences.yaml"
-HAN = re.compile(r"[\u4e00-\u9fff]")
 
 FIGURE = re.compile(
     r"\$?\d+(?:[.,]\d+)*\s*(?:%|TB/s|GB/s|Gbps|Tbps|TB|GB|GiB|nm|纳米|W|kW|瓦|TFLOPS|PFLOPS|EFLOPS|TOPS|IPS|"
@@ -103,14 +103,10 @@ def cue_pattern(name: str) -> re.Pattern[str]:
     return re.compile("|".join(parts), re.I)
 
 
-def is_chinese(text: str) -> bool:
-    return bool(HAN.search(text))
-
-
 def alias_in(alias: str, low_text: str) -> bool:
     """``alias`` occurs in normalised text: Han as a substring, Latin on word edges."""
     a = normalize(alias)
-    if HAN.search(a):
+    if HAN_CHAR.search(a):
         return a in low_text
     plural = "s?" if a[-1:].isdigit() else ""  # "9000" also matches "9000s"
     return re.search(rf"(?<![a-z0-9]){re.escape(a)}{plural}(?![a-z0-9])", low_text) is not None
@@ -148,7 +144,7 @@ def other_model_tokens(text: str) -> list[tuple[str, int]]:
             continue
         if t.isdigit():
             before = text[m.start() - 1 : m.start()]
-            if not before or not (HAN.match(before) or before.isalpha()):
+            if not before or not (HAN_CHAR.match(before) or before.isalpha()):
                 continue
             if AMOUNT_AFTER.match(text, m.end()):
                 continue

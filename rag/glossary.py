@@ -22,6 +22,7 @@ from typing import Any
 
 from rag import datafiles
 from rag.datafiles import DataFileError, string_list
+from rag.lang import HAN_CHAR
 
 GLOSSARY_FILE = "glossary.yaml"
 QUESTIONS_FILE = "glossary_questions.yaml"
@@ -126,7 +127,7 @@ def _load() -> None:
 def tokenizer_words() -> list[str]:
     """Han-script aliases of every vendor, product and term: jieba keeps them whole."""
     groups = [*VENDORS.values(), *PRODUCTS.values(), *TERMS]
-    return list(dict.fromkeys(a for g in groups for a in g if _CJK.search(a)))
+    return list(dict.fromkeys(a for g in groups for a in g if HAN_CHAR.search(a)))
 
 
 @lru_cache(maxsize=1)
@@ -136,15 +137,12 @@ def vendor_fingerprint() -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
 def _contains(text_low: str, alias: str) -> bool:
     a = alias.lower()
-    if _CJK.search(a) or not a.isascii():
+    if HAN_CHAR.search(a) or not a.isascii():
         return a in text_low
     # ASCII aliases match whole tokens, so "ABC" is not found in "XABCY" (a plain scan: a
     # regex per alias cost a cold 'rag ask' 0.2 s of compiling)

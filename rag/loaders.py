@@ -26,6 +26,7 @@ from rag.clean import clean_text, normalize_newlines
 from rag.errors import LoadError
 from rag.glossary import canonical_vendor, detect_vendors
 from rag.htmltext import extract_html
+from rag.lang import HAN_CHAR, detect_lang
 from rag.types import Document
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
@@ -68,7 +69,7 @@ def _looks_like_text(text: str) -> bool:
         for c in sample
         if not (
             " " <= c <= "~"
-            or "\u4e00" <= c <= "\u9fff"
+            or HAN_CHAR.match(c)
             or "\u3000" <= c <= "\u303f"
             or "\uff00" <= c <= "\uffef"
             or "\u2010" <= c <= "\u2027"
@@ -210,14 +211,6 @@ def find_date(text: str) -> str | None:
     return normalize_date(text[:3000])
 
 
-def detect_lang(text: str) -> str:
-    """``zh`` when Han characters make up a fair share of the letters, else ``en``."""
-    sample = text[:5000]
-    han = sum(1 for c in sample if "\u4e00" <= c <= "\u9fff")
-    latin = sum(1 for c in sample if c.isascii() and c.isalpha())
-    return "zh" if han and han * 2 >= latin * 0.5 else "en"
-
-
 def _vendors(meta_value: Any, text: str) -> list[str]:
     if isinstance(meta_value, str):
         meta_value = [v.strip() for v in re.split(r"[,，、]", meta_value) if v.strip()]
@@ -303,7 +296,7 @@ def load_bytes(
         first = cleaned.split("\n", 1)[0].strip()
         title = first if len(first) <= 80 else Path(name).stem
     date = normalize_date(meta.get("date")) or find_date(cleaned)
-    lang = str(meta.get("lang") or detect_lang(cleaned))
+    lang = str(meta.get("lang") or detect_lang(cleaned[:5000]) or "en")
     url = str(meta["url"]).strip() if meta.get("url") else None
     doc = Document(
         doc_id=content_id(data),

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import LoadError
+from rag.lang import HAN, HAN_CHAR
 
 SCANNED = "scanned PDF: no text layer; OCR is not supported"
 ENCRYPTED = "encrypted PDF: it needs a password; save an unprotected copy and ingest that"
@@ -40,7 +41,8 @@ _PAGE_NUMBER = re.compile(
 )
 _SENTENCE_END = tuple("。！？!?.；;：:…”」』）)")
 _HYPHENATED = re.compile(r"[A-Za-z] ?[-\u2010\u2011\u00ad]$")  # "accel-" / "accel ‐" at a line end
-_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+# characters two Latin ones wide: radicals, CJK punctuation and kana, Han, full-width forms
+_CJK = re.compile(f"[\u2e80-\u33ff{HAN}\uff00-\uffef]")
 
 
 @dataclass
@@ -67,13 +69,13 @@ def _radical_table(simplified: bool) -> dict[int, str]:
 
 def _is_traditional(text: str) -> bool:
     """True when OpenCC's traditional-to-simplified conversion changes many characters."""
-    from rag.textnorm import _converter
+    from rag.textnorm import t2s
 
-    han = [c for c in text[:5000] if "\u4e00" <= c <= "\u9fff"]
+    han = HAN_CHAR.findall(text[:5000])
     if not han:
         return False
     sample = "".join(han)
-    changed = sum(a != b for a, b in zip(sample, _converter().convert(sample), strict=False))
+    changed = sum(a != b for a, b in zip(sample, t2s(sample), strict=False))
     return changed > 0.03 * len(han)
 
 

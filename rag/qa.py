@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.answer_facts import answer_list, fact_leads, list_mode, relevant_facts
-from rag.answer_offline import OfflineAnswer, Reason, answer_offline, is_chinese
+from rag.answer_offline import OfflineAnswer, Reason, answer_offline
 from rag.config import Settings, settings_from_env
 from rag.embeddings import NamedEmbeddings, make_embeddings
 from rag.errors import LLMError, NotFoundError, RagError
 from rag.fetch import is_url
 from rag.ingest import Ingestor, _key
 from rag.keyword import ChunkIndex, build_index
+from rag.lang import is_chinese
 from rag.question import Analysis, analyse, other_script_names, resolved_text
 from rag.render import other_language_lead
 from rag.retrieve import Searcher, SearchResult
@@ -534,7 +535,7 @@ class QA:
             try:
                 from rag.answer_llm import condense_question
 
-                resolved = condense_question(self, q, history) or resolved
+                resolved = condense_question(self.llm, q, history) or resolved
             except LLMError:
                 pass
         return resolved
@@ -549,7 +550,7 @@ class QA:
         analysis: Analysis | None = None,
         facts: Any = None,
     ) -> Iterator[str | Answer]:
-        from rag.answer_llm import stream_llm_answer
+        from rag.answer_llm import model_label, stream_llm_answer
 
         # facts of the documents retrieval let through (filters hold for facts too)
         known = (
@@ -557,7 +558,18 @@ class QA:
             if analysis is not None and passages
             else []
         )
-        yield from stream_llm_answer(self, q, resolved, passages, docs, history, facts=known)
+        yield from stream_llm_answer(
+            self.llm,
+            q,
+            resolved,
+            passages,
+            docs,
+            timeout=self.settings.llm_timeout,
+            label=model_label(self.llm, self.settings.llm_model),
+            facts=known,
+            document=self.document,
+            known_words=self.known_words,
+        )
 
     def _doc_loader(self, docs: dict[str, Document]) -> Any:
         """The documents an answer already holds first: another process may remove one while

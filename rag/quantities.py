@@ -20,11 +20,12 @@ does not decide what a figure refers to.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from rag.textnorm import simplified
 
 DATA = Path(__file__).resolve().parent / "data"
 # dimensions that must agree when both sides have one (a byte figure never supports a byte rate)
@@ -46,7 +47,6 @@ STRICT = frozenset(
     ]
 )
 _NUM = r"\d{1,3}(?:,\d{3})+(?!\d|,\d)(?:\.\d+)?|\d+(?:\.\d+)?"
-_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -130,15 +130,6 @@ def tables() -> _Tables:
         hedges=tuple(sorted((str(h) for h in n["hedges"]), key=len, reverse=True)),
         period_re=re.compile("|".join(f"(?:{p})" for p in n["period_names"]), re.I),
     )
-
-
-def _prepare(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
-    if _HAN.search(text):
-        from rag.textnorm import _converter
-
-        text = _converter().convert(text)
-    return text
 
 
 def _after(text: str, pos: int, allow_bare_scale: bool) -> tuple[float, str | None, float, int]:
@@ -312,7 +303,7 @@ def _words(text: str) -> list[Quantity]:
 
 @lru_cache(maxsize=4096)
 def _cached(text: str, source: bool) -> tuple[Quantity, ...]:
-    prepared = _prepare(text)
+    prepared = simplified(text)
     found = _arabic(prepared) + _chinese(prepared, source)
     if source:
         found += _words(prepared)

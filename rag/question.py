@@ -22,10 +22,10 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from rag import datafiles
+from rag.lang import HAN, HAN_CHAR, lang_of
 from rag.textnorm import normalize
 
 QUESTION_FILE = "question.yaml"
-_HAN = re.compile(r"[\u3400-\u9fff]")
 
 INTENT_ORDER = ("why", "list", "compare", "latest", "when", "who", "how", "yesno")
 
@@ -122,7 +122,7 @@ datafiles.on_reload(cues.cache_clear)
 
 
 def _is_latin(cue: str) -> bool:
-    return bool(re.search(r"[a-z]", cue, re.I)) and not _HAN.search(cue)
+    return bool(re.search(r"[a-z]", cue, re.I)) and not HAN_CHAR.search(cue)
 
 
 @lru_cache(maxsize=4096)
@@ -282,7 +282,7 @@ def _written(low: str, spans: list[tuple[int, int]]) -> str:
 MODEL_TOKEN = re.compile(r"[A-Za-z]*\d+[A-Za-z]*(?:\+\d+)?")
 # a numbered product or generation is an entity of its own ("第二代", "...三号", "...9号")
 _ORDINAL = re.compile(
-    r"第[一二三四五六七八九十\d]+[座代款个期号]|[\u4e00-\u9fff]{0,2}[一二三四五六七八九十\d]+号"
+    rf"第[一二三四五六七八九十\d]+[座代款个期号]|[{HAN}]{{0,2}}[一二三四五六七八九十\d]+号"
 )
 # a capitalised name, hyphenated parts included (a term such as "XYZ-V" is one word)
 _CAPWORD = re.compile(r"(?<![A-Za-z\-])[A-Z][A-Za-z]{2,}(?:-[A-Za-z0-9]+)*(?![A-Za-z0-9\-])")
@@ -485,7 +485,7 @@ def analyse(
     attributes, broad = attribute_cues(question)
     a = Analysis(
         question=question,
-        lang="zh" if _HAN.search(question) else "en",
+        lang=lang_of(question),
         entities=_entities(question, index),
         attributes=attributes,
         broad_attributes=broad,
@@ -531,9 +531,9 @@ def other_script_names(a: Analysis, per_entity: int = 2) -> list[str]:
         if not e.entity_id or e.seeded or known & {normalize(x) for x in e.aliases}:
             continue  # the glossary expands what it knows already
         if a.lang == "en":
-            names = [x for x in e.aliases if _HAN.search(x)]
+            names = [x for x in e.aliases if HAN_CHAR.search(x)]
         else:  # English names as written (capitalised), not romanisations
-            names = [x for x in e.aliases if not _HAN.search(x) and x != x.lower()]
+            names = [x for x in e.aliases if not HAN_CHAR.search(x) and x != x.lower()]
         fresh = {normalize(x): x for x in reversed(names) if normalize(x) not in known}
         out += [x for x in list(fresh.values())[::-1] if x not in out][:per_entity]
     return out

@@ -10,8 +10,9 @@ This module chooses no sentences (``rag.sentences``) and composes no facts
 from __future__ import annotations
 
 from rag.citations import make_citation, neutralize_markers
-from rag.evidence import FIGURE, clause_spans, figure_for, is_chinese
+from rag.evidence import FIGURE, clause_spans, figure_for
 from rag.glossary import ATTRIBUTES, evidence_has_attribute
+from rag.lang import is_chinese
 from rag.sentences import Candidate, Selection, concepts_in, key, score
 from rag.textnorm import tokenize
 from rag.types import Citation

@@ -25,13 +25,13 @@ from rag.evidence import (
     alias_in,
     cue_near_figure,
     cue_pattern,
-    is_chinese,
     is_heading,
     other_model_tokens,
     undisclosed_about,
     words,
 )
 from rag.glossary import evidence_has_attribute, matched_groups
+from rag.lang import is_chinese
 from rag.lexicon import stem, translations
 from rag.question import Analysis
 from rag.textnorm import normalize, tokenize

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rag import datafiles
+from rag.lang import HAN, HAN_CHAR
 
 _lock = threading.RLock()
 _t2s: Any = None
@@ -36,7 +37,7 @@ def _load_stopwords() -> None:
     STOPWORDS.update(words)
 
 
-_TOKEN_OK = re.compile(r"[0-9a-z\u4e00-\u9fff]")
+_TOKEN_OK = re.compile(f"[0-9a-z{HAN}]")
 
 
 def _converter() -> Any:
@@ -50,12 +51,17 @@ def _converter() -> Any:
     return _t2s
 
 
+def t2s(text: str) -> str:
+    """Traditional Chinese characters as simplified ones (OpenCC ``t2s``), nothing else."""
+    return str(_converter().convert(text))
+
+
 def simplified(text: str) -> str:
     """Half-width, simplified text of the same meaning, case kept (units such as Gbps/GBps
     differ by case)."""
     text = unicodedata.normalize("NFKC", text)
-    if re.search(r"[\u4e00-\u9fff]", text):
-        text = _converter().convert(text)
+    if HAN_CHAR.search(text):
+        text = t2s(text)
     return text
 
 
@@ -64,7 +70,8 @@ def normalize(text: str) -> str:
     return simplified(text).lower()
 
 
-def _jieba() -> Any:
+def load_jieba() -> Any:
+    """jieba, its dictionary loaded with the glossary's Han-script names (once per process)."""
     global _jieba_ready
     import jieba
 
@@ -134,7 +141,7 @@ def tokenize_uncached(text: str) -> list[str]:
     """Keyword tokens of ``text``: normalised jieba search-mode words, stopwords dropped."""
     norm = normalize(text)
     out = []
-    for tok in _jieba().lcut_for_search(norm):
+    for tok in load_jieba().lcut_for_search(norm):
         tok = tok.strip()
         if tok and tok not in STOPWORDS and _TOKEN_OK.search(tok):
             out.append(tok)

@@ -257,7 +257,7 @@ def chat_messages(turns: list[Turn], pending: Turn | None = None) -> list[dict[s
 
 
 def _is_zh(text: str) -> bool:
-    from rag.answer_offline import is_chinese
+    from rag.lang import is_chinese
 
     return is_chinese(text)
 

@@ -2,7 +2,7 @@
 
 Each ``tests/fixtures/forum_clean/NAME.md`` (YAML front matter + paragraphs separated by
 blank lines) becomes ``corpus/forum/NAME.txt``, a Discuz paste with forum chrome and jammer
-noise (``rag.noise``), plus ``corpus/forum/NAME.txt.meta.yaml`` holding the front matter.
+noise (``tests/noise.py``), plus ``corpus/forum/NAME.txt.meta.yaml`` holding the front matter.
 The seed of each paste is derived from its name, so re-running gives identical bytes.
 
 Run: ``python scripts/make_forum_pastes.py``
@@ -19,7 +19,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.noise import forum_paste  # noqa: E402
+from tests.noise import forum_paste  # noqa: E402
 
 
 def split_front_matter(text: str) -> tuple[dict, str]:

@@ -303,21 +303,27 @@ def test_a_syndicated_story_says_who_else_reported_it(fake_qa, tmp_path) -> None
     assert "also reported by Outlet" in ans.text
 
 
-def test_the_llm_answerer_is_given_the_question_facts(fake_qa, tmp_path, monkeypatch) -> None:
+def test_the_llm_answerer_is_given_the_question_facts(tmp_path, monkeypatch) -> None:
+    from langchain_core.language_models import FakeListChatModel
+
     import rag.answer_llm as answer_llm
+    from rag import QA
     from rag.types import Answer
 
+    model = FakeListChatModel(responses=["unused"])
+    qa = QA.open(tmp_path / "store", embeddings="fake", llm=model)
     (tmp_path / "x.md").write_text(
         "---\ntitle: X1\ndate: 2025-03-01\n---\nThe Galaxy X1 carries 64GB of HBM3 memory.\n",
         encoding="utf-8",
     )
-    fake_qa.ingest([tmp_path / "x.md"])
+    qa.ingest([tmp_path / "x.md"])
     seen: dict[str, Any] = {}
 
-    def fake_stream(qa, question, resolved, passages, docs, history=None, facts=None):
-        seen["facts"] = facts
+    def fake_stream(llm, question, resolved, passages, docs, **kw):
+        seen["llm"], seen["facts"] = llm, kw["facts"]
         yield Answer(question=question, text="ok", abstained=False)
 
     monkeypatch.setattr(answer_llm, "stream_llm_answer", fake_stream)
-    fake_qa.ask("How much memory does the Galaxy X1 have?", answerer="llm")
+    qa.ask("How much memory does the Galaxy X1 have?", answerer="llm")
+    assert seen["llm"] is model
     assert any(f.value == "64GB" for f in seen["facts"])

@@ -434,7 +434,18 @@ def test_facts_are_numbered_sources_after_the_passages_and_verified_alike(store:
     good = _fact_for(qa, "The MI325X carries 256GB of HBM3E memory with 6TB/s of bandwidth.")
     bad = _fact_for(qa, "Volume shipments were planned for the fourth quarter.", "f2")
     bad.quote = "Volume shipments were planned for 2023."  # not its document's text: left out
-    out = list(stream_llm_answer(qa, ZH_Q, ZH_Q, res.passages, docs, facts=[good, bad]))
+    out = list(
+        stream_llm_answer(
+            qa.llm,
+            ZH_Q,
+            ZH_Q,
+            res.passages,
+            docs,
+            timeout=60,
+            facts=[good, bad],
+            document=qa.document,
+        )
+    )
     ans = out[-1]
     assert isinstance(ans, Answer)
     prompt = fake.prompt_text()
@@ -456,6 +467,9 @@ def test_a_fact_cited_for_a_figure_it_does_not_state_is_removed(store: Path) -> 
     res = qa.search(ZH_Q, k=1)
     docs = {p.doc_id: qa.document(p.doc_id) for p in res.passages}
     fact = _fact_for(qa, "The MI325X carries 256GB of HBM3E memory with 6TB/s of bandwidth.")
-    ans = list(stream_llm_answer(qa, ZH_Q, ZH_Q, res.passages, docs, facts=[fact]))[-1]
+    pieces = stream_llm_answer(
+        qa.llm, ZH_Q, ZH_Q, res.passages, docs, timeout=60, facts=[fact], document=qa.document
+    )
+    ans = list(pieces)[-1]
     assert isinstance(ans, Answer)
     assert "288" not in ans.text and ans.removed == ["MI325X配备288GB HBM3E。"]

@@ -11,7 +11,8 @@ import re
 
 import pytest
 
-from rag.answer_offline import OfflineAnswer, answer_offline, is_chinese
+from rag.answer_offline import OfflineAnswer, answer_offline
+from rag.lang import is_chinese
 from rag.types import Document, Passage
 
 # -- fixtures: short articles in the style of the corpus ----------------------------------

@@ -42,7 +42,7 @@ def corpus_chunk_texts() -> list[str]:
 
 def noisy_texts() -> list[str]:
     """Forum pastes with Discuz jammer, odd whitespace, specials, and random Unicode."""
-    from rag.noise import add_jammer, forum_paste
+    from tests.noise import add_jammer, forum_paste
 
     rng = random.Random(7)
     base = corpus_chunk_texts()[:40]

@@ -24,6 +24,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from rag.lang import HAN_CHAR
+
 HERE = Path(__file__).resolve().parent
 FAULTS = (
     "correct",
@@ -281,7 +283,7 @@ def _dataset(name: str | Path) -> dict[str, dict[str, Any]]:
 
 def _is_zh(text: str) -> bool:
     text = re.sub(r"\{src!?:[^}]*\}|\[[^\]]*\]", "", text)
-    han = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
+    han = len(HAN_CHAR.findall(text))
     latin = sum(ch.isascii() and ch.isalpha() for ch in text)
     return han > 0.3 * (han + latin)
 
