@@ -26,7 +26,7 @@ import yaml
 
 from rag.citations import make_citation, numbers_in
 from rag.lang import HAN_CHAR, lang_of
-from rag.question import Analysis, QEntity
+from rag.question import Analysis, QEntity, qualifiers_of
 from rag.textnorm import normalize
 from rag.types import Citation, Document, Passage
 
@@ -117,6 +117,18 @@ def _rank(fact: Any, doc_rank: dict[str, int]) -> tuple[int, int, int]:
     """Facts of better-retrieved documents first, official before planned, longer quotes last."""
     qualified = 0 if not fact.qualifier or fact.qualifier == "official" else 1
     return (doc_rank.get(fact.doc_id, len(doc_rank)), qualified, fact.end - fact.start)
+
+
+def _list_pick(fact: Any, a: Analysis, doc_rank: dict[str, int]) -> tuple[Any, ...]:
+    """Which of an entity's figures a list shows: the kind the question asks for (official
+    unless it asks about plans or rumours), the newest for a latest/actual question, then
+    the better-retrieved document."""
+    wanted = qualifiers_of(a.question)
+    kind = fact.qualifier if fact.qualifier and fact.qualifier != "official" else "official"
+    mismatch = 0 if (kind in wanted if wanted else kind == "official") else 1
+    when = fact.period or fact.date or "" if "latest" in a.intents else ""
+    newest = tuple(-ord(ch) for ch in when)  # a later date sorts first, undated last
+    return (mismatch, 0 if when else 1, newest, *_rank(fact, doc_rank))
 
 
 def _distinct(facts: list[Any]) -> list[Any]:
@@ -375,7 +387,7 @@ def _compose_list(
         found = [f for f in store.facts(attribute=attr) if _in_period(f, a)]
         if a.entities:  # what the question names is the subject, its vendor, or a constraint
             found = [f for f in found if any(_relates(f, qe, ents) for qe in a.entities)]
-        for f in sorted(found, key=lambda f: _rank(f, doc_rank)):
+        for f in sorted(found, key=lambda f: _list_pick(f, a, doc_rank)):
             by_entity.setdefault(f.entity_id, {}).setdefault(attr, f)
     if len(by_entity) < 2:
         return None
@@ -414,6 +426,8 @@ def _relates(fact: Any, qe: QEntity, ents: dict[str, Any]) -> bool:
         return True
     if _alias_hit_text(qe.aliases, normalize(fact.quote)):
         return True
+    if qe.kind == "company":  # a company's list is its own and its products' facts, not
+        return False  # every figure of an article that mentions it
     ent = ents.get(qe.entity_id) if qe.entity_id else None  # an article about a market, a
     return ent is not None and fact.doc_id in (ent.doc_ids or [])  # place or an org
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -27,7 +27,7 @@ from rag.entities import load_yaml, mentions, simplified
 from rag.knowledge import Entity, Fact
 from rag.types import Document
 
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 _SUBJECT_KINDS = ("company", "product", "model", "org")
 # a memory product (an HBM generation) is the subject of its own capacity or bandwidth, not of compute
 _MEMORY_SUBJECT_ATTRS = frozenset(
@@ -645,6 +645,7 @@ class _Ctx:
     carry: list[_Mention]
     heading: list[_Mention]
     recent: list[_Mention]  # the last company a sentence was about (for "the company")
+    main: list[_Mention] = field(default_factory=list)  # the company the article names most
 
 
 def _clause_of(text: str, s: int, e: int, pos: int) -> tuple[int, int]:
@@ -736,6 +737,8 @@ def _quantity_facts(
         pool = carry
         if ana and rule == "company" and not any(m[2].kind == "company" for m in carry):
             pool = ctx.recent
+        elif rule == "company" and not carry and not ments:
+            pool = ctx.main  # a paragraph that names nobody goes on about the article's company
         ent = _subject(
             sp.attrs[attr].subject, ments, vs, clause, pool, attr in _MEMORY_SUBJECT_ATTRS, ana
         )
@@ -961,7 +964,7 @@ def extract_facts(doc: Document, entities: list[Entity]) -> list[Fact]:
     year = int(doc.date[:4]) if doc.date and re.match(r"\d{4}", doc.date) else None
     all_ments = mentions(text, entities)
     by_id = {e.entity_id: e for e in entities}
-    ctx = _Ctx(doc, text, year, year, [], [], [])
+    ctx = _Ctx(doc, text, year, year, [], [], [], _main_company(all_ments))
     facts: list[Fact] = []
     prev_end = 0
     for s, e in sentence_spans(doc.text):
@@ -985,6 +988,20 @@ def extract_facts(doc: Document, entities: list[Entity]) -> list[Fact]:
             _remember(ctx, s, ments, [by_id[f.entity_id] for f in new if f.entity_id in by_id])
         prev_end = e
     return facts
+
+
+def _main_company(ments: list[_Mention]) -> list[_Mention]:
+    """The company an article names most often (the first named of equals), if any."""
+    counts: dict[str, int] = {}
+    first: dict[str, _Mention] = {}
+    for m in ments:
+        if m[2].kind == "company":
+            counts[m[2].entity_id] = counts.get(m[2].entity_id, 0) + 1
+            first.setdefault(m[2].entity_id, m)
+    if not counts:
+        return []
+    best = max(counts, key=lambda i: (counts[i], -first[i][0]))
+    return [first[best]]
 
 
 def _remember(ctx: _Ctx, s: int, ments: list[_Mention], used: list[Entity]) -> None:

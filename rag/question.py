@@ -92,8 +92,10 @@ class _Cues:
     families: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]  # name -> (members, cues)
     intents: dict[str, tuple[str, ...]]
     pointers: tuple[str, ...]
-    qualifiers: dict[str, tuple[str, ...]]
+    qualifiers: dict[str, tuple[str, ...]]  # qualifier -> cues ("planned": plan, 计划 ...)
     evidence_groups: dict[str, tuple[str, ...]]  # glossary evidence group -> attributes
+    subsumes: dict[str, tuple[str, ...]]  # attribute -> cues of others it reads instead
+    not_plural: tuple[str, ...]  # words after "which" that end in -s but are no plural noun
 
 
 def _both(entry: dict[str, Any]) -> tuple[str, ...]:
@@ -115,6 +117,8 @@ def cues() -> _Cues:
         pointers=tuple(pointers.get("zh", [])) + tuple(pointers.get("en", [])),
         qualifiers={q: _both(v) for q, v in (raw.get("qualifiers") or {}).items()},
         evidence_groups={g: tuple(m) for g, m in (raw.get("evidence_groups") or {}).items()},
+        subsumes={k: tuple(v) for k, v in (raw.get("subsumes") or {}).items()},
+        not_plural=tuple(str(w).lower() for w in raw.get("not_plural") or []),
     )
 
 
@@ -193,7 +197,15 @@ def attribute_cues(text: str) -> tuple[list[str], set[str]]:
             out.append(key)
         else:
             broad.discard(key)  # also asked by a cue of its own
+    for attr, others in c.subsumes.items():  # "shipped samples" asks for sampling, not shipments
+        if attr in out and attr not in broad:
+            out = [x for x in out if x not in others]
     return out, broad
+
+
+def qualifiers_of(text: str) -> set[str]:
+    """The qualifiers a question asks about ("which chips are planned ...": ``planned``)."""
+    return {k for k, _, _ in find_cues(normalize(text), cues().qualifiers)}
 
 
 def intents_of(text: str) -> set[str]:
@@ -204,7 +216,22 @@ def intents_of(text: str) -> set[str]:
         found.add("yesno")
     if re.match(r"\s*(?:is|are|does|do|did|has|have|was|were|will|can)\b", low):
         found.add("yesno")
+    if "list" not in found and _asks_plural(low):
+        found.add("list")
     return found
+
+
+def _asks_plural(low: str) -> bool:
+    """ "which/what" before a plural noun ("which Chinese AI startups ...", "what chips ..."):
+    the answer is a list. Words ending in -s that are not plurals are data (verbs, -ss)."""
+    not_plural = set(cues().not_plural)
+    for m in re.finditer(r"\b(?:which|what)\b", low):
+        for w in re.findall(r"[a-z][a-z0-9\-]*", low[m.end() :])[:5]:
+            if w in not_plural:
+                break
+            if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+                return True
+    return False
 
 
 _QUARTER_ZH = {"一": 1, "二": 2, "三": 3, "四": 4}
