@@ -43,7 +43,7 @@ ProgressFn = Callable[[int, int, str], None]
 _MAX_AHEAD = 256  # documents read ahead of the writer, at most
 
 
-def _key(path: Path | str) -> str:
+def path_key(path: Path | str) -> str:
     """How a path is remembered: absolute, so the same file from two cwd's matches."""
     return str(Path(path).resolve()) if not str(path).startswith("upload:") else str(path)
 
@@ -348,7 +348,7 @@ class Ingestor:
                         _Job(n, str(path), outcome=FileOutcome(str(path), "failed", message=reason))
                     )
                     continue
-                key = _key(path)
+                key = path_key(path)
                 seen_paths.add(key)
                 t = time.perf_counter()
                 try:
@@ -594,7 +594,7 @@ class Ingestor:
 
     def _prune(self, roots: list[Path], seen: set[str], by_doc: dict[str, list[str]]) -> list[str]:
         """Delete documents whose files under ``roots`` are gone (or were not seen)."""
-        root_keys = [_key(r) for r in roots]
+        root_keys = [path_key(r) for r in roots]
         removed = []
         for doc_id, paths in list(by_doc.items()):
             keep = [

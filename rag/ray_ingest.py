@@ -136,7 +136,7 @@ def _ship(
     by_doc: dict[str, list[str]],
 ) -> tuple[list[dict[str, Any]], dict[int, FileOutcome], list[tuple[int, str, str]]]:
     """(rows to send, outcomes decided here, copies to record once their original is stored)."""
-    from rag.ingest import _key
+    from rag.ingest import path_key
     from rag.loaders import content_id, read_sidecar
 
     rows: list[dict[str, Any]] = []
@@ -148,7 +148,7 @@ def _ship(
         if reason:
             decided[seq] = FileOutcome(str(path), "failed", message=reason)
             continue
-        key = _key(path)
+        key = path_key(path)
         try:
             if path.stat().st_size > max_bytes:
                 raise OSError(f"over the {settings.max_file_mb:g} MB limit (RAG_MAX_FILE_MB)")
