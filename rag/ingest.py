@@ -283,7 +283,7 @@ class Ingestor:
         if self.factstore is not None:
             self.factstore.delete_document(doc_id)
 
-    def _path_index(
+    def path_index(
         self, metas: dict[str, dict[str, Any]] | None = None
     ) -> tuple[dict[str, str], dict[str, list[str]]]:
         """(path -> doc_id, doc_id -> paths) for what is stored."""
@@ -319,7 +319,7 @@ class Ingestor:
         orphans = self.store.delete_orphan_chunks(metas)
         if orphans:
             report.stage_seconds["orphans_deleted"] = float(orphans)
-        by_path, by_doc = self._path_index(metas)
+        by_path, by_doc = self.path_index(metas)
         from rag.fetch import is_url
 
         urls = [str(p) for p in paths if is_url(str(p))]
@@ -412,7 +412,7 @@ class Ingestor:
         t0 = time.perf_counter()
         report = IngestReport()
         stages = dict.fromkeys(("load", "chunk", "tokenize", "embed", "write"), 0.0)
-        by_path, by_doc = self._path_index()
+        by_path, by_doc = self.path_index()
         key = f"upload:{os.path.basename(name)}"
         try:
             from rag.loaders import load_bytes

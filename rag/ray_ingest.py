@@ -236,7 +236,7 @@ def ingest_ray(
     orphans = store.delete_orphan_chunks(metas)
     if orphans:
         report.stage_seconds["orphans_deleted"] = float(orphans)
-    by_path, by_doc = ing._path_index(metas)
+    by_path, by_doc = ing.path_index(metas)
     roots = [Path(p) for p in paths]
     candidates = list(iter_files(roots))
     rows, outcomes, copies = _ship(candidates, settings, by_path, by_doc)
