@@ -10,9 +10,10 @@ The BM25 index is the Lucene variant (k1=1.5, b=0.75, the formula and defaults o
 precomputed per (term, chunk) and stored term by term, so a query adds up a few posting
 lists with numpy instead of scoring every chunk. It is built here rather than by bm25s:
 at 100k chunks the same scores and order took bm25s 5.7-9.6 s and +405 MiB to build
-against 2.7-3.8 s and +363 MiB, for a query 0.1 ms faster (0.9 vs 1.0 ms). A copy of the built index is kept on
-disk (``<data_dir>/cache``) under a key made of the store's identity, generation and
-counts: a process opening an unchanged store loads it in a fraction of a second, and any
+against 2.7-3.8 s and +363 MiB, for a query 0.1 ms faster (0.9 vs 1.0 ms).
+
+A copy of the built index is kept on disk (``<data_dir>/cache``) under a key made of the
+store's identity, generation and counts: a process opening an unchanged store loads it in a fraction of a second, and any
 change to the store makes the copy stale, so Chroma stays the only source of truth.
 
 Keyword tokens depend on the word lists and the tokenizer (``rag.datafiles.data_fingerprint``).

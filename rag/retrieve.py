@@ -3,12 +3,13 @@ tokens), fused by RRF.
 
 The searcher owns what it searches: ``SearchIndex`` holds one ``ChunkIndex`` (chunk table,
 BM25 index and dense table, ``rag.keyword``/``rag.dense``) built from the store and rebuilt
-when the store's generation moves; every ``Searcher`` of a ``QA`` shares it. Queries are normalised (width, traditional->simplified, case) and, with the glossary on,
-expanded with vendor/term aliases so English questions reach Chinese text and the
-reverse. ``HybridRetriever`` (``rag.retriever``) exposes the same search as a LangChain
+when the store's generation moves; every ``Searcher`` of a ``QA`` shares it.
+
+Queries are normalised (width, traditional->simplified, case) and, with the glossary on,
+expanded with vendor/term aliases so English questions reach Chinese text and the reverse.
+``HybridRetriever`` (``rag.retriever``) exposes the same search as a LangChain
 ``BaseRetriever``; it lives apart so that answering a question does not import LangChain's
-runnables (a second of a cold ``rag ask``). This module neither writes the store nor
-answers.
+runnables (a second of a cold ``rag ask``). This module neither writes the store nor answers.
 """
 
 from __future__ import annotations
