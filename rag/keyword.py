@@ -13,8 +13,9 @@ at 100k chunks the same scores and order took bm25s 5.7-9.6 s and +405 MiB to bu
 against 2.7-3.8 s and +363 MiB, for a query 0.1 ms faster (0.9 vs 1.0 ms).
 
 A copy of the built index is kept on disk (``<data_dir>/cache``) under a key made of the
-store's identity, generation and counts: a process opening an unchanged store loads it in a fraction of a second, and any
-change to the store makes the copy stale, so Chroma stays the only source of truth.
+store's identity, generation and counts: a process opening an unchanged store loads it in a
+fraction of a second, and any change to the store makes the copy stale, so Chroma stays the
+only source of truth.
 
 Keyword tokens depend on the word lists and the tokenizer (``rag.datafiles.data_fingerprint``).
 The store records the fingerprint its tokens were made with; when this code's differs, the
