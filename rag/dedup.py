@@ -186,7 +186,7 @@ class NearDuplicates:
             except NotFoundError:
                 continue  # the story itself failed to store; nothing to attach to
         if updated:
-            self.store._bump()  # readers rebuild their index and see the new sources
+            self.store.bump()  # readers rebuild their index and see the new sources
         self.save()
         return updated
 

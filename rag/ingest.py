@@ -43,7 +43,7 @@ ProgressFn = Callable[[int, int, str], None]
 _MAX_AHEAD = 256  # documents read ahead of the writer, at most
 
 
-def _key(path: Path | str) -> str:
+def path_key(path: Path | str) -> str:
     """How a path is remembered: absolute, so the same file from two cwd's matches."""
     return str(Path(path).resolve()) if not str(path).startswith("upload:") else str(path)
 
@@ -283,7 +283,7 @@ class Ingestor:
         if self.factstore is not None:
             self.factstore.delete_document(doc_id)
 
-    def _path_index(
+    def path_index(
         self, metas: dict[str, dict[str, Any]] | None = None
     ) -> tuple[dict[str, str], dict[str, list[str]]]:
         """(path -> doc_id, doc_id -> paths) for what is stored."""
@@ -319,7 +319,7 @@ class Ingestor:
         orphans = self.store.delete_orphan_chunks(metas)
         if orphans:
             report.stage_seconds["orphans_deleted"] = float(orphans)
-        by_path, by_doc = self._path_index(metas)
+        by_path, by_doc = self.path_index(metas)
         from rag.fetch import is_url
 
         urls = [str(p) for p in paths if is_url(str(p))]
@@ -348,7 +348,7 @@ class Ingestor:
                         _Job(n, str(path), outcome=FileOutcome(str(path), "failed", message=reason))
                     )
                     continue
-                key = _key(path)
+                key = path_key(path)
                 seen_paths.add(key)
                 t = time.perf_counter()
                 try:
@@ -412,7 +412,7 @@ class Ingestor:
         t0 = time.perf_counter()
         report = IngestReport()
         stages = dict.fromkeys(("load", "chunk", "tokenize", "embed", "write"), 0.0)
-        by_path, by_doc = self._path_index()
+        by_path, by_doc = self.path_index()
         key = f"upload:{os.path.basename(name)}"
         try:
             from rag.loaders import load_bytes
@@ -594,7 +594,7 @@ class Ingestor:
 
     def _prune(self, roots: list[Path], seen: set[str], by_doc: dict[str, list[str]]) -> list[str]:
         """Delete documents whose files under ``roots`` are gone (or were not seen)."""
-        root_keys = [_key(r) for r in roots]
+        root_keys = [path_key(r) for r in roots]
         removed = []
         for doc_id, paths in list(by_doc.items()):
             keep = [

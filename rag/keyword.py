@@ -1,15 +1,21 @@
-"""The in-memory chunk table and BM25 keyword index, rebuilt from Chroma alone.
+"""The searcher's in-memory chunk table, BM25 keyword index and dense table, rebuilt from
+Chroma alone.
 
-Chunk texts, offsets and their stored jieba tokens are read back from the chunk
-collection, so any process can rebuild this and app processes stay stateless.
-Retrieval filters (vendors, dates) are applied here as a mask over chunks.
+Chunk texts, offsets, vectors and their stored jieba tokens are read back from the chunk
+collection in one pass, so any process can rebuild this and app processes stay stateless.
+Retrieval filters (vendors, dates) are applied here as a mask over chunks. The dense table
+itself lives in ``rag.dense``; this module neither embeds nor fuses (``rag.retrieve``).
 
-The BM25 index is the Lucene variant with bm25s's formula and defaults (k1=1.5, b=0.75),
+The BM25 index is the Lucene variant (k1=1.5, b=0.75, the formula and defaults of bm25s),
 precomputed per (term, chunk) and stored term by term, so a query adds up a few posting
-lists with numpy instead of scoring every chunk. A copy of the built index is kept on
-disk (``<data_dir>/cache``) under a key made of the store's identity, generation and
-counts: a process opening an unchanged store loads it in a fraction of a second, and any
-change to the store makes the copy stale, so Chroma stays the only source of truth.
+lists with numpy instead of scoring every chunk. It is built here rather than by bm25s:
+at 100k chunks the same scores and order took bm25s 5.7-9.6 s and +405 MiB to build
+against 2.7-3.8 s and +363 MiB, for a query 0.1 ms faster (0.9 vs 1.0 ms).
+
+A copy of the built index is kept on disk (``<data_dir>/cache``) under a key made of the
+store's identity, generation and counts: a process opening an unchanged store loads it in a
+fraction of a second, and any change to the store makes the copy stale, so Chroma stays the
+only source of truth.
 
 Keyword tokens depend on the word lists and the tokenizer (``rag.datafiles.data_fingerprint``).
 The store records the fingerprint its tokens were made with; when this code's differs, the
@@ -33,7 +39,10 @@ from typing import Any
 
 import numpy as np
 
-from rag.store import DenseTable, Store
+from rag.dates import date_range
+from rag.dense import DenseBlocks, DenseTable
+from rag.errors import StoreError
+from rag.store import Store
 
 K1 = 1.5
 B = 0.75
@@ -154,7 +163,8 @@ class ChunkIndex:
     position: dict[str, int] = field(default_factory=dict)
     bm25: BM25Postings | None = None
     vocab: dict[str, int] | set[str] = field(default_factory=set)
-    dense: DenseTable | None = None  # the chunks' vectors, for filtered dense searches
+    # the chunks' vectors, for the dense side of a search (``rag.dense``)
+    dense: DenseTable = field(default_factory=lambda: DenseTable(0, {}, {}, {}))
     _doc_rows: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -171,13 +181,9 @@ class ChunkIndex:
         if not vendors and not since and not until:
             return None
         from rag.glossary import canonical_vendor
-        from rag.store import _date_int
 
         want = {(canonical_vendor(v) or v).lower() for v in vendors or []}
-        lo = _date_int(since) if since else 0
-        hi = _date_int(until) if until else 99999999
-        if until and len(until) <= 7:  # "2025" or "2025-06" include the whole period
-            hi = _date_int(until) + (9999 if len(until) == 4 else 99)
+        lo, hi = date_range(since, until)
         out = set()
         for d in self.docs.values():
             if want and not want & {v.lower() for v in d.vendors}:
@@ -239,38 +245,6 @@ def _finish(index: ChunkIndex, doc_of_row: list[str]) -> ChunkIndex:
     return index
 
 
-class _Blocks:
-    """Per-language vector blocks (dimension-major) filled page by page, sized from the
-    documents' chunk counts so that they are allocated once."""
-
-    def __init__(self, expected: dict[str, int]) -> None:
-        self.expected = expected
-        self.blocks: dict[str, np.ndarray] = {}
-        self.ids: dict[str, list[str]] = {}
-        self.docs: dict[str, list[str]] = {}
-
-    def add(self, lang: str, vectors: np.ndarray, ids: list[str], docs: list[str]) -> None:
-        block = self.blocks.get(lang)
-        n = len(self.ids.setdefault(lang, []))
-        need = n + len(ids)
-        if block is None or need > block.shape[1]:  # first page, or more than announced
-            cap = max(self.expected.get(lang, 0), 2 * need, 16)
-            grown = np.empty((vectors.shape[1], cap), dtype=np.float32)
-            if block is not None:
-                grown[:, :n] = block[:, :n]
-            self.blocks[lang] = block = grown
-        block[:, n:need] = vectors.T
-        self.ids[lang].extend(ids)
-        self.docs.setdefault(lang, []).extend(docs)
-
-    def table(self, generation: int) -> DenseTable:
-        blocks = {}
-        for lang, b in self.blocks.items():
-            n = len(self.ids[lang])
-            blocks[lang] = b if n == b.shape[1] else np.ascontiguousarray(b[:, :n])
-        return DenseTable(generation, blocks, self.ids, self.docs)
-
-
 def _chunk_tokens(
     cid: str, meta: dict[str, Any], text: str, rewrites: dict[str, dict[str, Any]] | None
 ) -> list[str]:
@@ -297,7 +271,7 @@ def _build_from_chroma(
     expected: dict[str, int] = {}
     for d in index.docs.values():
         expected[d.lang] = expected.get(d.lang, 0) + d.n_chunks
-    blocks = _Blocks(expected)
+    blocks = DenseBlocks(expected)
     keys: list[tuple[str, int]] = []  # (doc_id, index) of each kept chunk, in read order
     chunk_ids: list[str] = []
     spans: list[tuple[int, int]] = []
@@ -307,6 +281,11 @@ def _build_from_chroma(
     pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (chunk, term, tf) per page
     for got in store.iter_chunk_pages(["metadatas", "documents", "embeddings"]):
         embs = got.get("embeddings")
+        if embs is None and got["ids"]:
+            raise StoreError(
+                f"the store at {store.settings.chroma_url or store.settings.data_dir} returned "
+                "chunks without their vectors: re-index with 'rag reset --yes && rag ingest ...'"
+            )
         page_terms: list[int] = []
         page_lens: list[int] = []
         by_lang: dict[str, list[tuple[int, str, str]]] = {}
@@ -326,8 +305,7 @@ def _build_from_chroma(
             ids = [vocab.setdefault(t, len(vocab)) for t in chunk_tokens]
             page_terms.extend(ids)
             page_lens.append(len(ids))
-            if embs is not None:
-                by_lang.setdefault(info.lang, []).append((j, cid, info.doc_id))
+            by_lang.setdefault(info.lang, []).append((j, cid, info.doc_id))
         lens.extend(page_lens)
         for lang, items in by_lang.items():
             vectors = np.asarray(embs, dtype=np.float32)[[j for j, _c, _d in items]]
@@ -363,8 +341,7 @@ def _build_from_chroma(
             chunk_col = term_col = tf_col = np.zeros(0, dtype=np.int32)
         del pairs
         index.bm25 = BM25Postings.from_counts(chunk_col, term_col, tf_col, doc_len, vocab)
-    if n and blocks.blocks and sum(len(v) for v in blocks.ids.values()) == n:
-        index.dense = blocks.table(generation)
+    index.dense = blocks.table(generation)
     return _finish(index, doc_of_row)
 
 
@@ -406,13 +383,12 @@ def _save(index: ChunkIndex, path: Path, key: str) -> None:
     vocab_sorted = sorted(index.bm25.vocab, key=index.bm25.vocab.__getitem__)
     arrays: dict[str, np.ndarray] = {}
     dense = index.dense
-    langs = list(dense.blocks) if dense is not None else []
+    langs = list(dense.blocks)
     for i, lang in enumerate(langs):
-        assert dense is not None
         arrays[f"dense_{i}"] = dense.blocks[lang]
         arrays[f"dense_ids_{i}"] = _blob(dense.block_ids[lang])
         arrays[f"dense_docs_{i}"] = np.asarray(
-            [doc_pos[d] for d in _block_docs(dense, lang)], dtype=np.int32
+            [doc_pos[d] for d in dense.block_docs(lang)], dtype=np.int32
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
@@ -435,16 +411,6 @@ def _save(index: ChunkIndex, path: Path, key: str) -> None:
     with open(tmp, "wb") as f:
         np.savez(f, **payload)
     os.replace(tmp, path)
-
-
-def _block_docs(dense: DenseTable, lang: str) -> list[str]:
-    """The document of each row of a language block."""
-    out = [""] * len(dense.block_ids[lang])
-    for d, rows in dense.doc_rows.items():
-        if dense.doc_lang[d] == lang:
-            for r in rows.tolist():
-                out[r] = d
-    return out
 
 
 def _load(path: Path, key: str, generation: int) -> ChunkIndex | None:
@@ -475,7 +441,7 @@ def _from_arrays(arrays: dict[str, np.ndarray], generation: int) -> ChunkIndex |
     if len(doc_of_row) != len(index.chunk_ids) or len(index.texts) != len(index.chunk_ids):
         return None
     langs = _unblob(arrays["dense_langs"])
-    if langs:
+    if langs or index.chunk_ids:
         blocks = {lang: arrays[f"dense_{i}"] for i, lang in enumerate(langs)}
         ids = {lang: _unblob(arrays[f"dense_ids_{i}"]) for i, lang in enumerate(langs)}
         docs = {
@@ -485,6 +451,8 @@ def _from_arrays(arrays: dict[str, np.ndarray], generation: int) -> ChunkIndex |
         if any(blocks[lang].shape[1] != len(ids[lang]) for lang in langs):
             return None
         index.dense = DenseTable(generation, blocks, ids, docs)
+        if len(index.dense) != len(index.chunk_ids):  # every chunk has its vector
+            return None
     return _finish(index, doc_of_row)
 
 
@@ -554,5 +522,4 @@ def build_index(store: Store, *, use_cache: bool = True) -> ChunkIndex:
                     _save(index, path, key)
         if len(index):
             _check_vendor_tags(store, made)
-        store.use_table(index.dense)
         return index

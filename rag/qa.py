@@ -19,12 +19,12 @@ from rag.config import Settings, settings_from_env
 from rag.embeddings import NamedEmbeddings, make_embeddings
 from rag.errors import LLMError, NotFoundError, RagError
 from rag.fetch import is_url
-from rag.ingest import Ingestor, _key
-from rag.keyword import ChunkIndex, build_index
+from rag.ingest import Ingestor, path_key
+from rag.keyword import ChunkIndex
 from rag.lang import is_chinese
 from rag.question import Analysis, analyse, other_script_names, resolved_text
 from rag.render import other_language_lead
-from rag.retrieve import Searcher, SearchResult
+from rag.retrieve import Searcher, SearchIndex, SearchResult
 from rag.store import Store
 from rag.types import Answer, Document, Final, IngestReport, StreamEvent, TextDelta
 
@@ -90,9 +90,8 @@ class QA:
         if via_owner and self._owner_lease is None:  # another process's server
             self.store.reattach = self._reattach
         self._llm = llm
-        self._index: ChunkIndex | None = None
-        self._index_lock = threading.Lock()
         self._doc_cache: OrderedDict[str, Document] = OrderedDict()
+        self._search_index = SearchIndex(self.store, on_rebuild=self._doc_cache.clear)
         self._write_lock = threading.Lock()
         self._searchers: dict[tuple[str, bool], Searcher] = {}
         self._known_words: tuple[int, set[str]] = (-1, set())
@@ -240,7 +239,7 @@ class QA:
             import json
 
             try:
-                key = _key(doc_id_or_path)
+                key = path_key(doc_id_or_path)
             except (OSError, RuntimeError):  # a symlink loop cannot be resolved
                 key = doc_id_or_path
             targets = [
@@ -268,7 +267,7 @@ class QA:
         self._invalidate()
 
     def _invalidate(self) -> None:
-        self._index = None
+        self._search_index.drop()
         self._doc_cache.clear()
 
     # -- knowledge --------------------------------------------------------------------------
@@ -324,15 +323,7 @@ class QA:
     # -- retrieval --------------------------------------------------------------------------
     def index(self) -> ChunkIndex:
         """The chunk table and keyword index, rebuilt when the store changed."""
-        generation = self.store.generation()
-        idx = self._index
-        if idx is not None and idx.generation == generation:
-            return idx
-        with self._index_lock:
-            if self._index is None or self._index.generation != generation:
-                self._index = build_index(self.store)
-                self._doc_cache.clear()
-            return self._index
+        return self._search_index.current()
 
     def searcher(self, **overrides: Any) -> Searcher:
         """The searcher for a retrieval mode and glossary setting (one per combination)."""
@@ -342,7 +333,7 @@ class QA:
         )
         if key not in self._searchers:
             self._searchers[key] = Searcher(
-                self.store, self.embeddings, mode=key[0], glossary=key[1]
+                self._search_index, self.embeddings, mode=key[0], glossary=key[1]
             )
         return self._searchers[key]
 
@@ -375,7 +366,6 @@ class QA:
         """Retrieve the ``k`` best passages for a query (no answer); ``expand`` adds keyword
         terms such as the other-language names of the question's entities."""
         return self.searcher(**overrides).search(
-            self.index(),
             query,
             k or self.settings.k,
             vendors=vendors,

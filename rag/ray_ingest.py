@@ -136,7 +136,7 @@ def _ship(
     by_doc: dict[str, list[str]],
 ) -> tuple[list[dict[str, Any]], dict[int, FileOutcome], list[tuple[int, str, str]]]:
     """(rows to send, outcomes decided here, copies to record once their original is stored)."""
-    from rag.ingest import _key
+    from rag.ingest import path_key
     from rag.loaders import content_id, read_sidecar
 
     rows: list[dict[str, Any]] = []
@@ -148,7 +148,7 @@ def _ship(
         if reason:
             decided[seq] = FileOutcome(str(path), "failed", message=reason)
             continue
-        key = _key(path)
+        key = path_key(path)
         try:
             if path.stat().st_size > max_bytes:
                 raise OSError(f"over the {settings.max_file_mb:g} MB limit (RAG_MAX_FILE_MB)")
@@ -236,7 +236,7 @@ def ingest_ray(
     orphans = store.delete_orphan_chunks(metas)
     if orphans:
         report.stage_seconds["orphans_deleted"] = float(orphans)
-    by_path, by_doc = ing._path_index(metas)
+    by_path, by_doc = ing.path_index(metas)
     roots = [Path(p) for p in paths]
     candidates = list(iter_files(roots))
     rows, outcomes, copies = _ship(candidates, settings, by_path, by_doc)

@@ -1,23 +1,27 @@
-"""Hybrid retrieval: dense (Chroma) + keyword (BM25 over jieba tokens), fused by RRF.
+"""Hybrid retrieval: dense (exact scan of the chunk vectors) + keyword (BM25 over jieba
+tokens), fused by RRF.
+
+The searcher owns what it searches: ``SearchIndex`` holds one ``ChunkIndex`` (chunk table,
+BM25 index and dense table, ``rag.keyword``/``rag.dense``) built from the store and rebuilt
+when the store's generation moves; every ``Searcher`` of a ``QA`` shares it.
 
 Queries are normalised (width, traditional->simplified, case) and, with the glossary on,
-expanded with vendor/term aliases so English questions reach Chinese text and the
-reverse. ``HybridRetriever`` (``rag.retriever``) exposes the same search as a LangChain
+expanded with vendor/term aliases so English questions reach Chinese text and the reverse.
+``HybridRetriever`` (``rag.retriever``) exposes the same search as a LangChain
 ``BaseRetriever``; it lives apart so that answering a question does not import LangChain's
-runnables (a second of a cold ``rag ask``).
+runnables (a second of a cold ``rag ask``). This module neither writes the store nor answers.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
-import numpy as np
 
 from rag.embeddings import NamedEmbeddings
 from rag.glossary import expand_query
-from rag.keyword import ChunkIndex
+from rag.keyword import ChunkIndex, build_index
 from rag.store import Store
 from rag.textnorm import normalize, tokenize
 from rag.types import Passage
@@ -33,12 +37,44 @@ class SearchResult:
     query_tokens: list[str]
 
 
+class SearchIndex:
+    """The ``ChunkIndex`` of a store, built on first use and rebuilt when its generation moves.
+
+    Args:
+        store: the store the index is read from.
+        on_rebuild: called after each (re)build, e.g. to drop caches of stored documents.
+    """
+
+    def __init__(self, store: Store, on_rebuild: Callable[[], None] | None = None) -> None:
+        self.store = store
+        self.on_rebuild = on_rebuild
+        self._index: ChunkIndex | None = None
+        self._lock = threading.Lock()
+
+    def current(self) -> ChunkIndex:
+        """The index of the store's current generation (one generation read when it is)."""
+        generation = self.store.generation()
+        idx = self._index
+        if idx is not None and idx.generation == generation:
+            return idx
+        with self._lock:
+            if self._index is None or self._index.generation != generation:
+                self._index = build_index(self.store)
+                if self.on_rebuild is not None:
+                    self.on_rebuild()
+            return self._index
+
+    def drop(self) -> None:
+        """Forget the index (this process changed the store): the next search rebuilds it."""
+        self._index = None
+
+
 class Searcher:
-    """Runs one query against the store's vectors and the keyword index."""
+    """Runs one query against the chunk vectors and the keyword index of a ``SearchIndex``."""
 
     def __init__(
         self,
-        store: Store,
+        index: SearchIndex,
         embeddings: NamedEmbeddings,
         mode: str = "hybrid",
         glossary: bool = True,
@@ -46,7 +82,7 @@ class Searcher:
         dense_weight: float = 1.0,
         keyword_weight: float = 1.0,
     ) -> None:
-        self.store = store
+        self.index = index
         self.embeddings = embeddings
         self.mode = mode
         self.glossary = glossary
@@ -68,7 +104,6 @@ class Searcher:
 
     def search(
         self,
-        index: ChunkIndex,
         query: str,
         k: int = 5,
         *,
@@ -83,6 +118,7 @@ class Searcher:
         other script), as the glossary expansion does for its seed names.
         """
         timings: dict[str, float] = {}
+        index = self.index.current()
         allowed = index.allowed_docs(vendors, since, until)
         norm = normalize(query)
         tokens = tokenize(query)
@@ -103,7 +139,7 @@ class Searcher:
             # English question never reaches Chinese chunks in one shared ranking. One ranked
             # list per corpus language, fused below, lets each language's best chunk compete.
             for lang, count in self._lang_counts(index).items():
-                found = self.store.query(vec, min(depth, count), doc_filter, lang=lang)
+                found = index.dense.search(vec, min(depth, count), doc_filter, lang=lang)
                 dense_lists.append(
                     [(index.position[cid], s) for cid, s in found if cid in index.position]
                 )
@@ -145,12 +181,3 @@ class Searcher:
             )
         timings["fuse"] = time.perf_counter() - t
         return SearchResult(passages, timings, tokens)
-
-
-def dense_top_score(passages: list[Passage]) -> float:
-    """Best dense cosine among passages (0 when none came from the dense side)."""
-    return max((p.scores.get("dense", 0.0) for p in passages), default=0.0)
-
-
-def cosine(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.dot(a, b) / ((np.linalg.norm(a) * np.linalg.norm(b)) or 1.0))

@@ -3,8 +3,13 @@
 Chroma is the source of truth. A document becomes visible only when its record is
 written to the document collection, which happens after all its chunks are stored;
 deleting goes the other way round. A process killed mid-write therefore leaves at most
-orphan chunks, which no reader shows and the next ingest deletes. The keyword index
-and the in-memory chunk table are rebuilt from here (``rag.keyword``).
+orphan chunks, which no reader shows and the next ingest deletes.
+
+This module only persists: write, read, delete and iterate documents and chunks, and keep
+the generation (bumped on every change) and the fingerprints of what the stored data was made
+with. It does not search: the searcher builds its keyword index and in-memory vector table
+from here (``rag.keyword``, ``rag.dense``) and rebuilds them when the generation moves, so
+Chroma's own vector index is never queried.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from rag.config import Settings
+from rag.dates import date_int
 from rag.errors import EmbedderMismatchError, NotFoundError, StoreError
 from rag.types import Chunk, Document
 
@@ -32,17 +38,6 @@ _BATCH = 2000
 # gets slower and slower (~0.3 s per document after a few hundred) and a process opening the
 # store waits seconds. Persisting every 10 writes keeps both small.
 _HNSW_SYNC = {"sync_threshold": 10, "batch_size": 10}
-
-
-def _date_int(date: str | None) -> int:
-    """``2026-01-29`` -> 20260129 (missing parts as 0), for range filters."""
-    if not date:
-        return 0
-    parts = [*date.split("-"), "0", "0"][:3]
-    try:
-        return int(parts[0]) * 10000 + int(parts[1]) * 100 + int(parts[2])
-    except ValueError:
-        return 0
 
 
 def make_client(settings: Settings) -> Any:
@@ -89,8 +84,6 @@ class Store:
         self._client = client
         self._chunks: Any = None
         self._docs: Any = None
-        self._table: DenseTable | None = None
-        self._seen: tuple[int, float] | None = None  # (generation, when it was read)
         # set when the server is the store's owner (rag.owner): finds the store's new owner
         # (or embedded mode) after that one is gone; returns the settings to use then
         self.reattach: Callable[[], Settings] | None = None
@@ -105,7 +98,6 @@ class Store:
             return False
         self.settings = new
         self._client = self._chunks = self._docs = None
-        self._table = None
         if not new.chroma_url:
             self.reattach = None
         return True
@@ -181,9 +173,7 @@ class Store:
             )
             return int((coll.metadata or {}).get("generation", 0))
 
-        value = self._read(read)
-        self._seen = (value, time.monotonic())
-        return value
+        return self._read(read)
 
     def _read(self, fn: Callable[[], T]) -> T:
         """Run a read; a failure drops the connection (the next call reconnects) and becomes
@@ -206,7 +196,9 @@ class Store:
                 raise store_error(e, self.settings) from e
         raise failed
 
-    def _bump(self, record: dict[str, str] | None = None) -> None:
+    def bump(self, record: dict[str, str] | None = None) -> None:
+        """Raise the generation (readers then rebuild what they derived), recording ``record``
+        in the document collection's metadata."""
         # read the collection afresh: another process may have bumped since we connected,
         # and a generation two writers both set to the same value would hide a change
         meta = self._fresh_docs_meta()
@@ -215,8 +207,6 @@ class Store:
         meta["updated_at"] = time.time()
         meta.pop("hnsw:space", None)
         self.docs.modify(metadata=meta)
-        self._table = None
-        self._seen = None
 
     def _fresh_docs_meta(self) -> dict[str, Any]:
         fresh = (
@@ -290,7 +280,7 @@ class Store:
             metas: list[dict[str, Any]] = []
             vecs: list[np.ndarray] = []
             for doc, chunks, vectors, tokens, _paths in items:
-                date_i = _date_int(doc.date)
+                date_i = date_int(doc.date)
                 for j, c in enumerate(chunks):
                     ids.append(c.chunk_id)
                     texts.append(c.text)
@@ -327,7 +317,7 @@ class Store:
                         for doc, chunks, _v, _t, paths in part
                     ],
                 )
-            self._bump(made_with() if first else None)
+            self.bump(made_with() if first else None)
         except Exception as e:
             raise store_error(e, self.settings) from e
 
@@ -337,7 +327,7 @@ class Store:
             "title": doc.title,
             "source": doc.source,
             "date": doc.date or "",
-            "date_i": _date_int(doc.date),
+            "date_i": date_int(doc.date),
             "lang": doc.lang,
             "vendors": json.dumps(doc.vendors, ensure_ascii=False),
             "url": doc.url or "",
@@ -367,7 +357,7 @@ class Store:
         try:
             self.docs.delete(ids=[doc_id])
             self.chunks.delete(where={"doc_id": doc_id})
-            self._bump()
+            self.bump()
         except Exception as e:
             raise store_error(e, self.settings) from e
 
@@ -437,52 +427,6 @@ class Store:
                     meta["text"] = text
                 yield cid, meta
 
-    def _recent_generation(self) -> int:
-        """The generation read in the last quarter second (a question reads it first), else now."""
-        seen = self._seen
-        if seen is not None and time.monotonic() - seen[1] < 0.25:
-            return seen[0]
-        return self.generation()
-
-    def use_table(self, table: DenseTable | None) -> None:
-        """Keep the in-memory copy of the chunk vectors for filtered searches (see ``query``)."""
-        self._table = table
-
-    def query(
-        self, vector: np.ndarray, n: int, doc_ids: list[str] | None = None, lang: str | None = None
-    ) -> list[tuple[str, float]]:
-        """Nearest chunks to ``vector`` as (chunk_id, cosine similarity).
-
-        ``n`` should not exceed the number of stored chunks; ``doc_ids`` and ``lang``
-        restrict the search to those documents / that language.
-
-        Unfiltered searches go to Chroma's HNSW index. Filtered ones are answered from the
-        in-memory copy of the vectors the keyword index keeps (``use_table``, see
-        ``DenseTable``) when it is of the current generation, else by Chroma.
-        """
-        if (doc_ids is not None and not doc_ids) or n <= 0:
-            return []
-        table = self._table
-        if table is not None and (doc_ids is not None or lang is not None):
-            hits = table.query(vector, n, doc_ids, lang, self._recent_generation)
-            if hits is not None:
-                return hits
-            self._table = None  # stale: the store changed since the index was built
-        clauses: list[dict[str, Any]] = []
-        if doc_ids is not None:
-            clauses.append({"doc_id": {"$in": doc_ids}})
-        if lang is not None:
-            clauses.append({"lang": lang})
-        where = clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else None)
-        got = self._read(
-            lambda: self.chunks.query(
-                query_embeddings=[vector], n_results=n, where=where, include=["distances"]
-            )
-        )
-        return [
-            (cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], got["distances"][0], strict=True)
-        ]
-
 
 _MADE_WITH = ("tokens_fp", "vendors_fp")
 
@@ -525,121 +469,3 @@ def _json_list(value: Any) -> list[Any]:
     except (TypeError, json.JSONDecodeError):
         return []
     return got if isinstance(got, list) else []
-
-
-_blas: Any = None
-
-
-def _one_blas_thread() -> contextlib.AbstractContextManager[Any]:
-    """Run a scan with one BLAS thread. A multi-threaded OpenBLAS call leaves its threads
-    spinning for a while after it returns; on 2 cores they took the CPU from the next
-    question's embedding (e5 query 28 -> 52 ms after a 10k-chunk scan). One thread scans
-    10k chunks in about 1 ms anyway. Costs 0.03 ms per call."""
-    global _blas
-    if _blas is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-
-            _blas = ThreadpoolController()
-        except Exception:  # pragma: no cover - threadpoolctl is a dependency
-            _blas = False
-    if not _blas:
-        return contextlib.nullcontext()
-    return _blas.limit(limits=1, user_api="blas")
-
-
-class DenseTable:
-    """Every visible chunk's vector, in one normalised block per language.
-
-    Built by ``rag.keyword`` from the same Chroma read as the keyword index (and cached on
-    disk with it), so Chroma remains the source of truth. ``Store.query`` answers the
-    filtered searches from it, exactly, by scanning the language's block or the chosen
-    documents' vectors: Chroma collects every matching id before a filtered search (a
-    language filter over 10k chunks takes a tenth of a second) and its filtered HNSW search
-    can return fewer hits than asked. A block is stored dimension-major (``d x n``), which
-    this machine's BLAS scans about twice as fast: 100k chunks in about 8 ms.
-    """
-
-    def __init__(
-        self,
-        generation: int,
-        blocks: dict[str, np.ndarray],
-        block_ids: dict[str, list[str]],
-        block_docs: dict[str, list[str]],
-    ) -> None:
-        self.generation = generation
-        self.blocks: dict[str, np.ndarray] = {}
-        for lang, block in blocks.items():
-            block = np.asarray(block, dtype=np.float32)
-            if block.shape[1]:
-                norms = np.linalg.norm(block, axis=0)
-                norms[norms == 0] = 1.0
-                if block.flags.writeable and block.flags.c_contiguous:
-                    block /= norms
-                else:
-                    block = np.ascontiguousarray(block / norms)
-            self.blocks[lang] = block
-        self.block_ids = block_ids
-        self.doc_lang: dict[str, str] = {}
-        self.doc_rows: dict[str, np.ndarray] = {}
-        for lang, docs in block_docs.items():
-            rows: dict[str, list[int]] = {}
-            for i, d in enumerate(docs):
-                rows.setdefault(d, []).append(i)
-            for d, r in rows.items():
-                self.doc_lang[d] = lang
-                self.doc_rows[d] = np.asarray(r, dtype=np.int64)
-        self._key: bytes | None = None
-
-    def query(
-        self,
-        vector: np.ndarray,
-        n: int,
-        doc_ids: list[str] | None,
-        lang: str | None,
-        generation: Any,
-    ) -> list[tuple[str, float]] | None:
-        """Top ``n`` (chunk_id, cosine) passing the filters, or None if the store moved on
-        (``generation()`` gives the store's current generation)."""
-        q = np.asarray(vector, dtype=np.float32).ravel()
-        key = q.tobytes()
-        if key != self._key:  # a new question (the same one comes once per language)
-            if generation() != self.generation:
-                return None
-            self._key = key
-        q = q / (float(np.linalg.norm(q)) or 1.0)
-        with _one_blas_thread():
-            return self._scan(q, n, doc_ids, lang)
-
-    def _scan(
-        self, q: np.ndarray, n: int, doc_ids: list[str] | None, lang: str | None
-    ) -> list[tuple[str, float]]:
-        if doc_ids is None:
-            block = self.blocks.get(lang or "")
-            if block is None or not block.shape[1]:
-                return []
-            return self._top(self.block_ids[lang or ""], q @ block, n)
-        parts: dict[str, list[np.ndarray]] = {}
-        for d in doc_ids:
-            got = self.doc_lang.get(d)
-            if got is not None and (lang is None or got == lang):
-                parts.setdefault(got, []).append(self.doc_rows[d])
-        ids: list[str] = []
-        scores: list[np.ndarray] = []
-        for got, rows_list in parts.items():
-            rows = np.concatenate(rows_list)
-            scores.append(q @ self.blocks[got][:, rows])
-            block_ids = self.block_ids[got]
-            ids.extend(block_ids[int(r)] for r in rows)
-        if not ids:
-            return []
-        return self._top(ids, np.concatenate(scores), n)
-
-    @staticmethod
-    def _top(ids: list[str], scores: np.ndarray, n: int) -> list[tuple[str, float]]:
-        k = min(n, len(scores))
-        if k <= 0:
-            return []
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(ids[int(i)], float(scores[i])) for i in top]

@@ -1,5 +1,6 @@
-"""The Chroma store: records round-trip, cosine similarity, visibility only with a record,
-orphan clean-up, deletes that leave nothing behind, generations readers can watch."""
+"""The Chroma store: records round-trip, visibility only with a record, orphan clean-up,
+deletes that leave nothing behind, generations readers can watch. (Searching what it holds:
+tests/test_search.py.)"""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from rag.config import settings_from_env
 from rag.errors import NotFoundError
-from rag.store import Store, _date_int
+from rag.store import Store
 from rag.types import Chunk, Document
 
 DIM = 8
@@ -89,27 +90,6 @@ def test_unknown_document_is_not_found(tmp_path: Path) -> None:
         store.document("nope")
 
 
-def test_similarity_is_cosine(tmp_path: Path) -> None:
-    store = make_store(tmp_path)
-    d, chunks, _ = make_doc("cos", "abcdefgh", n=2)
-    e0 = np.eye(DIM, dtype=np.float32)[:2]
-    store.write_document(d, chunks, e0, ["", ""], ["/x"])
-    hits = dict(store.query(e0[0], 2))
-    assert hits["cos:0"] == pytest.approx(1.0, abs=1e-5)
-    # orthogonal: cosine similarity 0 (l2 space would report -1)
-    assert hits["cos:1"] == pytest.approx(0.0, abs=1e-5)
-
-
-def test_query_filters_by_document_and_language(tmp_path: Path) -> None:
-    store = make_store(tmp_path)
-    put(store, "zh1", lang="zh")
-    put(store, "en1", "TSMC raised capex to 38 to 42 billion dollars.", lang="en")
-    vec = np.ones(DIM, dtype=np.float32) / np.sqrt(DIM)
-    assert {c.split(":")[0] for c, _ in store.query(vec, 4, lang="en")} == {"en1"}
-    assert {c.split(":")[0] for c, _ in store.query(vec, 4, doc_ids=["zh1"])} == {"zh1"}
-    assert store.query(vec, 4, doc_ids=[]) == []
-
-
 def test_delete_document_leaves_no_chunk(tmp_path: Path) -> None:
     store = make_store(tmp_path)
     put(store, "keep")
@@ -168,11 +148,3 @@ def test_a_second_store_object_sees_the_same_data(tmp_path: Path) -> None:
     put(make_store(tmp_path), "shared")
     other = make_store(tmp_path)
     assert [d.doc_id for d in other.documents()] == ["shared"]
-
-
-def test_date_filter_keys() -> None:
-    assert _date_int("2026-01-29") == 20260129
-    assert _date_int("2025-09") == 20250900
-    assert _date_int("2024") == 20240000
-    assert _date_int(None) == 0
-    assert _date_int("soon") == 0
