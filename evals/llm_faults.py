@@ -12,7 +12,11 @@ unsupported statements caught (removed) and supported statements kept; then end 
 key-fact accuracy of the answers to answerable questions and citation support of what is
 shown (``evals.metrics.citation_scores``), and latency against the replay server's bytes.
 
-It does not judge free text with a model and does not change the catalogue.
+The targets (caught >= 0.95, kept >= 0.97, no fault type below 0.85) are rows of a data
+table, ``evals/llm_faults.toml``: ``check_targets`` checks a run's summary against them and
+``failures`` prints the rows it misses (``--check`` exits 1 then). It does not judge free text
+with a model, does not change the catalogue (``evals/datasets/build_llm_faults.py`` writes it)
+and does not serve the scripted answers itself (``evals.replay_server``).
 """
 
 from __future__ import annotations
@@ -33,10 +37,37 @@ from evals import metrics as M
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "evals" / "datasets" / "llm_faults.jsonl"
-TARGETS = {"caught": 0.95, "kept": 0.97, "per_fault": 0.85}
+TARGET_TABLE = Path(__file__).with_name("llm_faults.toml")
 _TEMPLATE = re.compile(r"\{src!?:[^}]*\}")
 _LIST = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)、])\s+")
 _DROP = re.compile(r"[\s\W_]+")
+
+
+def load_targets(path: Path = TARGET_TABLE) -> list[dict[str, Any]]:
+    """The ``[[target]]`` rows of ``evals/llm_faults.toml``; a bad file fails with its path."""
+    import tomllib
+
+    try:
+        rows = list(tomllib.loads(path.read_text(encoding="utf-8"))["target"])
+    except (OSError, tomllib.TOMLDecodeError, KeyError) as e:
+        raise SystemExit(f"{path}: {e}") from e
+    for n, row in enumerate(rows, 1):
+        ok = (
+            row.get("rate") in ("caught", "kept")
+            and row.get("scope") in ("all", "fault")
+            and row.get("missing") in ("missed", "skipped")
+            and isinstance(row.get("min"), float | int)
+            and isinstance(row.get("says"), str)
+        )
+        if not ok:
+            raise SystemExit(
+                f"{path}: target {n} needs rate caught|kept, scope all|fault, "
+                "missing missed|skipped, a number min and a says line"
+            )
+    return rows
+
+
+TARGET_ROWS = load_targets()
 
 
 def load_catalogue(path: str | Path = CATALOGUE) -> list[dict[str, Any]]:
@@ -217,18 +248,43 @@ def _summary(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def failures(summary: dict[str, Any]) -> list[str]:
-    """The targets of issue 16 this run misses."""
+def check_targets(
+    summary: dict[str, Any], rows: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Each target row of the table against a run: name, target, value, met and the line a
+    miss prints (an overall row once, a fault-type row per fault type; skipped rows absent)."""
+    table = TARGET_ROWS if rows is None else rows
+    where: list[tuple[dict[str, Any], str | None, dict[str, Any]]] = [
+        (row, None, summary) for row in table if row["scope"] == "all"
+    ]
+    where += [
+        (row, fault, d)
+        for fault, d in summary["faults"].items()
+        for row in table
+        if row["scope"] == "fault"
+    ]
     out = []
-    if (summary["caught"] or 0) < TARGETS["caught"]:
-        out.append(f"unsupported caught {summary['caught']:.3f} < {TARGETS['caught']}")
-    if (summary["kept"] or 0) < TARGETS["kept"]:
-        out.append(f"supported kept {summary['kept']:.3f} < {TARGETS['kept']}")
-    for f, d in summary["faults"].items():
-        for key in ("caught", "kept"):
-            if d[key] is not None and d[key] < TARGETS["per_fault"]:
-                out.append(f"{f}: {key} {d[key]:.3f} < {TARGETS['per_fault']}")
+    for row, fault, scores in where:
+        value = scores[row["rate"]]
+        if value is None and row["missing"] == "skipped":
+            continue
+        met = value is not None and value >= row["min"]
+        shown = "n/a" if value is None else f"{value:.3f}"
+        out.append(
+            {
+                "name": row["rate"] if fault is None else f"{fault}: {row['rate']}",
+                "target": f">= {row['min']}",
+                "value": value,
+                "met": met,
+                "says": row["says"].format(value=shown, min=row["min"], fault=fault),
+            }
+        )
     return out
+
+
+def failures(summary: dict[str, Any]) -> list[str]:
+    """The targets of issue 16 (``evals/llm_faults.toml``) this run misses, one line each."""
+    return [t["says"] for t in check_targets(summary) if not t["met"]]
 
 
 def render(summary: dict[str, Any]) -> str:

@@ -506,7 +506,10 @@ def page_assets() -> dict[str, Any]:
     ``launch()`` passes them; an app from ``build_app`` served another way wants
     ``app.launch(**page_assets())`` for the citation colours and the ``[n]`` click handler.
     """
-    return {"css_paths": [STATIC / "chat.css"], "js": (STATIC / "chat.js").read_text("utf-8")}
+    return {
+        "css_paths": [STATIC / "chat.css", STATIC / "spec.css"],  # spec.css: rag.web_specsheet
+        "js": (STATIC / "chat.js").read_text("utf-8"),
+    }
 
 
 @dataclass

@@ -6,8 +6,10 @@ date. A cell whose figures disagree (two articles, or a plan and a launch) is ma
 conflict. The table can be filtered by entity and attribute and downloaded as CSV.
 
 Rendering is plain functions (``spec_table``, ``render_spec_html``, ``spec_view``) so they are
-tested without a browser; ``build_spec_tab`` only lays out the Gradio components. It reads
-facts through ``QA.facts``; it does not extract or store anything.
+tested without a browser; ``build_spec_tab`` only lays out the Gradio components. The table's
+look is a file, ``rag/static/spec.css``, served with the chat's stylesheet by
+``rag.web.page_assets``. It reads facts through ``QA.facts``; it does not extract or store
+anything (``rag.facts``, ``rag.factstore``), and the other tabs are ``rag.web``'s.
 """
 
 from __future__ import annotations
@@ -26,19 +28,6 @@ if TYPE_CHECKING:
 
 ALL = "all attributes"
 MAX_ROWS = 400
-
-SPEC_CSS = """
-.rag-spec { border-collapse: collapse; font-size: 0.9em; width: 100%; }
-.rag-spec th, .rag-spec td { border: 1px solid #e5e7eb; padding: 4px 6px; vertical-align: top; }
-.rag-spec th { background: #f9fafb; text-align: left; position: sticky; top: 0; }
-.rag-spec td.rag-conflict { background: #fff7ed; }
-.rag-spec .rag-conflict-badge { color: #c2410c; font-weight: 600; font-size: 0.85em; }
-.rag-spec details summary { cursor: pointer; color: #1d4ed8; }
-.rag-spec .rag-fact-quote { color: #374151; white-space: pre-wrap; margin: 2px 0 4px 0;
-  border-left: 3px solid #e5e7eb; padding-left: 6px; }
-.rag-spec mark { background: #fde68a; color: inherit; }
-.rag-spec .rag-fact-meta { color: #6b7280; font-size: 0.85em; }
-"""
 
 
 @dataclass
@@ -134,7 +123,7 @@ def render_spec_html(qa: QA | None, facts: list[Fact]) -> str:
         else ""
     )
     return (
-        f"<style>{SPEC_CSS}</style><table class='rag-spec'><thead><tr><th>entity</th>{head}"
+        f"<table class='rag-spec'><thead><tr><th>entity</th>{head}"
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table>{note}"
     )
 

@@ -295,3 +295,17 @@ def test_xss_document_runs_nothing(page: Any, tmp_path: Path) -> None:
     assert page.evaluate("typeof window.__xss") == "undefined"
     shot(page, "xss-deleted")
     assert not page.errors
+
+
+def test_spec_sheet_tab_is_styled_by_its_served_stylesheet(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Spec sheet").click()
+    table = page.locator("#rag-spec-table table.rag-spec")
+    expect(table).to_be_visible(timeout=60_000)
+    # rag/static/spec.css is served with chat.css: collapsed borders, a grey header row
+    expect(table).to_have_css("border-collapse", "collapse")
+    expect(table.locator("thead th").first).to_have_css("background-color", "rgb(249, 250, 251)")
+    expect(table.locator("details summary").first).to_have_css("color", "rgb(29, 78, 216)")
+    shot(page, "spec-sheet")
+    assert not page.errors

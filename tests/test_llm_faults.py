@@ -275,3 +275,50 @@ def test_the_replay_server_runs_standalone(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+# -- the target table ---------------------------------------------------------------------
+
+
+def test_the_target_table_drives_the_checks(tmp_path: Path) -> None:
+    from evals.llm_faults import TARGET_ROWS, check_targets, failures, load_targets
+
+    assert [(r["rate"], r["scope"], r["min"]) for r in TARGET_ROWS] == [
+        ("caught", "all", 0.95),
+        ("kept", "all", 0.97),
+        ("caught", "fault", 0.85),
+        ("kept", "fault", 0.85),
+    ]
+    summary = {
+        "caught": 0.94,
+        "kept": 0.99,
+        "faults": {
+            "figure_changed": {"caught": 0.8, "kept": None},
+            "correct": {"caught": None, "kept": 0.9},
+            "wrong_language": {"caught": 1.0, "kept": 0.5},
+        },
+    }
+    assert failures(summary) == [
+        "unsupported caught 0.940 < 0.95",
+        "figure_changed: caught 0.800 < 0.85",
+        "wrong_language: kept 0.500 < 0.85",
+    ]
+    rows = check_targets(summary)
+    # a rate with nothing to measure is skipped per fault type, counted missed overall
+    assert [r["name"] for r in rows] == [
+        "caught",
+        "kept",
+        "figure_changed: caught",
+        "correct: kept",
+        "wrong_language: caught",
+        "wrong_language: kept",
+    ]
+    assert [r["met"] for r in rows] == [False, True, False, True, True, False]
+    assert not check_targets({**summary, "caught": None})[0]["met"]
+    # a row of the table is a check: raise the bar and the run misses it
+    strict = [{**r, "min": 0.995} if r["rate"] == "kept" else r for r in TARGET_ROWS]
+    assert "supported kept 0.990 < 0.995" in [t["says"] for t in check_targets(summary, strict)]
+    bad = tmp_path / "targets.toml"
+    bad.write_text('[[target]]\nrate = "recall"\nscope = "all"\nmin = 0.9\n', encoding="utf-8")
+    with pytest.raises(SystemExit, match="target 1 needs rate caught"):
+        load_targets(bad)

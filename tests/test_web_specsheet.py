@@ -51,3 +51,14 @@ def test_the_tab_is_in_the_app(qa) -> None:
     app = build_app(qa)
     ids = {getattr(b, "elem_id", None) for b in app.blocks.values()}
     assert {"rag-spec-table", "rag-spec-csv", "rag-spec-entity"} <= ids
+
+
+def test_the_table_style_is_a_served_file_not_inline(qa) -> None:
+    from rag.web import page_assets
+    from rag.web_specsheet import spec_view
+
+    html, _ = spec_view(qa, "Galaxy Microchip", None)
+    assert "<style" not in html  # the look comes from the page's stylesheets
+    sheets = [Path(p) for p in page_assets()["css_paths"]]
+    spec = [p for p in sheets if ".rag-spec td.rag-conflict" in p.read_text(encoding="utf-8")]
+    assert [p.name for p in spec] == ["spec.css"] and spec[0].parent.name == "static"
