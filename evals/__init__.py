@@ -1,1 +1,2 @@
-"""Evaluation harness: ``rag eval`` / ``python -m evals`` (see ``evals.harness``)."""
+"""Evaluation harness: ``rag eval`` / ``python -m evals`` (see ``evals.harness``); the LLM fault
+catalogue: ``rag eval --llm-faults`` (``evals.llm_faults``). Nothing is imported here."""

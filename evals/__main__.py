@@ -1,4 +1,5 @@
-"""``python -m evals``: run the evaluation harness."""
+"""``python -m evals``: run the evaluation harness (``evals.harness``), or with
+``--llm-faults`` the fault catalogue (``evals.llm_faults``); it parses no option itself."""
 
 from __future__ import annotations
 

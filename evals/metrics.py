@@ -1,7 +1,9 @@
 """Pure metric functions of the evaluation harness: no model, no store, no I/O.
 
 Every function takes plain strings, lists and numbers, so each is unit-tested on small
-hand-made cases (tests/test_eval_metrics.py). The definitions, in short:
+hand-made cases (tests/test_eval_metrics.py). It does not score a case (``evals.case``),
+aggregate records (``evals.aggregate``) or know any target (``evals.targets``). The
+definitions, in short:
 
 * **Text matching** (key facts, support): NFKC (full-width -> half-width), case-folded,
   with *all* whitespace removed from both sides before a substring test, so Chinese is

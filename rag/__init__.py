@@ -3,6 +3,10 @@
 ``from rag import QA``; ``qa = QA.open(".rag")``; ``qa.ingest(["corpus/"])``;
 ``qa.ask("What memory does the X100 have?")``. Importing this package loads no model, no torch
 and no gradio: those come on first use.
+
+It holds no logic: ``__all__`` is the public API (pinned by ``tests/test_api.py``), re-exported
+from ``rag.qa`` (``QA``, imported on first use), ``rag.types`` (the records and the streamed
+events), ``rag.config`` (``Settings``) and ``rag.errors``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,10 @@
 """Why an answer was refused, as named values, and the sentence that tells the asker so in
-their language. The texts live in ``rag/data/answer.yaml`` (``abstain``); this module holds
-every refusal text of both answerers and decides no refusal itself."""
+their language.
+
+``Reason`` names every refusal of both answerers; ``refusal`` writes it as the lead-in and
+the reason's sentence. The texts are data, ``rag/data/answer.yaml`` (``abstain``, read through
+``rag.answer_facts.answer_words``). This module decides no refusal itself: the offline
+answerer's gates (``rag.answer_offline``) and the LLM answerer (``rag.answer_llm``) do."""
 
 from __future__ import annotations
 

@@ -6,8 +6,12 @@ in ``rag.qa``); otherwise sentences are scored and chosen (``rag.sentences``) an
 quotes with ``[n]`` markers (``rag.render``). This module runs the sentence path and its
 evidence gates: it refuses, with a named ``Reason`` in the asker's language, when no passage
 came back, when an entity the question names is absent, when the evidence is weak, when no
-sentence is about what was asked, or when the asked attribute is missing or withheld.
-Nothing here is generated text.
+sentence is about what was asked, when the asked attribute is missing or withheld, or when
+no quote is about the period asked.
+
+Nothing here is generated text. It does not retrieve (``rag.retrieve``), compose answers
+from facts (``rag.answer_facts``; ``rag.qa`` tries those first) or call an LLM
+(``rag.answer_llm``, which falls back to this answerer).
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 Paragraphs first, then Chinese and English sentence ends, sized for a 512-token
 embedder (e5-small) with a small overlap. Uses LangChain's recursive splitter with
-``add_start_index``; every chunk satisfies ``chunk.text == doc.text[start:end]``.
+``add_start_index``; every chunk satisfies ``chunk.text == doc.text[start:end]`` and knows
+its PDF page (``Document.page_at``). It does not clean text (``rag.clean``), tokenise for the
+keyword index (``rag.textnorm``), embed or store chunks (``rag.ingest`` does that).
 """
 
 from __future__ import annotations

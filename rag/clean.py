@@ -2,8 +2,9 @@
 
 Discuz! pages hide "jammer" runs at line breaks (``tests/noise.py`` makes them for the tests)
 and wrap posts in forum chrome (register prompts, ``|`` and ``×`` lines). This module strips both from
-plain text. It does not parse HTML: ``rag.loaders`` drops jammer elements before
-extracting text, then calls ``clean_text`` for anything that survived as text.
+plain text. It does not parse HTML: ``rag.htmltext`` drops jammer elements before
+extracting a page's text, and ``rag.loaders`` calls ``clean_text`` on every file's text for
+anything that survived as text.
 """
 
 from __future__ import annotations

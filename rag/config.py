@@ -1,6 +1,9 @@
 """Settings, read from ``RAG_*`` environment variables in exactly one place.
 
-Nothing here creates directories or loads models: that happens when a ``QA`` is opened.
+``settings_from_env`` turns the environment into a frozen ``Settings``; ``cache_dir`` says
+where built models are kept (``RAG_CACHE_DIR``, ``XDG_CACHE_HOME``). Nothing here creates
+directories or loads models: that happens when a ``QA`` is opened (``rag.qa``). It does not
+check that an endpoint answers (``rag doctor``, ``rag.doctor``).
 """
 
 from __future__ import annotations

@@ -13,7 +13,9 @@ The checks run in order and stop at the first that makes the rest meaningless:
    in English.
 
 Each line reads ``ok|FAIL|skip  <check>  <what was seen>``; the exit code is 0 when nothing
-failed. It changes no setting and sends two short prompts; it does not test retrieval.
+failed. It changes no setting and sends three short chat requests (an English prompt,
+streamed, then a Chinese and the English one); it does not test retrieval or the answer
+prompt (``rag eval --llm-faults`` does, ``evals.llm_faults``).
 """
 
 from __future__ import annotations

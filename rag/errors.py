@@ -1,6 +1,8 @@
 """One exception tree; every message says what to do next.
 
-The CLI and the web app print ``str(error)`` as one line, never a traceback.
+The CLI and the web app print ``str(error)`` as one line, never a traceback. This module
+only defines the classes (and ``missing_extra``, the error for an uninstalled extra); it
+catches and prints nothing: ``rag.cli`` and ``rag.web`` do.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ Chroma alone.
 Chunk texts, offsets, vectors and their stored jieba tokens are read back from the chunk
 collection in one pass, so any process can rebuild this and app processes stay stateless.
 Retrieval filters (vendors, dates) are applied here as a mask over chunks. The dense table
-itself lives in ``rag.dense``; this module neither embeds nor fuses (``rag.retrieve``).
+itself lives in ``rag.dense``; this module neither embeds nor fuses, and does not decide
+when to rebuild: ``rag.retrieve.SearchIndex`` holds the built index and builds it again when
+the store's generation moves.
 
 The BM25 index is the Lucene variant (k1=1.5, b=0.75, the formula and defaults of bm25s),
 precomputed per (term, chunk) and stored term by term, so a query adds up a few posting

@@ -9,6 +9,8 @@ English words are matched by their stem (``summoned`` -> ``summon``).
 
 The word list itself is data, ``rag/data/lexicon.tsv`` (one ``english<TAB>中文|中文`` row per
 meaning), read once through ``rag.datafiles``; this module holds the stemmer and the lookups.
+It does not expand retrieval queries (``rag.glossary``) or score sentences (``rag.sentences``
+weighs the translations it returns).
 """
 
 from __future__ import annotations

@@ -7,9 +7,14 @@ intents (value, when, who, list, compare, latest, why, how, yes/no) and a time w
 follow-up that names no entity, or no attribute, inherits them from the latest earlier turn
 that had them.
 
+Follow-ups are resolved here: ``resolved_text`` spells out what a follow-up inherited (the
+entities as the earlier turn wrote them, its period) for retrieval, ``needs_context`` tells
+the LLM answerer when to condense the conversation, and ``other_script_names`` gives the
+learned names of the question's entities in the other script as extra keywords.
+
 The cue words live in ``rag/data/question.yaml``; this module holds only the mechanism. It does
-not retrieve, score sentences or answer: retrieval filters, the answerers and follow-up
-resolution read the ``Analysis`` it returns.
+not retrieve, score sentences or answer: ``rag.qa`` and ``rag.retrieve`` search with what it
+resolves, the answerers read the ``Analysis`` it returns.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ Full-width to half-width (NFKC), traditional to simplified Chinese (OpenCC), low
 case; jieba search-mode tokens for the keyword index. The glossary's Han-script names are
 added to jieba's dictionary so company and product names stay whole. The stopwords are data
 (``rag/data/stopwords.tsv``, read through ``rag.datafiles``); what the tokens depend on is
-summed up by ``rag.datafiles.data_fingerprint()``, which the store records.
+summed up by ``rag.datafiles.data_fingerprint()``, which the store records. It does not
+decide a text's language (``rag.lang``), expand queries (``rag.glossary``) or stem English
+words (``rag.lexicon``).
 """
 
 from __future__ import annotations

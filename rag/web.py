@@ -8,8 +8,8 @@ Safety: every string that comes from a document, an upload or the user (titles, 
 text, quotes, file names, questions) goes through ``html.escape`` before it is put into
 HTML. Gradio's own sanitizer is a second layer, not the one relied on.
 
-The page's stylesheet and click handler are files, ``rag/static/chat.css`` and ``chat.js``,
-which ``launch`` hands to Gradio (``css_paths=``, ``js=``; see ``page_assets``). ``build_app``
+The page's stylesheets and click handler are files, ``rag/static/chat.css``, ``spec.css``
+(the Spec sheet tab's) and ``chat.js``, which ``launch`` hands to Gradio (``css_paths=``, ``js=``; see ``page_assets``). ``build_app``
 builds one function per tab (``_chat_tab``, ``_corpus_tab``; the Spec sheet tab is
 ``rag.web_specsheet``) and wires their events in ``_wire_chat`` / ``_wire_corpus``.
 
