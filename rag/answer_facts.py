@@ -27,7 +27,7 @@ import yaml
 from rag.citations import make_citation, numbers_in
 from rag.lang import HAN_CHAR, lang_of
 from rag.question import Analysis, QEntity, qualifiers_of
-from rag.textnorm import normalize
+from rag.textnorm import has_term, normalize
 from rag.types import Citation, Document, Passage
 
 DATA = Path(__file__).parent / "data" / "answer.yaml"
@@ -80,12 +80,7 @@ def _names_of(fact: Any, ents: dict[str, Any]) -> set[str]:
 
 def _alias_hit(alias: str, names: set[str]) -> bool:
     a = normalize(alias)
-    if not a:
-        return False
-    if HAN_CHAR.search(a):
-        return any(a in n for n in names)
-    rx = re.compile(rf"(?<![a-z0-9]){re.escape(a)}(?![a-z0-9])")
-    return any(rx.search(n) for n in names)
+    return bool(a) and any(has_term(n, a) for n in names)
 
 
 def matches(fact: Any, qe: QEntity, ents: dict[str, Any]) -> bool:

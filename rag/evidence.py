@@ -17,7 +17,7 @@ import yaml
 
 from rag.glossary import ATTRIBUTES, evidence_has_attribute
 from rag.lang import HAN_CHAR, is_chinese
-from rag.textnorm import normalize, simplified
+from rag.textnorm import CUE, has_term, normalize, simplified, term_pattern
 
 DATA = Path(__file__).parent / "data" / "sentences.yaml"
 
@@ -91,25 +91,15 @@ def words() -> dict[str, Any]:
 
 @lru_cache(maxsize=8)
 def cue_pattern(name: str) -> re.Pattern[str]:
-    """One pattern for a cue list of the data file (Latin cues on word boundaries)."""
-    parts = []
-    for cue in words()[name]:
-        c = str(cue)
-        prefix = c.endswith("*")
-        body = re.escape(c.rstrip("*"))
-        if re.search(r"[a-z]", c, re.I):
-            body = rf"(?<![a-z]){body}" + ("" if prefix else r"(?![a-z])")
-        parts.append(body)
+    """One pattern for a cue list of the data file, searched in raw text ignoring case
+    (``rag.textnorm.CUE``: Latin cues on letter boundaries, ``reason*`` a prefix)."""
+    parts = [term_pattern(str(cue), CUE, prefix=True) for cue in words()[name]]
     return re.compile("|".join(parts), re.I)
 
 
 def alias_in(alias: str, low_text: str) -> bool:
     """``alias`` occurs in normalised text: Han as a substring, Latin on word edges."""
-    a = normalize(alias)
-    if HAN_CHAR.search(a):
-        return a in low_text
-    plural = "s?" if a[-1:].isdigit() else ""  # "9000" also matches "9000s"
-    return re.search(rf"(?<![a-z0-9]){re.escape(a)}{plural}(?![a-z0-9])", low_text) is not None
+    return has_term(low_text, normalize(alias), plural=True)  # "9000" also matches "9000s"
 
 
 def clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:

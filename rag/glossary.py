@@ -23,6 +23,7 @@ from typing import Any
 from rag import datafiles
 from rag.datafiles import DataFileError, string_list
 from rag.lang import HAN_CHAR
+from rag.textnorm import CUE, has_term
 
 GLOSSARY_FILE = "glossary.yaml"
 QUESTIONS_FILE = "glossary_questions.yaml"
@@ -137,31 +138,13 @@ def vendor_fingerprint() -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
-
-
-def _contains(text_low: str, alias: str) -> bool:
-    a = alias.lower()
-    if HAN_CHAR.search(a) or not a.isascii():
-        return a in text_low
-    # ASCII aliases match whole tokens, so "ABC" is not found in "XABCY" (a plain scan: a
-    # regex per alias cost a cold 'rag ask' 0.2 s of compiling)
-    i = text_low.find(a)
-    while i >= 0:
-        j = i + len(a)
-        if (i == 0 or text_low[i - 1] not in _WORD_CHARS) and (
-            j >= len(text_low) or text_low[j] not in _WORD_CHARS
-        ):
-            return True
-        i = text_low.find(a, i + 1)
-    return False
-
-
 @lru_cache(maxsize=4096)
 def detect_vendors(text: str) -> tuple[str, ...]:
     """Canonical vendor names mentioned in ``text``, in glossary order."""
     low = text.lower()
-    return tuple(v for v, aliases in VENDORS.items() if any(_contains(low, a) for a in aliases))
+    return tuple(
+        v for v, aliases in VENDORS.items() if any(has_term(low, a.lower()) for a in aliases)
+    )
 
 
 def canonical_vendor(name: str) -> str | None:
@@ -198,10 +181,10 @@ def matched_groups(query: str) -> tuple[tuple[tuple[str, ...], tuple[str, ...]],
     low = query.lower()
     groups: list[tuple[list[str], list[str]]] = []
     for aliases in VENDORS.values():
-        if any(_contains(low, a) for a in aliases):
+        if any(has_term(low, a.lower()) for a in aliases):
             groups.append((aliases, aliases[:4]))
     for group in TERMS:
-        if any(_contains(low, t) for t in group if len(t) > 1):
+        if any(has_term(low, t.lower()) for t in group if len(t) > 1):
             groups.append((group, group))
     out = []
     for members, expansion in groups:
@@ -211,26 +194,20 @@ def matched_groups(query: str) -> tuple[tuple[tuple[str, ...], tuple[str, ...]],
     return tuple(out)
 
 
-def _cue_in(cue: str, low: str) -> bool:
-    """Chinese or symbol cues match as substrings; Latin words only as whole words."""
-    c = cue.lower()
-    if not re.search(r"[a-z]", c):
-        return c in low
-    return re.search(rf"(?<![a-z]){re.escape(c)}(?![a-z])", low) is not None
-
-
 def asked_attributes(question: str) -> list[str]:
     """Attributes (``price``, ``power`` ...) the question asks for, by cue words."""
     low = question.lower()
     for rx in _masks:  # "clock speed" holds the cue "speed" without asking for a bandwidth
         low = rx.sub(lambda m: _mask_words.get(re.sub(r"\s+", " ", m.group()), m.group()), low)
-    return [a for a, (cues, _) in ATTRIBUTES.items() if any(_cue_in(c, low) for c in cues)]
+    return [
+        a for a, (cues, _) in ATTRIBUTES.items() if any(has_term(low, c.lower(), CUE) for c in cues)
+    ]
 
 
 def evidence_has_attribute(attribute: str, text: str) -> bool:
     """True when ``text`` carries a cue for ``attribute`` (a price, a power figure ...)."""
     low = text.lower()
-    return any(_cue_in(c, low) for c in ATTRIBUTES[attribute][1])
+    return any(has_term(low, c.lower(), CUE) for c in ATTRIBUTES[attribute][1])
 
 
 datafiles.on_reload(_load)
