@@ -40,7 +40,11 @@ from rag.textnorm import STOPWORDS, normalize, tokenize
 from rag.types import Citation, Document, Passage
 
 _SENT_END = re.compile(r"[。！？!?；;…]+[”’\"'」』)）]*|\.(?=\s|$)[”’\"')]*|\n+")
-_CLAUSE_END = re.compile(r"[，,、：:]")
+CLAUSE_BREAKS = "，,、：:"
+"""Where a quote may be cut: commas (an enumeration's 、 too) and colons."""
+CLAUSE_BREAKS_LISTS_WHOLE = "，,：:；;"
+"""Clauses that judge a figure: commas, colons and semicolons; an enumeration joined by 、
+stays whole, so a figure and the list it belongs to are read together."""
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
@@ -65,11 +69,18 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     return out
 
 
-def clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Clauses of one sentence, split at commas and colons (offsets into ``text``)."""
+@lru_cache(maxsize=8)
+def _breaks_rx(breaks: str) -> re.Pattern[str]:
+    return re.compile(f"[{re.escape(breaks)}]")
+
+
+def clause_spans(
+    text: str, start: int, end: int, breaks: str = CLAUSE_BREAKS
+) -> list[tuple[int, int]]:
+    """Clauses of one sentence, split after each of ``breaks`` (offsets into ``text``)."""
     spans = []
     pos = start
-    for m in _CLAUSE_END.finditer(text, start, end):
+    for m in _breaks_rx(breaks).finditer(text, start, end):
         # a comma inside a number (1,000) is not a clause break
         if (
             m.group() == ","

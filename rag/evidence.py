@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from rag.citations import CLAUSE_BREAKS_LISTS_WHOLE as LISTS_WHOLE
+from rag.citations import clause_spans
 from rag.glossary import ATTRIBUTES, evidence_has_attribute
 from rag.lang import HAN_CHAR, is_chinese
 from rag.textnorm import CUE, has_term, normalize, simplified, term_pattern
@@ -80,7 +82,6 @@ AMOUNT_AFTER = re.compile(
 _MODEL_IN_TEXT = re.compile(
     r"(?<![A-Za-z0-9$.,/])[A-Za-z]*\d+[A-Za-z]*(?:\+\d+)?(?![A-Za-z0-9]|[.,]\d)"
 )
-_CLAUSE_BREAK = re.compile(r"[，,：:；;]")
 
 
 @lru_cache(maxsize=1)
@@ -100,25 +101,6 @@ def cue_pattern(name: str) -> re.Pattern[str]:
 def alias_in(alias: str, low_text: str) -> bool:
     """``alias`` occurs in normalised text: Han as a substring, Latin on word edges."""
     return has_term(low_text, normalize(alias), plural=True)  # "9000" also matches "9000s"
-
-
-def clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Clauses of one sentence (commas, colons); enumerations joined by 、 stay whole."""
-    spans = []
-    pos = start
-    for m in _CLAUSE_BREAK.finditer(text, start, end):
-        if (
-            m.group() == ","
-            and m.start() > 0
-            and text[m.start() - 1].isdigit()
-            and text[m.end() : m.end() + 1].isdigit()
-        ):
-            continue  # 1,000
-        spans.append((pos, m.end()))
-        pos = m.end()
-    if pos < end:
-        spans.append((pos, end))
-    return [(a, b) for a, b in spans if b > a]
 
 
 def other_model_tokens(text: str) -> list[tuple[str, int]]:
@@ -156,7 +138,7 @@ def undisclosed_about(text: str, attribute: str) -> bool:
             attribute in ATTRIBUTES and evidence_has_attribute(attribute, t)
         ) or attribute in t.lower()
 
-    clauses = [text[cs:ce] for cs, ce in clause_spans(text, 0, len(text))]
+    clauses = [text[cs:ce] for cs, ce in clause_spans(text, 0, len(text), LISTS_WHOLE)]
     if any(rx_withheld.search(c) and mentions(c) for c in clauses):
         return True
     # "has not published a spec sheet, so figures ... come from teardowns": withheld unless
@@ -210,7 +192,7 @@ def figure_for(
     if not figures:
         return None
     if fit is not None and len(figures) > 1:
-        spans = clauses or clause_spans(text, 0, len(text))
+        spans = clauses or clause_spans(text, 0, len(text), LISTS_WHOLE)
 
         def clause_fit(m: re.Match[str]) -> float:
             cs, ce = next(((a, b) for a, b in spans if a <= m.start() < b), (0, len(text)))
