@@ -499,18 +499,11 @@ def answer_list(
     *,
     allowed_docs: set[str] | None = None,
 ) -> Composed | None:
-    """Every matching fact of every document for a list question, or None.
-
-    Args:
-        a: the analysed question.
-        store: the fact table (None: no facts, so no answer from them).
-        passages: what retrieval found, best first (facts of these documents come first).
-        load_doc: the document for a doc_id (to cite exact spans).
-        allowed_docs: with filters (vendor, dates) in force, only facts of these documents.
-    """
-    if store is None or not list_mode(a):
+    """Every matching fact of every document for a list question (``list_mode``), or None:
+    ``answer_from_facts`` (same arguments), which answers a list question with a list."""
+    if not list_mode(a):
         return None
-    return _checked(_compose_list, a, store, passages, load_doc, allowed_docs)
+    return answer_from_facts(a, store, passages, load_doc, allowed_docs=allowed_docs)
 
 
 def _checked(
