@@ -18,19 +18,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
+from rag import datafiles
 from rag.citations import make_citation, numbers_in
 from rag.lang import HAN_CHAR, lang_of
 from rag.question import Analysis, QEntity, qualifiers_of
 from rag.textnorm import has_term, normalize
 from rag.types import Citation, Document, Passage
 
-DATA = Path(__file__).parent / "data" / "answer.yaml"
+DATA_FILE = "answer.yaml"
 # entity kinds that name a thing more specific than a company
 SPECIFIC_KINDS = ("model", "product")
 MAX_LIST = 12  # a list answer names at most this many entities, best-retrieved first
@@ -56,10 +53,10 @@ class Composed:
     names: list[str] = field(default_factory=list)
 
 
-@lru_cache(maxsize=1)
 def answer_words() -> dict[str, Any]:
-    """The labels, templates and refusals of ``rag/data/answer.yaml``."""
-    return yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    """The labels, templates and refusals of ``rag/data/answer.yaml`` (read once by
+    ``rag.datafiles``)."""
+    return datafiles.load_yaml(DATA_FILE)
 
 
 def label(attribute: str, lang: str) -> str:

@@ -34,9 +34,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from rag import datafiles
 from rag.glossary import expand_query
 from rag.lang import HAN_CHAR
-from rag.quantities import DATA, Quantity, quantities, supported, tables
+from rag.quantities import Quantity, quantities, supported, tables
 from rag.textnorm import STOPWORDS, normalize, tokenize
 from rag.types import Citation, Document, Passage
 
@@ -576,10 +577,10 @@ def statement_language(text: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def _framing_words() -> frozenset[str]:
-    import yaml
+    return frozenset(normalize(str(w)) for w in datafiles.load_yaml("framing.yaml")["words"])
 
-    data = yaml.safe_load((DATA / "framing.yaml").read_text(encoding="utf-8"))
-    return frozenset(normalize(str(w)) for w in data["words"])
+
+datafiles.on_reload(_framing_words.cache_clear)
 
 
 def is_framing(statement: str, question: str = "") -> bool:

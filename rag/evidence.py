@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from rag import datafiles
 from rag.citations import CLAUSE_BREAKS_LISTS_WHOLE as LISTS_WHOLE
 from rag.citations import clause_spans
 from rag.glossary import ATTRIBUTES, evidence_has_attribute
 from rag.lang import HAN_CHAR, is_chinese
 from rag.textnorm import CUE, has_term, normalize, simplified, term_pattern
 
-DATA = Path(__file__).parent / "data" / "sentences.yaml"
+DATA_FILE = "sentences.yaml"
 
 FIGURE = re.compile(
     r"\$?\d+(?:[.,]\d+)*\s*(?:%|TB/s|GB/s|Gbps|Tbps|TB|GB|GiB|nm|纳米|W|kW|瓦|TFLOPS|PFLOPS|EFLOPS|TOPS|IPS|"
@@ -84,10 +82,9 @@ _MODEL_IN_TEXT = re.compile(
 )
 
 
-@lru_cache(maxsize=1)
 def words() -> dict[str, Any]:
-    """The word lists of ``rag/data/sentences.yaml``."""
-    return yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    """The word lists of ``rag/data/sentences.yaml`` (read once by ``rag.datafiles``)."""
+    return datafiles.load_yaml(DATA_FILE)
 
 
 @lru_cache(maxsize=8)
@@ -96,6 +93,9 @@ def cue_pattern(name: str) -> re.Pattern[str]:
     (``rag.textnorm.CUE``: Latin cues on letter boundaries, ``reason*`` a prefix)."""
     parts = [term_pattern(str(cue), CUE, prefix=True) for cue in words()[name]]
     return re.compile("|".join(parts), re.I)
+
+
+datafiles.on_reload(cue_pattern.cache_clear)
 
 
 def alias_in(alias: str, low_text: str) -> bool:
