@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -41,6 +42,14 @@ _masks: list[re.Pattern[str]] = []  # one pattern, or none: phrases hiding an at
 _mask_words: dict[str, str] = {}
 
 
+def _entries(raw: dict[Any, Any], where: str, shape: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The (name, mapping) entries of one section of a data file; a non-mapping is an error."""
+    for name, entry in raw.items():
+        if not isinstance(entry, dict):
+            raise DataFileError(f"{where}.{name}: expected {shape}")
+        yield str(name), entry
+
+
 def _vendors_and_products(
     data: dict[str, Any],
 ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -51,13 +60,9 @@ def _vendors_and_products(
         raise DataFileError(f"{where}: 'vendors' and 'products' must be mappings")
     vendors = {str(v): string_list(a, f"{where} vendors.{v}") for v, a in raw_vendors.items()}
     products: dict[str, list[str]] = {}
-    for name, entry in raw_products.items():
-        if not isinstance(entry, dict):
-            raise DataFileError(
-                f"{where} products.{name}: expected {{aliases: [...], vendor: ...}}"
-            )
+    for name, entry in _entries(raw_products, f"{where} products", "{aliases: [...], vendor: ...}"):
         aliases = string_list(entry.get("aliases"), f"{where} products.{name}.aliases")
-        products[str(name)] = aliases
+        products[name] = aliases
         vendor = entry.get("vendor")
         if vendor is None:
             continue
@@ -80,12 +85,10 @@ def _terms_and_attributes(
         raise DataFileError(f"{where}: 'terms' must be a list and 'attributes' a mapping")
     terms = [string_list(g, f"{where} terms[{i}]") for i, g in enumerate(raw_terms)]
     attributes: dict[str, tuple[list[str], list[str]]] = {}
-    for name, entry in raw_attrs.items():
-        if not isinstance(entry, dict):
-            raise DataFileError(
-                f"{where} attributes.{name}: expected {{asked: [...], evidence: [...]}}"
-            )
-        attributes[str(name)] = (
+    for name, entry in _entries(
+        raw_attrs, f"{where} attributes", "{asked: [...], evidence: [...]}"
+    ):
+        attributes[name] = (
             string_list(entry.get("asked"), f"{where} attributes.{name}.asked"),
             string_list(entry.get("evidence"), f"{where} attributes.{name}.evidence"),
         )
