@@ -302,25 +302,20 @@ def _render_latest(p: _Pick, cites: _Cites, ents: dict[str, Any], lang: str) -> 
     new = p.facts[0]
     name = display_name(p.qe, new, ents, lang)
     cites.names.append(name)
+    newest = {
+        "name": name,
+        "label": label(p.attribute, lang),
+        "value": new.value,
+        "note": _note(new, lang, when=True),
+        "cite": cites.mark(new, lang),
+    }
     if len(p.facts) < 2:
-        return phrase(
-            "value",
-            lang,
-            name=name,
-            label=label(p.attribute, lang),
-            value=new.value,
-            note=_note(new, lang, when=True),
-            cite=cites.mark(new, lang),
-        )
+        return phrase("value", lang, **newest)
     old = p.facts[1]
     return phrase(
         "latest",
         lang,
-        name=name,
-        label=label(p.attribute, lang),
-        value=new.value,
-        note=_note(new, lang, when=True),
-        cite=cites.mark(new, lang),
+        **newest,
         old=old.value,
         old_note=_note(old, lang, when=True),
         old_cite=cites.mark(old, lang),
