@@ -18,19 +18,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
+from rag import datafiles
 from rag.citations import make_citation, numbers_in
 from rag.lang import HAN_CHAR, lang_of
 from rag.question import Analysis, QEntity, qualifiers_of
-from rag.textnorm import normalize
+from rag.textnorm import has_term, normalize
 from rag.types import Citation, Document, Passage
 
-DATA = Path(__file__).parent / "data" / "answer.yaml"
+DATA_FILE = "answer.yaml"
 # entity kinds that name a thing more specific than a company
 SPECIFIC_KINDS = ("model", "product")
 MAX_LIST = 12  # a list answer names at most this many entities, best-retrieved first
@@ -56,10 +53,10 @@ class Composed:
     names: list[str] = field(default_factory=list)
 
 
-@lru_cache(maxsize=1)
 def answer_words() -> dict[str, Any]:
-    """The labels, templates and refusals of ``rag/data/answer.yaml``."""
-    return yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    """The labels, templates and refusals of ``rag/data/answer.yaml`` (read once by
+    ``rag.datafiles``)."""
+    return datafiles.load_yaml(DATA_FILE)
 
 
 def label(attribute: str, lang: str) -> str:
@@ -80,12 +77,7 @@ def _names_of(fact: Any, ents: dict[str, Any]) -> set[str]:
 
 def _alias_hit(alias: str, names: set[str]) -> bool:
     a = normalize(alias)
-    if not a:
-        return False
-    if HAN_CHAR.search(a):
-        return any(a in n for n in names)
-    rx = re.compile(rf"(?<![a-z0-9]){re.escape(a)}(?![a-z0-9])")
-    return any(rx.search(n) for n in names)
+    return bool(a) and any(has_term(n, a) for n in names)
 
 
 def matches(fact: Any, qe: QEntity, ents: dict[str, Any]) -> bool:
@@ -310,25 +302,20 @@ def _render_latest(p: _Pick, cites: _Cites, ents: dict[str, Any], lang: str) -> 
     new = p.facts[0]
     name = display_name(p.qe, new, ents, lang)
     cites.names.append(name)
+    newest = {
+        "name": name,
+        "label": label(p.attribute, lang),
+        "value": new.value,
+        "note": _note(new, lang, when=True),
+        "cite": cites.mark(new, lang),
+    }
     if len(p.facts) < 2:
-        return phrase(
-            "value",
-            lang,
-            name=name,
-            label=label(p.attribute, lang),
-            value=new.value,
-            note=_note(new, lang, when=True),
-            cite=cites.mark(new, lang),
-        )
+        return phrase("value", lang, **newest)
     old = p.facts[1]
     return phrase(
         "latest",
         lang,
-        name=name,
-        label=label(p.attribute, lang),
-        value=new.value,
-        note=_note(new, lang, when=True),
-        cite=cites.mark(new, lang),
+        **newest,
         old=old.value,
         old_note=_note(old, lang, when=True),
         old_cite=cites.mark(old, lang),
@@ -504,18 +491,11 @@ def answer_list(
     *,
     allowed_docs: set[str] | None = None,
 ) -> Composed | None:
-    """Every matching fact of every document for a list question, or None.
-
-    Args:
-        a: the analysed question.
-        store: the fact table (None: no facts, so no answer from them).
-        passages: what retrieval found, best first (facts of these documents come first).
-        load_doc: the document for a doc_id (to cite exact spans).
-        allowed_docs: with filters (vendor, dates) in force, only facts of these documents.
-    """
-    if store is None or not list_mode(a):
+    """Every matching fact of every document for a list question (``list_mode``), or None:
+    ``answer_from_facts`` (same arguments), which answers a list question with a list."""
+    if not list_mode(a):
         return None
-    return _checked(_compose_list, a, store, passages, load_doc, allowed_docs)
+    return answer_from_facts(a, store, passages, load_doc, allowed_docs=allowed_docs)
 
 
 def _checked(

@@ -30,59 +30,86 @@ It does not decide what to say when nothing survives: the answerer abstains then
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from rag import datafiles
 from rag.glossary import expand_query
 from rag.lang import HAN_CHAR
-from rag.quantities import DATA, Quantity, quantities, supported, tables
+from rag.quantities import Quantity, quantities, supported, tables
 from rag.textnorm import STOPWORDS, normalize, tokenize
 from rag.types import Citation, Document, Passage
 
 _SENT_END = re.compile(r"[。！？!?；;…]+[”’\"'」』)）]*|\.(?=\s|$)[”’\"')]*|\n+")
-_CLAUSE_END = re.compile(r"[，,、：:]")
+CLAUSE_BREAKS = "，,、：:"
+"""Where a quote may be cut: commas (an enumeration's 、 too) and colons."""
+CLAUSE_BREAKS_LISTS_WHOLE = "，,：:；;"
+"""Clauses that judge a figure: commas, colons and semicolons; an enumeration joined by 、
+stays whole, so a figure and the list it belongs to are read together."""
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """(start, end) of every sentence in ``text[start:end]``, whitespace trimmed."""
     end = len(text) if end is None else end
+    return _trimmed(text, _cut(text, start, end, _SENT_END))
+
+
+def _cut(
+    text: str,
+    start: int,
+    end: int,
+    rx: re.Pattern[str],
+    kept: Callable[[re.Match[str]], bool] | None = None,
+) -> list[tuple[int, int]]:
+    """``text[start:end]`` cut after each match of ``rx`` (but not after one ``kept`` keeps)."""
     spans = []
     pos = start
-    for m in _SENT_END.finditer(text, start, end):
+    for m in rx.finditer(text, start, end):
+        if kept is not None and kept(m):
+            continue
         spans.append((pos, m.end()))
         pos = m.end()
     if pos < end:
         spans.append((pos, end))
+    return spans
+
+
+def _trimmed(text: str, spans: list[tuple[int, int]], tail: str = "") -> list[tuple[int, int]]:
+    """The spans without surrounding whitespace (and trailing ``tail`` characters); those
+    shorter than two characters dropped."""
     out = []
     for s, e in spans:
         while s < e and text[s].isspace():
             s += 1
-        while e > s and text[e - 1].isspace():
+        while e > s and (text[e - 1].isspace() or text[e - 1] in tail):
             e -= 1
         if e - s >= 2:
             out.append((s, e))
     return out
 
 
-def clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Clauses of one sentence, split at commas and colons (offsets into ``text``)."""
-    spans = []
-    pos = start
-    for m in _CLAUSE_END.finditer(text, start, end):
-        # a comma inside a number (1,000) is not a clause break
-        if (
+@lru_cache(maxsize=8)
+def _breaks_rx(breaks: str) -> re.Pattern[str]:
+    return re.compile(f"[{re.escape(breaks)}]")
+
+
+def clause_spans(
+    text: str, start: int, end: int, breaks: str = CLAUSE_BREAKS
+) -> list[tuple[int, int]]:
+    """Clauses of one sentence, split after each of ``breaks`` (offsets into ``text``)."""
+
+    def in_number(m: re.Match[str]) -> bool:  # a comma inside a number (1,000) is no break
+        return (
             m.group() == ","
             and m.start() > 0
             and text[m.start() - 1].isdigit()
             and m.end() < len(text)
             and text[m.end()].isdigit()
-        ):
-            continue
-        spans.append((pos, m.end()))
-        pos = m.end()
-    if pos < end:
-        spans.append((pos, end))
+        )
+
+    spans = _cut(text, start, end, _breaks_rx(breaks), in_number)
     return [(s, e) for s, e in spans if e > s]
 
 
@@ -200,15 +227,7 @@ def passage_quote_spans(doc_text: str, start: int, end: int) -> list[tuple[int, 
                 gs, ge = cs, ce
         if gs >= 0:
             spans.append((gs, ge))
-    out = []
-    for s, e in spans:
-        while s < e and doc_text[s].isspace():
-            s += 1
-        while e > s and (doc_text[e - 1].isspace() or doc_text[e - 1] in "，,、：:"):
-            e -= 1
-        if e - s >= 2:
-            out.append((s, e))
-    return out
+    return _trimmed(doc_text, spans, tail=CLAUSE_BREAKS)
 
 
 def best_sentence(statement: str, doc_text: str, start: int, end: int) -> tuple[int, int, float]:
@@ -558,10 +577,10 @@ def statement_language(text: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def _framing_words() -> frozenset[str]:
-    import yaml
+    return frozenset(normalize(str(w)) for w in datafiles.load_yaml("framing.yaml")["words"])
 
-    data = yaml.safe_load((DATA / "framing.yaml").read_text(encoding="utf-8"))
-    return frozenset(normalize(str(w)) for w in data["words"])
+
+datafiles.on_reload(_framing_words.cache_clear)
 
 
 def is_framing(statement: str, question: str = "") -> bool:

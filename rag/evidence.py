@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from rag import datafiles
+from rag.citations import CLAUSE_BREAKS_LISTS_WHOLE as LISTS_WHOLE
+from rag.citations import clause_spans
 from rag.glossary import ATTRIBUTES, evidence_has_attribute
 from rag.lang import HAN_CHAR, is_chinese
-from rag.textnorm import normalize, simplified
+from rag.textnorm import CUE, has_term, normalize, simplified, term_pattern
 
-DATA = Path(__file__).parent / "data" / "sentences.yaml"
+DATA_FILE = "sentences.yaml"
 
 FIGURE = re.compile(
     r"\$?\d+(?:[.,]\d+)*\s*(?:%|TB/s|GB/s|Gbps|Tbps|TB|GB|GiB|nm|纳米|W|kW|瓦|TFLOPS|PFLOPS|EFLOPS|TOPS|IPS|"
@@ -80,55 +80,27 @@ AMOUNT_AFTER = re.compile(
 _MODEL_IN_TEXT = re.compile(
     r"(?<![A-Za-z0-9$.,/])[A-Za-z]*\d+[A-Za-z]*(?:\+\d+)?(?![A-Za-z0-9]|[.,]\d)"
 )
-_CLAUSE_BREAK = re.compile(r"[，,：:；;]")
 
 
-@lru_cache(maxsize=1)
 def words() -> dict[str, Any]:
-    """The word lists of ``rag/data/sentences.yaml``."""
-    return yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    """The word lists of ``rag/data/sentences.yaml`` (read once by ``rag.datafiles``)."""
+    return datafiles.load_yaml(DATA_FILE)
 
 
 @lru_cache(maxsize=8)
 def cue_pattern(name: str) -> re.Pattern[str]:
-    """One pattern for a cue list of the data file (Latin cues on word boundaries)."""
-    parts = []
-    for cue in words()[name]:
-        c = str(cue)
-        prefix = c.endswith("*")
-        body = re.escape(c.rstrip("*"))
-        if re.search(r"[a-z]", c, re.I):
-            body = rf"(?<![a-z]){body}" + ("" if prefix else r"(?![a-z])")
-        parts.append(body)
+    """One pattern for a cue list of the data file, searched in raw text ignoring case
+    (``rag.textnorm.CUE``: Latin cues on letter boundaries, ``reason*`` a prefix)."""
+    parts = [term_pattern(str(cue), CUE, prefix=True) for cue in words()[name]]
     return re.compile("|".join(parts), re.I)
+
+
+datafiles.on_reload(cue_pattern.cache_clear)
 
 
 def alias_in(alias: str, low_text: str) -> bool:
     """``alias`` occurs in normalised text: Han as a substring, Latin on word edges."""
-    a = normalize(alias)
-    if HAN_CHAR.search(a):
-        return a in low_text
-    plural = "s?" if a[-1:].isdigit() else ""  # "9000" also matches "9000s"
-    return re.search(rf"(?<![a-z0-9]){re.escape(a)}{plural}(?![a-z0-9])", low_text) is not None
-
-
-def clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Clauses of one sentence (commas, colons); enumerations joined by 、 stay whole."""
-    spans = []
-    pos = start
-    for m in _CLAUSE_BREAK.finditer(text, start, end):
-        if (
-            m.group() == ","
-            and m.start() > 0
-            and text[m.start() - 1].isdigit()
-            and text[m.end() : m.end() + 1].isdigit()
-        ):
-            continue  # 1,000
-        spans.append((pos, m.end()))
-        pos = m.end()
-    if pos < end:
-        spans.append((pos, end))
-    return [(a, b) for a, b in spans if b > a]
+    return has_term(low_text, normalize(alias), plural=True)  # "9000" also matches "9000s"
 
 
 def other_model_tokens(text: str) -> list[tuple[str, int]]:
@@ -166,7 +138,7 @@ def undisclosed_about(text: str, attribute: str) -> bool:
             attribute in ATTRIBUTES and evidence_has_attribute(attribute, t)
         ) or attribute in t.lower()
 
-    clauses = [text[cs:ce] for cs, ce in clause_spans(text, 0, len(text))]
+    clauses = [text[cs:ce] for cs, ce in clause_spans(text, 0, len(text), LISTS_WHOLE)]
     if any(rx_withheld.search(c) and mentions(c) for c in clauses):
         return True
     # "has not published a spec sheet, so figures ... come from teardowns": withheld unless
@@ -220,7 +192,7 @@ def figure_for(
     if not figures:
         return None
     if fit is not None and len(figures) > 1:
-        spans = clauses or clause_spans(text, 0, len(text))
+        spans = clauses or clause_spans(text, 0, len(text), LISTS_WHOLE)
 
         def clause_fit(m: re.Match[str]) -> float:
             cs, ce = next(((a, b) for a, b in spans if a <= m.start() < b), (0, len(text)))

@@ -17,12 +17,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
 from rag import datafiles
 from rag.datafiles import DataFileError, string_list
 from rag.lang import HAN_CHAR
+from rag.textnorm import CUE, has_term
 
 GLOSSARY_FILE = "glossary.yaml"
 QUESTIONS_FILE = "glossary_questions.yaml"
@@ -40,6 +42,14 @@ _masks: list[re.Pattern[str]] = []  # one pattern, or none: phrases hiding an at
 _mask_words: dict[str, str] = {}
 
 
+def _entries(raw: dict[Any, Any], where: str, shape: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The (name, mapping) entries of one section of a data file; a non-mapping is an error."""
+    for name, entry in raw.items():
+        if not isinstance(entry, dict):
+            raise DataFileError(f"{where}.{name}: expected {shape}")
+        yield str(name), entry
+
+
 def _vendors_and_products(
     data: dict[str, Any],
 ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -50,13 +60,9 @@ def _vendors_and_products(
         raise DataFileError(f"{where}: 'vendors' and 'products' must be mappings")
     vendors = {str(v): string_list(a, f"{where} vendors.{v}") for v, a in raw_vendors.items()}
     products: dict[str, list[str]] = {}
-    for name, entry in raw_products.items():
-        if not isinstance(entry, dict):
-            raise DataFileError(
-                f"{where} products.{name}: expected {{aliases: [...], vendor: ...}}"
-            )
+    for name, entry in _entries(raw_products, f"{where} products", "{aliases: [...], vendor: ...}"):
         aliases = string_list(entry.get("aliases"), f"{where} products.{name}.aliases")
-        products[str(name)] = aliases
+        products[name] = aliases
         vendor = entry.get("vendor")
         if vendor is None:
             continue
@@ -79,12 +85,10 @@ def _terms_and_attributes(
         raise DataFileError(f"{where}: 'terms' must be a list and 'attributes' a mapping")
     terms = [string_list(g, f"{where} terms[{i}]") for i, g in enumerate(raw_terms)]
     attributes: dict[str, tuple[list[str], list[str]]] = {}
-    for name, entry in raw_attrs.items():
-        if not isinstance(entry, dict):
-            raise DataFileError(
-                f"{where} attributes.{name}: expected {{asked: [...], evidence: [...]}}"
-            )
-        attributes[str(name)] = (
+    for name, entry in _entries(
+        raw_attrs, f"{where} attributes", "{asked: [...], evidence: [...]}"
+    ):
+        attributes[name] = (
             string_list(entry.get("asked"), f"{where} attributes.{name}.asked"),
             string_list(entry.get("evidence"), f"{where} attributes.{name}.evidence"),
         )
@@ -137,31 +141,13 @@ def vendor_fingerprint() -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
-
-
-def _contains(text_low: str, alias: str) -> bool:
-    a = alias.lower()
-    if HAN_CHAR.search(a) or not a.isascii():
-        return a in text_low
-    # ASCII aliases match whole tokens, so "ABC" is not found in "XABCY" (a plain scan: a
-    # regex per alias cost a cold 'rag ask' 0.2 s of compiling)
-    i = text_low.find(a)
-    while i >= 0:
-        j = i + len(a)
-        if (i == 0 or text_low[i - 1] not in _WORD_CHARS) and (
-            j >= len(text_low) or text_low[j] not in _WORD_CHARS
-        ):
-            return True
-        i = text_low.find(a, i + 1)
-    return False
-
-
 @lru_cache(maxsize=4096)
 def detect_vendors(text: str) -> tuple[str, ...]:
     """Canonical vendor names mentioned in ``text``, in glossary order."""
     low = text.lower()
-    return tuple(v for v, aliases in VENDORS.items() if any(_contains(low, a) for a in aliases))
+    return tuple(
+        v for v, aliases in VENDORS.items() if any(has_term(low, a.lower()) for a in aliases)
+    )
 
 
 def canonical_vendor(name: str) -> str | None:
@@ -198,10 +184,10 @@ def matched_groups(query: str) -> tuple[tuple[tuple[str, ...], tuple[str, ...]],
     low = query.lower()
     groups: list[tuple[list[str], list[str]]] = []
     for aliases in VENDORS.values():
-        if any(_contains(low, a) for a in aliases):
+        if any(has_term(low, a.lower()) for a in aliases):
             groups.append((aliases, aliases[:4]))
     for group in TERMS:
-        if any(_contains(low, t) for t in group if len(t) > 1):
+        if any(has_term(low, t.lower()) for t in group if len(t) > 1):
             groups.append((group, group))
     out = []
     for members, expansion in groups:
@@ -211,26 +197,20 @@ def matched_groups(query: str) -> tuple[tuple[tuple[str, ...], tuple[str, ...]],
     return tuple(out)
 
 
-def _cue_in(cue: str, low: str) -> bool:
-    """Chinese or symbol cues match as substrings; Latin words only as whole words."""
-    c = cue.lower()
-    if not re.search(r"[a-z]", c):
-        return c in low
-    return re.search(rf"(?<![a-z]){re.escape(c)}(?![a-z])", low) is not None
-
-
 def asked_attributes(question: str) -> list[str]:
     """Attributes (``price``, ``power`` ...) the question asks for, by cue words."""
     low = question.lower()
     for rx in _masks:  # "clock speed" holds the cue "speed" without asking for a bandwidth
         low = rx.sub(lambda m: _mask_words.get(re.sub(r"\s+", " ", m.group()), m.group()), low)
-    return [a for a, (cues, _) in ATTRIBUTES.items() if any(_cue_in(c, low) for c in cues)]
+    return [
+        a for a, (cues, _) in ATTRIBUTES.items() if any(has_term(low, c.lower(), CUE) for c in cues)
+    ]
 
 
 def evidence_has_attribute(attribute: str, text: str) -> bool:
     """True when ``text`` carries a cue for ``attribute`` (a price, a power figure ...)."""
     low = text.lower()
-    return any(_cue_in(c, low) for c in ATTRIBUTES[attribute][1])
+    return any(has_term(low, c.lower(), CUE) for c in ATTRIBUTES[attribute][1])
 
 
 datafiles.on_reload(_load)

@@ -9,8 +9,8 @@ This module chooses no sentences (``rag.sentences``) and composes no facts
 
 from __future__ import annotations
 
-from rag.citations import make_citation, neutralize_markers
-from rag.evidence import FIGURE, clause_spans, figure_for
+from rag.citations import CLAUSE_BREAKS_LISTS_WHOLE, clause_spans, make_citation, neutralize_markers
+from rag.evidence import FIGURE, figure_for
 from rag.glossary import ATTRIBUTES, evidence_has_attribute
 from rag.lang import is_chinese
 from rag.sentences import Candidate, Selection, concepts_in, key, score
@@ -35,7 +35,7 @@ def trim(
     """
     if e - s <= max_len:
         return s, e
-    clauses = clause_spans(doc_text, s, e)
+    clauses = clause_spans(doc_text, s, e, CLAUSE_BREAKS_LISTS_WHOLE)
     if len(clauses) <= 1:
         return s, e
     scores = []

@@ -134,6 +134,63 @@ def _save_dictionary(jieba: Any, words: list[str]) -> None:
         pass  # a read-only home only costs the faster start
 
 
+# -- a term in text: one matcher for aliases and cue words ---------------------------------
+ALIAS = "alias"
+"""Names (companies, products, model numbers): a term with no Han character is a whole word
+whose edges are Latin letters *and digits*, so "h20" is not found in "h200" nor "9000" in
+"19000"; a Han term is a substring (Chinese has no word edges)."""
+CUE = "cue"
+"""Words of a cue list: a term with a Latin letter is a whole word whose edges are letters
+only, so a unit after a figure counts ("nm" in "5nm", "w" in "700w"); Han, digit and symbol
+cues ("%", "20") are substrings."""
+_EDGES = {ALIAS: "a-z0-9", CUE: "a-z"}
+_LATIN = re.compile("[A-Za-z]")
+
+
+def term_pattern(
+    term: str, kind: str = ALIAS, *, prefix: bool = False, plural: bool = False
+) -> str:
+    """The regular expression (source) that finds ``term`` as ``kind`` says.
+
+    The term is matched as written: callers pass it in the form of the text they search
+    (normalised, lower case, or raw text searched with ``re.I``).
+
+    Args:
+        term: the alias or cue.
+        kind: ``ALIAS`` or ``CUE`` (which terms are whole words, and what their edges are).
+        prefix: a trailing ``*`` makes the word a prefix ("reason*": reasons, reasoning).
+        plural: an alias ending in a digit also matches with an ``s`` ("9000" in "9000s").
+    """
+    star = prefix and term.endswith("*")
+    body = term[:-1] if star else term
+    pat = re.escape(body)
+    whole = not HAN_CHAR.search(body) if kind == ALIAS else bool(_LATIN.search(body))
+    if not whole:
+        return pat
+    edge = _EDGES[kind]
+    if plural and body[-1:].isdigit():
+        pat += "s?"
+    return rf"(?<![{edge}]){pat}" + ("" if star else rf"(?![{edge}])")
+
+
+@lru_cache(maxsize=16384)
+def term_rx(
+    term: str, kind: str = ALIAS, *, prefix: bool = False, plural: bool = False, flags: int = 0
+) -> re.Pattern[str]:
+    """``term_pattern`` compiled, once per term."""
+    return re.compile(term_pattern(term, kind, prefix=prefix, plural=plural), flags)
+
+
+def has_term(
+    text: str, term: str, kind: str = ALIAS, *, prefix: bool = False, plural: bool = False
+) -> bool:
+    """``term`` occurs in ``text`` as ``kind`` says (see ``term_pattern``); case as given."""
+    body = term[:-1] if prefix and term.endswith("*") else term
+    if body not in text:  # the common case costs a substring test, no pattern
+        return False
+    return term_rx(term, kind, prefix=prefix, plural=plural).search(text) is not None
+
+
 @lru_cache(maxsize=2048)
 def _tokens_cached(text: str) -> tuple[str, ...]:
     return tuple(tokenize_uncached(text))

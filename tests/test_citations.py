@@ -146,3 +146,19 @@ def test_statements_in_the_other_language_are_counted_and_removed() -> None:
 def test_a_marker_to_no_source_removes_the_statement() -> None:
     v = check("真武810E的显存容量为96GB[7]。")
     assert not v.cited_statements and v.removed and any("[7]" in n for n in v.notes)
+
+
+def test_one_clause_splitter_two_break_sets() -> None:
+    from rag.citations import CLAUSE_BREAKS_LISTS_WHOLE, clause_spans
+
+    text = "支持HBM、GDDR，售价1,000元；功耗300W"
+
+    def parts(breaks: str) -> list[str]:
+        return [text[s:e] for s, e in clause_spans(text, 0, len(text), breaks)]
+
+    assert parts(CLAUSE_BREAKS_LISTS_WHOLE) == ["支持HBM、GDDR，", "售价1,000元；", "功耗300W"]
+    assert [text[s:e] for s, e in clause_spans(text, 0, len(text))] == [
+        "支持HBM、",
+        "GDDR，",
+        "售价1,000元；功耗300W",
+    ]

@@ -281,3 +281,20 @@ def test_follow_up_words_come_from_the_data(data_copy: Path) -> None:
     path.write_text(text.replace("  zh: [它, ", "  zh: [另外, 它, ", 1), encoding="utf-8")
     datafiles.reload()
     assert needs_context("另外A100的功耗是多少")
+
+
+def test_a_glossary_entry_that_is_not_a_mapping_names_its_section(data_copy: Path) -> None:
+    path = data_copy / "glossary.yaml"
+    text = path.read_text(encoding="utf-8")
+    for line, section, shape in (
+        ("products:\n", "products", "aliases"),
+        ("attributes:\n", "attributes", "asked"),
+    ):
+        path.write_text(text.replace(line, f"{line}  Broken: 7\n", 1), encoding="utf-8")
+        datafiles.load_yaml.cache_clear()
+        with pytest.raises(
+            DataFileError, match=rf"glossary\.yaml {section}\.Broken: expected {{{shape}"
+        ):
+            glossary._load()
+    path.write_text(text, encoding="utf-8")
+    datafiles.load_yaml.cache_clear()

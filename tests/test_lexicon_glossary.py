@@ -412,3 +412,56 @@ def test_tokens_are_the_same_with_and_without_the_dictionary_cache(tmp_path: Pat
 
     # and read again by the next run
     assert _tokenize_in_subprocess(cache_home) == second
+
+
+# -- one term matcher (textnorm.has_term) for aliases and cues ----------------------------
+@pytest.mark.parametrize(
+    ("text", "term", "kind", "found"),
+    [
+        ("the h200 ships", "h20", textnorm.ALIAS, False),  # digits are word characters
+        ("the h20 ships", "h20", textnorm.ALIAS, True),
+        ("model 19000 only", "9000", textnorm.ALIAS, False),
+        ("x-abc-y", "abc", textnorm.ALIAS, True),  # a hyphen is an edge
+        ("xabcy", "abc", textnorm.ALIAS, False),
+        ("阿里平头哥发布", "平头哥", textnorm.ALIAS, True),  # Han: a substring
+        ("sk海力士", "海力士", textnorm.ALIAS, True),
+        ("a 5nm node", "nm", textnorm.CUE, True),  # a unit after a figure is a cue
+        ("a 5nm node", "nm", textnorm.ALIAS, False),
+        ("the nmos gate", "nm", textnorm.CUE, False),
+        ("the h20 chip", "20", textnorm.CUE, True),  # a cue without a letter: a substring
+        ("price$5", "$", textnorm.CUE, True),
+        ("售价为", "售价", textnorm.CUE, True),
+    ],
+)
+def test_has_term_whole_words_and_substrings(text: str, term: str, kind: str, found: bool) -> None:
+    assert textnorm.has_term(text, term, kind) is found
+    assert bool(textnorm.term_rx(term, kind).search(text)) is found  # the same rule
+
+
+def test_has_term_prefix_and_plural_are_options() -> None:
+    assert not textnorm.has_term("for several reasons", "reason*", textnorm.CUE)
+    assert textnorm.has_term("for several reasons", "reason*", textnorm.CUE, prefix=True)
+    assert not textnorm.has_term("the unreasonable", "reason*", textnorm.CUE, prefix=True)
+    assert not textnorm.has_term("the 9000s line", "9000")
+    assert textnorm.has_term("the 9000s line", "9000", plural=True)
+    assert not textnorm.has_term("the 9000x line", "9000", plural=True)
+    assert not textnorm.has_term("the 90s", "ab", plural=True)  # only after a digit
+
+
+def test_the_modules_share_the_matcher() -> None:
+    from rag.answer_facts import _alias_hit
+    from rag.evidence import alias_in, cue_pattern, words
+    from rag.glossary import VENDORS
+
+    assert alias_in("H20", "the h20s shipped") and not alias_in("H20", "the h200 shipped")
+    assert _alias_hit("H20", {"h20"}) and not _alias_hit("H20", {"h200"})
+    assert not _alias_hit("", {"anything"})
+    vendor, alias = next(
+        (v, a) for v, al in VENDORS.items() for a in al if a.isalpha() and a.isascii()
+    )
+    assert vendor in detect_vendors(f"news of {alias} today")
+    assert vendor not in detect_vendors(f"news of x{alias}y today")  # inside a longer word
+    prefix = next(str(c) for c in words()["causal"] if str(c).endswith("*"))
+    rx = cue_pattern("causal")
+    assert rx.search(f"two {prefix[:-1].upper()}S here")  # a prefix, case ignored
+    assert not rx.search(f"two x{prefix[:-1]} here")
