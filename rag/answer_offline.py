@@ -114,7 +114,8 @@ def _choose(
     if absent is not None:
         what = _label(absent, lang)
         return _refuse(Reason.ATTRIBUTE_ABSENT, lang, f"attribute absent: {absent}", what)
-    for attr in unchecked_attributes(sel.analysis):
+    why = sel.analysis.intent in ("why", "how")  # a reason is not gated on a figure
+    for attr in [] if why else unchecked_attributes(sel.analysis):
         stating = [c for c in eligible if states(attr, c.text)]
         if not stating:
             what = label(attr, lang)

@@ -123,7 +123,10 @@ def other_model_tokens(text: str) -> list[tuple[str, int]]:
         elif len(t) < 3:
             continue  # "v9", "A7"
         out.append((t, m.start()))
-    return out
+    from rag.question import ORDINAL  # a numbered product: "...二号", "第三代"
+
+    out += [(m.group(), m.start()) for m in ORDINAL.finditer(text)]
+    return sorted(out, key=lambda x: x[1])
 
 
 def undisclosed_about(text: str, attribute: str) -> bool:

@@ -313,7 +313,7 @@ def _written(low: str, spans: list[tuple[int, int]]) -> str:
 
 MODEL_TOKEN = re.compile(r"[A-Za-z]*\d+[A-Za-z]*(?:\+\d+)?")
 # a numbered product or generation is an entity of its own ("第二代", "...三号", "...9号")
-_ORDINAL = re.compile(
+ORDINAL = re.compile(
     rf"第[一二三四五六七八九十\d]+[座代款个期号]|[{HAN}]{{0,2}}[一二三四五六七八九十\d]+号"
 )
 # a capitalised name, hyphenated parts included (a term such as "XYZ-V" is one word)
@@ -340,7 +340,7 @@ def question_entities(question: str) -> list[list[str]]:
             tok = tok[:-1]  # a plural model number
         if not NOT_ENTITY.match(tok.lower()):
             out.append([tok])
-    out += [[m.group()] for m in _ORDINAL.finditer(question)]
+    out += [[m.group()] for m in ORDINAL.finditer(question)]
     return out
 
 
@@ -585,6 +585,7 @@ def resolved_text(a: Analysis) -> str:
 
 
 __all__ = [
+    "ORDINAL",
     "Analysis",
     "Period",
     "QEntity",

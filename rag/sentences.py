@@ -33,7 +33,7 @@ from rag.evidence import (
 from rag.glossary import evidence_has_attribute, matched_groups
 from rag.lang import is_chinese
 from rag.lexicon import stem, translations
-from rag.question import Analysis
+from rag.question import ORDINAL, Analysis
 from rag.textnorm import normalize, tokenize
 from rag.types import Document, Passage
 
@@ -359,7 +359,9 @@ def states_attribute(sel: Selection, ab: Aboutness, c: Candidate, a: str) -> boo
     precision = {p.lower() for p in _PRECISION.findall(q)}
     if a == "compute" and precision and not any(p in low for p in precision):
         return False
-    models = [e for e in ab.entities if len(e) == 1 and re.search(r"\d", e[0])]
+    models = [
+        e for e in ab.entities if len(e) == 1 and (re.search(r"\d", e[0]) or ORDINAL.search(e[0]))
+    ]  # model numbers and numbered products ("...三号"): a sibling's figure is not theirs
     if models:
         named = [m for m in models if alias_in(m[0], normalize(c.text))]
         others = [
