@@ -91,6 +91,27 @@ def _entity_gate(
     return _refuse(Reason.ENTITY_ABSENT, lang, f"entity not in evidence: {missing}", what)
 
 
+def _specific(a: Analysis, question: str) -> list[list[str]]:
+    """What the question is most specifically about, each as its names: learned products and
+    models by all their names (a bare model number inside one, "100" of "X100", is not a
+    name of its own), then the seed models and products no learned name covers."""
+    learned = [
+        [e.text, *[x for x in e.aliases if x != e.text]]
+        for e in a.entities
+        if e.entity_id and e.kind in ("product", "model")
+    ]
+    seed = specific_entities(question)
+    if not learned:
+        return seed
+    names = [normalize(x) for ent in learned for x in ent]
+    vendors = [list(v) for v in VENDORS.values()]
+    rest = [
+        s for s in seed
+        if s not in vendors and not any(normalize(x) in n for x in s for n in names)
+    ]  # fmt: skip
+    return learned + rest
+
+
 def _weak(
     sel: Selection,
     cands: list[Candidate],
@@ -202,7 +223,7 @@ def answer_offline(
     qlow = normalize(question)
     ab = Aboutness(
         sel,
-        specific_entities(question),
+        _specific(a, question),
         [al for al in VENDORS.values() if any(alias_in(x, qlow) for x in al)],
     )
     eligible = [c for c in cands if ab.about_all_kinds(c)]

@@ -417,13 +417,19 @@ def _entities(question: str, index: EntityIndex | None) -> list[QEntity]:
                     question[s:e], aliases, ent.entity_id, ent.kind, getattr(ent, "vendor", None)
                 )
             )
+    for q in out:
+        q.aliases += [v for v in _series_variants(q.aliases) if v not in q.aliases]
     for aliases in question_entities(question):
         low = {normalize(a) for a in aliases}
         # a model number the index knows joins that entity; a seed vendor group never
         # swallows a model number (a model is not another name for its vendor)
         merged = next((q for q in out if q.entity_id and _same(low, q, aliases)), None)
         if merged is not None:
-            merged.aliases += [a for a in aliases if a not in merged.aliases]
+            # a model number inside a learned name ("100" of "X100") is no name of its own
+            inside = len(aliases) == 1 and normalize(aliases[0]) not in {
+                normalize(x) for x in merged.aliases
+            }
+            merged.aliases += [] if inside else [a for a in aliases if a not in merged.aliases]
             merged.seeded = merged.seeded or len(aliases) > 1  # a glossary vendor group
             continue
         kind = "model" if len(aliases) == 1 else "company"
@@ -432,6 +438,23 @@ def _entities(question: str, index: EntityIndex | None) -> list[QEntity]:
         written = next((a for a in aliases if a in question), "")
         out.append(QEntity(aliases[0], list(aliases), None, kind, written=written))
     return out
+
+
+def _series_variants(aliases: list[str]) -> list[str]:
+    """A learned model name in the glossary's other names for its series: "昇腾910" is also
+    "Ascend 910" when the glossary lists 昇腾 and Ascend as one product line."""
+    from rag.glossary import PRODUCTS
+
+    out: list[str] = []
+    for name in aliases:
+        m = re.fullmatch(r"(.+?)\s?([A-Za-z]?\d[\w\-+]*)", name.strip())
+        if m is None:
+            continue
+        series, model = m.group(1), m.group(2)
+        for group in PRODUCTS.values():
+            if any(normalize(series) == normalize(g) for g in group):
+                out += [f"{g} {model}" if g.isascii() else f"{g}{model}" for g in group]
+    return [x for x in dict.fromkeys(out) if x not in aliases]
 
 
 def _inside(question: str, learned: str, named: str) -> bool:

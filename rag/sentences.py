@@ -303,6 +303,12 @@ def equalise_languages(cands: list[Candidate]) -> None:
 
 
 # -- what a sentence is about --------------------------------------------------------------
+def model_like(entity: list[str]) -> bool:
+    """A model number or numbered product (its first name has a digit or an ordinal), as
+    opposed to a product line or a vendor."""
+    return bool(entity) and bool(re.search(r"\d", entity[0]) or ORDINAL.search(entity[0]))
+
+
 @dataclass
 class Aboutness:
     """Which sentences are about what the question names."""
@@ -321,7 +327,7 @@ class Aboutness:
 
     def about_all_kinds(self, c: Candidate) -> bool:
         # a sentence naming a product model the question names is about it, whoever makes it
-        own_models = [e for e in self.entities if len(e) == 1 and not TECH_TOKEN.match(e[0])]
+        own_models = [e for e in self.entities if model_like(e) and not TECH_TOKEN.match(e[0])]
         if any(self.names(c, m) for m in own_models):
             return True
         # a sentence about another vendor's product of the same kind is not about this one
@@ -359,14 +365,15 @@ def states_attribute(sel: Selection, ab: Aboutness, c: Candidate, a: str) -> boo
     precision = {p.lower() for p in _PRECISION.findall(q)}
     if a == "compute" and precision and not any(p in low for p in precision):
         return False
-    models = [
-        e for e in ab.entities if len(e) == 1 and (re.search(r"\d", e[0]) or ORDINAL.search(e[0]))
-    ]  # model numbers and numbered products ("...三号"): a sibling's figure is not theirs
+    # model numbers and numbered products ("...三号"): a sibling's figure is not theirs
+    models = [e for e in ab.entities if model_like(e)]
     if models:
-        named = [m for m in models if alias_in(m[0], normalize(c.text))]
+        low_text = normalize(c.text)
+        named = [m for m in models if any(alias_in(x, low_text) for x in m)]
+        names = [x.lower() for m in models for x in m]
         others = [
             pos for t, pos in other_model_tokens(c.text)
-            if not any(t.lower() == m[0].lower() for m in models)
+            if not any(t.lower() == n or t.lower() in n for n in names)
         ]  # fmt: skip
         fig = ATTR_FIGURE[a].search(c.text) if a in ATTR_FIGURE else None
         if not named and others and (fig is None or min(others) < fig.start()):
