@@ -353,7 +353,7 @@ def open_qa(data_dir: Path, corpus: Path, server_url: str) -> tuple[Any, _TokenC
     )
     qa, _ = open_store(settings.embeddings, data_dir, corpus, settings)
     clock = _TokenClock()
-    qa._llm = make_llm(qa.settings.with_(llm_base_url=server_url, llm_model="replay")).with_config(
+    qa.llm = make_llm(qa.settings.with_(llm_base_url=server_url, llm_model="replay")).with_config(
         callbacks=[clock.handler]
     )
     return qa, clock

@@ -29,7 +29,7 @@ from rag.errors import ConfigError, LLMError
 from rag.glossary import expand_query
 from rag.lang import is_chinese, lang_of
 from rag.textnorm import normalize
-from rag.types import Answer, Document, Passage
+from rag.types import Answer, Document, Final, Passage, StreamEvent, TextDelta
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -250,8 +250,9 @@ def stream_llm_answer(
     facts: list[Any] | None = None,
     document: Callable[[str], Document] | None = None,
     known_words: Callable[[], set[str]] | None = None,
-) -> Iterator[str | Answer]:
-    """Yield verified answer statements as the model writes them, then the final ``Answer``.
+) -> Iterator[StreamEvent]:
+    """Yield verified answer statements as the model writes them (``TextDelta``), then one
+    ``Final`` with the ``Answer``.
 
     Args:
         llm: the chat model that answers.
@@ -276,14 +277,16 @@ def stream_llm_answer(
     passages = list(passages) + fact_sources(facts, passages, docs, document)
     if not passages:
         text = refusal(Reason.NO_PASSAGES, lang)
-        yield text
-        yield Answer(
-            question=question,
-            text=text,
-            abstained=True,
-            answerer="llm",
-            notes=["no passages retrieved; the LLM was not called"],
-            resolved_question=resolved,
+        yield TextDelta(text)
+        yield Final(
+            Answer(
+                question=question,
+                text=text,
+                abstained=True,
+                answerer="llm",
+                notes=["no passages retrieved; the LLM was not called"],
+                resolved_question=resolved,
+            )
         )
         return
     from langchain_core.output_parsers import StrOutputParser
@@ -302,7 +305,7 @@ def stream_llm_answer(
             if first is None:
                 first = time.perf_counter() - t0
             raw += chunk
-            yield from checker.feed(chunk)
+            yield from map(TextDelta, checker.feed(chunk))
             if time.perf_counter() > deadline:
                 if not checker.cited_statements:
                     raise _fail(llm, f"no verifiable answer within {timeout:g}s")
@@ -314,7 +317,7 @@ def stream_llm_answer(
         raise _fail(llm, e) from e
     if not raw.strip():
         raise _fail(llm, "it returned an empty answer")
-    yield from checker.finish()
+    yield from map(TextDelta, checker.finish())
     common: dict[str, Any] = {
         "question": question,
         "passages": passages,
@@ -332,7 +335,7 @@ def _final_answer(
     v: Verified,
     notes: list[str],
     known_words: Callable[[], set[str]] | None,
-) -> Iterator[str | Answer]:
+) -> Iterator[StreamEvent]:
     """After the stream: the verified answer, the offline answer in place of a refusal or a
     wrong-language answer (when it answers), or an abstention (its text first).
 
@@ -342,13 +345,15 @@ def _final_answer(
     notes = v.notes + notes
     common = {**common, "removed": v.removed}
     if v.cited_statements:
-        yield Answer(
-            text=v.text,
-            abstained=False,
-            citations=v.citations,
-            answerer="llm",
-            notes=notes,
-            **common,
+        yield Final(
+            Answer(
+                text=v.text,
+                abstained=False,
+                citations=v.citations,
+                answerer="llm",
+                notes=notes,
+                **common,
+            )
         )
         return
     if v.model_abstained or v.wrong_language:
@@ -360,14 +365,16 @@ def _final_answer(
                 if v.model_abstained
                 else "the model answered in another language: the offline answer is shown"
             )
-            yield off.text
-            yield Answer(
-                text=off.text,
-                abstained=False,
-                citations=off.citations,
-                answerer="offline",
-                notes=notes + off.notes,
-                **common,
+            yield TextDelta(off.text)
+            yield Final(
+                Answer(
+                    text=off.text,
+                    abstained=False,
+                    citations=off.citations,
+                    answerer="offline",
+                    notes=notes + off.notes,
+                    **common,
+                )
             )
             return
     if v.model_abstained:
@@ -376,8 +383,8 @@ def _final_answer(
     else:
         text = refusal(Reason.UNVERIFIED, lang)
         notes.append("no statement of the model's answer was supported by a valid citation")
-    yield text
-    yield Answer(text=text, abstained=True, answerer="llm", notes=notes, **common)
+    yield TextDelta(text)
+    yield Final(Answer(text=text, abstained=True, answerer="llm", notes=notes, **common))
 
 
 def _offline_instead(

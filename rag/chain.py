@@ -35,7 +35,7 @@ from langchain_core.runnables import (
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rag.errors import ConfigError, LLMError
-from rag.types import Answer, Passage
+from rag.types import Answer, Final, Passage, TextDelta
 
 if TYPE_CHECKING:
     from rag.qa import QA
@@ -137,22 +137,17 @@ class QAChain:
         self.qa = qa
 
     def condense(self, state: dict[str, Any]) -> dict[str, Any]:
-        from rag.qa import clean_question
-        from rag.question import analyse, resolved_text
+        from rag.qa import clean_question, empty_answer
+        from rag.question import analyse
 
         t = time.perf_counter()
         q = clean_question(state["question"])
         state = {**state, "clean": q, "t0": t, "use": self.qa.answerer_name(state["answerer"])}
-        if not q or not any(ch.isalnum() for ch in q):
-            return {**state, "resolved": q, "empty": True}
-        resolved = resolved_text(analyse(q, state["history"], self.qa.fact_table()))
-        if state["use"] == "llm" and state["history"]:
-            try:
-                from rag.answer_llm import condense_question
-
-                resolved = condense_question(self.qa.llm, q, state["history"]) or resolved
-            except LLMError:
-                pass
+        empty = empty_answer(state["question"], q)
+        if empty is not None:
+            return {**state, "resolved": q, "empty": True, "empty_answer": empty}
+        analysis = analyse(q, state["history"], self.qa.fact_table())
+        resolved = self.qa.resolve_question(q, state["history"], state["use"], analysis)
         return {
             **state,
             "resolved": resolved,
@@ -192,21 +187,16 @@ class QAChain:
 
     def _answer_one(self, state: dict[str, Any]) -> Iterator[AnswerChunk]:
         from rag.answer_offline import answer_offline
-        from rag.lang import is_chinese
+        from rag.qa import offline_result
 
         qa, question = self.qa, state["question"]
         if state["empty"]:
-            msg = (
-                "请输入一个问题。"
-                if is_chinese(state["clean"])
-                else "Please ask a question (it was empty or only punctuation)."
-            )
-            yield AnswerChunk(question=question, text=msg, abstained=True)
-            ans = Answer(question=question, text=msg, abstained=True, notes=["empty question"])
+            ans = state["empty_answer"]
+            yield AnswerChunk(question=question, text=ans.text, abstained=True)
             yield AnswerChunk.of(ans)
             return
         passages, resolved, t = state["passages"], state["resolved"], time.perf_counter()
-        docs = qa._docs_for(passages)
+        docs = qa.docs_for(passages)
         timings = {"followup": state["t_followup"], "retrieve": state["t_retrieve"]}
         notes: list[str] = []
         if state["use"] == "llm":
@@ -222,45 +212,32 @@ class QAChain:
         timings["answer"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - state["t0"]
         yield AnswerChunk.of(
-            Answer(
-                question=question,
-                text=off.text,
-                abstained=off.abstained,
-                citations=off.citations,
-                passages=passages,
+            offline_result(
+                question,
+                off,
+                passages,
                 timings=timings,
-                answerer="offline",
-                notes=notes + off.notes,
-                resolved_question=resolved if resolved != state["clean"] else None,
+                notes=notes,
+                resolved=resolved,
+                cleaned=state["clean"],
             )
         )
 
     def _llm(
         self, state: dict[str, Any], docs: dict[str, Any], timings: dict[str, float], t: float
     ) -> Iterator[AnswerChunk]:
-        from rag.answer_llm import model_label, stream_llm_answer
-
-        q, qa = state["clean"], self.qa
-        pieces = stream_llm_answer(
-            qa.llm,
-            q,
-            state["resolved"],
-            state["passages"],
-            docs,
-            timeout=qa.settings.llm_timeout,
-            label=model_label(qa.llm, qa.settings.llm_model),
-            document=qa.document,
-            known_words=qa.known_words,
-        )
-        for piece in pieces:
-            if isinstance(piece, Answer):
-                piece.question = state["question"]
-                piece.timings.update(timings)
-                piece.timings["answer"] = time.perf_counter() - t
-                piece.timings["total"] = time.perf_counter() - state["t0"]
-                yield AnswerChunk.of(piece)
-            else:
-                yield AnswerChunk(question=state["question"], text=piece, abstained=False)
+        # no analysis: the chain's LLM answer is given no facts (its offline answer none either)
+        events = self.qa.stream_llm(state["clean"], state["resolved"], state["passages"], docs)
+        for event in events:
+            match event:
+                case TextDelta(text):
+                    yield AnswerChunk(question=state["question"], text=text, abstained=False)
+                case Final(answer=piece):
+                    piece.question = state["question"]
+                    piece.timings.update(timings)
+                    piece.timings["answer"] = time.perf_counter() - t
+                    piece.timings["total"] = time.perf_counter() - state["t0"]
+                    yield AnswerChunk.of(piece)
 
     def build(self) -> Runnable[Any, Answer]:
         parse = RunnableLambda(parse_input, name="parse_input").with_types(input_type=QAInput)

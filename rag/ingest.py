@@ -400,7 +400,7 @@ class Ingestor:
             report.files += ingest_urls(self, urls, by_path, by_doc, stages)
         self._near_index().flush()
         if prune:
-            report.removed = self._prune(roots, seen_paths, by_doc)
+            report.removed = self.prune(roots, seen_paths, by_doc)
         report.seconds = time.perf_counter() - t0
         report.stage_seconds.update(stages)
         return report
@@ -516,22 +516,8 @@ class Ingestor:
         on_chunks: ChunkProgressFn | None = None,
     ) -> FileOutcome:
         doc = loaded.document
-        old = by_path.get(key)
         if doc.doc_id in by_doc:
-            paths = by_doc[doc.doc_id]
-            if key in paths:
-                return FileOutcome(key, "unchanged", doc.doc_id)
-            by_doc[doc.doc_id] = [*paths, key]
-            self.store.set_paths(doc.doc_id, by_doc[doc.doc_id])
-            by_path[key] = doc.doc_id
-            if old and old != doc.doc_id:
-                self._drop_path(old, key, by_path, by_doc)
-            return FileOutcome(
-                key,
-                "duplicate",
-                doc.doc_id,
-                message=f"same content as {paths[0] if paths else doc.doc_id}",
-            )
+            return self.record_copy(key, doc.doc_id, by_path, by_doc)
         try:
             if prepared is None:  # not done ahead (an upload, or a copy whose original failed)
                 prepared = self._chunk(loaded, stages)
@@ -560,13 +546,39 @@ class Ingestor:
             raise  # the store is gone: stopping is better than failing every file
         except Exception as e:  # one file's failure never ends the batch
             return FileOutcome(key, "failed", doc.doc_id, message=f"{type(e).__name__}: {e}")
-        by_doc[doc.doc_id] = [key]
-        by_path[key] = doc.doc_id
-        status = "added"
-        if old and old != doc.doc_id:
-            self._drop_path(old, key, by_path, by_doc)
-            status = "updated"
+        status = self.record_written(key, doc.doc_id, by_path, by_doc)
         return FileOutcome(key, status, doc.doc_id, chunks=len(chunks))
+
+    def record_copy(
+        self, key: str, doc_id: str, by_path: dict[str, str], by_doc: dict[str, list[str]]
+    ) -> FileOutcome:
+        """``key`` holds the content of stored ``doc_id``: add it to the document's paths
+        (``unchanged`` if it is one already, else ``duplicate``), dropping what ``key`` held."""
+        paths = by_doc[doc_id]
+        if key in paths:
+            return FileOutcome(key, "unchanged", doc_id)
+        by_doc[doc_id] = [*paths, key]
+        self.store.set_paths(doc_id, by_doc[doc_id])
+        old = by_path.get(key)
+        by_path[key] = doc_id
+        if old and old != doc_id:
+            self.drop_path(old, key, by_path, by_doc)
+        return FileOutcome(
+            key, "duplicate", doc_id, message=f"same content as {paths[0] if paths else doc_id}"
+        )
+
+    def record_written(
+        self, key: str, doc_id: str, by_path: dict[str, str], by_doc: dict[str, list[str]]
+    ) -> str:
+        """``doc_id`` was just written from ``key``: record it there. Returns ``updated`` when
+        ``key`` held another document (dropped unless another path holds it), else ``added``."""
+        old = by_path.get(key)
+        by_doc[doc_id] = [key]
+        by_path[key] = doc_id
+        if old and old != doc_id:
+            self.drop_path(old, key, by_path, by_doc)
+            return "updated"
+        return "added"
 
     def _embed_counted(self, chunks: list[Chunk], on_chunks: ChunkProgressFn | None) -> np.ndarray:
         """Embed chunks in the embedder's batches, reporting each batch to ``on_chunks``."""
@@ -580,7 +592,7 @@ class Ingestor:
             on_chunks(min(i + step, len(chunks)), len(chunks))
         return np.vstack(parts)
 
-    def _drop_path(
+    def drop_path(
         self, doc_id: str, key: str, by_path: dict[str, str], by_doc: dict[str, list[str]]
     ) -> None:
         """``key`` no longer holds ``doc_id``: forget it, deleting the doc if no path is left."""
@@ -592,7 +604,7 @@ class Ingestor:
             self._delete_document(doc_id)
             by_doc.pop(doc_id, None)
 
-    def _prune(self, roots: list[Path], seen: set[str], by_doc: dict[str, list[str]]) -> list[str]:
+    def prune(self, roots: list[Path], seen: set[str], by_doc: dict[str, list[str]]) -> list[str]:
         """Delete documents whose files under ``roots`` are gone (or were not seen)."""
         root_keys = [path_key(r) for r in roots]
         removed = []

@@ -39,14 +39,42 @@ MAX_QUESTION_CHARS = 2000
 LIST_DEPTH = 15  # passages whose documents a list answer may draw its facts from
 
 
-def _empty_question(question: str, cleaned: str) -> Iterator[StreamEvent]:
+def empty_answer(question: str, cleaned: str) -> Answer | None:
+    """The answer to a question that is empty or only punctuation once ``cleaned``
+    (``clean_question``), asking for one; None for a real question."""
+    if cleaned and any(ch.isalnum() for ch in cleaned):
+        return None
     msg = (
         "请输入一个问题。"
         if is_chinese(cleaned)
         else "Please ask a question (it was empty or only punctuation)."
     )
-    yield TextDelta(msg)
-    yield Final(Answer(question=question, text=msg, abstained=True, notes=["empty question"]))
+    return Answer(question=question, text=msg, abstained=True, notes=["empty question"])
+
+
+def offline_result(
+    question: str,
+    off: OfflineAnswer,
+    passages: list[Any],
+    *,
+    timings: dict[str, float],
+    notes: list[str],
+    resolved: str,
+    cleaned: str,
+) -> Answer:
+    """The offline answer ``off`` as the ``Answer`` that ``QA`` gives: ``notes`` before its
+    own, ``resolved_question`` set only where resolving changed the ``cleaned`` question."""
+    return Answer(
+        question=question,
+        text=off.text,
+        abstained=off.abstained,
+        citations=off.citations,
+        passages=passages,
+        timings=timings,
+        answerer="offline",
+        notes=notes + off.notes,
+        resolved_question=resolved if resolved != cleaned else None,
+    )
 
 
 def clean_question(question: str) -> str:
@@ -174,6 +202,11 @@ class QA:
 
             self._llm = make_llm(self.settings)
         return self._llm
+
+    @llm.setter
+    def llm(self, model: Any) -> None:
+        """Answer with this chat model from now on (None: build one from settings on use)."""
+        self._llm = model
 
     @property
     def has_llm(self) -> bool:
@@ -389,7 +422,8 @@ class QA:
         except RagError:
             return None
 
-    def _docs_for(self, passages: list[Any]) -> dict[str, Document]:
+    def docs_for(self, passages: list[Any]) -> dict[str, Document]:
+        """The documents of ``passages`` by id."""
         return {p.doc_id: self.document(p.doc_id) for p in passages}
 
     def answerer_name(self, answerer: str | None = None) -> str:
@@ -455,14 +489,16 @@ class QA:
         """
         t0 = time.perf_counter()
         q = clean_question(question)
-        if not q or not any(ch.isalnum() for ch in q):
-            yield from _empty_question(str(question), q)
+        empty = empty_answer(str(question), q)
+        if empty is not None:
+            yield TextDelta(empty.text)
+            yield Final(empty)
             return
         use = self.answerer_name(answerer)
         t = time.perf_counter()
         facts = self.fact_table()
         analysis = analyse(q, history, facts)
-        resolved = self._resolve(q, history, use, analysis)
+        resolved = self.resolve_question(q, history, use, analysis)
         timings: dict[str, float] = {"followup": time.perf_counter() - t}
         t = time.perf_counter()
         result = self.search(
@@ -477,20 +513,18 @@ class QA:
         timings.update({f"retrieve_{k_}": v for k_, v in result.timings.items()})
         timings["embed"] = result.timings.get("embed", 0.0)
         timings["retrieve"] = time.perf_counter() - t
-        docs = self._docs_for(result.passages)
+        docs = self.docs_for(result.passages)
         t = time.perf_counter()
         notes: list[str] = []
         if use == "llm":
             try:
                 final: Answer | None = None
-                for piece in self._stream_llm(
-                    q, resolved, result.passages, docs, history, analysis, facts
-                ):
-                    # rag.answer_llm's own stream: text pieces, then its Answer
-                    if isinstance(piece, Answer):
-                        final = piece
-                    else:
-                        yield TextDelta(piece)
+                for event in self.stream_llm(q, resolved, result.passages, docs, analysis, facts):
+                    match event:
+                        case TextDelta():
+                            yield event
+                        case Final(answer=done):
+                            final = done
                 assert final is not None
                 final.timings.update(timings)
                 final.timings["answer"] = time.perf_counter() - t
@@ -505,21 +539,24 @@ class QA:
         timings["answer"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - t0
         yield TextDelta(off.text)
-        offline = Answer(
-            question=str(question),
-            text=off.text,
-            abstained=off.abstained,
-            citations=off.citations,
-            passages=result.passages,
-            timings=timings,
-            answerer="offline",
-            notes=notes + off.notes,
-            resolved_question=resolved if resolved != q else None,
+        yield Final(
+            offline_result(
+                str(question),
+                off,
+                result.passages,
+                timings=timings,
+                notes=notes,
+                resolved=resolved,
+                cleaned=q,
+            )
         )
-        yield Final(offline)
 
-    def _resolve(self, q: str, history: list[Any] | None, use: str, analysis: Analysis) -> str:
-        """The question with what a follow-up refers to spelled out (the LLM condenses it)."""
+    def resolve_question(
+        self, q: str, history: list[Any] | None, use: str, analysis: Analysis
+    ) -> str:
+        """The question with what a follow-up refers to spelled out: from ``analysis``
+        (``rag.question.analyse`` of ``q`` and ``history``), condensed by the LLM instead
+        when ``use`` is ``"llm"`` and there is history (the analysis' form if it fails)."""
         resolved = resolved_text(analysis)
         if use == "llm" and history:
             try:
@@ -530,16 +567,22 @@ class QA:
                 pass
         return resolved
 
-    def _stream_llm(
+    def stream_llm(
         self,
         q: str,
         resolved: str,
         passages: list[Any],
         docs: dict[str, Document],
-        history: list[Any] | None,
         analysis: Analysis | None = None,
         facts: Any = None,
-    ) -> Iterator[str | Answer]:
+    ) -> Iterator[StreamEvent]:
+        """The LLM's answer to ``q`` (sent as ``resolved``) from ``passages``: ``TextDelta``
+        events, then one ``Final`` (``rag.answer_llm.stream_llm_answer``). With ``analysis``
+        and ``facts`` (the fact table), the question's facts go along as numbered sources.
+
+        Raises:
+            LLMError: the endpoint failed; the caller gives the offline answer.
+        """
         from rag.answer_llm import model_label, stream_llm_answer
 
         # facts of the documents retrieval let through (filters hold for facts too)

@@ -252,19 +252,14 @@ def ingest_ray(
             if r["error"]:
                 outcomes[seq] = FileOutcome(key, "failed", doc_id or None, message=str(r["error"]))
                 continue
-            old = by_path.get(key)
-            by_doc[doc_id], by_path[key] = [key], doc_id
-            status = "added"
-            if old and old != doc_id:
-                ing._drop_path(old, key, by_path, by_doc)
-                status = "updated"
+            status = ing.record_written(key, doc_id, by_path, by_doc)
             outcomes[seq] = FileOutcome(key, status, doc_id, chunks=int(r["chunks"]))
     for seq, key, doc_id in copies:  # a copy of a stored (or just written) document
         outcomes[seq] = _record_copy(ing, key, doc_id, by_path, by_doc)
     report.files = [outcomes[i] for i in sorted(outcomes)]
     if prune:
         seen = {f.path for f in report.files if f.status != "failed"}
-        report.removed = ing._prune(roots, seen, by_doc)
+        report.removed = ing.prune(roots, seen, by_doc)
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -274,16 +269,7 @@ def _record_copy(
 ) -> FileOutcome:
     if doc_id not in by_doc:
         return FileOutcome(key, "failed", doc_id, message="its original failed to ingest")
-    paths = by_doc[doc_id]
-    if key in paths:
-        return FileOutcome(key, "unchanged", doc_id)
-    by_doc[doc_id] = [*paths, key]
-    ing.store.set_paths(doc_id, by_doc[doc_id])
-    old = by_path.get(key)
-    by_path[key] = doc_id
-    if old and old != doc_id:
-        ing._drop_path(old, key, by_path, by_doc)
-    return FileOutcome(key, "duplicate", doc_id, message=f"same content as {paths[0]}")
+    return ing.record_copy(key, doc_id, by_path, by_doc)
 
 
 def _run(

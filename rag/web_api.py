@@ -112,7 +112,7 @@ def _inside(path: Path, root: Path) -> bool:
 
 def upload(qa: QA, files: list[Any] | Any | None, upload_root: Path) -> dict[str, Any]:
     """Ingest files sent with the request; one outcome per file, nothing else is read."""
-    from rag.web import _upload_name, check_upload
+    from rag.web import check_upload
 
     if not files:
         raise _error("no file sent: attach .txt, .md or .html files")
@@ -121,7 +121,7 @@ def upload(qa: QA, files: list[Any] | Any | None, upload_root: Path) -> dict[str
     outcomes: list[dict[str, Any]] = []
     for f in files:
         path = Path(str(getattr(f, "path", None) or getattr(f, "name", None) or f))
-        name = _upload_name(str(path))
+        name = os.path.basename(str(path))  # the name the user gave it (Gradio keeps it)
         if not _inside(path, upload_root) or not path.is_file():
             outcomes.append({"file": name, "status": "refused", "message": "not an uploaded file"})
             continue

@@ -308,7 +308,7 @@ def test_the_llm_answerer_is_given_the_question_facts(tmp_path, monkeypatch) -> 
 
     import rag.answer_llm as answer_llm
     from rag import QA
-    from rag.types import Answer
+    from rag.types import Answer, Final
 
     model = FakeListChatModel(responses=["unused"])
     qa = QA.open(tmp_path / "store", embeddings="fake", llm=model)
@@ -321,7 +321,7 @@ def test_the_llm_answerer_is_given_the_question_facts(tmp_path, monkeypatch) -> 
 
     def fake_stream(llm, question, resolved, passages, docs, **kw):
         seen["llm"], seen["facts"] = llm, kw["facts"]
-        yield Answer(question=question, text="ok", abstained=False)
+        yield Final(Answer(question=question, text="ok", abstained=False))
 
     monkeypatch.setattr(answer_llm, "stream_llm_answer", fake_stream)
     qa.ask("How much memory does the Galaxy X1 have?", answerer="llm")

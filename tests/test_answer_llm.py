@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -59,7 +60,13 @@ def open_qa(store: Path, llm: object = None, **kw: object) -> QA:
 
 
 def run(qa: QA, question: str, history: list | None = None) -> tuple[list[str], Answer]:
-    events = list(qa.stream(question, history))
+    return deltas_then_final(qa.stream(question, history))
+
+
+def deltas_then_final(stream: Iterable[object]) -> tuple[list[str], Answer]:
+    """The texts of a stream's ``TextDelta`` events and its ``Final`` answer; fails on any
+    other order."""
+    events = list(stream)
     match events:
         case [*deltas, Final(answer)] if all(isinstance(d, TextDelta) for d in deltas):
             return [d.text for d in deltas], answer
@@ -255,6 +262,10 @@ def test_no_passages_abstains_without_calling_the_llm(store: Path) -> None:
     qa = open_qa(store, fake)
     ans = qa.ask(ZH_Q, since="2100-01-01")
     assert ans.abstained and not ans.citations and not fake.calls
+    from rag.answer_llm import stream_llm_answer
+
+    texts, direct = deltas_then_final(stream_llm_answer(fake, ZH_Q, ZH_Q, [], {}, timeout=5))
+    assert texts == [direct.text] and direct.abstained and not fake.calls
 
 
 def closed_port() -> int:
@@ -434,7 +445,7 @@ def test_facts_are_numbered_sources_after_the_passages_and_verified_alike(store:
     good = _fact_for(qa, "The MI325X carries 256GB of HBM3E memory with 6TB/s of bandwidth.")
     bad = _fact_for(qa, "Volume shipments were planned for the fourth quarter.", "f2")
     bad.quote = "Volume shipments were planned for 2023."  # not its document's text: left out
-    out = list(
+    texts, ans = deltas_then_final(
         stream_llm_answer(
             qa.llm,
             ZH_Q,
@@ -446,8 +457,7 @@ def test_facts_are_numbered_sources_after_the_passages_and_verified_alike(store:
             document=qa.document,
         )
     )
-    ans = out[-1]
-    assert isinstance(ans, Answer)
+    assert "".join(texts) == ans.text
     prompt = fake.prompt_text()
     assert re.findall(r'<source id="(\d+)"[^>]*kind="fact"', prompt) == ["2"]
     assert "Volume shipments" not in prompt
@@ -470,6 +480,5 @@ def test_a_fact_cited_for_a_figure_it_does_not_state_is_removed(store: Path) -> 
     pieces = stream_llm_answer(
         qa.llm, ZH_Q, ZH_Q, res.passages, docs, timeout=60, facts=[fact], document=qa.document
     )
-    ans = list(pieces)[-1]
-    assert isinstance(ans, Answer)
+    _, ans = deltas_then_final(pieces)
     assert "288" not in ans.text and ans.removed == ["MI325X配备288GB HBM3E。"]

@@ -224,3 +224,28 @@ def test_pipe_composition(qa: QA) -> None:
     assert all(isinstance(q, str) and q for q in quotes.invoke(MI_Q))
     streamed = list((to_input | qa.as_runnable() | text_only).stream(MI_Q))
     assert streamed == [out]  # a plain function after the chain gets the summed answer
+
+
+@pytest.mark.parametrize("question", ["？？", "   ", "!!!"])
+def test_empty_question_gets_the_answer_qa_gives(qa: QA, question: str) -> None:
+    chunks = list(qa.as_runnable().stream(question))
+    want = qa.ask(question)
+    assert want.abstained and want.notes == ["empty question"]
+    assert [c.final for c in chunks] == [False, True]
+    assert chunks[0].text == want.text and chunks[0].abstained
+    assert (chunks[-1].text, chunks[-1].notes, chunks[-1].question) == (
+        want.text,
+        want.notes,
+        question,
+    )
+
+
+def test_a_chat_model_set_on_qa_answers(store: Path) -> None:
+    reply = "The MI325X carries 256GB of HBM3E memory [1]."
+    qa = QA.open(store, embeddings=DeterministicFakeEmbedding(size=32), answerer="llm")
+    qa.llm = FakeListChatModel(responses=[reply] * 2)
+    assert qa.has_llm
+    inp = {"question": MI_Q, "vendors": ["AMD"], "k": 1}
+    for ans in (qa.ask(MI_Q, vendors=["AMD"], k=1), qa.as_runnable().invoke(inp)):
+        assert ans.answerer == "llm" and not ans.abstained and "256GB" in ans.text
+        check_citations(qa, ans)
