@@ -13,7 +13,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.answer_facts import answer_list, fact_leads, list_mode, relevant_facts
+from rag.answer_facts import (
+    answer_from_facts,
+    answer_list,
+    fact_leads,
+    list_mode,
+    relevant_facts,
+)
 from rag.answer_offline import OfflineAnswer, Reason, answer_offline
 from rag.config import Settings, settings_from_env
 from rag.embeddings import NamedEmbeddings, make_embeddings
@@ -661,6 +667,21 @@ class QA:
                 return OfflineAnswer(listed.text, listed.citations, False, listed.notes)
         if off.abstained:
             return off
+        if analysis.intent == "latest" and facts is not None:
+            # the newest dated figure, and what it replaced, may be in any document
+            filtered = any(filters.values())
+            try:
+                newest = answer_from_facts(
+                    analysis,
+                    facts,
+                    passages,
+                    self._doc_loader(docs),
+                    allowed_docs={p.doc_id for p in passages} if filtered else None,
+                )
+            except NotFoundError:  # a document removed meanwhile by another process
+                newest = None
+            if newest is not None:
+                return OfflineAnswer(newest.text, newest.citations, False, newest.notes)
         off = self._with_also_reported(off, analysis.lang, docs)
         lead = fact_leads(analysis, facts, off.citations)
         if lead is None:
