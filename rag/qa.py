@@ -680,8 +680,11 @@ class QA:
                 )
             except NotFoundError:  # a document removed meanwhile by another process
                 newest = None
-            if newest is not None:
-                return OfflineAnswer(newest.text, newest.citations, False, newest.notes)
+            if newest is not None:  # the figures, then the sentences they come from
+                sep = "" if analysis.lang == "zh" else " "
+                quotes = sep.join(f"“{c.quote}”{sep}[{c.n}]" for c in newest.citations)
+                text = f"{newest.text}\n{quotes}" if quotes else newest.text
+                return OfflineAnswer(text, newest.citations, False, newest.notes)
         off = self._with_also_reported(off, analysis.lang, docs)
         lead = fact_leads(analysis, facts, off.citations)
         if lead is None:
