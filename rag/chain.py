@@ -197,6 +197,7 @@ class QAChain:
             return
         passages, resolved, t = state["passages"], state["resolved"], time.perf_counter()
         docs = qa.docs_for(passages)
+        passages = qa.live_passages(passages, docs)
         timings = {"followup": state["t_followup"], "retrieve": state["t_retrieve"]}
         notes: list[str] = []
         if state["use"] == "llm":

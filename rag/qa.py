@@ -429,8 +429,21 @@ class QA:
             return None
 
     def docs_for(self, passages: list[Any]) -> dict[str, Document]:
-        """The documents of ``passages`` by id."""
-        return {p.doc_id: self.document(p.doc_id) for p in passages}
+        """The documents of ``passages`` by id. One that another process removed after the
+        search found it is left out; ``live_passages`` drops its passages."""
+        out: dict[str, Document] = {}
+        for p in passages:
+            if p.doc_id not in out:
+                try:
+                    out[p.doc_id] = self.document(p.doc_id)
+                except NotFoundError:
+                    continue
+        return out
+
+    @staticmethod
+    def live_passages(passages: list[Any], docs: dict[str, Document]) -> list[Any]:
+        """The passages whose documents ``docs_for`` still found."""
+        return [p for p in passages if p.doc_id in docs]
 
     def answerer_name(self, answerer: str | None = None) -> str:
         choice = answerer or self.settings.answerer
@@ -520,6 +533,7 @@ class QA:
         timings["embed"] = result.timings.get("embed", 0.0)
         timings["retrieve"] = time.perf_counter() - t
         docs = self.docs_for(result.passages)
+        result.passages = self.live_passages(result.passages, docs)
         t = time.perf_counter()
         notes: list[str] = []
         if use == "llm":

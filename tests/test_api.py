@@ -170,3 +170,21 @@ def test_ask_returns_an_answer_with_citations_into_the_text(fake_qa, tmp_path: P
     assert fake_qa.document(c.doc_id).text[c.start : c.end] == c.quote
     assert ans.passages and ans.timings["total"] > 0
     assert json.loads(json.dumps(ans.to_dict()))["citations"][0]["quote"] == c.quote
+
+
+def test_a_document_removed_after_the_search_leaves_the_answer_standing(tmp_path: Path) -> None:
+    """Another process may remove a document between the search and the answer: the answer
+    is written from the documents still there (before, ``docs_for`` raised NotFoundError)."""
+    (tmp_path / "a.md").write_text(A, encoding="utf-8")
+    (tmp_path / "b.md").write_text(B, encoding="utf-8")
+    qa = QA.open(tmp_path / "store", embeddings="fake")
+    qa.ingest([tmp_path / "a.md", tmp_path / "b.md"])
+    passages = qa.search("Gaudi 3 HBM2e 寒武纪 营收", 8).passages
+    assert {p.doc_id for p in passages} == {content_id(A.encode()), content_id(B.encode())}
+    gone = content_id(B.encode())
+    other = QA.open(tmp_path / "store", embeddings="fake")  # the other process's handle
+    other.remove(gone)
+    docs = qa.docs_for(passages)
+    assert set(docs) == {content_id(A.encode())}
+    live = qa.live_passages(passages, docs)
+    assert live and all(p.doc_id != gone for p in live)
