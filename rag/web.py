@@ -72,7 +72,7 @@ _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 Turn = dict[str, Any]
 
 
-def _gradio() -> Any:
+def gradio_module() -> Any:
     try:
         import gradio
     except ImportError as e:  # pragma: no cover - exercised only without the extra
@@ -713,7 +713,7 @@ def build_app(qa: QA, notice: str | None = None) -> gr.Blocks:
     Its stylesheet and script are launch options: serve it with ``app.launch(**page_assets())``
     (``launch()`` does).
     """
-    gr = _gradio()
+    gr = gradio_module()
     from rag.web_api import add_api
     from rag.web_specsheet import build_spec_tab
 
@@ -800,7 +800,7 @@ def launch(
     Binds ``127.0.0.1`` unless told otherwise. ``RAG_AUTH=user:password`` turns on basic auth;
     a non-loopback ``host`` without it is refused unless ``RAG_ALLOW_NO_AUTH=1``.
     """
-    _gradio()
+    gradio_module()
     from rag.config import settings_from_env
 
     served = settings_from_env()  # read now: the serving rules, whoever opened ``qa``

@@ -143,9 +143,9 @@ def spec_view(qa: QA, entity: str | None, attribute: str | None) -> tuple[str, s
 def build_spec_tab(qa: QA) -> None:
     """Add the "Spec sheet" tab to the ``gr.Blocks`` being built (call inside its ``with``)."""
     from rag.facts import attributes
-    from rag.web import _gradio
+    from rag.web import gradio_module
 
-    gr = _gradio()
+    gr = gradio_module()
     with gr.Tab("Spec sheet", id="specsheet") as tab:
         with gr.Row():
             entity = gr.Textbox(
