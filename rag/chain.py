@@ -146,10 +146,13 @@ class QAChain:
         empty = empty_answer(state["question"], q)
         if empty is not None:
             return {**state, "resolved": q, "empty": True, "empty_answer": empty}
-        analysis = analyse(q, state["history"], self.qa.fact_table())
+        facts = self.qa.fact_table()
+        analysis = analyse(q, state["history"], facts)
         resolved = self.qa.resolve_question(q, state["history"], state["use"], analysis)
         return {
             **state,
+            "analysis": analysis,
+            "facts": facts,
             "resolved": resolved,
             "empty": False,
             "t_followup": time.perf_counter() - t,
@@ -186,7 +189,6 @@ class QAChain:
                 yield chunk
 
     def _answer_one(self, state: dict[str, Any]) -> Iterator[AnswerChunk]:
-        from rag.answer_offline import answer_offline
         from rag.qa import offline_result
 
         qa, question = self.qa, state["question"]
@@ -207,7 +209,10 @@ class QAChain:
             except LLMError as e:
                 notes.append(f"LLM failed, offline answer given: {e}")
                 yield AnswerChunk(question=question, text=f"[{e}]\n", abstained=False)
-        off = answer_offline(resolved, passages, docs, known_words=qa.known_words())
+        filters = {"vendors": state["vendors"], "since": state["since"], "until": state["until"]}
+        off = qa.compose_offline(
+            state["analysis"], state["facts"], resolved, passages, docs, filters
+        )
         for piece in split_pieces(off.text):
             yield AnswerChunk(question=question, text=piece, abstained=off.abstained)
         timings["answer"] = time.perf_counter() - t

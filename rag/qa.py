@@ -555,7 +555,7 @@ class QA:
                 notes.append(f"LLM failed, offline answer given: {e}")
                 yield TextDelta(f"[{e}]\n")
         filters = {"vendors": vendors, "since": since, "until": until}
-        off = self._answer_offline(analysis, facts, resolved, result.passages, docs, filters)
+        off = self.compose_offline(analysis, facts, resolved, result.passages, docs, filters)
         timings["answer"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - t0
         yield TextDelta(off.text)
@@ -646,7 +646,7 @@ class QA:
             return off
         return OfflineAnswer(off.text + "\n" + "\n".join(lines), off.citations, False, off.notes)
 
-    def _answer_offline(
+    def compose_offline(
         self,
         analysis: Analysis,
         facts: Any,

@@ -249,3 +249,28 @@ def test_a_chat_model_set_on_qa_answers(store: Path) -> None:
     for ans in (qa.ask(MI_Q, vendors=["AMD"], k=1), qa.as_runnable().invoke(inp)):
         assert ans.answerer == "llm" and not ans.abstained and "256GB" in ans.text
         check_citations(qa, ans)
+
+
+def test_the_chain_answers_as_qa_ask_does(tmp_path: Path) -> None:
+    """The chain and ``QA.ask`` share one offline composition (lists, latest figures, fact
+    leads, "also reported") and the same cross-lingual retrieval: the same text for a list,
+    a latest, a cross-lingual and a follow-up question over the bundled corpus."""
+    root = Path(__file__).resolve().parent.parent
+    qa = QA.open(tmp_path / "store", embeddings="fake")
+    qa.ingest([root / "corpus"])
+    chain = qa.as_runnable()
+    history = [{"role": "user", "content": "AMD MI325X用的什么显存？"}]
+    cases = [
+        ("AMD的Instinct系列各款加速器分别配备多大容量的显存？", []),
+        ("沐曦IPO最终实际募资多少?", []),
+        ("How much HBM does the Zhenwu 810E have?", []),
+        ("那带宽呢？", history),
+    ]
+    notes = set()
+    for question, turns in cases:
+        asked = qa.ask(question, turns)
+        got = chain.invoke({"question": question, "history": turns})
+        assert got.text == asked.text, question
+        assert [c.quote for c in got.citations] == [c.quote for c in asked.citations]
+        notes.update(asked.notes)
+    assert any(n.startswith("list of") for n in notes), notes  # the list path was taken
