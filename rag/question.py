@@ -441,8 +441,8 @@ def _entities(question: str, index: EntityIndex | None) -> list[QEntity]:
 
 
 def _series_variants(aliases: list[str]) -> list[str]:
-    """A learned model name in the glossary's other names for its series: "昇腾910" is also
-    "Ascend 910" when the glossary lists 昇腾 and Ascend as one product line."""
+    """A learned model name in the glossary's other names for its series: "<系列>100" is also
+    "<Series> 100" when the glossary lists both as names of one product line."""
     from rag.glossary import PRODUCTS
 
     out: list[str] = []
