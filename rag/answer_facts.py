@@ -219,16 +219,27 @@ def _pick(a: Analysis, facts: list[Any], doc_rank: dict[str, int], latest: bool)
     return [top, *others[:1]] if not top.qualifier and others else [top]
 
 
+_PRECISION = re.compile(r"\b(?:FP|INT|BF|TF)\d+\b", re.I)
+
+
+def _precision_ok(fact: Any, asked: set[str]) -> bool:
+    """A figure for another number format ("INT8" when FP16 is asked) does not answer."""
+    return not asked or fact.attribute != "compute" or (fact.precision or "").upper() in asked
+
+
 def _lookup(
     a: Analysis, store: FactSource, doc_rank: dict[str, int], ents: dict[str, Any]
 ) -> list[_Pick] | None:
     """Facts for every target entity and asked attribute, or None when one is missing."""
     picks: list[_Pick] = []
     latest = a.intent == "latest"
+    asked_precision = {m.upper() for m in _PRECISION.findall(a.question)}
     for qe in targets(a):
         for attr in a.attributes:
             found = [
-                f for f in store.facts(attribute=attr) if matches(f, qe, ents) and _in_period(f, a)
+                f
+                for f in store.facts(attribute=attr)
+                if matches(f, qe, ents) and _in_period(f, a) and _precision_ok(f, asked_precision)
             ]
             retrieved = [f for f in found if f.doc_id in doc_rank]
             found = retrieved or found
@@ -334,6 +345,7 @@ def _compose_targets(
         return None
     cites = _Cites(load_doc)
     lines = []
+    missing: list[str] = []
     order: list[QEntity | None] = []
     for p in picks:  # entity order of the question
         if not any(p.qe is q for q in order):
@@ -343,6 +355,7 @@ def _compose_targets(
         if not mine[0].facts:
             name = qe.text if qe is not None else ""
             cites.names.append(name)
+            missing.append(f"no fact for {name}")
             lines.append(
                 phrase("missing", a.lang, name=name, label=label(mine[0].attribute, a.lang))
             )
@@ -354,9 +367,8 @@ def _compose_targets(
     sep = "" if a.lang == "zh" else " "
     if len(lines) > 2:
         sep = "\n"
-    return Composed(
-        sep.join(lines), cites.list, [f"answered from {len(cites.list)} fact span(s)"], cites.names
-    )
+    notes = [f"answered from {len(cites.list)} fact span(s)", *missing]
+    return Composed(sep.join(lines), cites.list, notes, cites.names)
 
 
 def _compose_list(

@@ -679,26 +679,18 @@ class QA:
                 listed = None
             if listed is not None:
                 return OfflineAnswer(listed.text, listed.citations, False, listed.notes)
+        retrieved = {p.doc_id for p in passages}
+        if off.reason is Reason.ATTRIBUTE_ABSENT:
+            # no sentence was read as stating it, but a fact of a retrieved document does
+            return self._from_facts(analysis, facts, passages, docs, retrieved) or off
         if off.abstained:
             return off
-        if analysis.intent == "latest" and facts is not None:
+        if analysis.intent == "latest":
             # the newest dated figure, and what it replaced, may be in any document
-            filtered = any(filters.values())
-            try:
-                newest = answer_from_facts(
-                    analysis,
-                    facts,
-                    passages,
-                    self._doc_loader(docs),
-                    allowed_docs={p.doc_id for p in passages} if filtered else None,
-                )
-            except NotFoundError:  # a document removed meanwhile by another process
-                newest = None
-            if newest is not None:  # the figures, then the sentences they come from
-                sep = "" if analysis.lang == "zh" else " "
-                quotes = sep.join(f"“{c.quote}”{sep}[{c.n}]" for c in newest.citations)
-                text = f"{newest.text}\n{quotes}" if quotes else newest.text
-                return OfflineAnswer(text, newest.citations, False, newest.notes)
+            within = retrieved if any(filters.values()) else None
+            newest = self._from_facts(analysis, facts, passages, docs, within)
+            if newest is not None:
+                return newest
         off = self._with_also_reported(off, analysis.lang, docs)
         lead = fact_leads(analysis, facts, off.citations)
         if lead is None:
@@ -706,6 +698,31 @@ class QA:
         sep = "" if analysis.lang == "zh" else "\n"
         text = off.text.removeprefix(other_language_lead(analysis.lang))
         return OfflineAnswer(lead + sep + text, off.citations, False, [*off.notes, "fact lead"])
+
+    def _from_facts(
+        self,
+        analysis: Analysis,
+        facts: Any,
+        passages: list[Any],
+        docs: dict[str, Document],
+        scope: set[str] | None,
+    ) -> OfflineAnswer | None:
+        """The answer composed from the fact table (documents in ``scope``, or any), then the
+        sentences its figures come from; None when facts do not answer every entity asked."""
+        if facts is None:
+            return None
+        try:
+            got = answer_from_facts(
+                analysis, facts, passages, self._doc_loader(docs), allowed_docs=scope
+            )
+        except NotFoundError:  # a document removed meanwhile by another process
+            return None
+        if got is None or any(n.startswith("no fact for") for n in got.notes):
+            return None
+        sep = "" if analysis.lang == "zh" else " "
+        quotes = sep.join(f"“{c.quote}”{sep}[{c.n}]" for c in got.citations)
+        text = f"{got.text}\n{quotes}" if quotes else got.text
+        return OfflineAnswer(text, got.citations, False, got.notes)
 
     def as_runnable(self) -> Any:
         """The whole pipeline as a LangChain chain: ``QAInput -> Answer`` (see ``rag.chain``)."""
