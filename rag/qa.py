@@ -29,7 +29,7 @@ from rag.ingest import Ingestor, path_key
 from rag.keyword import ChunkIndex
 from rag.lang import is_chinese
 from rag.question import Analysis, analyse, other_script_names, resolved_text
-from rag.render import other_language_lead
+from rag.render import other_language_lead, quoted
 from rag.retrieve import Searcher, SearchIndex, SearchResult
 from rag.store import Store
 from rag.types import Answer, Document, Final, IngestReport, StreamEvent, TextDelta
@@ -717,10 +717,10 @@ class QA:
             )
         except NotFoundError:  # a document removed meanwhile by another process
             return None
-        if got is None or any(n.startswith("no fact for") for n in got.notes):
+        if got is None or got.missing:
             return None
-        sep = "" if analysis.lang == "zh" else " "
-        quotes = sep.join(f"“{c.quote}”{sep}[{c.n}]" for c in got.citations)
+        zh = analysis.lang == "zh"
+        quotes = ("" if zh else " ").join(quoted(c.quote, c.n, zh=zh) for c in got.citations)
         text = f"{got.text}\n{quotes}" if quotes else got.text
         return OfflineAnswer(text, got.citations, False, got.notes)
 

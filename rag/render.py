@@ -94,11 +94,11 @@ def render(
         if not zh_q and is_chinese(quote):
             fig = figure_for(sel.attrs, quote, lambda t: score(t, clause_weights))
             lead = f"{fig} — " if fig else ""
-            pieces.append(f"{lead}“{quote}” [{cit.n}]")
+            pieces.append(quoted(cit.quote, cit.n, zh=False, lead=lead))
         elif zh_q and not is_chinese(quote):  # a Chinese asker, an English source: quoted
             fig = figure_for(sel.attrs, quote, lambda t: score(t, clause_weights))
             lead = f"{fig}——" if fig else ""
-            pieces.append(f"{lead}“{quote}”[{cit.n}]")
+            pieces.append(quoted(cit.quote, cit.n, zh=True, lead=lead))
         elif zh_q:
             pieces.append(f"{quote}[{cit.n}]")
         else:
@@ -111,6 +111,12 @@ def render(
     if citations and all(is_chinese(c.quote) != zh_q for c in citations):
         text = other_language_lead(lang) + text
     return text, citations
+
+
+def quoted(quote: str, n: int, *, zh: bool, lead: str = "") -> str:
+    """A source sentence in quotation marks with its citation mark (``“...” [n]``; no space
+    in Chinese); an article's own "[7]" inside it is neutralised, as it is no citation of ours."""
+    return f"{lead}“{neutralize_markers(quote)}”{'' if zh else ' '}[{n}]"
 
 
 def other_language_lead(lang: str) -> str:
