@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from rag import datafiles
 from rag.citations import make_citation, numbers_in
 from rag.lang import HAN_CHAR, lang_of
-from rag.question import Analysis, QEntity, qualifiers_of
+from rag.question import PRECISION, Analysis, QEntity, qualifiers_of
 from rag.textnorm import has_term, normalize
 from rag.types import Citation, Document, Passage
 
@@ -51,6 +51,7 @@ class Composed:
     citations: list[Citation]
     notes: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # entities asked that no fact answers
 
 
 def answer_words() -> dict[str, Any]:
@@ -111,11 +112,12 @@ def _rank(fact: Any, doc_rank: dict[str, int]) -> tuple[int, int, int]:
     return (doc_rank.get(fact.doc_id, len(doc_rank)), qualified, fact.end - fact.start)
 
 
-def _list_pick(fact: Any, a: Analysis, doc_rank: dict[str, int]) -> tuple[Any, ...]:
+def _list_pick(
+    fact: Any, a: Analysis, wanted: set[str], doc_rank: dict[str, int]
+) -> tuple[Any, ...]:
     """Which of an entity's figures a list shows: the kind the question asks for (official
     unless it asks about plans or rumours), the newest for a latest/actual question, then
-    the better-retrieved document."""
-    wanted = qualifiers_of(a.question)
+    the better-retrieved document. ``wanted``: the qualifiers the question asks about."""
     kind = fact.qualifier if fact.qualifier and fact.qualifier != "official" else "official"
     mismatch = 0 if (kind in wanted if wanted else kind == "official") else 1
     when = fact.period or fact.date or "" if "latest" in a.intents else ""
@@ -219,9 +221,6 @@ def _pick(a: Analysis, facts: list[Any], doc_rank: dict[str, int], latest: bool)
     return [top, *others[:1]] if not top.qualifier and others else [top]
 
 
-_PRECISION = re.compile(r"\b(?:FP|INT|BF|TF)\d+\b", re.I)
-
-
 def _precision_ok(fact: Any, asked: set[str]) -> bool:
     """A figure for another number format ("INT8" when FP16 is asked) does not answer."""
     return not asked or fact.attribute != "compute" or (fact.precision or "").upper() in asked
@@ -233,7 +232,7 @@ def _lookup(
     """Facts for every target entity and asked attribute, or None when one is missing."""
     picks: list[_Pick] = []
     latest = a.intent == "latest"
-    asked_precision = {m.upper() for m in _PRECISION.findall(a.question)}
+    asked_precision = {m.upper() for m in PRECISION.findall(a.question)}
     for qe in targets(a):
         for attr in a.attributes:
             found = [
@@ -355,7 +354,7 @@ def _compose_targets(
         if not mine[0].facts:
             name = qe.text if qe is not None else ""
             cites.names.append(name)
-            missing.append(f"no fact for {name}")
+            missing.append(name)
             lines.append(
                 phrase("missing", a.lang, name=name, label=label(mine[0].attribute, a.lang))
             )
@@ -367,8 +366,8 @@ def _compose_targets(
     sep = "" if a.lang == "zh" else " "
     if len(lines) > 2:
         sep = "\n"
-    notes = [f"answered from {len(cites.list)} fact span(s)", *missing]
-    return Composed(sep.join(lines), cites.list, notes, cites.names)
+    notes = [f"answered from {len(cites.list)} fact span(s)"]
+    return Composed(sep.join(lines), cites.list, notes, cites.names, missing)
 
 
 def _compose_list(
@@ -382,11 +381,12 @@ def _compose_list(
     by_entity: dict[str, dict[str, Any]] = {}
     # the attributes asked by a cue of their own; the broad ones only when there are none
     asked = [x for x in a.attributes if x not in a.broad_attributes] or a.attributes
+    wanted = qualifiers_of(a.question)
     for attr in asked:
         found = [f for f in store.facts(attribute=attr) if _in_period(f, a)]
         if a.entities:  # what the question names is the subject, its vendor, or a constraint
             found = [f for f in found if any(_relates(f, qe, ents) for qe in a.entities)]
-        for f in sorted(found, key=lambda f: _list_pick(f, a, doc_rank)):
+        for f in sorted(found, key=lambda f: _list_pick(f, a, wanted, doc_rank)):
             by_entity.setdefault(f.entity_id, {}).setdefault(attr, f)
     if len(by_entity) < 2:
         return None

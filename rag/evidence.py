@@ -17,6 +17,7 @@ from rag.citations import CLAUSE_BREAKS_LISTS_WHOLE as LISTS_WHOLE
 from rag.citations import clause_spans
 from rag.glossary import ATTRIBUTES, evidence_has_attribute
 from rag.lang import HAN_CHAR, is_chinese
+from rag.question import ORDINAL
 from rag.textnorm import CUE, has_term, normalize, simplified, term_pattern
 
 DATA_FILE = "sentences.yaml"
@@ -123,9 +124,7 @@ def other_model_tokens(text: str) -> list[tuple[str, int]]:
         elif len(t) < 3:
             continue  # "v9", "A7"
         out.append((t, m.start()))
-    from rag.question import ORDINAL  # a numbered product: "...二号", "第三代"
-
-    out += [(m.group(), m.start()) for m in ORDINAL.finditer(text)]
+    out += [(m.group(), m.start()) for m in ORDINAL.finditer(text)]  # "...二号", "第三代"
     return sorted(out, key=lambda x: x[1])
 
 

@@ -100,7 +100,7 @@ class _Cues:
     qualifiers: dict[str, tuple[str, ...]]  # qualifier -> cues ("planned": plan, 计划 ...)
     evidence_groups: dict[str, tuple[str, ...]]  # glossary evidence group -> attributes
     subsumes: dict[str, tuple[str, ...]]  # attribute -> cues of others it reads instead
-    not_plural: tuple[str, ...]  # words after "which" that end in -s but are no plural noun
+    not_plural: frozenset[str]  # words after "which" that end in -s but are no plural noun
 
 
 def _both(entry: dict[str, Any]) -> tuple[str, ...]:
@@ -123,7 +123,7 @@ def cues() -> _Cues:
         qualifiers={q: _both(v) for q, v in (raw.get("qualifiers") or {}).items()},
         evidence_groups={g: tuple(m) for g, m in (raw.get("evidence_groups") or {}).items()},
         subsumes={k: tuple(v) for k, v in (raw.get("subsumes") or {}).items()},
-        not_plural=tuple(str(w).lower() for w in raw.get("not_plural") or []),
+        not_plural=frozenset(str(w).lower() for w in raw.get("not_plural") or []),
     )
 
 
@@ -229,7 +229,7 @@ def intents_of(text: str) -> set[str]:
 def _asks_plural(low: str) -> bool:
     """ "which/what" before a plural noun ("which Chinese AI startups ...", "what chips ..."):
     the answer is a list. Words ending in -s that are not plurals are data (verbs, -ss)."""
-    not_plural = set(cues().not_plural)
+    not_plural = cues().not_plural
     for m in re.finditer(r"\b(?:which|what)\b", low):
         for w in re.findall(r"[a-z][a-z0-9\-]*", low[m.end() :])[:5]:
             if w in not_plural:
@@ -311,6 +311,8 @@ def _written(low: str, spans: list[tuple[int, int]]) -> str:
     return " ".join(p.strip() for p in parts)
 
 
+# a number format a figure is given in ("FP16", "INT8", "BF16", "TF32")
+PRECISION = re.compile(r"\b(?:FP\d+|INT\d+|BF\d+|TF\d+)\b", re.I)
 MODEL_TOKEN = re.compile(r"[A-Za-z]*\d+[A-Za-z]*(?:\+\d+)?")
 # a numbered product or generation is an entity of its own ("第二代", "...三号", "...9号")
 ORDINAL = re.compile(
@@ -609,6 +611,7 @@ def resolved_text(a: Analysis) -> str:
 
 __all__ = [
     "ORDINAL",
+    "PRECISION",
     "Analysis",
     "Period",
     "QEntity",

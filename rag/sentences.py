@@ -33,7 +33,7 @@ from rag.evidence import (
 from rag.glossary import evidence_has_attribute, matched_groups
 from rag.lang import is_chinese
 from rag.lexicon import stem, translations
-from rag.question import ORDINAL, Analysis
+from rag.question import ORDINAL, PRECISION, Analysis
 from rag.textnorm import normalize, tokenize
 from rag.types import Document, Passage
 
@@ -350,7 +350,6 @@ _UNIT_ATTR = {
 _UNIT_ASKED = re.compile(
     r"TFLOPS|PFLOPS|EFLOPS|TOPS|IPS|TB/s|GB/s|Gbps|GB|TB|nm|纳米|瓦|\bW\b", re.I
 )
-_PRECISION = re.compile(r"\b(?:FP\d+|INT\d+|BF\d+|TF\d+)\b", re.I)
 
 
 def states_attribute(sel: Selection, ab: Aboutness, c: Candidate, a: str) -> bool:
@@ -362,7 +361,7 @@ def states_attribute(sel: Selection, ab: Aboutness, c: Candidate, a: str) -> boo
     units = {u.lower() for u in _UNIT_ASKED.findall(q) if _UNIT_ATTR.get(u.lower()) == a}
     if units and not any(u in low for u in units):
         return False  # a capacity in GB is not answered by a memory type, nor TFLOPS by IPS
-    precision = {p.lower() for p in _PRECISION.findall(q)}
+    precision = {p.lower() for p in PRECISION.findall(q)}
     if a == "compute" and precision and not any(p in low for p in precision):
         return False
     # model numbers and numbered products ("...三号"): a sibling's figure is not theirs
