@@ -242,6 +242,15 @@ def _norm_figure(raw: str) -> str:
     return f or "0"
 
 
+def same_value(text: str, quotes: Sequence[str]) -> set[str]:
+    """The figures of ``text`` (normalised as ``figures`` gives them) that a quote states in
+    another scale or script: "8 billion yuan" against "80亿元" (``rag.quantities``)."""
+    from rag.quantities import quantities, supported
+
+    source = [q for quote in quotes for q in quantities(quote, source=True)]
+    return {_norm_figure(q.raw) for q in quantities(text) if q.dim and supported(q, source)}
+
+
 def figures(text: str) -> list[str]:
     """Normalised figures (numbers) in ``text``, markers excluded."""
     return [_norm_figure(m.group()) for m in _FIGURE.finditer(norm(strip_markers(text)))]
@@ -342,13 +351,15 @@ def split_statements(answer: str) -> list[Statement]:
 
 
 def supported(statement: str, quotes: Sequence[str]) -> bool:
-    """All figures of ``statement`` occur in ``quotes`` and it shares a token with them."""
+    """All figures of ``statement`` occur in ``quotes`` (as written, or by value in another
+    scale) and it shares a token or such a figure with them."""
     if not quotes:
         return False
     joined = "\n".join(quotes)
-    if not set(figures(statement)) <= set(figures(joined)):
+    same = same_value(statement, quotes)  # a figure in the other script's scale shares content
+    if not set(figures(statement)) <= set(figures(joined)) | same:
         return False
-    return bool(content_tokens(statement) & content_tokens(joined))
+    return bool(content_tokens(statement) & content_tokens(joined)) or bool(same)
 
 
 @dataclass
@@ -390,7 +401,8 @@ def citation_scores(answer: str, quotes_by_n: dict[int, str]) -> CitationScores:
     quote_figs = set(figures("\n".join(quotes_by_n.values())))
     answer_figs = figures(answer)
     res.figures = len(answer_figs)
-    res.ungrounded = [f for f in answer_figs if f not in quote_figs]
+    by_value = same_value(answer, list(quotes_by_n.values()))
+    res.ungrounded = [f for f in answer_figs if f not in quote_figs and f not in by_value]
     return res
 
 

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from rag import datafiles
 from rag.citations import make_citation, numbers_in
 from rag.lang import HAN_CHAR, lang_of
+from rag.quantities import unsupported, written_in
 from rag.question import PRECISION, Analysis, QEntity, qualifiers_of
 from rag.textnorm import has_term, normalize
 from rag.types import Citation, Document, Passage
@@ -179,6 +180,12 @@ def _display_name(qe: QEntity | None, fact: Any, ents: dict[str, Any], lang: str
     return str(fact.entity)
 
 
+def shown(fact: Any, lang: str) -> str:
+    """The fact's value as the asker writes figures ("55亿美元" is "$5.5 billion" in English);
+    the cited quote keeps the source's own."""
+    return written_in(fact.value, lang)
+
+
 def _note(fact: Any, lang: str, *, when: bool = False) -> str:
     bits = []
     if fact.qualifier and fact.qualifier != "official":
@@ -265,12 +272,14 @@ def _render_entity(picks: list[_Pick], cites: _Cites, ents: dict[str, Any], lang
             lang,
             name=name,
             label=label(f.attribute, lang),
-            value=f.value,
+            value=shown(f, lang),
             note=_note(f, lang),
             cite=cites.mark(f, lang),
         )
     if len(picks) == 1:  # sources differ on the one attribute asked: that is the statement
-        vals = [f"{f.value}{_note(f, lang, when=True)}{cites.mark(f, lang)}" for f in first.facts]
+        vals = [
+            f"{shown(f, lang)}{_note(f, lang, when=True)}{cites.mark(f, lang)}" for f in first.facts
+        ]
         return phrase(
             "conflict", lang, name=name, label=label(first.attribute, lang),
             parts=phrase_sep(lang).join(vals),
@@ -278,7 +287,9 @@ def _render_entity(picks: list[_Pick], cites: _Cites, ents: dict[str, Any], lang
     parts = []
     for p in picks:
         if len(p.facts) > 1:
-            vals = [f"{f.value}{_note(f, lang, when=True)}{cites.mark(f, lang)}" for f in p.facts]
+            vals = [
+                f"{shown(f, lang)}{_note(f, lang, when=True)}{cites.mark(f, lang)}" for f in p.facts
+            ]
             parts.append(
                 phrase(
                     "conflict",
@@ -295,7 +306,7 @@ def _render_entity(picks: list[_Pick], cites: _Cites, ents: dict[str, Any], lang
                 "value_more",
                 lang,
                 label=label(f.attribute, lang),
-                value=f.value,
+                value=shown(f, lang),
                 note=_note(f, lang),
                 cite=cites.mark(f, lang),
             )
@@ -315,7 +326,7 @@ def _render_latest(p: _Pick, cites: _Cites, ents: dict[str, Any], lang: str) -> 
     newest = {
         "name": name,
         "label": label(p.attribute, lang),
-        "value": new.value,
+        "value": shown(new, lang),
         "note": _note(new, lang, when=True),
         "cite": cites.mark(new, lang),
     }
@@ -326,7 +337,7 @@ def _render_latest(p: _Pick, cites: _Cites, ents: dict[str, Any], lang: str) -> 
         "latest",
         lang,
         **newest,
-        old=old.value,
+        old=shown(old, lang),
         old_note=_note(old, lang, when=True),
         old_cite=cites.mark(old, lang),
     )
@@ -400,7 +411,7 @@ def _compose_list(
         cites.names.append(display_name(None, first, ents, lang))
         parts = [
             (f"{label(f.attribute, lang)} " if not head else "")
-            + f"{f.value}{_note(f, lang, when=True)}{cites.mark(f, lang)}"
+            + f"{shown(f, lang)}{_note(f, lang, when=True)}{cites.mark(f, lang)}"
             for f in facts.values()
         ]
         lines.append(
@@ -460,15 +471,18 @@ def _vendor_is(fact: Any, qe: QEntity, ents: dict[str, Any]) -> bool:
 
 
 def supported(text: str, citations: Sequence[Citation], names: Sequence[str]) -> bool:
-    """Every figure of the answer is in a cited span (or the cited document's date); the
-    digits of the entity names it shows (model numbers) are names, not figures."""
+    """Every figure of the answer is in a cited span (or the cited document's date), as
+    written or by value ("$5.5 billion" for "55亿美元", ``rag.quantities``); the digits of the
+    entity names it shows (model numbers) are names, not figures."""
     body = re.sub(r"\[\d+\]", "", text)
     for n in sorted({n for n in names if n}, key=len, reverse=True):
         body = body.replace(n, " ")
     figs = numbers_in(body)
     quoted = set().union(*(numbers_in(c.quote) for c in citations)) if citations else set()
     dated = set().union(*(numbers_in(c.date or "") for c in citations)) if citations else set()
-    return figs <= quoted | dated
+    if figs <= quoted | dated:
+        return True
+    return not unsupported(body, [c.quote for c in citations] + [c.date or "" for c in citations])
 
 
 def relevant_facts(
@@ -592,10 +606,10 @@ def _lead_line(name: str, parts: list[tuple[Any, str]], lang: str) -> str:
         f, mark = parts[0]
         return phrase(
             "value" if name else "value_unnamed", lang, name=name,
-            label=label(f.attribute, lang), value=f.value, note=_note(f, lang), cite=mark,
+            label=label(f.attribute, lang), value=shown(f, lang), note=_note(f, lang), cite=mark,
         )  # fmt: skip
     body = str(answer_words()["phrases"]["joiner"][lang]).join(
-        phrase("value_more", lang, label=label(f.attribute, lang), value=f.value,
+        phrase("value_more", lang, label=label(f.attribute, lang), value=shown(f, lang),
                note=_note(f, lang), cite=mark)
         for f, mark in parts
     )  # fmt: skip

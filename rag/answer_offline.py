@@ -25,8 +25,8 @@ from rag.glossary import VENDORS
 from rag.question import (
     Analysis,
     analyse,
+    own_cue_attributes,
     specific_entities,
-    unchecked_attributes,
     unknown_names,
 )
 from rag.render import render
@@ -136,7 +136,7 @@ def _choose(
         what = _label(absent, lang)
         return _refuse(Reason.ATTRIBUTE_ABSENT, lang, f"attribute absent: {absent}", what)
     why = sel.analysis.intent in ("why", "how")  # a reason is not gated on a figure
-    for attr in [] if why else unchecked_attributes(sel.analysis):
+    for attr in [] if why else own_cue_attributes(sel.analysis):
         stating = [c for c in eligible if states(attr, c.text)]
         if not stating:
             what = label(attr, lang)

@@ -208,7 +208,7 @@ def states(attribute: str, text: str) -> bool:
     """``text`` states ``attribute`` of the fact vocabulary: one of its cues and a value of
     its kind (a figure in one of its units, a date, a memory type, a funding round)."""
     from rag.facts import attributes, find_dates, find_values, spec
-    from rag.question import cue_in
+    from rag.question import cue_in, cues
 
     attr = attributes().get(attribute)
     if attr is None:
@@ -222,7 +222,14 @@ def states(attribute: str, text: str) -> bool:
     if attr.kind == "text":
         rx = spec().memory_rx if attribute == "memory_type" else spec().round_rx
         return bool(rx.search(text))
-    return any(v.dim in attr.dims for v in find_values(text))
+    if any(v.dim in attr.dims for v in find_values(text)):
+        return True
+    # a value written as a name ("4NP") or relative to another ("half the compute", 翻一番)
+    groups = cues().evidence_groups
+    return any(
+        attribute in members and g in ATTR_FIGURE and ATTR_FIGURE[g].search(text) is not None
+        for g, members in groups.items()
+    )
 
 
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)(20\d\d)(?!\d)|(?<!\d)(\d\d)\s*年")

@@ -13,7 +13,9 @@ of the source's ("1.9 EFLOPS" for "1945P"); every other figure must be equal. A 
 to a name ("X12", "A7", "v5p") is an identifier: it matches only the same digits.
 
 The unit, scale and numeral tables are data (``rag/data/units.yaml``,
-``rag/data/numerals.yaml``). It does not convert currencies, dates or bits to bytes, and it
+``rag/data/numerals.yaml``). ``written_in(figure, lang)`` writes an amount of money the
+asker's way ("55亿美元" as "$5.5 billion"), the same value in the other language's scale
+words. It does not convert currencies (no exchange rates), dates or bits to bytes, and it
 does not decide what a figure refers to.
 """
 
@@ -25,6 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from rag.lang import HAN_CHAR
 from rag.textnorm import simplified
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -347,6 +350,48 @@ def unsupported(claim: str, source_texts: list[str]) -> list[str]:
     for s in source_texts:
         figures += quantities(s, source=True)
     return [q.raw for q in quantities(claim) if not supported(q, figures)]
+
+
+@lru_cache(maxsize=1)
+def _written() -> dict[str, Any]:
+    import yaml
+
+    return dict(yaml.safe_load((DATA / "units.yaml").read_text(encoding="utf-8"))["written"])
+
+
+_OTHER_SCRIPT = {"en": HAN_CHAR, "zh": re.compile(r"[A-Za-z]{3,}")}
+
+
+def _scaled(n: float) -> str:
+    return f"{n:,.4f}".rstrip("0").rstrip(".")
+
+
+def written_in(figure: str, lang: str) -> str:
+    """``figure`` as an asker of ``lang`` writes it, where it is an amount of money whose scale
+    word or currency is a word of the other language: "约55亿美元" -> "about $5.5 billion" for
+    ``en``, "$4.5 billion" -> "45亿美元" for ``zh``. Other figures (96GB, 70%, a bare "10亿"
+    that may be "10亿级", 1.6万张), ranges and anything not read as one amount come back as
+    they are."""
+    qs = quantities(figure)
+    if len(qs) != 1 or qs[0].ident or not _OTHER_SCRIPT[lang].search(figure):
+        return figure
+    q, w = qs[0], _written()
+    if q.dim not in w["currencies"]:
+        return figure
+    hedges = {str(k): str(v) for k, v in w["hedges"][lang].items()}
+    low = figure.strip().lower()
+    hedge = next((h for h in sorted(hedges, key=len, reverse=True) if h in low), "")
+    scales = [(float(s), str(wd)) for s, wd in w["scales"][lang]]
+    scale, word = next(((s, wd) for s, wd in scales if abs(q.value) >= s), (1.0, ""))
+    digits = re.search(r"\d[\d.,]*", figure)
+    if scale == 1.0 and digits and not tables().scale_re.search(figure):
+        n = digits.group()  # no scale either way: the number as the source writes it
+    else:
+        n = _scaled(q.value / scale) + (" " if lang == "en" and word else "") + word
+    text = str(w["currencies"][q.dim][lang]).format(n=n)
+    if not hedge:
+        return text
+    return f"{hedges[hedge]} {text}" if lang == "en" else f"{hedges[hedge]}{text}"
 
 
 def describe(q: Quantity) -> dict[str, Any]:

@@ -169,11 +169,10 @@ def _longest_first(hits: list[tuple[str, int, int]]) -> list[tuple[str, int, int
     return sorted(kept, key=lambda h: h[1])
 
 
-def unchecked_attributes(a: Analysis) -> list[str]:
-    """Asked attributes (by a cue of their own) that no evidence group of the question covers."""
-    groups = cues().evidence_groups
-    covered = {m for g in a.evidence_attributes for m in groups.get(g, ())}
-    return [x for x in a.attributes if x not in covered and x not in a.broad_attributes]
+def own_cue_attributes(a: Analysis) -> list[str]:
+    """Asked attributes named by a cue of their own (not only by a family cue such as
+    "memory"): a quote answers such a question only if it states one of them."""
+    return [x for x in a.attributes if x not in a.broad_attributes]
 
 
 def asked_attributes(text: str) -> list[str]:

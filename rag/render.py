@@ -13,6 +13,7 @@ from rag.citations import CLAUSE_BREAKS_LISTS_WHOLE, clause_spans, make_citation
 from rag.evidence import FIGURE, figure_for
 from rag.glossary import ATTRIBUTES, evidence_has_attribute
 from rag.lang import is_chinese
+from rag.quantities import written_in
 from rag.sentences import Candidate, Selection, concepts_in, key, score
 from rag.textnorm import tokenize
 from rag.types import Citation
@@ -93,11 +94,11 @@ def render(
         quote = neutralize_markers(cit.quote)  # an article's own "[7]" is no citation of ours
         if not zh_q and is_chinese(quote):
             fig = figure_for(sel.attrs, quote, lambda t: score(t, clause_weights))
-            lead = f"{fig} — " if fig else ""
+            lead = f"{written_in(fig, 'en')} — " if fig else ""
             pieces.append(quoted(cit.quote, cit.n, zh=False, lead=lead))
         elif zh_q and not is_chinese(quote):  # a Chinese asker, an English source: quoted
             fig = figure_for(sel.attrs, quote, lambda t: score(t, clause_weights))
-            lead = f"{fig}——" if fig else ""
+            lead = f"{written_in(fig, 'zh')}——" if fig else ""
             pieces.append(quoted(cit.quote, cit.n, zh=True, lead=lead))
         elif zh_q:
             pieces.append(f"{quote}[{cit.n}]")

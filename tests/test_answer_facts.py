@@ -232,7 +232,8 @@ def test_latest_gives_the_newest_and_what_it_replaced() -> None:
 def test_list_question_gives_every_document() -> None:
     out = ask("Which companies raised funding in 2025, and how much?", ["f1"])
     assert out is not None
-    assert "$100 million" in out.text and "5亿元" in out.text
+    # an English answer writes the Chinese text's 5亿元 as English money; the quote keeps it
+    assert "$100 million" in out.text and "500 million yuan" in out.text
     assert "Galaxy Core" in out.text  # the English name the Chinese text gives in brackets
     assert_exact(out.citations)
 
@@ -251,6 +252,11 @@ def test_every_figure_must_be_in_its_cited_span() -> None:
     c = Citation(1, "zh1", "t", "s", None, "片间互联带宽达到700GB/s。", 0, 5)
     assert supported("Zhenwu 810E: interconnect bandwidth 700GB/s [1].", [c], ["Zhenwu 810E"])
     assert not supported("Zhenwu 810E: interconnect bandwidth 900GB/s [1].", [c], ["Zhenwu 810E"])
+    # by value in another scale: 5亿元 is 500 million yuan, not 500 million dollars
+    f = Citation(1, "f2", "t", "s", None, FUND2, 0, len(FUND2))
+    assert supported("Galaxy Core: funding amount 500 million yuan [1].", [f], ["Galaxy Core"])
+    assert not supported("Galaxy Core: funding amount 600 million yuan [1].", [f], ["Galaxy Core"])
+    assert not supported("Galaxy Core: funding amount $500 million [1].", [f], ["Galaxy Core"])
 
 
 def test_lead_states_a_quoted_fact_in_the_askers_language() -> None:

@@ -376,7 +376,9 @@ def test_abstains_on_a_name_the_corpus_never_mentions() -> None:
     # the same question about a product that is there is answered, figure first
     ans = ask("What is the price of the MTT S80?", doc, known_words=known)
     assert not ans.abstained
-    assert ans.text.startswith("From the Chinese source: 2999元 — ")
+    # the figure in the asker's way of writing money; the quote keeps the source's
+    assert ans.text.startswith("From the Chinese source: 2999 yuan — ")
+    assert "2999元" in ans.text
 
 
 # -- regressions ---------------------------------------------------------------------------
@@ -461,3 +463,43 @@ def test_a_period_question_needs_a_quote_of_that_period() -> None:
     assert not ask("星河晶圆厂2025年的月产能是多少?", FAB).abstained
     ans = ask("星河晶圆厂2023年的月产能是多少?", FAB)
     assert ans.abstained and "2023" in ans.text
+
+
+# an invented fabless company: revenue given only as a customer's share of it
+SHARE_ONLY = make_doc(
+    "share",
+    "星河芯片成立于2019年,总部位于苏州。到2025年前三季度,最大客户在星河芯片营收中的占比超过60%。"
+    "公司本次计划募集资金30亿元。",
+)
+NODE_NAME = make_doc(
+    "node",
+    "The Orion X1 accelerator packs 90 billion transistors. It is built on a custom TSMC 4NP process.",
+    lang="en",
+)
+RELATIVE = make_doc(
+    "rel",
+    "The Orion X2 uses a single-die design and would deliver roughly half the raw compute of the X1.",
+    lang="en",
+)
+
+
+def test_a_share_of_revenue_does_not_answer_how_much_revenue() -> None:
+    """Every attribute asked by its own cue is checked, also where an evidence group of the
+    question matched: 营收 beside a percentage is a share, not an amount."""
+    ans = ask("星河芯片2025年前三季度营收多少?", SHARE_ONLY)
+    assert ans.abstained and "营收" in ans.text
+    assert not ask("星河芯片计划募资多少?", SHARE_ONLY).abstained
+
+
+@pytest.mark.parametrize(
+    ("question", "doc"),
+    [
+        ("Which process node is the Orion X1 built on?", NODE_NAME),
+        ("How much compute does the Orion X2 deliver?", RELATIVE),
+    ],
+    ids=["node-name", "relative-figure"],
+)
+def test_a_value_written_as_a_name_or_relative_figure_answers(question: str, doc: Document) -> None:
+    ans = ask(question, doc)
+    assert not ans.abstained, ans.text
+    assert_well_formed(ans, {doc.doc_id: doc})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rag.citations import is_framing, names_in, quotations, statement_language, verify_generated
-from rag.quantities import chinese_value, quantities, unsupported
+from rag.quantities import chinese_value, quantities, unsupported, written_in
 from rag.types import Document, Passage
 
 ZW_TEXT = (
@@ -162,3 +162,26 @@ def test_one_clause_splitter_two_break_sets() -> None:
         "GDDR，",
         "售价1,000元；功耗300W",
     ]
+
+
+@pytest.mark.parametrize(
+    ("figure", "lang", "written"),
+    [
+        ("约55亿美元", "en", "about $5.5 billion"),
+        ("37亿港元", "en", "HK$3.7 billion"),
+        ("11.74亿元", "en", "1.174 billion yuan"),
+        ("144.60港元", "en", "HK$144.60"),  # no scale: the digits as the source has them
+        ("$4.5 billion", "zh", "45亿美元"),
+        ("about $600 million", "zh", "约6亿美元"),
+        ("96GB", "en", "96GB"),  # no language's word
+        ("10亿", "en", "10亿"),  # a bare amount may be "10亿级": left alone
+        ("1.6万张", "en", "1.6万张"),
+        ("55亿美元", "zh", "55亿美元"),  # already the asker's way
+    ],
+)
+def test_money_is_written_the_askers_way_and_keeps_its_value(
+    figure: str, lang: str, written: str
+) -> None:
+    out = written_in(figure, lang)
+    assert out == written
+    assert not unsupported(out, [figure])  # the verifier reads both as one value

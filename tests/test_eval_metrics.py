@@ -661,3 +661,14 @@ def test_history_block_survives_a_rewrite(tmp_path: Path):
     p.write_text("a\n<!-- history -->\n| before | 0.5 |\n<!-- /history -->\nb\n", "utf-8")
     assert R.read_history(p) == "| before | 0.5 |"
     assert R.read_history(tmp_path / "none.md") == ""
+
+
+def test_a_figure_in_another_scale_is_grounded_by_value() -> None:
+    """ "8 billion yuan" is grounded by a quote's 80亿元; 8 billion dollars is not."""
+    from evals.metrics import citation_scores
+
+    quote = "实际募集资金总额约80亿元。"
+    ok = citation_scores(f"From the Chinese source: 8 billion yuan — “{quote}” [1]", {1: quote})
+    assert ok.ungrounded == [] and ok.supported_statements == ok.statements == 1
+    bad = citation_scores("The company raised $8 billion [1].", {1: quote})
+    assert bad.ungrounded == ["8"] and bad.supported_statements == 0
