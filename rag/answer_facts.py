@@ -581,7 +581,9 @@ def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citati
             hits = [
                 (f, c)
                 for f in store.facts(attribute=attr)
-                if matches(f, qe, ents) and (c := _cited_in(f, citations)) is not None
+                if matches(f, qe, ents)
+                and _in_period(f, a)
+                and (c := _cited_in(f, citations)) is not None
             ]
             if hits:
                 f, c = min(hits, key=lambda h: h[1].n)

@@ -165,7 +165,11 @@ def _in_period(sel: Selection, chosen: list[Candidate]) -> bool:
     ):
         return True
     lo, hi = int((p.since or "0000")[:4]), int((p.until or "9999")[:4])
-    for c in chosen:
+    # the period is the asked figure's: a quote stating that figure must be about it (unless
+    # the period marks the product: "2019年发布的X")
+    asked = [] if p.of_entity else own_cue_attributes(sel.analysis)
+    stating = [c for c in chosen if any(states(x, c.text) for x in asked)]
+    for c in stating or chosen:
         doc = sel.docs[c.doc_id]
         years = years_in(c.text) or {int(doc.date[:4])} if doc.date else years_in(c.text)
         if any(lo <= y <= hi for y in years):

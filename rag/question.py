@@ -63,6 +63,7 @@ class Period:
     until: str | None
     label: str
     written: str = ""  # the words as the question has them ("2025年上半年", "first half of 2025")
+    of_entity: bool = False  # it marks the product asked about ("2019年发布的X"), not the figure
 
 
 @dataclass
@@ -101,6 +102,7 @@ class _Cues:
     evidence_groups: dict[str, tuple[str, ...]]  # glossary evidence group -> attributes
     subsumes: dict[str, tuple[str, ...]]  # attribute -> cues of others it reads instead
     not_plural: frozenset[str]  # words after "which" that end in -s but are no plural noun
+    period_of_entity: tuple[tuple[str, ...], tuple[str, ...]]  # words (after, before) a period
 
 
 def _both(entry: dict[str, Any]) -> tuple[str, ...]:
@@ -124,6 +126,14 @@ def cues() -> _Cues:
         evidence_groups={g: tuple(m) for g, m in (raw.get("evidence_groups") or {}).items()},
         subsumes={k: tuple(v) for k, v in (raw.get("subsumes") or {}).items()},
         not_plural=frozenset(str(w).lower() for w in raw.get("not_plural") or []),
+        period_of_entity=_before_after(raw.get("period_of_entity") or {}),
+    )
+
+
+def _before_after(entry: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return (
+        tuple(str(w).lower() for w in entry.get("after") or []),
+        tuple(str(w).lower() for w in entry.get("before") or []),
     )
 
 
@@ -292,7 +302,12 @@ def period_of(text: str) -> Period | None:
     last = calendar.monthrange(y1, hi_m)[1]
     spans = [m.span() for m in _YEAR.finditer(low)]
     spans += [m.span() for m in (q, h, mo) if m is not None]
-    return Period(f"{y0}-{lo_m:02d}-01", f"{y1}-{hi_m:02d}-{last:02d}", label, _written(low, spans))
+    after, before = cues().period_of_entity
+    start, end = min(s for s, _ in spans), max(e for _, e in spans)
+    of_entity = low[end:].lstrip().startswith(after) or low[:start].rstrip().endswith(before)
+    return Period(
+        f"{y0}-{lo_m:02d}-01", f"{y1}-{hi_m:02d}-{last:02d}", label, _written(low, spans), of_entity
+    )
 
 
 def _written(low: str, spans: list[tuple[int, int]]) -> str:

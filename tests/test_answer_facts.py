@@ -271,6 +271,9 @@ def test_lead_states_a_quoted_fact_in_the_askers_language() -> None:
     assert fact_leads(a, table, [cit]) == "The interconnect bandwidth is 700GB/s [1]."
     named = Citation(1, "zh1", doc.title, "", None, doc.text[12:], 12, len(doc.text))
     assert fact_leads(a, table, [named]) == "Zhenwu 810E: interconnect bandwidth 700GB/s [1]."
+    # a fact of another period than the one asked is never stated
+    a = analyse("How fast was the Zhenwu 810E interconnect in 2019?", None, table)
+    assert fact_leads(a, table, [named]) is None
     # a fact no quote carries is never stated
     a = analyse("What memory does the Zhenwu 810E have?", None, table)
     assert fact_leads(a, table, [cit]) is None

@@ -465,6 +465,24 @@ def test_a_period_question_needs_a_quote_of_that_period() -> None:
     assert ans.abstained and "2023" in ans.text
 
 
+REVENUE_YEARS = make_doc(
+    "rev",
+    "星河芯片2024年营收为12亿元,比2023年增长约60%。2022年,星河芯片在苏州建成研发中心。"
+    "星河芯片2025年前三季度净利润为3亿元。",
+    date="2025-10-30",
+)
+
+
+def test_the_period_belongs_to_the_quote_stating_the_figure() -> None:
+    """Another quote naming the year does not make a figure of another year an answer."""
+    assert not ask("星河芯片2024年营收多少?", REVENUE_YEARS).abstained
+    ans = ask("星河芯片2022年净利润多少?", REVENUE_YEARS)
+    assert ans.abstained and "2022" in ans.text
+    # a year that marks the product, not the figure, does not gate it
+    launch = make_doc("l", "星河X1于2019年发布。星河X1的功耗为300W。", date="2025-01-01")
+    assert not ask("2019年发布的星河X1功耗是多少?", launch).abstained
+
+
 # an invented fabless company: revenue given only as a customer's share of it
 SHARE_ONLY = make_doc(
     "share",

@@ -83,3 +83,12 @@ def test_followup_accepts_langchain_messages() -> None:
     history = [HumanMessage("What memory does the H20 have?"), AIMessage("96GB HBM3 [1]")]
     a = analyse("and its bandwidth?", history)
     assert "H20" in a.entity_names and a.lang == "en"
+
+
+def test_a_period_beside_a_launch_word_marks_the_product() -> None:
+    p = period_of("华为2019年发布的初代昇腾910算力是多少?")
+    assert p is not None and p.of_entity
+    p = period_of("What was the compute of the Ascend 910 launched in 2019?")
+    assert p is not None and p.of_entity
+    p = period_of("寒武纪2024年营收多少?")
+    assert p is not None and not p.of_entity
