@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, Protocol
 
 from rag import datafiles
@@ -408,7 +409,7 @@ def _compose_list(
     ranked = sorted(by_entity.values(), key=lambda d: min(_rank(f, doc_rank) for f in d.values()))
     for facts in ranked[:MAX_LIST]:
         first = next(iter(facts.values()))
-        cites.names.append(display_name(None, first, ents, lang))
+        cites.names.append(_with_vendor(display_name(None, first, ents, lang), first, ents, lang))
         parts = [
             (f"{label(f.attribute, lang)} " if not head else "")
             + f"{shown(f, lang)}{_note(f, lang, when=True)}{cites.mark(f, lang)}"
@@ -425,6 +426,22 @@ def _compose_list(
             )
         )
     return Composed("\n".join(lines), cites.list, [f"list of {len(ranked)} entities"], cites.names)
+
+
+def _with_vendor(name: str, fact: Any, ents: dict[str, Any], lang: str) -> str:
+    """A product's list line names its maker too ("Ironwood (Google)", "昇腾910C(华为)"),
+    where the text gave one and the product's name does not already hold it."""
+    ent = ents.get(fact.entity_id)
+    vendor = ents.get(ent.vendor) if ent is not None and ent.vendor else None
+    if vendor is None or vendor.entity_id == fact.entity_id:
+        return name
+    maker = display_name(
+        None, SimpleNamespace(entity_id=vendor.entity_id, entity=vendor.name), ents, lang
+    )
+    low = normalize(name)
+    if not maker or any(normalize(n) in low for n in [maker, vendor.name, *vendor.aliases] if n):
+        return name
+    return f"{name}({maker})" if lang == "zh" else f"{name} ({maker})"
 
 
 def _relates(fact: Any, qe: QEntity, ents: dict[str, Any]) -> bool:

@@ -336,3 +336,20 @@ def test_the_llm_answerer_is_given_the_question_facts(tmp_path, monkeypatch) -> 
     qa.ask("How much memory does the Galaxy X1 have?", answerer="llm")
     assert seen["llm"] is model
     assert any(f.value == "64GB" for f in seen["facts"])
+
+
+def test_a_list_line_names_the_products_maker() -> None:
+    from rag.answer_facts import _with_vendor
+
+    ents = {
+        "x1": SimpleNamespace(
+            entity_id="x1", name="Orion X1", kind="product", vendor="acme", aliases=[]
+        ),
+        "acme": SimpleNamespace(
+            entity_id="acme", name="艾克米", kind="company", vendor=None, aliases=["艾克米", "Acme"]
+        ),
+    }
+    f = SimpleNamespace(entity_id="x1", entity="Orion X1")
+    assert _with_vendor("Orion X1", f, ents, "en") == "Orion X1 (Acme)"
+    assert _with_vendor("Orion X1", f, ents, "zh") == "Orion X1(艾克米)"
+    assert _with_vendor("Acme Orion X1", f, ents, "en") == "Acme Orion X1"  # said already
