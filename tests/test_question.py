@@ -92,3 +92,26 @@ def test_a_period_beside_a_launch_word_marks_the_product() -> None:
     assert p is not None and p.of_entity
     p = period_of("寒武纪2024年营收多少?")
     assert p is not None and not p.of_entity
+
+
+def test_a_name_typed_without_its_spaces_is_the_learned_entity() -> None:
+    """ "orionx1" (for "Orion X1") is the learned product, not a second, unknown model
+    number that no source mentions."""
+    from types import SimpleNamespace
+
+    ent = SimpleNamespace(
+        entity_id="orion x1", name="Orion X1", kind="product", vendor=None,
+        aliases=["Orion X1", "猎户X1"], doc_ids=["d"],
+    )  # fmt: skip
+
+    class Index:  # the fact store matches names ignoring spaces, as here
+        def match_entities(self, text: str) -> list[tuple[object, int, int]]:
+            i = text.lower().find("orionx1")
+            return [(ent, i, i + 7)] if i >= 0 else []
+
+        def entities(self) -> list[object]:
+            return [ent]
+
+    a = analyse("orionx1 memory bandwidth?", None, Index())
+    assert [(e.entity_id, e.kind) for e in a.entities] == [("orion x1", "product")]
+    assert "猎户X1" in a.entities[0].aliases
