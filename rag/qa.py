@@ -129,6 +129,7 @@ class QA:
         self._write_lock = threading.Lock()
         self._searchers: dict[tuple[str, bool], Searcher] = {}
         self._known_words: tuple[int, set[str]] = (-1, set())
+        self._pinyin_words: tuple[int, dict[str, list[str]]] = (-1, {})
         self._factstore: FactStore | None = None
         self._facts_lock = threading.Lock()
 
@@ -391,6 +392,38 @@ class QA:
             self._known_words = (idx.generation, words)
         return self._known_words[1]
 
+    def pinyin_words(self) -> dict[str, list[str]]:
+        """The corpus's Chinese words by their toneless pinyin ("kunminghu": 昆明湖), so a
+        question may spell a Chinese name the articles never romanise."""
+        idx = self.index()
+        if self._pinyin_words[0] != idx.generation:
+            from pypinyin import lazy_pinyin
+
+            from rag.lang import HAN_CHAR
+
+            found: dict[str, list[str]] = {}
+            for tok in idx.vocab:
+                if 2 <= len(tok) <= 8 and all(HAN_CHAR.match(ch) for ch in tok):
+                    found.setdefault("".join(lazy_pinyin(tok)).lower(), []).append(tok)
+            self._pinyin_words = (idx.generation, found)
+        return self._pinyin_words[1]
+
+    def spelled(self, question: str) -> dict[str, list[str]]:
+        """Latin words of the question the corpus never writes that are the pinyin of a
+        Chinese word it does write ("Kunminghu" -> 昆明湖), with those words."""
+        import re
+
+        known = self.known_words()
+        words = {w for w in re.findall(r"[A-Za-z]{4,}", question) if w.lower() not in known}
+        table = self.pinyin_words() if words else {}
+        return {w: table[w.lower()][:2] for w in words if w.lower() in table}
+
+    def expansions(self, analysis: Analysis) -> list[str]:
+        """Keywords retrieval adds to a question: its entities' learned names in the other
+        script, and the Chinese words its pinyin spells."""
+        spelled = [h for hs in self.spelled(analysis.question).values() for h in hs]
+        return [*other_script_names(analysis), *[h for h in spelled if h not in analysis.question]]
+
     def search(
         self,
         query: str,
@@ -526,7 +559,7 @@ class QA:
             vendors=vendors,
             since=since,
             until=until,
-            expand=other_script_names(analysis),
+            expand=self.expansions(analysis),
             **overrides,
         )
         timings.update({f"retrieve_{k_}": v for k_, v in result.timings.items()})
@@ -661,7 +694,7 @@ class QA:
             resolved,
             passages,
             docs,
-            known_words=self.known_words(),
+            known_words=self.known_words() | {w.lower() for w in self.spelled(analysis.question)},
             lang=analysis.lang,
             analysis=analysis
             if resolved == analysis.question and not analysis.followup

@@ -118,10 +118,10 @@ class HybridRetriever(BaseRetriever):
         if not isinstance(query, str):
             raise ConfigError(f"the retriever takes a question string, not {type(query).__name__}")
         opts = self._options(dict(kwargs))
-        from rag.question import analyse, other_script_names
+        from rag.question import analyse
 
         # the learned other-script names of what the query names, as QA.ask adds them
-        expand = other_script_names(analyse(query, None, self.qa.fact_table()))
+        expand = self.qa.expansions(analyse(query, None, self.qa.fact_table()))
         result = self.qa.search(
             query,
             k=opts["k"],

@@ -188,3 +188,20 @@ def test_a_document_removed_after_the_search_leaves_the_answer_standing(tmp_path
     assert set(docs) == {content_id(A.encode())}
     live = qa.live_passages(passages, docs)
     assert live and all(p.doc_id != gone for p in live)
+
+
+def test_a_chinese_name_spelled_in_pinyin_is_found(fake_qa, tmp_path: Path) -> None:
+    """A question may spell a Chinese name the article never romanises ("Fenghuang" for
+    凤凰): retrieval adds the Chinese word and the answerer does not call it unknown."""
+    (tmp_path / "a.md").write_text(
+        "---\ntitle: 凤凰芯片发布\ndate: 2025-05-01\n---\n"
+        "星河科技发布了凤凰数据中心芯片。凤凰芯片的功耗为300W,采用5nm工艺。",
+        encoding="utf-8",
+    )
+    fake_qa.ingest([tmp_path / "a.md"])
+    assert fake_qa.spelled("What is the power draw of the Fenghuang chip?") == {
+        "Fenghuang": ["凤凰"]
+    }
+    ans = fake_qa.ask("What is the power draw of the Fenghuang chip?")
+    assert not ans.abstained, ans.text
+    assert "300W" in ans.text
