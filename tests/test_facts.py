@@ -166,3 +166,17 @@ def test_a_reporting_source_and_investors_are_not_subjects() -> None:
     assert [(f.entity, f.value) for f in fs if f.attribute == "price"] == [("Prism X2", "$9,000")]
     fs = facts_of("星河微芯科技上市首日,中一签的投资者账面浮盈约2万元。")
     assert [f for f in fs if f.attribute == "investment"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "norm", "dim"),
+    [
+        ("a 600-watt part", 600.0, "power"),
+        ("1.2 terabytes per second of bandwidth", 1.2e12, "bandwidth"),
+        ("built on a 5-nanometer process", 5.0, "length"),
+        ("算力达到每秒1000万亿次", 1.0e15, "compute"),
+    ],
+)
+def test_units_spelled_out_are_read(text: str, norm: float, dim: str) -> None:
+    got = [(v.norm, v.dim) for v in find_values(text)]
+    assert (norm, dim) in got
