@@ -16,11 +16,12 @@ from facts (``rag.answer_facts``; ``rag.qa`` tries those first) or call an LLM
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rag.abstain import Reason, refusal
 from rag.answer_facts import label
-from rag.evidence import alias_in, states, undisclosed_about, words, years_in
+from rag.evidence import alias_in, cue_pattern, states, undisclosed_about, words, years_in
 from rag.glossary import VENDORS
 from rag.question import (
     Analysis,
@@ -124,6 +125,29 @@ def _weak(
     return lexical < min_score and dense_best < min_dense
 
 
+def _names_someone(sel: Selection, chosen: list[Candidate]) -> bool:
+    """A who question is answered only by a quote naming a person or an organisation other
+    than what the question names: a role word before a name (``person_roles``), a jieba
+    person/organisation name, or a capitalised English name the question does not give."""
+    import jieba.posseg as pseg
+
+    from rag.textnorm import load_jieba
+
+    load_jieba()
+    asked = normalize(sel.analysis.question)
+    roles = cue_pattern("person_roles")
+    for c in chosen:
+        if roles.search(c.text):
+            return True
+        for w, flag in pseg.lcut(c.text):  # with HMM: unknown people's names are found too
+            if flag in ("nr", "nrt", "nt", "nz") and len(w) > 1 and normalize(w) not in asked:
+                return True
+        for m in re.finditer(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*", c.text):
+            if normalize(m.group()) not in asked and m.start() > 0:
+                return True
+    return False
+
+
 def _choose(
     sel: Selection, ab: Aboutness, eligible: list[Candidate], lang: str
 ) -> list[Candidate] | OfflineAnswer:
@@ -148,6 +172,12 @@ def _choose(
     cover_entities(sel, ab, eligible, chosen)
     add_open_parts(sel, eligible, chosen)
     chosen = sorted(chosen, key=lambda c: (c.passage_rank, c.start))
+    if (
+        sel.analysis.intent == "who"
+        and not sel.analysis.attributes
+        and not _names_someone(sel, chosen)
+    ):
+        return _refuse(Reason.NOBODY_NAMED, lang, "no quote names anyone")
     if not _in_period(sel, chosen):
         period = sel.analysis.period.label if sel.analysis.period else ""
         return _refuse(Reason.PERIOD_ABSENT, lang, f"no quote about {period}", period)

@@ -521,3 +521,13 @@ def test_a_value_written_as_a_name_or_relative_figure_answers(question: str, doc
     ans = ask(question, doc)
     assert not ans.abstained, ans.text
     assert_well_formed(ans, {doc.doc_id: doc})
+
+
+FOUNDED = make_doc("fd", "星河芯片成立于2019年,总部位于苏州。星河芯片的首款芯片采用7nm工艺。")
+FOUNDED_BY = make_doc("fb", "星河芯片成立于2019年,创始人张明远曾任职于英特尔。")
+
+
+def test_a_who_question_needs_a_quote_naming_someone() -> None:
+    ans = ask("星河芯片是谁创办的?", FOUNDED)
+    assert ans.abstained and ans.reason is not None and ans.reason.value == "nobody_named"
+    assert not ask("星河芯片是谁创办的?", FOUNDED_BY).abstained
