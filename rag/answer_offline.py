@@ -201,7 +201,11 @@ def _in_period(sel: Selection, chosen: list[Candidate]) -> bool:
     stating = [c for c in chosen if any(states(x, c.text) for x in asked)]
     for c in stating or chosen:
         doc = sel.docs[c.doc_id]
-        years = years_in(c.text) or {int(doc.date[:4])} if doc.date else years_in(c.text)
+        years = years_in(c.text)
+        if doc.date and (not years or stating):
+            # a figure stated in a report of that year counts, though the sentence also names
+            # the year it is compared with ("compared with a loss in 2024")
+            years = years | {int(doc.date[:4])}
         if any(lo <= y <= hi for y in years):
             return True
     return False

@@ -478,6 +478,11 @@ def test_the_period_belongs_to_the_quote_stating_the_figure() -> None:
     assert not ask("星河芯片2024年营收多少?", REVENUE_YEARS).abstained
     ans = ask("星河芯片2022年净利润多少?", REVENUE_YEARS)
     assert ans.abstained and "2022" in ans.text
+    # a report of the year asked states its figure against another year's: still that year's
+    report = make_doc(
+        "q3", "星河芯片前三季度净利润为3亿元,而2024年同期仍为亏损。", date="2025-10-30"
+    )
+    assert not ask("星河芯片2025年净利润多少?", report).abstained
     # a year that marks the product, not the figure, does not gate it
     launch = make_doc("l", "星河X1于2019年发布。星河X1的功耗为300W。", date="2025-01-01")
     assert not ask("2019年发布的星河X1功耗是多少?", launch).abstained
