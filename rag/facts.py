@@ -27,7 +27,7 @@ from rag.entities import load_yaml, mentions, simplified
 from rag.knowledge import Entity, Fact
 from rag.types import Document
 
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 _SUBJECT_KINDS = ("company", "product", "model", "org")
 # a memory product (an HBM generation) is the subject of its own capacity or bandwidth, not of compute
 _MEMORY_SUBJECT_ATTRS = frozenset(
@@ -125,6 +125,8 @@ class _Spec:
     cue_attrs: dict[str, tuple[str, ...]]
     negative: dict[str, frozenset[str]]
     date_blockers: tuple[str, ...]
+    reporting_after: tuple[str, ...]
+    respectively: tuple[str, ...]
     negations: tuple[str, ...]
     before_other: tuple[str, ...]
     after_other: tuple[str, ...]
@@ -236,6 +238,8 @@ def spec() -> _Spec:
         cue_rx=cue_rx,
         cue_attrs={k: tuple(v) for k, v in sorted(cue_attrs.items(), key=lambda kv: -len(kv[0]))},
         date_blockers=tuple(str(w).lower() for w in d.get("date_blockers") or ()),
+        reporting_after=tuple(str(w).lower() for w in d.get("reporting_after") or ()),
+        respectively=tuple(str(w).lower() for w in d.get("respectively") or ()),
         anaphora=tuple(str(w).lower() for w in d.get("anaphora") or ()),
         negations=tuple(str(w).lower() for w in d.get("negations") or ()),
         before_other=tuple(str(w).lower() for w in d.get("not_the_subjects_before") or ()),
@@ -703,6 +707,39 @@ def _sentence_facts(ctx: _Ctx, s: int, e: int, ments: list[_Mention]) -> list[Fa
     return kept
 
 
+def _value_periods(
+    text: str, s: int, values: list[Any], dates: list[_Date], default: str | None
+) -> list[str | None]:
+    """The period of each figure of a sentence: the nearest date before it in its clause,
+    else after it in its clause, else the nearest before it in the sentence, else the
+    document's date; a date right before a reporting verb (发布/显示 ...) is no figure's
+    period. A "分别" list of as many periods as figures pairs them in order."""
+    sp = spec()
+    sent = text[s:]
+    own = [
+        d
+        for d in dates
+        if not sent[d.end : d.end + 4].lstrip().lower().startswith(sp.reporting_after)
+    ]
+    if (
+        len(values) > 1
+        and len(own) == len(values)
+        and all(d.end <= values[0].start for d in own)
+        and any(w in sent[: values[-1].end].lower() for w in sp.respectively)
+    ):
+        return [d.norm for d in own]
+    out: list[str | None] = []
+    for v in values:
+        cs, ce = _clause_of(text, s, s + len(sent), v.start + s)
+        cs, ce = cs - s, ce - s
+        before = [d for d in own if cs <= d.start and d.end <= v.start]
+        after = [d for d in own if v.end <= d.start and d.end <= ce]
+        anywhere = [d for d in own if d.end <= v.start]
+        pick = (before or [])[-1:] or after[:1] or anywhere[-1:]
+        out.append(pick[0].norm if pick else default)
+    return out
+
+
 def _quantity_facts(
     ctx: _Ctx,
     s: int,
@@ -716,7 +753,9 @@ def _quantity_facts(
     sp = spec()
     text = ctx.text
     out = []
-    for v in find_values(text[s:e]):
+    values = find_values(text[s:e])
+    periods = _value_periods(text[:e], s, values, dates, ctx.doc.date or None)
+    for v, v_period in zip(values, periods, strict=True):
         vs, ve = v.start + s, v.end + s
         if _other_figure(text, vs, ve) or _superseded(text, vs):
             continue
@@ -760,7 +799,7 @@ def _quantity_facts(
                 norm=norm,
                 qualifier=_qualifier(clause_text) or _qualifier(text[s:e]),
                 precision=prec[0].upper() if prec else None,
-                period=period,
+                period=v_period,
             )
         )
     return out

@@ -180,3 +180,18 @@ def test_a_reporting_source_and_investors_are_not_subjects() -> None:
 def test_units_spelled_out_are_read(text: str, norm: float, dim: str) -> None:
     got = [(v.norm, v.dim) for v in find_values(text)]
     assert (norm, dim) in got
+
+
+def test_a_figure_is_of_the_period_written_before_it_not_of_the_report_date() -> None:
+    from rag.entities import extract_entities
+    from rag.types import Document
+
+    text = (
+        "星河科技股份有限公司(Galaxy Tech)是一家芯片公司。"
+        "星河科技在2025年4月发布的年报显示,公司2024年实现营业收入11.74亿元。"
+        "招股书显示,星河科技2022年、2023年和2024年的营收分别为1.89亿元、2.89亿元和5.40亿元。"
+    )
+    doc = Document("x", "t", "s", "2025-04-19", "zh", [], text)
+    got = {(f.value, f.period) for f in extract_facts(doc, extract_entities(doc))}
+    assert ("11.74亿元", "2024") in got  # not 2025-04, when the report came out
+    assert {("1.89亿元", "2022"), ("2.89亿元", "2023"), ("5.40亿元", "2024")} <= got  # 分别
