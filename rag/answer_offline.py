@@ -113,6 +113,17 @@ def _specific(a: Analysis, question: str) -> list[list[str]]:
     return learned + rest
 
 
+def _named_companies(a: Analysis, qlow: str) -> list[list[str]]:
+    """The companies the question names, each as its names: glossary vendors, and learned
+    companies named by a name the glossary lacks ("Muxi", a pinyin), with all their names."""
+    named = [list(al) for al in VENDORS.values() if any(alias_in(x, qlow) for x in al)]
+    known = {normalize(x) for al in named for x in al}
+    for e in a.entities:
+        if e.kind == "company" and e.entity_id and not known & {normalize(x) for x in e.aliases}:
+            named.append([e.text, *e.aliases])
+    return named
+
+
 def _weak(
     sel: Selection,
     cands: list[Candidate],
@@ -259,11 +270,7 @@ def answer_offline(
     if _weak(sel, cands, passages, min_score, min_dense):
         return _refuse(Reason.WEAK_EVIDENCE, lang, "weak evidence")
     qlow = normalize(question)
-    ab = Aboutness(
-        sel,
-        _specific(a, question),
-        [al for al in VENDORS.values() if any(alias_in(x, qlow) for x in al)],
-    )
+    ab = Aboutness(sel, _specific(a, question), _named_companies(a, qlow))
     eligible = [c for c in cands if ab.about_all_kinds(c)]
     if not eligible:
         what = ("、" if lang == "zh" else ", ").join(e[0] for e in ab.entities)

@@ -422,7 +422,11 @@ class QA:
         """Keywords retrieval adds to a question: its entities' learned names in the other
         script, and the Chinese words its pinyin spells."""
         spelled = [h for hs in self.spelled(analysis.question).values() for h in hs]
-        return [*other_script_names(analysis), *[h for h in spelled if h not in analysis.question]]
+        out = other_script_names(analysis)
+        return [
+            *out,
+            *[h for h in dict.fromkeys(spelled) if h not in out and h not in analysis.question],
+        ]
 
     def search(
         self,

@@ -536,3 +536,33 @@ def test_a_who_question_needs_a_quote_naming_someone() -> None:
     ans = ask("星河芯片是谁创办的?", FOUNDED)
     assert ans.abstained and ans.reason is not None and ans.reason.value == "nobody_named"
     assert not ask("星河芯片是谁创办的?", FOUNDED_BY).abstained
+
+
+def test_a_learned_company_asked_by_a_name_the_glossary_lacks_is_the_subject() -> None:
+    """ "Xinghe" (a pinyin the text never writes) names the learned 星河科技: a sentence of
+    another company's article is not about it, however well it is retrieved."""
+    from types import SimpleNamespace
+
+    from rag.question import analyse
+
+    ent = SimpleNamespace(
+        entity_id="星河科技", name="星河科技", kind="company", vendor=None,
+        aliases=["星河科技", "xinghe", "xing he"], doc_ids=["gx"],
+    )  # fmt: skip
+
+    class Index:
+        def match_entities(self, text: str) -> list[tuple[object, int, int]]:
+            i = text.lower().find("xinghe")
+            return [(ent, i, i + 6)] if i >= 0 else []
+
+        def entities(self) -> list[object]:
+            return [ent]
+
+    other = make_doc("ot", "青云科技今日在科创板上市。本次发行价格为50.00元/股,募资20亿元。")
+    own = make_doc("gx", "星河科技今日在科创板上市。星河科技本次发行价格为32.50元/股。")
+    q = "What was the Xinghe IPO issue price?"
+    a = analyse(q, None, Index())
+    passages = [make_passage(other), make_passage(own)]
+    ans = answer_offline(q, passages, {d.doc_id: d for d in (other, own)}, analysis=a)
+    assert not ans.abstained, ans.text
+    assert "32.50" in ans.text and "50.00" not in ans.text
