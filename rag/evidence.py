@@ -18,7 +18,7 @@ from rag.citations import clause_spans
 from rag.glossary import ATTRIBUTES, evidence_has_attribute
 from rag.lang import HAN_CHAR, is_chinese
 from rag.question import ORDINAL
-from rag.textnorm import CUE, has_term, normalize, simplified, term_pattern
+from rag.textnorm import CUE, has_term, mainland, normalize, simplified, term_pattern
 
 DATA_FILE = "sentences.yaml"
 
@@ -213,7 +213,7 @@ def states(attribute: str, text: str) -> bool:
     attr = attributes().get(attribute)
     if attr is None:
         return False
-    text = simplified(text)  # a traditional page's 億 is a 亿
+    text = mainland(simplified(text))  # a traditional page's 億 is a 亿, its 頻寬 a 带宽
     low = text.lower()
     if not cue_in(low, attr.cues):
         return False

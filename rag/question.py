@@ -506,9 +506,32 @@ def _same(low: set[str], learned: QEntity, seed: list[str]) -> bool:
 
 
 def _evidence_attributes(question: str) -> list[str]:
+    """The glossary's evidence groups the question triggers, less a group whose every cue
+    lies inside a longer cue of another attribute: 显存带宽 asks for a bandwidth, and its
+    显存 asks for no memory capacity."""
+    from rag.glossary import ATTRIBUTES
     from rag.glossary import asked_attributes as glossary_attributes
+    from rag.textnorm import CUE, term_rx
 
-    return glossary_attributes(question)
+    low = normalize(question)
+    c = cues()
+    spans = [(k, s, e) for k, s, e in _longest_first(find_cues(low, c.attributes))]
+    out = []
+    for g in glossary_attributes(question):
+        members = set(c.evidence_groups.get(g, ()))
+        hits = [
+            m.span() for cue in ATTRIBUTES[g][0] for m in term_rx(cue.lower(), CUE).finditer(low)
+        ]
+        inside = hits and all(
+            any(
+                s <= hs and he <= e and (e - s) > (he - hs) and k not in members
+                for k, s, e in spans
+            )
+            for hs, he in hits
+        )
+        if not inside:
+            out.append(g)
+    return out
 
 
 def is_followup(question: str) -> bool:

@@ -34,7 +34,7 @@ from rag.glossary import evidence_has_attribute, matched_groups
 from rag.lang import is_chinese
 from rag.lexicon import stem, translations
 from rag.question import ORDINAL, PRECISION, Analysis
-from rag.textnorm import normalize, tokenize
+from rag.textnorm import mainland, normalize, tokenize
 from rag.types import Document, Passage
 
 
@@ -228,15 +228,16 @@ def _sentence_score(
 ) -> tuple[float, list[str]]:
     w, a = sel.w, sel.analysis
     sc, reasons = 0.0, []
+    said = mainland(text)  # a Taiwan or Hong Kong page's 頻寬/奈米 read as 带宽/纳米
     for attr in sel.attrs:
         if (
-            evidence_has_attribute(attr, text)
-            and (attr not in ATTR_FIGURE or ATTR_FIGURE[attr].search(text))
+            evidence_has_attribute(attr, said)
+            and (attr not in ATTR_FIGURE or ATTR_FIGURE[attr].search(said))
             and (attr != "date" or DATE.search(text))  # a model number holds "20", not a date
         ):
             sc += w.attribute
             reasons.append(attr)
-            if cue_near_figure(attr, text):
+            if cue_near_figure(attr, said):
                 sc += w.cue_near_figure
     if FIGURE.search(text):
         sc += w.figure_quantity if sel.quantity else w.figure_other

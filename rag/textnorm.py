@@ -58,6 +58,25 @@ def t2s(text: str) -> str:
     return str(_converter().convert(text))
 
 
+_tw2sp: Any = None
+
+
+@lru_cache(maxsize=8192)
+def mainland(text: str) -> str:
+    """``text`` in mainland simplified wording (OpenCC ``tw2sp``: 頻寬 -> 带宽, 奈米 -> 纳米,
+    記憶體 -> 内存), for testing what a sentence says; lengths change, so never for offsets."""
+    global _tw2sp
+    if not HAN_CHAR.search(text):
+        return text
+    if _tw2sp is None:
+        with _lock:
+            if _tw2sp is None:
+                import opencc
+
+                _tw2sp = opencc.OpenCC("tw2sp")
+    return str(_tw2sp.convert(unicodedata.normalize("NFKC", text)))
+
+
 def simplified(text: str) -> str:
     """Half-width, simplified text of the same meaning, case kept (units such as Gbps/GBps
     differ by case)."""

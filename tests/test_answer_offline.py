@@ -566,3 +566,26 @@ def test_a_learned_company_asked_by_a_name_the_glossary_lacks_is_the_subject() -
     ans = answer_offline(q, passages, {d.doc_id: d for d in (other, own)}, analysis=a)
     assert not ans.abstained, ans.text
     assert "32.50" in ans.text and "50.00" not in ans.text
+
+
+TW_PAGE = make_doc(
+    "tw",
+    "星河X9採用3奈米製程,記憶體頻寬達到3.2TB/s。星河科技第三季稅後淨利為新台幣120億元。",
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [
+        ("星河X9的显存带宽是多少?", "3.2TB/s"),
+        ("What process node is the 星河X9 built on?", "3"),
+        ("星河科技的净利润是多少?", "120"),
+    ],
+    ids=["bandwidth", "process", "profit"],
+)
+def test_a_taiwan_page_states_what_a_mainland_question_asks(question: str, figure: str) -> None:
+    """頻寬, 奈米, 稅後淨利 are 带宽, 纳米 and net profit: the figure is given, not absent."""
+    ans = ask(question, TW_PAGE)
+    assert not ans.abstained, ans.text
+    assert figure in ans.text
+    assert_well_formed(ans, {"tw": TW_PAGE})

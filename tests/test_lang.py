@@ -67,3 +67,10 @@ def test_no_module_writes_its_own_han_range() -> None:
         if own.search(line)
     ]
     assert offenders == []
+
+
+def test_mainland_wording_of_a_taiwan_page() -> None:
+    from rag.textnorm import mainland
+
+    assert mainland("記憶體頻寬達到3.2TB/s,採用3奈米製程") == "内存带宽达到3.2TB/s,采用3纳米制程"
+    assert mainland("HBM3E memory") == "HBM3E memory"  # no Han: as it is

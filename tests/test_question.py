@@ -115,3 +115,9 @@ def test_a_name_typed_without_its_spaces_is_the_learned_entity() -> None:
     a = analyse("orionx1 memory bandwidth?", None, Index())
     assert [(e.entity_id, e.kind) for e in a.entities] == [("orion x1", "product")]
     assert "猎户X1" in a.entities[0].aliases
+
+
+def test_a_cue_inside_a_longer_cue_asks_for_the_longer_one_only() -> None:
+    """显存带宽 asks for a bandwidth: its 显存 triggers no memory-capacity evidence group."""
+    assert analyse("星河X9的显存带宽是多少?").evidence_attributes == ["bandwidth"]
+    assert set(analyse("H20的显存和带宽").evidence_attributes) == {"bandwidth", "memory"}
