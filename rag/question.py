@@ -192,9 +192,12 @@ def asked_attributes(text: str) -> list[str]:
 
 def attribute_cues(text: str) -> tuple[list[str], set[str]]:
     """The attributes asked, and those of them that only a family cue ("when", "memory")
-    asked for: such a broad cue says less about which attribute is meant."""
+    asked for: such a broad cue says less about which attribute is meant. A Taiwan or Hong
+    Kong question is read in mainland wording (記憶體頻寬 asks for 内存带宽)."""
+    from rag.textnorm import mainland
+
     c = cues()
-    low = normalize(text)
+    low = normalize(mainland(text))
     hits = find_cues(low, c.attributes)
     hits += [
         ("family:" + k, s, e)
@@ -511,8 +514,9 @@ def _evidence_attributes(question: str) -> list[str]:
     显存 asks for no memory capacity."""
     from rag.glossary import ATTRIBUTES
     from rag.glossary import asked_attributes as glossary_attributes
-    from rag.textnorm import CUE, term_rx
+    from rag.textnorm import CUE, mainland, term_rx
 
+    question = mainland(question)
     low = normalize(question)
     c = cues()
     spans = [(k, s, e) for k, s, e in _longest_first(find_cues(low, c.attributes))]

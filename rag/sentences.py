@@ -151,7 +151,7 @@ def weighted_concepts(
             weights[k] = weight
             concept.setdefault(k, of)
 
-    for tok in tokenize(question):
+    for tok in tokenize(mainland(question)):  # 記憶體頻寬 is weighed as 内存带宽
         t = key(tok)
         put(t, _base_weight(tok, t, w), t)
     # jieba's search mode gives a word and its parts: one concept

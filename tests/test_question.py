@@ -121,3 +121,9 @@ def test_a_cue_inside_a_longer_cue_asks_for_the_longer_one_only() -> None:
     """显存带宽 asks for a bandwidth: its 显存 triggers no memory-capacity evidence group."""
     assert analyse("星河X9的显存带宽是多少?").evidence_attributes == ["bandwidth"]
     assert set(analyse("H20的显存和带宽").evidence_attributes) == {"bandwidth", "memory"}
+
+
+def test_a_taiwan_question_is_read_in_mainland_wording() -> None:
+    a = analyse("輝達H20的記憶體頻寬是多少?")
+    assert a.attributes == ["memory_bandwidth"] and a.evidence_attributes == ["bandwidth"]
+    assert analyse("寒武紀2024年淨利多少").attributes == ["profit"]
