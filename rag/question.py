@@ -146,11 +146,12 @@ def _is_latin(cue: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _cue_rx(cue: str) -> re.Pattern[str]:
-    """A cue as a pattern: Han as a substring, Latin as a word ("reason*": a word prefix)."""
+    """A cue as a pattern: Han as a substring, Latin as a word or its plural ("issue
+    prices" says "price"; "reason*": a word prefix)."""
     prefix = cue.endswith("*")
     c = re.escape(normalize(cue.rstrip("*")))
     if _is_latin(cue):
-        return re.compile(rf"(?<![a-z0-9]){c}" + ("" if prefix else "(?![a-z0-9])"))
+        return re.compile(rf"(?<![a-z0-9]){c}" + ("" if prefix else "(?:e?s)?(?![a-z0-9])"))
     return re.compile(c)
 
 
@@ -253,7 +254,7 @@ def _asks_plural(low: str) -> bool:
 
 _QUARTER_ZH = {"一": 1, "二": 2, "三": 3, "四": 4}
 _YEAR = re.compile(
-    r"(?<!\d)(20\d\d|\d\d)\s*(?:年|财年)|(?<![\d.])(20\d\d)(?![\d.])|\bfy\s*(\d\d)\b"
+    r"(?<!\d)(20\d\d|\d\d)\s*(?:年|财年)|(?<![\d.])(20\d\d)(?!\d|\.\d)|\bfy\s*(\d\d)\b"
 )
 _QUARTER = re.compile(r"(?:第?([一二三四])季度|\bq([1-4])\b)")
 _HALF = re.compile(r"上半年|\bh1\b|first half|下半年|\bh2\b|second half")

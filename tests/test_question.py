@@ -127,3 +127,10 @@ def test_a_taiwan_question_is_read_in_mainland_wording() -> None:
     a = analyse("輝達H20的記憶體頻寬是多少?")
     assert a.attributes == ["memory_bandwidth"] and a.evidence_attributes == ["bandwidth"]
     assert analyse("寒武紀2024年淨利多少").attributes == ["profit"]
+
+
+def test_a_year_ending_the_sentence_and_a_plural_cue_are_read() -> None:
+    p = period_of("Which GPU makers listed in late 2025 and early 2026.")
+    assert p is not None and (p.since, p.until) == ("2025-01-01", "2026-12-31")
+    assert period_of("What changed in 2025.5?") is None  # a decimal, not a year
+    assert "price" in analyse("List the IPO issue prices of the makers").attributes
