@@ -6,8 +6,10 @@ in ``rag.qa``); otherwise sentences are scored and chosen (``rag.sentences``) an
 quotes with ``[n]`` markers (``rag.render``). This module runs the sentence path and its
 evidence gates: it refuses, with a named ``Reason`` in the asker's language, when no passage
 came back, when an entity the question names is absent, when the evidence is weak, when no
-sentence is about what was asked, when the asked attribute is missing or withheld, or when
-no quote is about the period asked.
+sentence is about what was asked, when the asked attribute is missing or withheld, when
+no quote is about the period asked, or when a who question gets no quote naming anyone.
+A company the question names (a glossary vendor, or a company learned from the articles
+under any of its names) is what a quote must be about.
 
 Nothing here is generated text. It does not retrieve (``rag.retrieve``), compose answers
 from facts (``rag.answer_facts``; ``rag.qa`` tries those first) or call an LLM
