@@ -429,7 +429,7 @@ def _compose_list(
 
 
 def _with_vendor(name: str, fact: Any, ents: dict[str, Any], lang: str) -> str:
-    """A product's list line names its maker too ("Ironwood (Google)", "昇腾910C(华为)"),
+    """A product's list line names its maker too ("Orion X1 (Acme)", "星河X9(星河科技)"),
     where the text gave one and the product's name does not already hold it."""
     ent = ents.get(fact.entity_id)
     vendor = ents.get(ent.vendor) if ent is not None and ent.vendor else None

@@ -117,7 +117,7 @@ def _specific(a: Analysis, question: str) -> list[list[str]]:
 
 def _named_companies(a: Analysis, qlow: str) -> list[list[str]]:
     """The companies the question names, each as its names: glossary vendors, and learned
-    companies named by a name the glossary lacks ("Muxi", a pinyin), with all their names."""
+    companies named by a name the glossary lacks ("Xinghe", a pinyin), with all their names."""
     named = [list(al) for al in VENDORS.values() if any(alias_in(x, qlow) for x in al)]
     known = {normalize(x) for al in named for x in al}
     for e in a.entities:

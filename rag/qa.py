@@ -393,7 +393,7 @@ class QA:
         return self._known_words[1]
 
     def pinyin_words(self) -> dict[str, list[str]]:
-        """The corpus's Chinese words by their toneless pinyin ("kunminghu": 昆明湖), so a
+        """The corpus's Chinese words by their toneless pinyin ("xinghehu": 星河湖), so a
         question may spell a Chinese name the articles never romanise."""
         idx = self.index()
         if self._pinyin_words[0] != idx.generation:
@@ -410,7 +410,7 @@ class QA:
 
     def spelled(self, question: str) -> dict[str, list[str]]:
         """Latin words of the question the corpus never writes that are the pinyin of a
-        Chinese word it does write ("Kunminghu" -> 昆明湖), with those words."""
+        Chinese word it does write ("Xinghehu" -> 星河湖), with those words."""
         import re
 
         known = self.known_words()

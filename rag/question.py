@@ -499,7 +499,7 @@ def _same(low: set[str], learned: QEntity, seed: list[str]) -> bool:
         return learned.kind == "company" and normalize(learned.aliases[0]) in low
     if low & names:
         return True
-    # typed without its spaces or hyphens ("zhenwu810e", "ascend910c"): the span the learned
+    # typed without its spaces or hyphens ("orionx1" for "Orion X1"): the span the learned
     # entity was matched on is this very token
     glued = {re.sub(r"[\s\-]+", "", n) for n in names | {normalize(learned.text)}}
     if {re.sub(r"[\s\-]+", "", m) for m in low} & glued:
