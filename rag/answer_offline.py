@@ -142,17 +142,14 @@ def _names_someone(sel: Selection, chosen: list[Candidate]) -> bool:
     """A who question is answered only by a quote naming a person or an organisation other
     than what the question names: a role word before a name (``person_roles``), a jieba
     person/organisation name, or a capitalised English name the question does not give."""
-    import jieba.posseg as pseg
+    from rag.entities import _posseg
 
-    from rag.textnorm import load_jieba
-
-    load_jieba()
     asked = normalize(sel.analysis.question)
     roles = cue_pattern("person_roles")
     for c in chosen:
         if roles.search(c.text):
             return True
-        for w, flag in pseg.lcut(c.text):  # with HMM: unknown people's names are found too
+        for w, flag in _posseg(c.text, hmm=True):  # unknown people's names are found too
             if flag in ("nr", "nrt", "nt", "nz") and len(w) > 1 and normalize(w) not in asked:
                 return True
         for m in re.finditer(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*", c.text):

@@ -296,13 +296,15 @@ class _Collector:
 
 
 # -- finding names in text -------------------------------------------------------------------
-def _posseg(text: str) -> list[tuple[str, str]]:
+def _posseg(text: str, *, hmm: bool = False) -> list[tuple[str, str]]:
+    """jieba's words and POS tags; ``hmm`` also guesses words the dictionary lacks (people's
+    names), at the cost of some of its splits."""
     from rag.textnorm import load_jieba
 
     load_jieba()
     import jieba.posseg as pseg
 
-    return [(w, f) for w, f in pseg.lcut(text, HMM=False)]
+    return [(w, f) for w, f in pseg.lcut(text, HMM=hmm)]
 
 
 def _namey(flag: str) -> bool:

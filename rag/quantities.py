@@ -82,6 +82,7 @@ class _Tables:
     decimal_point: str
     hedges: tuple[str, ...]
     period_re: re.Pattern[str]
+    written: dict[str, Any]  # how an amount of money is written per language (written_in)
 
 
 def _alternation(keys: list[str]) -> str:
@@ -132,6 +133,7 @@ def tables() -> _Tables:
         decimal_point=point,
         hedges=tuple(sorted((str(h) for h in n["hedges"]), key=len, reverse=True)),
         period_re=re.compile("|".join(f"(?:{p})" for p in n["period_names"]), re.I),
+        written=dict(u.get("written") or {}),
     )
 
 
@@ -352,13 +354,6 @@ def unsupported(claim: str, source_texts: list[str]) -> list[str]:
     return [q.raw for q in quantities(claim) if not supported(q, figures)]
 
 
-@lru_cache(maxsize=1)
-def _written() -> dict[str, Any]:
-    import yaml
-
-    return dict(yaml.safe_load((DATA / "units.yaml").read_text(encoding="utf-8"))["written"])
-
-
 _OTHER_SCRIPT = {"en": HAN_CHAR, "zh": re.compile(r"[A-Za-z]{3,}")}
 
 
@@ -375,7 +370,7 @@ def written_in(figure: str, lang: str) -> str:
     qs = quantities(figure)
     if len(qs) != 1 or qs[0].ident or not _OTHER_SCRIPT[lang].search(figure):
         return figure
-    q, w = qs[0], _written()
+    q, w = qs[0], tables().written
     if q.dim not in w["currencies"]:
         return figure
     hedges = {str(k): str(v) for k, v in w["hedges"][lang].items()}
