@@ -150,6 +150,18 @@ def undisclosed_about(text: str, attribute: str) -> bool:
     return not given and mentions(text)
 
 
+def group_has_value(group: str, text: str) -> bool:
+    """``text`` holds a figure in a unit of the glossary evidence group's attributes, as the
+    fact reader finds figures (``rag/data/units.yaml``: "1,000 watts", "1.2千瓦", "5000万元")."""
+    from rag.facts import attributes, find_values
+    from rag.question import cues
+
+    members = cues().evidence_groups.get(group, ())
+    vocab = attributes()
+    dims = {d for m in members if (x := vocab.get(m)) is not None for d in x.dims}
+    return bool(dims) and any(v.dim in dims for v in find_values(text))
+
+
 def cue_near_figure(attribute: str, text: str) -> bool:
     """The attribute's word with its figure right after it (a price word, then the price)."""
     rx = ATTR_FIGURE.get(attribute)

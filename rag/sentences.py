@@ -25,6 +25,7 @@ from rag.evidence import (
     alias_in,
     cue_near_figure,
     cue_pattern,
+    group_has_value,
     is_heading,
     other_model_tokens,
     undisclosed_about,
@@ -232,7 +233,11 @@ def _sentence_score(
     for attr in sel.attrs:
         if (
             evidence_has_attribute(attr, said)
-            and (attr not in ATTR_FIGURE or ATTR_FIGURE[attr].search(said))
+            and (
+                attr not in ATTR_FIGURE
+                or ATTR_FIGURE[attr].search(said)
+                or group_has_value(attr, said)
+            )
             and (attr != "date" or DATE.search(text))  # a model number holds "20", not a date
         ):
             sc += w.attribute

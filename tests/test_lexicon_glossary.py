@@ -465,3 +465,25 @@ def test_the_modules_share_the_matcher() -> None:
     rx = cue_pattern("causal")
     assert rx.search(f"two {prefix[:-1].upper()}S here")  # a prefix, case ignored
     assert not rx.search(f"two x{prefix[:-1]} here")
+
+
+@pytest.mark.parametrize(
+    ("group", "text", "expected"),
+    [
+        ("power", "The card draws up to 1,000 watts.", True),
+        ("power", "整机功耗约1.2千瓦。", True),
+        ("power", "单卡功耗约700瓦左右。", True),
+        ("profit", "净利润为5000万元。", True),
+        ("revenue", "Revenue reached $1.2bn.", True),
+        ("power", "The chip has 96GB of memory.", False),
+        ("profit", "净利润大幅增长。", False),
+    ],
+)
+def test_a_figure_in_any_unit_spelling_of_the_units_file_counts(
+    group: str, text: str, expected: bool
+) -> None:
+    """The sentence scorer reads figures as the fact reader does (units.yaml), so a
+    spelling the fixed patterns lack ("watts", 千瓦, 万元, bn) still states the attribute."""
+    from rag.evidence import group_has_value
+
+    assert group_has_value(group, text) is expected
