@@ -162,6 +162,20 @@ def group_has_value(group: str, text: str) -> bool:
     return bool(dims) and any(v.dim in dims for v in find_values(text))
 
 
+def group_has_cue(group: str, text: str) -> bool:
+    """``text`` has a cue the fact reader knows for one of the evidence group's attributes
+    (``rag/data/attributes.yaml``: 功率, "draws", 用电 for a power figure)."""
+    from rag.facts import attributes
+    from rag.question import cue_in, cues
+
+    vocab = attributes()
+    low = text.lower()
+    return any(
+        (x := vocab.get(m)) is not None and cue_in(low, x.cues)
+        for m in cues().evidence_groups.get(group, ())
+    )
+
+
 def cue_near_figure(attribute: str, text: str) -> bool:
     """The attribute's word with its figure right after it (a price word, then the price)."""
     rx = ATTR_FIGURE.get(attribute)

@@ -25,6 +25,7 @@ from rag.evidence import (
     alias_in,
     cue_near_figure,
     cue_pattern,
+    group_has_cue,
     group_has_value,
     is_heading,
     other_model_tokens,
@@ -232,7 +233,7 @@ def _sentence_score(
     said = mainland(text)  # a Taiwan or Hong Kong page's 頻寬/奈米 read as 带宽/纳米
     for attr in sel.attrs:
         if (
-            evidence_has_attribute(attr, said)
+            (evidence_has_attribute(attr, said) or group_has_cue(attr, said))
             and (
                 attr not in ATTR_FIGURE
                 or ATTR_FIGURE[attr].search(said)
@@ -370,6 +371,12 @@ def states_attribute(sel: Selection, ab: Aboutness, c: Candidate, a: str) -> boo
     precision = {p.lower() for p in PRECISION.findall(q)}
     if a == "compute" and precision and not any(p in low for p in precision):
         return False
+    gen = cue_pattern("other_generation")
+    older = gen.search(c.text)
+    if older is not None and not gen.search(q):
+        fig = ATTR_FIGURE[a].search(c.text) if a in ATTR_FIGURE else None
+        if fig is None or older.start() < fig.start():
+            return False  # "the first-generation X ran at 25W": not the asked X's figure
     # model numbers and numbered products ("...三号"): a sibling's figure is not theirs
     models = [e for e in ab.entities if model_like(e)]
     if models:

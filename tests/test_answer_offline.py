@@ -589,3 +589,18 @@ def test_a_taiwan_page_states_what_a_mainland_question_asks(question: str, figur
     assert not ans.abstained, ans.text
     assert figure in ans.text
     assert_well_formed(ans, {"tw": TW_PAGE})
+
+
+def test_the_figure_of_a_numbered_predecessor_is_not_the_products() -> None:
+    """ "The previous-generation Orion 2 had 96GB" is no capacity of the Orion 3, though it
+    names the series and the pronoun sentence with the right figure does not."""
+    doc = make_doc(
+        "o3",
+        "Acme introduced the Orion 3 accelerator on April 9, 2026. "
+        "Orion 3 is manufactured on a 5nm process. It carries 128GB of HBM2e memory. "
+        "For comparison, the previous-generation Orion 2 had 96GB of HBM2e memory.",
+        lang="en",
+    )
+    ans = ask("How much memory does the Orion 3 have?", doc, max_sentences=1)
+    assert_well_formed(ans, {"o3": doc})
+    assert any("128GB" in c.quote for c in ans.citations)

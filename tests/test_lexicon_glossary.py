@@ -487,3 +487,13 @@ def test_a_figure_in_any_unit_spelling_of_the_units_file_counts(
     from rag.evidence import group_has_value
 
     assert group_has_value(group, text) is expected
+
+
+def test_the_fact_readers_cues_count_as_evidence_of_an_attribute() -> None:
+    """功率 and "draws" are the fact vocabulary's power cues; the sentence scorer reads them
+    too, so a sentence using the question's own word states the attribute."""
+    from rag.evidence import group_has_cue
+
+    assert group_has_cue("power", "该卡功率为450W。")
+    assert group_has_cue("power", "The card draws 450W.")
+    assert not group_has_cue("power", "The card has 96GB of memory.")
