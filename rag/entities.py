@@ -539,7 +539,10 @@ def _model_tokens(text: str, col: _Collector) -> None:
             _add_model(col, tok, "model", extra, [en.group(1)] if extra and en else [])
             continue
         vendor = _company_id(col, line)
-        if vendor:  # 某公司X100: the company's own name before the number
+        if vendor and _standard(tok):  # 某公司HBM4: that company's part of a standard many
+            pid = col.add(line + tok, "product", [f"{line} {tok}"])  # make: not the standard
+            col.vote_vendor(pid, vendor)
+        elif vendor:  # 某公司X100: the company's own name before the number
             pid = col.add(tok, "model", [line + tok, f"{line} {tok}"])
             col.vote_vendor(pid, vendor)
         else:
@@ -548,6 +551,14 @@ def _model_tokens(text: str, col: _Collector) -> None:
 
 
 _PROPER_FLAGS = frozenset({"nr", "nrt", "nrfg", "nz", "ns", "nt", "x", "eng", "j"})
+
+
+def _standard(tok: str) -> bool:
+    """A memory or link standard written like a model number (HBM4, GDDR7, PCIe5): many
+    companies make it, so a company's name before it names that company's part."""
+    from rag.evidence import TECH_TOKEN
+
+    return bool(TECH_TOKEN.match(tok)) and not re.fullmatch(r"\d.*|N\d+[PAE]?", tok)
 
 
 def _proper(line: str, col: _Collector) -> bool:

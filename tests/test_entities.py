@@ -114,3 +114,17 @@ def test_seed_article_entities_and_mentions_are_exact() -> None:
     for s, e, ent in mentions(d.text, ents):
         written = d.text[s:e].lower()
         assert written in {a.lower() for a in [ent.name, *ent.aliases]}
+
+
+def test_a_company_before_a_memory_standard_names_its_part_not_the_standard() -> None:
+    """星河科技HBM4 is that company's HBM4, not another name of the standard many make: the
+    standard keeps its own name only, the company's part gets the company as vendor."""
+    text = (
+        "星河科技(Xinghe Tech)是一家存储芯片公司。星河科技HBM4已向客户送样，单颗容量为36GB。"
+        "另一家厂商也在开发HBM4。"
+    )
+    ents = extract_entities(doc(text))
+    part = by_name(ents, "星河科技HBM4")
+    vendor = next(e for e in ents if e.entity_id == part.vendor)
+    assert vendor.kind == "company" and vendor.name.startswith("星河")
+    assert all("星河" not in a for e in ents if e.name == "HBM4" for a in e.aliases)
