@@ -27,7 +27,7 @@ from rag.entities import load_yaml, mentions, simplified
 from rag.knowledge import Entity, Fact
 from rag.types import Document
 
-EXTRACTOR_VERSION = "4"
+EXTRACTOR_VERSION = "5"
 _SUBJECT_KINDS = ("company", "product", "model", "org")
 # a memory product (an HBM generation) is the subject of its own capacity or bandwidth, not of compute
 _MEMORY_SUBJECT_ATTRS = frozenset(
@@ -98,6 +98,7 @@ class Attr:
     subject: str
     default: bool
     cues: tuple[str, ...]
+    company_cues: tuple[str, ...] = ()  # cues that make a company the subject (每股: a share)
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,7 @@ def spec() -> _Spec:
             v.get("subject", "any"),
             bool(v.get("default", False)),
             tuple(sorted((str(c) for c in v.get("cues") or ()), key=len, reverse=True)),
+            tuple(str(c).lower() for c in v.get("company_cues") or ()),
         )
         for k, v in (d.get("attributes") or {}).items()
     }
@@ -773,15 +775,15 @@ def _quantity_facts(
         ana = _anaphora_before(text[s:vs].lower(), [m[1] - s for m in ments if m[1] <= vs])
         after = _named_after(text, ve, ments)
         rule = sp.attrs[attr].subject
+        if word.lower() in sp.attrs[attr].company_cues:
+            rule = "company"  # an issue price per share is the listed company's
         pool = carry
         if ana and rule == "company" and not any(m[2].kind == "company" for m in carry):
             pool = ctx.recent
         elif rule == "company" and not carry and not ments:
             pool = ctx.main  # a paragraph that names nobody goes on about the article's company
-        ent = _subject(
-            sp.attrs[attr].subject, ments, vs, clause, pool, attr in _MEMORY_SUBJECT_ATTRS, ana
-        )
-        if after is not None and sp.attrs[attr].subject == "company":
+        ent = _subject(rule, ments, vs, clause, pool, attr in _MEMORY_SUBJECT_ATTRS, ana)
+        if after is not None and rule == "company":
             ent = after
         if ent is None:
             continue

@@ -195,3 +195,15 @@ def test_a_figure_is_of_the_period_written_before_it_not_of_the_report_date() ->
     got = {(f.value, f.period) for f in extract_facts(doc, extract_entities(doc))}
     assert ("11.74亿元", "2024") in got  # not 2025-04, when the report came out
     assert {("1.89亿元", "2022"), ("2.89亿元", "2023"), ("5.40亿元", "2024")} <= got  # 分别
+
+
+def test_an_issue_price_in_a_paragraph_naming_nobody_is_the_listed_companys() -> None:
+    """ "本次发行价格为X元/股" opens a paragraph after the one naming the company: a price per
+    share belongs to the company (attributes.yaml company_cues), as its raise does."""
+    facts = facts_of(
+        "2026年3月2日,星河科技在科创板挂牌上市,股票代码688999。\n\n"
+        "本次发行价格为58.20元/股,实际募集资金总额约30亿元。"
+    )
+    price = one(facts, "price")
+    assert price.entity == "星河科技" and price.value == "58.20元"
+    assert one(facts, "funding_amount").entity == "星河科技"
