@@ -32,9 +32,12 @@ from rag.types import Document
 DATA_DIR = Path(__file__).resolve().parent / "data"
 _LATIN_EDGE = re.compile(r"[A-Za-z0-9]")
 _COMPACT_DROP = re.compile(r"[\s\-_·.・'’]+")
+# a model number; hyphenated parts that start with a capital or a digit belong to it
+# ("Name3-Max-Pro", "Name-V3"), a lower-case one does not ("X100-based")
 _MODEL = re.compile(
     r"(?<![A-Za-z0-9.\-])(?=[A-Za-z\-]*\d)(?=[0-9]*[A-Za-z])"
-    r"[A-Za-z]{0,10}-?\d+(?:\.\d+)?[A-Za-z]{0,3}\d{0,3}(?![A-Za-z0-9])"
+    r"[A-Za-z]{0,10}(?:-[A-Z][A-Za-z]{0,5}(?=\d))?-?\d+(?:\.\d+)?[A-Za-z]{0,3}\d{0,3}"
+    r"(?:-(?:[A-Z][A-Za-z0-9]*|\d+[A-Za-z0-9]*))*(?![A-Za-z0-9])"
 )
 _TICKER = re.compile(r"\b\d{4,6}\.(?:HK|SH|SZ|TW)\b|\b[A-Z]{1,5}\.(?:O|N|US)\b")
 _BRACKET = re.compile(r"[(（]([^()（）\n]{1,60})[)）]")

@@ -27,7 +27,7 @@ from rag.entities import load_yaml, mentions, simplified
 from rag.knowledge import Entity, Fact
 from rag.types import Document
 
-EXTRACTOR_VERSION = "5"
+EXTRACTOR_VERSION = "6"
 _SUBJECT_KINDS = ("company", "product", "model", "org")
 # a memory product (an HBM generation) is the subject of its own capacity or bandwidth, not of compute
 _MEMORY_SUBJECT_ATTRS = frozenset(

@@ -128,3 +128,13 @@ def test_a_company_before_a_memory_standard_names_its_part_not_the_standard() ->
     vendor = next(e for e in ents if e.entity_id == part.vendor)
     assert vendor.kind == "company" and vendor.name.startswith("星河")
     assert all("星河" not in a for e in ents if e.name == "HBM4" for a in e.aliases)
+
+
+def test_hyphenated_model_names_are_whole_and_a_lower_case_suffix_is_not_part() -> None:
+    """ "Orion3-Max-Pro" and "Nova-V3" are one name each; "X100-based" names X100."""
+    ents = extract_entities(
+        doc("星河实验室发布了旗舰模型Orion3-Max-Pro,对标Nova-V3。X100-based servers follow.")
+    )
+    names = {e.name for e in ents}
+    assert {"Orion3-Max-Pro", "Nova-V3", "X100"} <= names
+    assert "Orion3" not in names and "X100-based" not in names
