@@ -561,7 +561,9 @@ def _standard(tok: str) -> bool:
     companies make it, so a company's name before it names that company's part."""
     from rag.evidence import TECH_TOKEN
 
-    return bool(TECH_TOKEN.match(tok)) and not re.fullmatch(r"\d.*|N\d+[PAE]?", tok)
+    if re.fullmatch(r"\d.*|N\d+[PAE]?|(?:FP|INT|BF|TF)\d+", tok, re.I):
+        return False  # a figure, a process node or a number format is no standard part
+    return bool(TECH_TOKEN.match(tok))
 
 
 def _proper(line: str, col: _Collector) -> bool:
