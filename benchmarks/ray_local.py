@@ -95,6 +95,17 @@ class LocalRay(_Group):
         common = ["--object-store-memory=200000000", "--disable-usage-stats", "--block"]
         return self.start([_bin("ray"), "start", *args, *common], log)
 
+    def _temp_dir(self) -> Path:
+        """Ray's session folder: its own logs folder where that path is short, else a new
+        folder under the system temp dir. Ray's socket paths (``.../session_<stamp>/sockets/
+        plasma_store``, about 60 characters more) must stay within AF_UNIX's 107 bytes."""
+        here = self.logs / "ray"
+        if len(str(here)) <= 40:
+            return here
+        import tempfile
+
+        return Path(tempfile.mkdtemp(prefix="ray"))
+
     def start_cluster(self, timeout: float = 300) -> None:
         head = self._ray(
             [
@@ -102,7 +113,7 @@ class LocalRay(_Group):
                 f"--port={self.port}",
                 "--num-cpus=0",  # the head schedules, the worker nodes work
                 "--include-dashboard=false",
-                f"--temp-dir={self.logs / 'ray'}",
+                f"--temp-dir={self._temp_dir()}",
             ],
             "ray-head.log",
         )
