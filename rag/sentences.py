@@ -371,12 +371,12 @@ def states_attribute(sel: Selection, ab: Aboutness, c: Candidate, a: str) -> boo
     precision = {p.lower() for p in PRECISION.findall(q)}
     if a == "compute" and precision and not any(p in low for p in precision):
         return False
+    fig = ATTR_FIGURE[a].search(c.text) if a in ATTR_FIGURE else None
     gen = cue_pattern("other_generation")
     older = gen.search(c.text)
-    if older is not None and not gen.search(q):
-        fig = ATTR_FIGURE[a].search(c.text) if a in ATTR_FIGURE else None
-        if fig is None or older.start() < fig.start():
-            return False  # "the first-generation X ran at 25W": not the asked X's figure
+    before_fig = older is not None and (fig is None or older.start() < fig.start())
+    if before_fig and not gen.search(q):
+        return False  # "the first-generation X ran at 25W": not the asked X's figure
     # model numbers and numbered products ("...三号"): a sibling's figure is not theirs
     models = [e for e in ab.entities if model_like(e)]
     if models:
@@ -387,7 +387,6 @@ def states_attribute(sel: Selection, ab: Aboutness, c: Candidate, a: str) -> boo
             pos for t, pos in other_model_tokens(c.text)
             if not any(t.lower() == n or t.lower() in n for n in names)
         ]  # fmt: skip
-        fig = ATTR_FIGURE[a].search(c.text) if a in ATTR_FIGURE else None
         if not named and others and (fig is None or min(others) < fig.start()):
             # the figure belongs to another model named before it in the sentence (one
             # named after it is a comparison)
