@@ -150,30 +150,31 @@ def undisclosed_about(text: str, attribute: str) -> bool:
     return not given and mentions(text)
 
 
+def _group_attributes(group: str) -> list[Any]:
+    """The fact vocabulary's attributes (``rag.facts.Attr``) of a glossary evidence group."""
+    from rag.facts import attributes
+    from rag.question import cues
+
+    vocab = attributes()
+    return [vocab[m] for m in cues().evidence_groups.get(group, ()) if m in vocab]
+
+
 def group_has_value(group: str, text: str) -> bool:
     """``text`` holds a figure in a unit of the glossary evidence group's attributes, as the
     fact reader finds figures (``rag/data/units.yaml``: "1,000 watts", "1.2千瓦", "5000万元")."""
-    from rag.facts import attributes, find_values
-    from rag.question import cues
+    from rag.facts import find_values
 
-    members = cues().evidence_groups.get(group, ())
-    vocab = attributes()
-    dims = {d for m in members if (x := vocab.get(m)) is not None for d in x.dims}
+    dims = {d for x in _group_attributes(group) for d in x.dims}
     return bool(dims) and any(v.dim in dims for v in find_values(text))
 
 
 def group_has_cue(group: str, text: str) -> bool:
     """``text`` has a cue the fact reader knows for one of the evidence group's attributes
     (``rag/data/attributes.yaml``: 功率, "draws", 用电 for a power figure)."""
-    from rag.facts import attributes
-    from rag.question import cue_in, cues
+    from rag.question import cue_in
 
-    vocab = attributes()
     low = text.lower()
-    return any(
-        (x := vocab.get(m)) is not None and cue_in(low, x.cues)
-        for m in cues().evidence_groups.get(group, ())
-    )
+    return any(cue_in(low, x.cues) for x in _group_attributes(group))
 
 
 def cue_near_figure(attribute: str, text: str) -> bool:
