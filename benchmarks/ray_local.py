@@ -86,6 +86,7 @@ class LocalRay(_Group):
         super().__init__(tmp)
         self.workers = workers
         self.port = free_port()
+        self._own_temp: Path | None = None
 
     @property
     def address(self) -> str:
@@ -104,7 +105,14 @@ class LocalRay(_Group):
             return here
         import tempfile
 
-        return Path(tempfile.mkdtemp(prefix="ray"))
+        self._own_temp = Path(tempfile.mkdtemp(prefix="ray"))
+        return self._own_temp
+
+    def stop(self) -> None:
+        super().stop()
+        if self._own_temp is not None:  # a session folder of its own: gone with the cluster
+            shutil.rmtree(self._own_temp, ignore_errors=True)
+            self._own_temp = None
 
     def start_cluster(self, timeout: float = 300) -> None:
         head = self._ray(
