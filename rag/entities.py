@@ -20,16 +20,15 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
-from pathlib import Path
+from functools import lru_cache
 from typing import Any
 
+from rag.datafiles import load_yaml
 from rag.knowledge import Entity
 from rag.lang import HAN, HAN_CHAR
 from rag.textnorm import normalize
 from rag.types import Document
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
 _LATIN_EDGE = re.compile(r"[A-Za-z0-9]")
 _COMPACT_DROP = re.compile(r"[\s\-_·.・'’]+")
 # a model number; hyphenated parts that start with a capital or a digit belong to it
@@ -47,18 +46,6 @@ _EN_NAME = re.compile(
 )
 _lock = threading.Lock()
 _converters: dict[str, Any] = {}
-
-
-@cache
-def load_yaml(name: str) -> dict[str, Any]:
-    """A YAML data file from ``rag/data`` (loaded once)."""
-    import yaml
-
-    with (DATA_DIR / name).open(encoding="utf-8") as f:
-        data = yaml.safe_load(f)
-    if not isinstance(data, dict):
-        raise ValueError(f"rag/data/{name} must hold a mapping")
-    return data
 
 
 @dataclass(frozen=True)

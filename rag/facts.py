@@ -122,7 +122,6 @@ class _Spec:
     rel_years: dict[str, Any]
     memory_rx: re.Pattern[str]
     round_rx: re.Pattern[str]
-    cue_rx: re.Pattern[str]
     cue_attrs: dict[str, tuple[str, ...]]
     negative: dict[str, frozenset[str]]
     date_blockers: tuple[str, ...]
@@ -212,9 +211,6 @@ def spec() -> _Spec:
             cue_attrs.setdefault(c.lower(), []).append(a.id)
     for c in d.get("not_cues") or ():  # 投资者 holds 投资 but names no attribute
         cue_attrs[str(c).lower()] = []
-    cue_rx = re.compile(
-        "|".join(_cue_pattern(c) for c in sorted(cue_attrs, key=len, reverse=True)), re.I
-    )
     return _Spec(
         attrs=attrs,
         units=units,
@@ -237,7 +233,6 @@ def spec() -> _Spec:
         rel_years=dict(d.get("relative_years") or {}),
         memory_rx=re.compile(rf"(?<![A-Za-z0-9])(?:{d['memory_types']})(?![A-Za-z0-9])"),
         round_rx=re.compile(rf"(?<![A-Za-z0-9])(?:{d['funding_rounds']})", re.I),
-        cue_rx=cue_rx,
         cue_attrs={k: tuple(v) for k, v in sorted(cue_attrs.items(), key=lambda kv: -len(kv[0]))},
         date_blockers=tuple(str(w).lower() for w in d.get("date_blockers") or ()),
         reporting_after=tuple(str(w).lower() for w in d.get("reporting_after") or ()),
@@ -386,6 +381,14 @@ class _Cue:
     word: str = ""
 
 
+@lru_cache(maxsize=1)
+def _cue_regex() -> re.Pattern[str]:
+    """Every cue in one pattern, longest first, for the rare text whose lower case changes
+    its length (compiled on first need: its per-cue boundaries take ~50 ms to compile, a
+    third of a cold ``rag ask``'s data loading)."""
+    return re.compile("|".join(_cue_pattern(c) for c in spec().cue_attrs), re.I)
+
+
 def _cues(text: str) -> list[_Cue]:
     """Every attribute cue in ``text``, leftmost-longest, Latin cues on word boundaries (a
     plain scan: one regex of every cue cost most of the extraction time)."""
@@ -394,7 +397,7 @@ def _cues(text: str) -> list[_Cue]:
     if len(low) != len(text):
         return [
             _Cue(m.start(), m.end(), sp.cue_attrs.get(m.group().lower(), ()), m.group().lower())
-            for m in sp.cue_rx.finditer(text)
+            for m in _cue_regex().finditer(text)
         ]
     hits: list[tuple[int, int, str]] = []
     for cue in sp.cue_attrs:  # longest first

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
+from rag import datafiles
 
 # what a Discuz page hides from readers but leaves for copy-paste
 JAMMER_SELECTORS = (
@@ -29,7 +28,7 @@ JAMMER_SELECTORS = (
     "[hidden]",
 )
 _DROP_FIRST = ("script", "style", "noscript", "template")
-_CHROME_FILE = Path(__file__).resolve().parent / "data" / "page_chrome.yaml"
+_CHROME_FILE = "page_chrome.yaml"
 
 
 def drop_jammer(html: str) -> str:
@@ -73,7 +72,7 @@ def _discuz_thread(tree: Any) -> str | None:
 
 @cache
 def _chrome_patterns() -> list[re.Pattern[str]]:
-    data = yaml.safe_load(_CHROME_FILE.read_text(encoding="utf-8")) or {}
+    data = datafiles.load_yaml(_CHROME_FILE)
     groups = [v for k, v in data.items() if k != "version"]
     return [re.compile(p) for group in groups for p in group or []]
 

@@ -24,13 +24,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
+from rag import datafiles
 from rag.lang import HAN_CHAR
 from rag.textnorm import simplified
 
-DATA = Path(__file__).resolve().parent / "data"
 # dimensions that must agree when both sides have one (a byte figure never supports a byte rate)
 STRICT = frozenset(
     [
@@ -92,10 +91,8 @@ def _alternation(keys: list[str]) -> str:
 @lru_cache(maxsize=1)
 def tables() -> _Tables:
     """The unit and numeral tables, read once from ``rag/data``."""
-    import yaml
-
-    u = yaml.safe_load((DATA / "units.yaml").read_text(encoding="utf-8"))
-    n = yaml.safe_load((DATA / "numerals.yaml").read_text(encoding="utf-8"))
+    u = datafiles.load_yaml("units.yaml")
+    n = datafiles.load_yaml("numerals.yaml")
     units = {str(k): (str(v[0]), float(v[1])) for k, v in u["units"].items()}
     words: dict[str, tuple[float, str | None]] = {}
     for k, v in n["words"].items():

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
@@ -145,20 +145,37 @@ def _is_latin(cue: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _cue_rx(cue: str) -> re.Pattern[str]:
-    """A cue as a pattern: Han as a substring, Latin as a word or its plural ("issue
+def _cue_form(cue: str) -> tuple[str, re.Pattern[str] | None]:
+    """A cue as what finds it: Han as a plain substring (no pattern: hundreds of them would
+    cost a cold ``rag ask`` ~50 ms to compile), Latin as a word or its plural pattern ("issue
     prices" says "price"; "reason*": a word prefix)."""
     prefix = cue.endswith("*")
-    c = re.escape(normalize(cue.rstrip("*")))
-    if _is_latin(cue):
-        return re.compile(rf"(?<![a-z0-9]){c}" + ("" if prefix else "(?:e?s)?(?![a-z0-9])"))
-    return re.compile(c)
+    needle = normalize(cue.rstrip("*"))
+    if not _is_latin(cue):
+        return needle, None
+    c = re.escape(needle)
+    return needle, re.compile(rf"(?<![a-z0-9]){c}" + ("" if prefix else "(?:e?s)?(?![a-z0-9])"))
+
+
+def _cue_spans(cue: str, text: str) -> Iterator[tuple[int, int]]:
+    """Where ``cue`` occurs in ``text`` (normalised), left to right, not overlapping."""
+    needle, rx = _cue_form(cue)
+    if rx is not None:
+        for m in rx.finditer(text):
+            yield m.start(), m.end()
+        return
+    if not needle:
+        return
+    i = text.find(needle)
+    while i >= 0:
+        yield i, i + len(needle)
+        i = text.find(needle, i + len(needle))
 
 
 def cue_in(text: str, words: Iterable[str]) -> bool:
     """Some cue of ``words`` occurs in ``text`` (normalised here)."""
     low = normalize(text)
-    return any(_cue_rx(w).search(low) for w in words)
+    return any(next(_cue_spans(w, low), None) is not None for w in words)
 
 
 def find_cues(text: str, table: Mapping[str, Sequence[str]]) -> list[tuple[str, int, int]]:
@@ -166,7 +183,7 @@ def find_cues(text: str, table: Mapping[str, Sequence[str]]) -> list[tuple[str, 
     out: list[tuple[str, int, int]] = []
     for key, words in table.items():
         for w in words:
-            out.extend((key, m.start(), m.end()) for m in _cue_rx(w).finditer(text))
+            out.extend((key, s, e) for s, e in _cue_spans(w, text))
     return out
 
 
