@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # the loaders and the splitter are imported when a file is in
 ProgressFn = Callable[[int, int, str], None]
 
 _MAX_AHEAD = 256  # documents read ahead of the writer, at most
+_WRITE_BATCH = 64  # new documents in one store write, at most
 
 
 def path_key(path: Path | str) -> str:
@@ -213,16 +214,45 @@ class _Pipeline:
 
     def _write_loop(self) -> None:
         while True:
-            job = self.outbox.get()
-            if job is _DONE:
+            jobs = [self.outbox.get()]
+            # the embedder hands over every document a batch of vectors completed at once:
+            # they go to Chroma together (a write costs ~30 ms however few chunks it holds)
+            while jobs[-1] is not _DONE and len(jobs) < _WRITE_BATCH:
+                try:
+                    jobs.append(self.outbox.get_nowait())
+                except queue.Empty:
+                    break
+            done = jobs[-1] is _DONE
+            if done:
+                jobs.pop()
+            if jobs and not self.stop.is_set():
+                self._write(jobs)
+            if done:
                 return
-            if self.stop.is_set():
+
+    def _write(self, jobs: list[_Job]) -> None:
+        """Write jobs in order: runs of new documents in one store write each, the rest
+        (failures, copies, anything seen before) one by one after what precedes them."""
+        run: list[_Job] = []
+        for job in jobs:
+            doc_id = job.loaded.document.doc_id if job.loaded is not None else None
+            if (
+                job.outcome is None
+                and job.prepared is not None
+                and doc_id not in self.by_doc
+                and all(j.loaded is not None and j.loaded.document.doc_id != doc_id for j in run)
+            ):
+                run.append(job)
                 continue
+            self._write_run(run)
+            run = []
             if job.outcome is not None:
-                outcome = job.outcome
-            else:
-                assert job.loaded is not None
-                outcome = self.ing._store_one(
+                self._record(job, job.outcome)
+                continue
+            assert job.loaded is not None
+            self._record(
+                job,
+                self.ing._store_one(
                     job.loaded,
                     job.key,
                     self.by_path,
@@ -230,11 +260,26 @@ class _Pipeline:
                     self.stages,
                     job.prepared,
                     self.stop,
-                )
-            self._outcomes[job.seq] = outcome
-            self._written += 1
-            if self.bar is not None:
-                self.bar.set_postfix_str(f"{self._written} files")
+                ),
+            )
+        self._write_run(run)
+
+    def _write_run(self, run: list[_Job]) -> None:
+        if not run:
+            return
+        entries = []
+        for j in run:
+            assert j.loaded is not None and j.prepared is not None
+            entries.append((j.loaded, j.key, j.prepared))
+        outcomes = self.ing._store_new(entries, self.by_path, self.by_doc, self.stages, self.stop)
+        for job, outcome in zip(run, outcomes, strict=True):
+            self._record(job, outcome)
+
+    def _record(self, job: _Job, outcome: FileOutcome) -> None:
+        self._outcomes[job.seq] = outcome
+        self._written += 1
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"{self._written} files")
 
 
 _DONE = object()
@@ -548,6 +593,60 @@ class Ingestor:
             return FileOutcome(key, "failed", doc.doc_id, message=f"{type(e).__name__}: {e}")
         status = self.record_written(key, doc.doc_id, by_path, by_doc)
         return FileOutcome(key, status, doc.doc_id, chunks=len(chunks))
+
+    def _store_new(
+        self,
+        entries: list[tuple[LoadedFile, str, _Prepared]],
+        by_path: dict[str, str],
+        by_doc: dict[str, list[str]],
+        stages: dict[str, float],
+        stop: threading.Event | None = None,
+    ) -> list[FileOutcome]:
+        """Store new documents whose chunks were prepared ahead (``_store_one`` for each, with
+        one store write for all of them); one outcome per entry, in order."""
+        outcomes: list[FileOutcome | None] = [None] * len(entries)
+        items: list[tuple[Document, list[Chunk], np.ndarray, list[str], list[str]]] = []
+        placed: list[int] = []
+        for n, (loaded, key, prepared) in enumerate(entries):
+            doc = loaded.document
+            try:
+                while not prepared.tokenized.wait(0.5):
+                    if stop is not None and stop.is_set():
+                        outcomes[n] = FileOutcome(
+                            key, "failed", doc.doc_id, message="ingest interrupted"
+                        )
+                        break
+                if outcomes[n] is not None:
+                    continue
+                if prepared.error is not None:
+                    outcomes[n] = FileOutcome(key, "failed", doc.doc_id, message=prepared.error)
+                    continue
+                chunks = prepared.chunks
+                vectors = (
+                    np.vstack([v for v in prepared.vectors if v is not None])
+                    if chunks
+                    else self.embeddings.embed_documents_np([])
+                )
+                doc.path = key
+            except Exception as e:  # one file's failure never ends the batch
+                outcomes[n] = FileOutcome(
+                    key, "failed", doc.doc_id, message=f"{type(e).__name__}: {e}"
+                )
+                continue
+            items.append((doc, chunks, vectors, prepared.tokens, [key]))
+            placed.append(n)
+        if items:
+            t = time.perf_counter()
+            self.store.write_documents(items)  # a StoreError stops the ingest, as for one file
+            stages["write"] += time.perf_counter() - t
+        for n, (doc, chunks, *_rest) in zip(placed, items, strict=True):
+            key = entries[n][1]
+            self._write_facts(doc, stages)
+            status = self.record_written(key, doc.doc_id, by_path, by_doc)
+            outcomes[n] = FileOutcome(key, status, doc.doc_id, chunks=len(chunks))
+        done = [o for o in outcomes if o is not None]
+        assert len(done) == len(entries)
+        return done
 
     def record_copy(
         self, key: str, doc_id: str, by_path: dict[str, str], by_doc: dict[str, list[str]]

@@ -127,6 +127,36 @@ def test_same_content_under_two_paths_is_stored_once(fake_qa, tmp_path: Path) ->
     assert_consistent(fake_qa)
 
 
+def test_new_documents_share_store_writes_and_keep_their_own_outcomes(
+    fake_qa, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Documents whose vectors are ready together go to Chroma in one write; a copy of one
+    of them in the same batch is still a duplicate, and an empty file fails alone."""
+    texts = [
+        f"---\ntitle: 星河科技 {i}\n---\n星河科技第{i}代芯片Orion X{i}功耗{i}0瓦。\n"
+        for i in range(12)
+    ]
+    files = [write(tmp_path / "in" / f"{i:02d}.md", t) for i, t in enumerate(texts)]
+    copy = write(tmp_path / "in" / "zz copy of 03.md", texts[3])
+    write(tmp_path / "in" / "05 empty.md", "")
+    writes: list[int] = []
+    real = fake_qa.store.write_documents
+
+    def counting(items):  # type: ignore[no-untyped-def]
+        writes.append(len(items))
+        return real(items)
+
+    monkeypatch.setattr(fake_qa.store, "write_documents", counting)
+    report = fake_qa.ingest([tmp_path / "in"])
+    by_path = {Path(f.path).name: f for f in report.files}
+    assert [by_path[f.name].status for f in files] == ["added"] * 12
+    assert by_path[copy.name].status == "duplicate"
+    assert by_path["05 empty.md"].status == "failed"
+    assert sum(writes) == 12 and len(writes) < 12, writes
+    assert_consistent(fake_qa)
+    assert {d.doc_id for d in fake_qa.documents()} == {content_id(t.encode()) for t in texts}
+
+
 def test_remove_by_id_and_by_path(fake_qa, tmp_path: Path) -> None:
     a, b, c = (write(tmp_path / n, t) for n, t in (("a.md", A), ("b.md", B), ("c.md", C)))
     fake_qa.ingest([a, b, c])
