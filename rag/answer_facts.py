@@ -33,6 +33,7 @@ DATA_FILE = "answer.yaml"
 # entity kinds that name a thing more specific than a company
 SPECIFIC_KINDS = ("model", "product")
 MAX_LIST = 12  # a list answer names at most this many entities, best-retrieved first
+MAX_VALUES = 3  # distinct figures a list shows for one entity and attribute, side by side
 
 
 class FactSource(Protocol):
@@ -128,11 +129,17 @@ def _list_pick(
 
 
 def _distinct(facts: list[Any]) -> list[Any]:
-    """One fact per value (the first of equal ones)."""
+    """One fact per value (the first of equal ones); a date is its normalised day or month
+    ("2024年3月" and "March 2024" are one)."""
     seen: set[str] = set()
     out = []
     for f in facts:
-        key = f"{f.norm_value}" if f.norm_value is not None else normalize(f.value)
+        if f.norm_value is not None:
+            key = f"{f.norm_value}"
+        elif f.unit == "date" and f.period:
+            key = f"date:{f.period}"
+        else:
+            key = normalize(f.value)
         if key not in seen:
             seen.add(key)
             out.append(f)
@@ -390,7 +397,7 @@ def _compose_list(
     ents: dict[str, Any],
 ) -> Composed | None:
     """Every matching fact of every document, one line per entity (all asked attributes)."""
-    by_entity: dict[str, dict[str, Any]] = {}
+    by_entity: dict[str, dict[str, list[Any]]] = {}
     # the attributes asked by a cue of their own; the broad ones only when there are none
     asked = [x for x in a.attributes if x not in a.broad_attributes] or a.attributes
     wanted = qualifiers_of(a.question)
@@ -398,22 +405,33 @@ def _compose_list(
         found = [f for f in store.facts(attribute=attr) if _in_period(f, a)]
         if a.entities:  # what the question names is the subject, its vendor, or a constraint
             found = [f for f in found if any(_relates(f, qe, ents) for qe in a.entities)]
+        groups: dict[str, list[Any]] = {}
         for f in sorted(found, key=lambda f: _list_pick(f, a, wanted, doc_rank)):
-            by_entity.setdefault(f.entity_id, {}).setdefault(attr, f)
+            groups.setdefault(f.entity_id, []).append(f)
+        for entity_id, group in groups.items():
+            # an entity's other figures of the same kind stand beside the first (two parts
+            # of one product line, two sources that disagree), each with its own citation
+            kind = _list_pick(group[0], a, wanted, doc_rank)[0]
+            same = [f for f in group if _list_pick(f, a, wanted, doc_rank)[0] == kind]
+            by_entity.setdefault(entity_id, {})[attr] = _distinct(same)[:MAX_VALUES]
     if len(by_entity) < 2:
         return None
     cites = _Cites(load_doc)
     lang = a.lang
     head = asked[0] if len(asked) == 1 else ""
     lines = [phrase("list_head", lang, label=label(head, lang))] if head else []
-    ranked = sorted(by_entity.values(), key=lambda d: min(_rank(f, doc_rank) for f in d.values()))
+    ranked = sorted(
+        by_entity.values(), key=lambda d: min(_rank(fs[0], doc_rank) for fs in d.values())
+    )
     for facts in ranked[:MAX_LIST]:
-        first = next(iter(facts.values()))
+        first = next(iter(facts.values()))[0]
         cites.names.append(_with_vendor(display_name(None, first, ents, lang), first, ents, lang))
         parts = [
-            (f"{label(f.attribute, lang)} " if not head else "")
-            + f"{shown(f, lang)}{_note(f, lang, when=True)}{cites.mark(f, lang)}"
-            for f in facts.values()
+            (f"{label(fs[0].attribute, lang)} " if not head else "")
+            + " / ".join(
+                f"{shown(f, lang)}{_note(f, lang, when=True)}{cites.mark(f, lang)}" for f in fs
+            )
+            for fs in facts.values()
         ]
         lines.append(
             phrase(

@@ -353,3 +353,22 @@ def test_a_list_line_names_the_products_maker() -> None:
     assert _with_vendor("Orion X1", f, ents, "en") == "Orion X1 (Acme)"
     assert _with_vendor("Orion X1", f, ents, "zh") == "Orion X1(艾克米)"
     assert _with_vendor("Acme Orion X1", f, ents, "en") == "Acme Orion X1"  # said already
+
+
+def test_a_list_shows_each_figure_an_entity_has_side_by_side() -> None:
+    """Two sources giving one chip two bandwidths: the list shows both, each cited."""
+    out = ask("List the memory capacity and memory bandwidth of each chip.", ["en1", "en2"])
+    assert out is not None
+    line = next(ln for ln in out.text.splitlines() if "H20" in ln)
+    assert "4.0TB/s" in line and "4.8TB/s" in line, out.text
+    assert len({c.doc_id for c in out.citations if c.doc_id in ("en1", "en2")}) == 2
+    assert_exact(out.citations)
+
+
+def test_one_date_written_two_ways_is_one_value() -> None:
+    from rag.answer_facts import _distinct
+
+    zh = SimpleNamespace(value="2024年3月", unit="date", period="2024-03", norm_value=None)
+    en = SimpleNamespace(value="March 2024", unit="date", period="2024-03", norm_value=None)
+    later = SimpleNamespace(value="2024年9月", unit="date", period="2024-09", norm_value=None)
+    assert _distinct([zh, en, later]) == [zh, later]
