@@ -27,7 +27,7 @@ from rag.entities import load_yaml, mentions, simplified
 from rag.knowledge import Entity, Fact
 from rag.types import Document
 
-EXTRACTOR_VERSION = "6"
+EXTRACTOR_VERSION = "7"
 _SUBJECT_KINDS = ("company", "product", "model", "org")
 # a memory product (an HBM generation) is the subject of its own capacity or bandwidth, not of compute
 _MEMORY_SUBJECT_ATTRS = frozenset(
@@ -791,6 +791,9 @@ def _quantity_facts(
         if ent is None:
             continue
         clause_text = text[clause[0] : clause[1]]
+        # a qualifier of the figure's own clause, else one said before it ("计划明年推出,
+        # 功耗为..."): a cue after it qualifies another figure ("发行价格为X元,
+        # 与招股书中的计划募资额一致" is no planned price)
         prec = _precision(text, clause, vs, ve) if attr == "compute" else []
         out.append(
             _make(
@@ -802,7 +805,7 @@ def _quantity_facts(
                 ctx.doc.text[vs:ve],
                 unit=v.unit,
                 norm=norm,
-                qualifier=_qualifier(clause_text) or _qualifier(text[s:e]),
+                qualifier=_qualifier(clause_text) or _qualifier(text[s : clause[0]]),
                 precision=prec[0].upper() if prec else None,
                 period=v_period,
             )

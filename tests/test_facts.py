@@ -92,6 +92,15 @@ def test_qualifiers_rumoured_and_planned() -> None:
     assert one(en, "shipments").qualifier == "rumoured"
 
 
+def test_a_qualifier_said_after_a_figure_belongs_to_another_figure() -> None:
+    # the plan is the prospectus's raise, not the issue price
+    fs = facts_of("星河科技本次发行价格为88.88元/股,与招股书中的计划募资额基本一致。")
+    assert one(fs, "price").qualifier is None
+    # a plan said before the figure's clause still qualifies it
+    fs = facts_of("星河科技计划明年推出银河200,该芯片采用3nm工艺。")
+    assert one(fs, "process_node").qualifier == "planned"
+
+
 def test_periods_relative_to_the_document_date() -> None:
     assert [d.norm for d in find_dates("去年9月发布", 2026)] == ["2025-09"]
     assert [d.norm for d in find_dates("2025年3月", 2026)] == ["2025-03"]
