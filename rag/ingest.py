@@ -563,36 +563,17 @@ class Ingestor:
         doc = loaded.document
         if doc.doc_id in by_doc:
             return self.record_copy(key, doc.doc_id, by_path, by_doc)
-        try:
-            if prepared is None:  # not done ahead (an upload, or a copy whose original failed)
+        if prepared is None:  # not done ahead (an upload, or a copy whose original failed)
+            try:
                 prepared = self._chunk(loaded, stages)
                 self._tokenize(prepared, stages)
                 if prepared.error is None:
                     t = time.perf_counter()
                     prepared.vectors = list(self._embed_counted(prepared.chunks, on_chunks))
                     stages["embed"] += time.perf_counter() - t
-            while not prepared.tokenized.wait(0.5):
-                if stop is not None and stop.is_set():
-                    return FileOutcome(key, "failed", doc.doc_id, message="ingest interrupted")
-            if prepared.error is not None:
-                return FileOutcome(key, "failed", doc.doc_id, message=prepared.error)
-            chunks = prepared.chunks
-            vectors = (
-                np.vstack([v for v in prepared.vectors if v is not None])
-                if chunks
-                else self.embeddings.embed_documents_np([])
-            )
-            t = time.perf_counter()
-            doc.path = key
-            self.store.write_document(doc, chunks, vectors, prepared.tokens, [key])
-            stages["write"] += time.perf_counter() - t
-            self._write_facts(doc, stages)
-        except StoreError:
-            raise  # the store is gone: stopping is better than failing every file
-        except Exception as e:  # one file's failure never ends the batch
-            return FileOutcome(key, "failed", doc.doc_id, message=f"{type(e).__name__}: {e}")
-        status = self.record_written(key, doc.doc_id, by_path, by_doc)
-        return FileOutcome(key, status, doc.doc_id, chunks=len(chunks))
+            except Exception as e:  # one file's failure never ends the batch
+                return FileOutcome(key, "failed", doc.doc_id, message=f"{type(e).__name__}: {e}")
+        return self._store_new([(loaded, key, prepared)], by_path, by_doc, stages, stop)[0]
 
     def _store_new(
         self,
@@ -602,8 +583,9 @@ class Ingestor:
         stages: dict[str, float],
         stop: threading.Event | None = None,
     ) -> list[FileOutcome]:
-        """Store new documents whose chunks were prepared ahead (``_store_one`` for each, with
-        one store write for all of them); one outcome per entry, in order."""
+        """Store new documents whose chunks, tokens and vectors are prepared, in one store
+        write; one outcome per entry, in order. A store that fails raises ``StoreError`` (the
+        ingest stops: failing every file would be worse); anything else fails its file only."""
         outcomes: list[FileOutcome | None] = [None] * len(entries)
         items: list[tuple[Document, list[Chunk], np.ndarray, list[str], list[str]]] = []
         placed: list[int] = []
