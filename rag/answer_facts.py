@@ -130,7 +130,7 @@ def _list_pick(
 
 def _distinct(facts: list[Any]) -> list[Any]:
     """One fact per value (the first of equal ones); a date is its normalised day or month
-    ("2024年3月" and "March 2024" are one)."""
+    ("2019年5月" and "May 2019" are one)."""
     seen: set[str] = set()
     out = []
     for f in facts:
