@@ -23,7 +23,8 @@ from functools import lru_cache
 from typing import Any
 
 from rag.citations import clause_spans, sentence_spans
-from rag.entities import load_yaml, mentions, simplified
+from rag.datafiles import load_yaml
+from rag.entities import mentions, simplified
 from rag.knowledge import Entity, Fact
 from rag.types import Document
 
@@ -791,10 +792,11 @@ def _quantity_facts(
         if ent is None:
             continue
         clause_text = text[clause[0] : clause[1]]
+        prec = _precision(text, clause, vs, ve) if attr == "compute" else []
         # a qualifier of the figure's own clause, else one said before it ("计划明年推出,
         # 功耗为..."): a cue after it qualifies another figure ("发行价格为X元,
         # 与招股书中的计划募资额一致" is no planned price)
-        prec = _precision(text, clause, vs, ve) if attr == "compute" else []
+        qualifier = _qualifier(clause_text) or _qualifier(text[s : clause[0]])
         out.append(
             _make(
                 ctx,
@@ -805,7 +807,7 @@ def _quantity_facts(
                 ctx.doc.text[vs:ve],
                 unit=v.unit,
                 norm=norm,
-                qualifier=_qualifier(clause_text) or _qualifier(text[s : clause[0]]),
+                qualifier=qualifier,
                 precision=prec[0].upper() if prec else None,
                 period=v_period,
             )
