@@ -405,14 +405,14 @@ def _compose_list(
         found = [f for f in store.facts(attribute=attr) if _in_period(f, a)]
         if a.entities:  # what the question names is the subject, its vendor, or a constraint
             found = [f for f in found if any(_relates(f, qe, ents) for qe in a.entities)]
-        groups: dict[str, list[Any]] = {}
-        for f in sorted(found, key=lambda f: _list_pick(f, a, wanted, doc_rank)):
-            groups.setdefault(f.entity_id, []).append(f)
+        groups: dict[str, list[tuple[tuple[Any, ...], Any]]] = {}
+        picks = sorted(((_list_pick(f, a, wanted, doc_rank), f) for f in found), key=lambda p: p[0])
+        for pick, f in picks:
+            groups.setdefault(f.entity_id, []).append((pick, f))
         for entity_id, group in groups.items():
             # an entity's other figures of the same kind stand beside the first (two parts
             # of one product line, two sources that disagree), each with its own citation
-            kind = _list_pick(group[0], a, wanted, doc_rank)[0]
-            same = [f for f in group if _list_pick(f, a, wanted, doc_rank)[0] == kind]
+            same = [f for pick, f in group if pick[0] == group[0][0][0]]
             by_entity.setdefault(entity_id, {})[attr] = _distinct(same)[:MAX_VALUES]
     if len(by_entity) < 2:
         return None
