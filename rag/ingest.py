@@ -28,6 +28,7 @@ import numpy as np
 from rag.config import Settings
 from rag.embeddings import NamedEmbeddings
 from rag.errors import LoadError, StoreError
+from rag.gcpolicy import fewer_collections
 from rag.progress import ChunkProgressFn
 from rag.store import Store
 from rag.types import Chunk, FileOutcome, IngestReport
@@ -343,6 +344,7 @@ class Ingestor:
                 by_path[p] = doc_id
         return by_path, by_doc
 
+    @fewer_collections()
     def ingest(
         self,
         paths: list[Path | str],
@@ -450,6 +452,7 @@ class Ingestor:
         report.stage_seconds.update(stages)
         return report
 
+    @fewer_collections()
     def ingest_bytes(
         self, name: str, data: bytes, on_chunks: ChunkProgressFn | None = None
     ) -> IngestReport:

@@ -26,4 +26,7 @@ if [ "$MODE" = "dev" ]; then
 else
     "$PY" -m pip install --quiet -e '.[web]'
 fi
+# an editable install leaves rag/ without bytecode; Python writes it on first import unless
+# PYTHONDONTWRITEBYTECODE is set, and then every `rag ask` compiles 17k lines again (0.2 s)
+"$PY" -m compileall -q rag >/dev/null
 echo "setup ($MODE) done: $PY"
