@@ -203,6 +203,12 @@ def own_cue_attributes(a: Analysis) -> list[str]:
     return [x for x in a.attributes if x not in a.broad_attributes]
 
 
+def _attribute_kind(attribute: str) -> str:
+    """quantity, date or text: the vocabulary's kind of an attribute (attributes.yaml)."""
+    entry = datafiles.load_yaml("attributes.yaml")["attributes"].get(attribute) or {}
+    return str(entry.get("kind", "quantity"))
+
+
 def asked_attributes(text: str) -> list[str]:
     """Attribute ids a question asks for, longest cue first, families expanded."""
     return attribute_cues(text)[0]
@@ -604,13 +610,19 @@ def analyse(
         index: the learned entities (``QA.factstore()``); without it only seed data is used.
     """
     attributes, broad = attribute_cues(question)
+    intents = intents_of(question)
+    if "quantity" in intents and "when" not in intents:
+        # a date's cue in a how-much question names the event the figure is of, not what is
+        # asked ("上市首日涨幅多少": the first day's gain, not the listing date)
+        attributes = [x for x in attributes if _attribute_kind(x) != "date"]
+        broad = {x for x in broad if x in attributes}
     a = Analysis(
         question=question,
         lang=lang_of(question),
         entities=_entities(question, index),
         attributes=attributes,
         broad_attributes=broad,
-        intents=intents_of(question),
+        intents=intents,
         period=period_of(question),
         evidence_attributes=_evidence_attributes(question),
     )

@@ -134,3 +134,15 @@ def test_a_year_ending_the_sentence_and_a_plural_cue_are_read() -> None:
     assert p is not None and (p.since, p.until) == ("2025-01-01", "2026-12-31")
     assert period_of("What changed in 2025.5?") is None  # a decimal, not a year
     assert "price" in analyse("List the IPO issue prices of the makers").attributes
+
+
+def test_a_date_cue_in_a_how_much_question_names_the_event_not_the_asked_attribute() -> None:
+    # "上市首日涨幅" is the first day's gain; "量产的...容量多大" the mass-produced part's capacity
+    assert "listing_date" not in analyse("星河科技上市首日涨幅是多少?").attributes
+    caps = analyse("星河科技量产的Orion X1单颗容量多大?")
+    assert "mass_production_date" not in caps.attributes
+    assert "memory_capacity" in caps.attributes
+    # with no how-much cue, or with a when cue too, the date is what is asked
+    assert "listing_date" in analyse("星河科技什么时候上市?").attributes
+    both = analyse("When did Orion X1 enter mass production, and how much memory does it have?")
+    assert "mass_production_date" in both.attributes
