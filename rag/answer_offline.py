@@ -141,10 +141,15 @@ def _weak(
 def _names_someone(sel: Selection, chosen: list[Candidate]) -> bool:
     """A who question is answered only by a quote naming a person or an organisation other
     than what the question names: a role word before a name (``person_roles``), a jieba
-    person/organisation name, or a capitalised English name the question does not give."""
+    person/organisation name, or a capitalised English name the question does not give
+    under any of its names (a Chinese quote's 星河 is the "Xinghe" an English question asks
+    about, not someone else)."""
     from rag.entities import _posseg
 
-    asked = normalize(sel.analysis.question)
+    a = sel.analysis
+    asked = "\n".join(
+        [normalize(a.question), *(normalize(x) for e in a.entities for x in [e.text, *e.aliases])]
+    )
     roles = cue_pattern("person_roles")
     for c in chosen:
         if roles.search(c.text):

@@ -538,6 +538,35 @@ def test_a_who_question_needs_a_quote_naming_someone() -> None:
     assert not ask("星河芯片是谁创办的?", FOUNDED_BY).abstained
 
 
+def test_the_asked_company_under_another_name_is_not_someone_who_answers_a_who_question() -> None:
+    """A Chinese question names 星河芯片, the English article calls it "Xinghe": that name
+    is the company asked about, not a founder; a quote naming a founder still answers."""
+    from types import SimpleNamespace
+
+    from rag.question import analyse
+
+    ent = SimpleNamespace(
+        entity_id="星河芯片", name="星河芯片", kind="company", vendor=None,
+        aliases=["星河芯片", "xinghe", "xing he"], doc_ids=["fe"],
+    )  # fmt: skip
+
+    class Index:
+        def match_entities(self, text: str) -> list[tuple[object, int, int]]:
+            i = text.find("星河芯片")
+            return [(ent, i, i + 4)] if i >= 0 else []
+
+        def entities(self) -> list[object]:
+            return [ent]
+
+    set_up = make_doc("fe", "In 2019 Xinghe was set up, and its first chip used a 7nm process.")
+    founded = make_doc("ff", "In 2019 Xinghe was founded by Zhang Mingyuan, a former engineer.")
+    q = "星河芯片是谁创办的?"
+    a = analyse(q, None, Index())
+    ans = ask(q, set_up, analysis=a)
+    assert ans.abstained and ans.reason is not None and ans.reason.value == "nobody_named"
+    assert not ask(q, founded, analysis=a).abstained
+
+
 def test_a_learned_company_asked_by_a_name_the_glossary_lacks_is_the_subject() -> None:
     """ "Xinghe" (a pinyin the text never writes) names the learned 星河科技: a sentence of
     another company's article is not about it, however well it is retrieved."""
