@@ -144,32 +144,46 @@ def _is_latin(cue: str) -> bool:
     return bool(re.search(r"[a-z]", cue, re.I)) and not HAN_CHAR.search(cue)
 
 
+_WORD = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+
+
 @lru_cache(maxsize=4096)
-def _cue_form(cue: str) -> tuple[str, re.Pattern[str] | None]:
-    """A cue as what finds it: Han as a plain substring (no pattern: hundreds of them would
-    cost a cold ``rag ask`` ~50 ms to compile), Latin as a word or its plural pattern ("issue
-    prices" says "price"; "reason*": a word prefix)."""
+def _cue_form(cue: str) -> tuple[str, bool, bool]:
+    """A cue as what finds it: its normalised text, whether it is a Latin word (edges must
+    be neither letters nor digits; it may take a plural "s"/"es": "issue prices" says
+    "price") and whether it is a word prefix ("reason*"). Han cues are plain substrings.
+    No cue is a pattern: hundreds of them compiled cost a cold ``rag ask`` ~70 ms."""
     prefix = cue.endswith("*")
     needle = normalize(cue.rstrip("*"))
-    if not _is_latin(cue):
-        return needle, None
-    c = re.escape(needle)
-    return needle, re.compile(rf"(?<![a-z0-9]){c}" + ("" if prefix else "(?:e?s)?(?![a-z0-9])"))
+    return needle, _is_latin(cue), prefix
+
+
+def _word_end(text: str, end: int, prefix: bool) -> int:
+    """Where a Latin cue ending at ``end`` ends as a word (its plural taken), or -1."""
+    if prefix:
+        return end
+    for tail in ("es", "s", ""):
+        e = end + len(tail)
+        if text.startswith(tail, end) and (e >= len(text) or text[e] not in _WORD):
+            return e
+    return -1
 
 
 def _cue_spans(cue: str, text: str) -> Iterator[tuple[int, int]]:
     """Where ``cue`` occurs in ``text`` (normalised), left to right, not overlapping."""
-    needle, rx = _cue_form(cue)
-    if rx is not None:
-        for m in rx.finditer(text):
-            yield m.start(), m.end()
-        return
+    needle, latin, prefix = _cue_form(cue)
     if not needle:
         return
     i = text.find(needle)
     while i >= 0:
-        yield i, i + len(needle)
-        i = text.find(needle, i + len(needle))
+        end = i + len(needle)
+        if latin:
+            end = _word_end(text, end, prefix) if i == 0 or text[i - 1] not in _WORD else -1
+            if end < 0:
+                i = text.find(needle, i + 1)
+                continue
+        yield i, end
+        i = text.find(needle, end)
 
 
 def cue_in(text: str, words: Iterable[str]) -> bool:
