@@ -17,7 +17,8 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import urlparse
@@ -40,8 +41,41 @@ _BATCH = 2000
 _HNSW_SYNC = {"sync_threshold": 10, "batch_size": 10}
 
 
+@contextmanager
+def _unchecked_overrides() -> Iterator[None]:
+    """chromadb marks ~180 methods with the ``overrides`` package's ``@override``, which
+    checks each one's signature against its base class's as the class is created: a third
+    of importing chromadb and making a client (~0.1 s of a cold ``rag ask``), spent proving
+    chromadb's own code to itself. Inside this block the decorator only marks the method
+    (``__override__``, which ``EnforceOverrides`` reads), as with ``check_signature=False``;
+    it is restored after, so nothing else loses its checks."""
+    try:
+        import overrides
+    except ImportError:  # chromadb without it: nothing to skip
+        yield
+        return
+
+    def mark(method: Any = None, **_: Any) -> Any:
+        if method is None:
+            return mark
+        method.__override__ = True
+        return method
+
+    saved = overrides.override, overrides.overrides
+    overrides.override = overrides.overrides = mark
+    try:
+        yield
+    finally:
+        overrides.override, overrides.overrides = saved
+
+
 def make_client(settings: Settings) -> Any:
     """A Chroma client: ``HttpClient`` when ``chroma_url`` is set, else ``PersistentClient``."""
+    with _unchecked_overrides():  # chromadb imports its Rust bindings with the client
+        return _make_client(settings)
+
+
+def _make_client(settings: Settings) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 

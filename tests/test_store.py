@@ -148,3 +148,61 @@ def test_a_second_store_object_sees_the_same_data(tmp_path: Path) -> None:
     put(make_store(tmp_path), "shared")
     other = make_store(tmp_path)
     assert [d.doc_id for d in other.documents()] == ["shared"]
+
+
+def test_making_a_client_leaves_the_overrides_checks_as_they_were(tmp_path: Path) -> None:
+    """The client is made with ``@override``'s signature checks off (a third of a cold
+    start); afterwards the package's decorators are its own again, for everyone else."""
+    import subprocess
+    import sys
+
+    import overrides
+
+    from rag.store import make_client
+
+    before = overrides.override, overrides.overrides
+    make_client(settings_from_env(data_dir=tmp_path))
+    assert (overrides.override, overrides.overrides) == before
+    # in a fresh process chromadb is imported inside the block: it works, its methods are
+    # still marked (EnforceOverrides reads the mark), and the checks are back after
+    code = (
+        "import overrides, sys\n"
+        "from rag.config import settings_from_env\n"
+        "from rag.store import make_client\n"
+        "c = make_client(settings_from_env(data_dir=sys.argv[1]))\n"
+        "c.get_or_create_collection('probe').add(ids=['a'], embeddings=[[1.0, 0.0]])\n"
+        "from chromadb.api.rust import RustBindingsAPI\n"
+        "assert RustBindingsAPI.heartbeat.__override__\n"
+        "assert overrides.override.__module__ == 'overrides.overrides'\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "fresh")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_inside_the_block_override_only_marks_and_outside_it_checks_again() -> None:
+    from overrides import EnforceOverrides
+
+    from rag.store import _unchecked_overrides
+
+    class Base(EnforceOverrides):
+        def run(self, a: int) -> int:
+            return a
+
+    def subclass() -> type:
+        import overrides
+
+        class Sub(Base):
+            @overrides.override
+            def run(self, a: int, b: int) -> int:  # an incompatible signature
+                return a + b
+
+        return Sub
+
+    with _unchecked_overrides():
+        assert subclass().run.__override__  # marked, not checked
+    with pytest.raises(TypeError):
+        subclass()  # the package's own check is back
