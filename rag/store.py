@@ -18,7 +18,6 @@ import contextlib
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import urlparse
@@ -41,7 +40,7 @@ _BATCH = 2000
 _HNSW_SYNC = {"sync_threshold": 10, "batch_size": 10}
 
 
-@contextmanager
+@contextlib.contextmanager
 def _unchecked_overrides() -> Iterator[None]:
     """chromadb marks ~180 methods with the ``overrides`` package's ``@override``, which
     checks each one's signature against its base class's as the class is created: a third
