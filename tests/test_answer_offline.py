@@ -538,30 +538,36 @@ def test_a_who_question_needs_a_quote_naming_someone() -> None:
     assert not ask("星河芯片是谁创办的?", FOUNDED_BY).abstained
 
 
+class OneEntityIndex:
+    """The learned-entity index of a store that knows one company, found by ``key``."""
+
+    def __init__(self, name: str, aliases: list[str], doc_id: str, key: str) -> None:
+        from types import SimpleNamespace
+
+        self.ent = SimpleNamespace(
+            entity_id=name, name=name, kind="company", vendor=None,
+            aliases=aliases, doc_ids=[doc_id],
+        )  # fmt: skip
+        self.key = key
+
+    def match_entities(self, text: str) -> list[tuple[object, int, int]]:
+        i = text.lower().find(self.key)
+        return [(self.ent, i, i + len(self.key))] if i >= 0 else []
+
+    def entities(self) -> list[object]:
+        return [self.ent]
+
+
 def test_the_asked_company_under_another_name_is_not_someone_who_answers_a_who_question() -> None:
     """A Chinese question names 星河芯片, the English article calls it "Xinghe": that name
     is the company asked about, not a founder; a quote naming a founder still answers."""
-    from types import SimpleNamespace
-
     from rag.question import analyse
 
-    ent = SimpleNamespace(
-        entity_id="星河芯片", name="星河芯片", kind="company", vendor=None,
-        aliases=["星河芯片", "xinghe", "xing he"], doc_ids=["fe"],
-    )  # fmt: skip
-
-    class Index:
-        def match_entities(self, text: str) -> list[tuple[object, int, int]]:
-            i = text.find("星河芯片")
-            return [(ent, i, i + 4)] if i >= 0 else []
-
-        def entities(self) -> list[object]:
-            return [ent]
-
+    index = OneEntityIndex("星河芯片", ["星河芯片", "xinghe", "xing he"], "fe", "星河芯片")
     set_up = make_doc("fe", "In 2019 Xinghe was set up, and its first chip used a 7nm process.")
     founded = make_doc("ff", "In 2019 Xinghe was founded by Zhang Mingyuan, a former engineer.")
     q = "星河芯片是谁创办的?"
-    a = analyse(q, None, Index())
+    a = analyse(q, None, index)
     ans = ask(q, set_up, analysis=a)
     assert ans.abstained and ans.reason is not None and ans.reason.value == "nobody_named"
     assert not ask(q, founded, analysis=a).abstained
@@ -570,27 +576,13 @@ def test_the_asked_company_under_another_name_is_not_someone_who_answers_a_who_q
 def test_a_learned_company_asked_by_a_name_the_glossary_lacks_is_the_subject() -> None:
     """ "Xinghe" (a pinyin the text never writes) names the learned 星河科技: a sentence of
     another company's article is not about it, however well it is retrieved."""
-    from types import SimpleNamespace
-
     from rag.question import analyse
 
-    ent = SimpleNamespace(
-        entity_id="星河科技", name="星河科技", kind="company", vendor=None,
-        aliases=["星河科技", "xinghe", "xing he"], doc_ids=["gx"],
-    )  # fmt: skip
-
-    class Index:
-        def match_entities(self, text: str) -> list[tuple[object, int, int]]:
-            i = text.lower().find("xinghe")
-            return [(ent, i, i + 6)] if i >= 0 else []
-
-        def entities(self) -> list[object]:
-            return [ent]
-
+    index = OneEntityIndex("星河科技", ["星河科技", "xinghe", "xing he"], "gx", "xinghe")
     other = make_doc("ot", "青云科技今日在科创板上市。本次发行价格为50.00元/股,募资20亿元。")
     own = make_doc("gx", "星河科技今日在科创板上市。星河科技本次发行价格为32.50元/股。")
     q = "What was the Xinghe IPO issue price?"
-    a = analyse(q, None, Index())
+    a = analyse(q, None, index)
     passages = [make_passage(other), make_passage(own)]
     ans = answer_offline(q, passages, {d.doc_id: d for d in (other, own)}, analysis=a)
     assert not ans.abstained, ans.text
