@@ -217,12 +217,6 @@ def own_cue_attributes(a: Analysis) -> list[str]:
     return [x for x in a.attributes if x not in a.broad_attributes]
 
 
-def _attribute_kind(attribute: str) -> str:
-    """quantity, date or text: the vocabulary's kind of an attribute (attributes.yaml)."""
-    entry = datafiles.load_yaml("attributes.yaml")["attributes"].get(attribute) or {}
-    return str(entry.get("kind", "quantity"))
-
-
 def asked_attributes(text: str) -> list[str]:
     """Attribute ids a question asks for, longest cue first, families expanded."""
     return attribute_cues(text)[0]
@@ -628,7 +622,10 @@ def analyse(
     if "quantity" in intents and "when" not in intents:
         # a date's cue in a how-much question names the event the figure is of, not what is
         # asked ("上市首日涨幅多少": the first day's gain, not the listing date)
-        attributes = [x for x in attributes if _attribute_kind(x) != "date"]
+        from rag.facts import attributes as vocabulary  # built for every ask anyway
+
+        dates = {k for k, v in vocabulary().items() if v.kind == "date"}
+        attributes = [x for x in attributes if x not in dates]
         broad = {x for x in broad if x in attributes}
     a = Analysis(
         question=question,
