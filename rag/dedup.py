@@ -1,6 +1,7 @@
 """Near-duplicate stories: the same article run by two outlets is stored once.
 
-Each new document gets a MinHash (datasketch) of its character 5-grams, the text
+Each new document gets a MinHash of its character 5-grams (datasketch 2's ``affine32``
+scheme, hash for hash: ``tests/test_dedup.py`` holds it against datasketch), the text
 normalised (NFKC, lower case, no whitespace or punctuation), so a copy with another
 layout, another site's chrome or half-width punctuation still matches. A document whose
 estimated Jaccard similarity with a stored one reaches ``THRESHOLD`` in the same language,
@@ -10,12 +11,21 @@ an answer appends. Different figures (an update: 288GB, then 256GB) keep two sto
 Signatures are kept in the data directory (``minhash.json``); a document stored before
 this module existed gets its signature the first time a near-duplicate check runs.
 
+The sketch and its banded LSH index are these few lines of numpy, not datasketch's
+classes: importing datasketch imports scipy.integrate for its parameter search, 0.3-0.6 s
+that every ingest paid before its first chunk reached the embedder (the index is built
+before the first near-duplicate check). The bands are the ones datasketch's
+``MinHashLSH(threshold=0.8, num_perm=128)`` chooses (9 of 13 rows), so candidates are the
+same too.
+
 It does not merge stories that were rewritten (a summary of someone else's report is a
 story of its own), and it never deletes a stored document.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import re
 import threading
@@ -35,7 +45,6 @@ if TYPE_CHECKING:
 
 THRESHOLD = 0.8
 NUM_PERM = 128
-SCHEME = "affine32"  # datasketch 2 hashing; saved signatures say nothing else
 SHINGLE = 5
 MIN_CHARS = 200  # shorter texts share too much by chance to call them one story
 SIGNATURE_FILE = "minhash.json"
@@ -66,30 +75,95 @@ def figures(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
-def minhash(text: str) -> Any:
-    """The MinHash of a text's normalised character 5-grams."""
-    from datasketch import MinHash
+class MinHash:
+    """A MinHash signature: ``num_perm`` uint32 minima of affinely permuted shingle hashes
+    (SHA-1's first four bytes, pre-mixed with the MurmurHash3 finalizer), as datasketch 2
+    computes them for ``scheme="affine32"``."""
 
+    def __init__(self, hashvalues: np.ndarray) -> None:
+        self.hashvalues = np.asarray(hashvalues, dtype=np.uint32)
+
+    @classmethod
+    def of(cls, shingles: list[bytes], seed: int = 1) -> MinHash:
+        a, b = _permutations(seed, NUM_PERM)
+        hv = np.fromiter(
+            (int.from_bytes(hashlib.sha1(x).digest()[:4], "little") for x in shingles),
+            dtype=np.uint32,
+            count=len(shingles),
+        ).reshape(-1, 1)
+        hv ^= hv >> np.uint32(16)  # MurmurHash3's 32-bit finalizer (uint32 arithmetic wraps)
+        hv *= np.uint32(0x85EBCA6B)
+        hv ^= hv >> np.uint32(13)
+        hv *= np.uint32(0xC2B2AE35)
+        hv ^= hv >> np.uint32(16)
+        return cls((hv * a + b).min(axis=0))
+
+    def jaccard(self, other: MinHash) -> float:
+        """The estimated Jaccard similarity of the two shingle sets."""
+        return float(np.count_nonzero(self.hashvalues == other.hashvalues)) / len(self.hashvalues)
+
+
+@functools.cache
+def _permutations(seed: int, num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    gen = np.random.RandomState(seed)  # datasketch's draw order: every a, then every b
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
+
+
+class BandIndex:
+    """LSH over MinHash signatures: a key is a candidate for a query when one band of
+    ``ROWS`` consecutive hash values is equal in both."""
+
+    BANDS, ROWS = 9, 13  # what datasketch's MinHashLSH picks for threshold 0.8, 128 perms
+
+    def __init__(self) -> None:
+        self.tables: list[dict[bytes, set[str]]] = [{} for _ in range(self.BANDS)]
+        self.keys: dict[str, list[bytes]] = {}
+
+    def _bands(self, mh: MinHash) -> list[bytes]:
+        hv = mh.hashvalues
+        return [hv[i * self.ROWS : (i + 1) * self.ROWS].tobytes() for i in range(self.BANDS)]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.keys
+
+    def insert(self, key: str, mh: MinHash) -> None:
+        bands = self.keys[key] = self._bands(mh)
+        for table, band in zip(self.tables, bands, strict=True):
+            table.setdefault(band, set()).add(key)
+
+    def remove(self, key: str) -> None:
+        for table, band in zip(self.tables, self.keys.pop(key), strict=True):
+            table[band].discard(key)
+            if not table[band]:
+                del table[band]
+
+    def query(self, mh: MinHash) -> list[str]:
+        found: set[str] = set()
+        for table, band in zip(self.tables, self._bands(mh), strict=True):
+            found |= table.get(band, set())
+        return sorted(found)
+
+
+def minhash(text: str) -> MinHash:
+    """The MinHash of a text's normalised character 5-grams."""
     norm = _normalised(text)
-    mh = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
-    mh.update_batch(
+    return MinHash.of(
         [norm[i : i + SHINGLE].encode("utf-8") for i in range(max(1, len(norm) - SHINGLE + 1))]
     )
-    return mh
 
 
 class NearDuplicates:
     """The signatures of stored stories, with an LSH index to find a new one's twin."""
 
     def __init__(self, data_dir: Path, store: Store, metas: dict[str, dict[str, Any]]) -> None:
-        from datasketch import MinHashLSH
-
         self.path = Path(data_dir) / SIGNATURE_FILE
         self.store = store
         self.lock = threading.Lock()
-        self.lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+        self.lsh = BandIndex()
         self.sigs: dict[str, dict[str, Any]] = {}
-        self.hashes: dict[str, Any] = {}
+        self.hashes: dict[str, MinHash] = {}
         self.pending: list[tuple[str, dict[str, Any], str]] = []
         self.dirty = False
         # path -> the story it was attached to as another source
@@ -114,20 +188,13 @@ class NearDuplicates:
         self.dirty = self.dirty or len(saved) != len(self.sigs)
 
     def _insert(self, doc_id: str, rec: dict[str, Any]) -> None:
-        from datasketch import MinHash
-
-        mh = MinHash(
-            num_perm=NUM_PERM,
-            seed=1,
-            hashvalues=np.array(rec["h"], dtype=np.uint64),
-            scheme=SCHEME,
-        )
+        mh = MinHash(np.array(rec["h"], dtype=np.uint64))
         self.sigs[doc_id] = rec
         self.hashes[doc_id] = mh
         if doc_id not in self.lsh:
             self.lsh.insert(doc_id, mh)
 
-    def add(self, doc: Document, mh: Any = None) -> None:
+    def add(self, doc: Document, mh: MinHash | None = None) -> None:
         """Remember a document that is (or is about to be) stored."""
         if len(doc.text) < MIN_CHARS:
             return
@@ -141,7 +208,9 @@ class NearDuplicates:
             self._insert(doc.doc_id, rec)
             self.dirty = True
 
-    def twin(self, doc: Document, exclude: set[str] | None = None) -> tuple[str | None, Any]:
+    def twin(
+        self, doc: Document, exclude: set[str] | None = None
+    ) -> tuple[str | None, MinHash | None]:
         """The stored story ``doc`` is a near-copy of (or None), and ``doc``'s MinHash."""
         if len(doc.text) < MIN_CHARS:
             return None, None

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag.dedup import also_reported, figures
+import numpy as np
+import pytest
+
+from rag.dedup import NUM_PERM, THRESHOLD, BandIndex, MinHash, also_reported, figures, minhash
 from rag.types import Document
 
 STORY = (Path(__file__).resolve().parent / "fixtures" / "pages" / "gbk_portal_news.txt").read_text(
@@ -21,6 +24,76 @@ def md(title: str, source: str, body: str, url: str = "") -> str:
 def syndicated(body: str) -> str:
     """Another outlet's copy: its own dateline and sign-off, half-width punctuation."""
     return "（本网讯）" + body.replace("，", ",").replace("。", ".") + "\n\n（本文转载自合作媒体）"
+
+
+def _variants() -> list[str]:
+    """Texts of every kind the index meets: a story, its copy, its update, short and mixed."""
+    return [
+        STORY,
+        syndicated(STORY),
+        STORY.replace("36", "48"),
+        STORY[: len(STORY) // 2],
+        "星河科技发布Orion X1加速卡，Xinghe said the card ships in 2026. " * 6,
+        "abc",
+        "",
+    ]
+
+
+def test_minhash_is_datasketch_affine32_hash_for_hash() -> None:
+    """Signatures saved by the datasketch-based code (and by any other datasketch 2 user)
+    stay valid: the same shingles give the same 128 hash values."""
+    datasketch = pytest.importorskip("datasketch")
+    from rag.dedup import SHINGLE, _normalised
+
+    for text in _variants():
+        norm = _normalised(text)
+        shingles = [
+            norm[i : i + SHINGLE].encode("utf-8") for i in range(max(1, len(norm) - SHINGLE + 1))
+        ]
+        ref = datasketch.MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")
+        ref.update_batch(shingles)
+        ours = minhash(text)
+        assert ours.hashvalues.dtype == np.uint32
+        assert np.array_equal(ours.hashvalues, ref.hashvalues)
+
+
+def test_band_index_finds_what_datasketch_lsh_finds() -> None:
+    datasketch = pytest.importorskip("datasketch")
+    ref = datasketch.MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+    assert (ref.b, ref.r) == (BandIndex.BANDS, BandIndex.ROWS)
+    ours = BandIndex()
+    sigs = {f"d{i}": minhash(t) for i, t in enumerate(_variants())}
+    for key, mh in sigs.items():
+        ours.insert(key, mh)
+        ref.insert(
+            key,
+            datasketch.MinHash(
+                num_perm=NUM_PERM, seed=1, hashvalues=mh.hashvalues, scheme="affine32"
+            ),
+        )
+    for mh in sigs.values():
+        q = datasketch.MinHash(
+            num_perm=NUM_PERM, seed=1, hashvalues=mh.hashvalues, scheme="affine32"
+        )
+        assert ours.query(mh) == sorted(ref.query(q))
+    ours.remove("d1")
+    ref.remove("d1")
+    assert "d1" not in ours and "d0" in ours
+    assert ours.query(sigs["d0"]) == sorted(
+        ref.query(
+            datasketch.MinHash(
+                num_perm=NUM_PERM, seed=1, hashvalues=sigs["d0"].hashvalues, scheme="affine32"
+            )
+        )
+    )
+    assert "d1" not in ours.query(sigs["d1"])
+
+
+def test_copy_and_story_are_similar_and_an_unrelated_text_is_not() -> None:
+    story, copy = minhash(STORY), minhash(syndicated(STORY))
+    assert story.jaccard(copy) >= THRESHOLD
+    assert story.jaccard(minhash(_variants()[4])) < 0.2
+    assert MinHash(story.hashvalues).jaccard(story) == 1.0
 
 
 def test_figures_ignore_dates_and_small_numbers() -> None:
