@@ -97,34 +97,62 @@ class FactStore:
     # -- writes ------------------------------------------------------------------------------
     def replace_document(self, doc_id: str, entities: list[Entity], facts: list[Fact]) -> None:
         """Store a document's entities and facts, replacing what it had."""
+        self.replace_documents([(doc_id, entities, facts)])
+
+    def replace_documents(self, items: list[tuple[str, list[Entity], list[Fact]]]) -> None:
+        """``replace_document`` for several documents in one transaction (an ingest writes
+        a batch of documents at once: one commit, one sync, instead of one each)."""
+        if not items:
+            return
         with self._conn() as c:
-            self._delete(c, doc_id)
-            c.execute("INSERT OR REPLACE INTO docs VALUES (?)", (doc_id,))
-            for e in entities:
-                c.execute(
-                    "INSERT OR REPLACE INTO entities VALUES (?, ?, ?, ?, ?, ?)",
-                    (e.entity_id, doc_id, e.name, e.kind, json.dumps(e.aliases), e.vendor),
-                )
-                keys = {compact_key(a) for a in [e.name, e.entity_id, *e.aliases]}
-                c.executemany(
-                    "INSERT INTO aliases VALUES (?, ?, ?)",
-                    [(k, e.entity_id, doc_id) for k in keys if len(k) >= 2],
-                )
-            c.executemany(
-                "INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        f.fact_id,
-                        doc_id,
-                        f.entity_id,
-                        f.attribute,
-                        f.period or f.date or "",
-                        json.dumps(f.to_dict(), ensure_ascii=False),
-                    )
-                    for f in facts
-                ],
-            )
+            for doc_id, entities, facts in items:
+                self._replace(c, doc_id, entities, facts)
             self._bump(c)
+
+    def replace_documents_or_each(self, items: list[tuple[str, list[Entity], list[Fact]]]) -> int:
+        """``replace_documents``, else one document at a time, so a document the database
+        refuses never costs the others their facts; how many were not written."""
+        try:
+            self.replace_documents(items)
+            return 0
+        except Exception:
+            lost = 0
+            for item in items:
+                try:
+                    self.replace_documents([item])
+                except Exception:
+                    lost += 1
+            return lost
+
+    def _replace(
+        self, c: sqlite3.Connection, doc_id: str, entities: list[Entity], facts: list[Fact]
+    ) -> None:
+        self._delete(c, doc_id)
+        c.execute("INSERT OR REPLACE INTO docs VALUES (?)", (doc_id,))
+        for e in entities:
+            c.execute(
+                "INSERT OR REPLACE INTO entities VALUES (?, ?, ?, ?, ?, ?)",
+                (e.entity_id, doc_id, e.name, e.kind, json.dumps(e.aliases), e.vendor),
+            )
+            keys = {compact_key(a) for a in [e.name, e.entity_id, *e.aliases]}
+            c.executemany(
+                "INSERT INTO aliases VALUES (?, ?, ?)",
+                [(k, e.entity_id, doc_id) for k in keys if len(k) >= 2],
+            )
+        c.executemany(
+            "INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    f.fact_id,
+                    doc_id,
+                    f.entity_id,
+                    f.attribute,
+                    f.period or f.date or "",
+                    json.dumps(f.to_dict(), ensure_ascii=False),
+                )
+                for f in facts
+            ],
+        )
 
     @staticmethod
     def _delete(c: sqlite3.Connection, doc_id: str) -> None:

@@ -36,6 +36,7 @@ from rag.types import Chunk, FileOutcome, IngestReport
 if TYPE_CHECKING:  # the loaders and the splitter are imported when a file is ingested,
     from rag.dedup import NearDuplicates
     from rag.factstore import FactStore  # not by every process that only asks questions
+    from rag.knowledge import Entity, Fact
     from rag.loaders import LoadedFile
     from rag.types import Document
 
@@ -286,13 +287,13 @@ class _Pipeline:
 _DONE = object()
 
 
-def write_facts(factstore: FactStore, doc: Document) -> None:
-    """Extract a document's entities and facts and store them in place of its old ones."""
+def knowledge_of(doc: Document) -> tuple[str, list[Entity], list[Fact]]:
+    """A document's id, entities and facts, as ``FactStore.replace_documents`` takes them."""
     from rag.entities import extract_entities
     from rag.facts import extract_facts
 
     entities = extract_entities(doc)
-    factstore.replace_document(doc.doc_id, entities, extract_facts(doc, entities))
+    return doc.doc_id, entities, extract_facts(doc, entities)
 
 
 class Ingestor:
@@ -310,18 +311,25 @@ class Ingestor:
         self.embeddings = embeddings
         self.factstore = factstore
 
-    def _write_facts(self, doc: Document, stages: dict[str, float]) -> None:
-        """Learn the entities and facts of a document now visible (never fails the file)."""
-        if self.factstore is None:
+    def _write_facts(self, docs: list[Document], stages: dict[str, float]) -> None:
+        """Learn the entities and facts of documents now visible, in one transaction (never
+        fails a file: an extractor bug or a refused write costs its document the facts)."""
+        if self.factstore is None or not docs:
             return
         t = time.perf_counter()
+        items, failed = [], 0
         try:
-            write_facts(self.factstore, doc)
-        except StoreError:
-            raise
-        except Exception:  # an extractor bug costs this document its facts, nothing more
-            stages["facts_failed"] = stages.get("facts_failed", 0.0) + 1
+            for doc in docs:
+                try:
+                    items.append(knowledge_of(doc))
+                except StoreError:
+                    raise
+                except Exception:
+                    failed += 1
+            failed += self.factstore.replace_documents_or_each(items)
         finally:
+            if failed:
+                stages["facts_failed"] = stages.get("facts_failed", 0.0) + failed
             stages["facts"] = stages.get("facts", 0.0) + time.perf_counter() - t
 
     def _delete_document(self, doc_id: str) -> None:
@@ -624,9 +632,9 @@ class Ingestor:
             t = time.perf_counter()
             self.store.write_documents(items)  # a StoreError stops the ingest, as for one file
             stages["write"] += time.perf_counter() - t
+        self._write_facts([doc for doc, *_rest in items], stages)
         for n, (doc, chunks, *_rest) in zip(placed, items, strict=True):
             key = entries[n][1]
-            self._write_facts(doc, stages)
             status = self.record_written(key, doc.doc_id, by_path, by_doc)
             outcomes[n] = FileOutcome(key, status, doc.doc_id, chunks=len(chunks))
         done = [o for o in outcomes if o is not None]

@@ -132,6 +132,12 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
     return text, match.encoding
 
 
+def _yaml(text: str) -> Any:
+    """``yaml.safe_load`` with libyaml's parser where PyYAML has it: the pure-Python parser
+    was 0.12 s of the corpus's 68 front matters, a sixth of the reading thread's work."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # safe either way
+
+
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     """YAML front matter (``---`` fenced) and the body after it."""
     if not text.startswith("---"):
@@ -140,7 +146,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     if not m:
         return {}, text
     try:
-        meta = yaml.safe_load(m.group(1)) or {}
+        meta = _yaml(m.group(1)) or {}
     except yaml.YAMLError as e:
         raise LoadError(f"front matter is not valid YAML: {str(e).splitlines()[0]}") from e
     if not isinstance(meta, dict):
@@ -225,7 +231,7 @@ def read_sidecar(path: Path) -> dict[str, Any]:
     if not side.is_file():
         return {}
     try:
-        meta = yaml.safe_load(side.read_text(encoding="utf-8")) or {}
+        meta = _yaml(side.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         raise LoadError(f"{side.name} is not valid YAML: {str(e).splitlines()[0]}") from e
     return meta if isinstance(meta, dict) else {}

@@ -324,7 +324,7 @@ class QA:
             if self._factstore is None:
                 from rag.facts import EXTRACTOR_VERSION
                 from rag.factstore import FactStore, data_fingerprint
-                from rag.ingest import write_facts
+                from rag.ingest import knowledge_of
 
                 fs = FactStore(Path(self.settings.data_dir) / "facts.sqlite3")
                 fp = data_fingerprint(EXTRACTOR_VERSION)
@@ -334,11 +334,16 @@ class QA:
                 stored = set(self.store.doc_meta())
                 for doc_id in have - stored:
                     fs.delete_document(doc_id)
+                batch = []
                 for doc_id in sorted(stored - have):
                     try:
-                        write_facts(fs, self.store.document(doc_id))
+                        batch.append(knowledge_of(self.store.document(doc_id)))
                     except Exception:  # one document's failure never blocks the rest
                         continue
+                    if len(batch) == 32:  # one transaction each, as the ingest writes
+                        fs.replace_documents_or_each(batch)
+                        batch = []
+                fs.replace_documents_or_each(batch)
                 fs.set_fingerprint(fp)
                 self._factstore = fs
             return self._factstore

@@ -198,3 +198,25 @@ def test_one_entity_across_languages_and_documents(tmp_path: Path) -> None:
     fs.replace_document("x", [other], [])
     assert sorted(len(e.doc_ids) for e in fs.entities()) == [1, 1, 1]
     assert {f.value for f in fs.facts(entity="银河100E")} == {"64GB"}
+
+
+def test_a_batch_is_one_transaction_and_a_refused_document_costs_only_itself(
+    store: FactStore,
+) -> None:
+    before = store.generation()
+    store.replace_documents(
+        [
+            ("d3", [], [fact("d3", "x100", "power", "300W", "2025", 300)]),
+            ("d4", [], [fact("d4", "x100", "power", "350W", "2026", 350)]),
+        ]
+    )
+    assert int(store.generation()) == int(before) + 1  # one write, one generation step
+    assert {"d3", "d4"} <= store.doc_ids()
+
+    bad = fact("d6", "x100", "power", "1W", "2020", 1)
+    bad.quote = object()  # type: ignore[assignment]  # not JSON: the database write fails
+    lost = store.replace_documents_or_each(
+        [("d5", [], [fact("d5", "x100", "power", "400W", "2027", 400)]), ("d6", [], [bad])]
+    )
+    assert lost == 1
+    assert "d5" in store.doc_ids() and "d6" not in store.doc_ids()

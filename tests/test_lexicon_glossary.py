@@ -532,3 +532,41 @@ def test_a_new_cache_entry_removes_all_but_the_newest_older_one(
     assert sorted(p.name for p in tmp_path.glob("jieba-*.pickle")) == sorted(
         [textnorm._dictionary_cache(jb, ["平头哥"]).name, new.name]
     )
+
+
+_POSSEG_PROBE = """
+import json, sys
+from rag.textnorm import load_posseg
+ps = load_posseg()
+own = ps.POSTokenizer(ps.dt.tokenizer).word_tag_tab  # jieba reading dict.txt itself
+print(json.dumps({
+    "same": ps.dt.word_tag_tab == own,
+    "n": len(own),
+    "tags": [[w, f] for w, f in ps.lcut("董事长张三表示，星河科技发布银河100E芯片", HMM=True)],
+}))
+"""
+
+
+def test_posseg_word_tags_come_from_the_cache_and_equal_jiebas_own(tmp_path: Path) -> None:
+    """The first process writes the tag table; the next reads it instead of dict.txt, and
+    both tag text as jieba does."""
+    env = {**os.environ, "RAG_CACHE_DIR": str(tmp_path / "cache")}
+    runs, stamps = [], []
+    for _ in range(2):
+        out = subprocess.run(
+            [sys.executable, "-c", _POSSEG_PROBE],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        cached = list((tmp_path / "cache").glob("posseg-*.pickle"))
+        assert len(cached) == 1
+        stamps.append(cached[0].stat().st_mtime_ns)
+    assert stamps[0] == stamps[1]  # written by the first run, read (not rewritten) by the next
+    assert runs[0]["same"] and runs[1]["same"]
+    assert runs[0]["n"] > 300_000
+    assert runs[0]["tags"] == runs[1]["tags"]
+    assert ["张三", "nr"] in runs[1]["tags"]
