@@ -86,6 +86,8 @@ class MinHash:
     @classmethod
     def of(cls, shingles: list[bytes], seed: int = 1) -> MinHash:
         a, b = _permutations(seed, NUM_PERM)
+        if not shingles:  # nothing seen: every minimum is still the largest hash
+            return cls(np.full(NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32))
         hv = np.fromiter(
             (int.from_bytes(hashlib.sha1(x).digest()[:4], "little") for x in shingles),
             dtype=np.uint32,

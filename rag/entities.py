@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from rag.datafiles import load_yaml
+from rag.datafiles import load_yaml, on_reload
 from rag.knowledge import Entity
 from rag.lang import HAN, HAN_CHAR
 from rag.textnorm import normalize
@@ -220,7 +220,7 @@ def make_aliases(name: str, extra: Iterable[str] = ()) -> list[str]:
 
 # The same names recur across an archive (glossary vendors, a company's products): 368 of
 # the 1,008 calls over the corpus's 68 documents are distinct, and pinyin is most of a
-# call's cost. Like ``cues()``, it holds what the data files said when first asked.
+# call's cost. Cleared with ``cues()`` when the data files are reloaded.
 @lru_cache(maxsize=16384)
 def _aliases(name: str, extra: tuple[str, ...]) -> tuple[str, ...]:
     out: list[str] = []
@@ -245,6 +245,10 @@ def _aliases(name: str, extra: tuple[str, ...]) -> tuple[str, ...]:
             seen.add(a.lower())
             kept.append(a)
     return tuple(kept)
+
+
+on_reload(cues.cache_clear)  # edited entity data: new cue words, and aliases made with them
+on_reload(_aliases.cache_clear)
 
 
 # -- the collector ---------------------------------------------------------------------------

@@ -55,6 +55,8 @@ def test_minhash_is_datasketch_affine32_hash_for_hash() -> None:
         ours = minhash(text)
         assert ours.hashvalues.dtype == np.uint32
         assert np.array_equal(ours.hashvalues, ref.hashvalues)
+    empty = datasketch.MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")
+    assert np.array_equal(MinHash.of([]).hashvalues, empty.hashvalues)
 
 
 def test_band_index_finds_what_datasketch_lsh_finds() -> None:

@@ -138,3 +138,16 @@ def test_hyphenated_model_names_are_whole_and_a_lower_case_suffix_is_not_part() 
     names = {e.name for e in ents}
     assert {"Orion3-Max-Pro", "Nova-V3", "X100"} <= names
     assert "Orion3" not in names and "X100-based" not in names
+
+
+def test_aliases_are_cached_and_a_data_reload_forgets_them() -> None:
+    from rag import datafiles, entities
+
+    first = entities.make_aliases("星河芯片科技有限公司", ["Xinghe"])
+    first.append("mutated by a caller")
+    again = entities.make_aliases("星河芯片科技有限公司", ["Xinghe"])
+    assert "mutated by a caller" not in again  # each caller gets its own list
+    assert entities._aliases.cache_info().currsize > 0
+    datafiles.reload()
+    assert entities._aliases.cache_info().currsize == 0
+    assert entities.make_aliases("星河芯片科技有限公司", ["Xinghe"]) == again
