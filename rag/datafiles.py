@@ -52,6 +52,14 @@ def _read(name: str) -> str:
         raise DataFileError(f"data file {path} is not UTF-8 ({e.reason})") from e
 
 
+def parse_yaml(text: str) -> Any:
+    """``yaml.safe_load`` with libyaml's parser where PyYAML has it (10x faster: the
+    pure-Python one was 0.12 s of the corpus's 68 front matters); safe either way."""
+    import yaml
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 @lru_cache(maxsize=64)
 def load_yaml(name: str) -> dict[str, Any]:
     """A YAML data file as a mapping; it must have an integer ``version`` key.
@@ -62,9 +70,8 @@ def load_yaml(name: str) -> dict[str, Any]:
     import yaml
 
     path = data_path(name)
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 10x faster parse
     try:
-        data = yaml.load(_read(name), Loader=loader)  # a safe loader (C or Python)
+        data = parse_yaml(_read(name))
     except yaml.YAMLError as e:
         where = getattr(e, "problem_mark", None)
         line = f" line {where.line + 1}" if where is not None else ""
@@ -205,6 +212,7 @@ __all__ = [
     "load_tsv",
     "load_yaml",
     "on_reload",
+    "parse_yaml",
     "reload",
     "string_list",
 ]

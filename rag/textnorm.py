@@ -19,6 +19,7 @@ import pickle
 import re
 import threading
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,12 @@ def load_jieba() -> Any:
 
 def _dictionary_cache(jieba: Any, words: list[str]) -> Path:
     """Where jieba's prefix dictionary, glossary words added, is kept between runs."""
+    return _cache_file(jieba, "jieba-", words)
+
+
+def _cache_file(jieba: Any, prefix: str, words: Sequence[str] = ()) -> Path:
+    """A cache file of what jieba reads from its dictionary (and ``words``), named by a key
+    of jieba's version, the dictionary file and the words: any of them changed, a new one."""
     src = Path(jieba.dt.dictionary or Path(jieba.__file__).parent / "dict.txt")
     st = src.stat()
     key = hashlib.sha256(
@@ -127,7 +134,23 @@ def _dictionary_cache(jieba: Any, words: list[str]) -> Path:
     ).hexdigest()[:16]
     from rag.config import cache_dir
 
-    return cache_dir() / f"jieba-{key}.pickle"
+    return cache_dir() / f"{prefix}{key}.pickle"
+
+
+def _write_cache(path: Path, value: Any, prefix: str) -> None:
+    """Pickle ``value`` to ``path`` atomically and prune older ``prefix*`` files; a
+    read-only cache directory only costs the faster start."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        with tmp.open("wb") as f:
+            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        return
+    from rag.config import prune_cache
+
+    prune_cache(path, prefix)  # the files of an older glossary or jieba
 
 
 def _load_dictionary(jieba: Any, words: list[str]) -> bool:
@@ -147,16 +170,9 @@ def _load_dictionary(jieba: Any, words: list[str]) -> bool:
 def _save_dictionary(jieba: Any, words: list[str]) -> None:
     try:
         path = _dictionary_cache(jieba, words)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        with tmp.open("wb") as f:
-            pickle.dump((jieba.dt.FREQ, jieba.dt.total), f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
     except OSError:
-        return  # a read-only home only costs the faster start
-    from rag.config import prune_cache
-
-    prune_cache(path, "jieba-")  # dictionaries of an older glossary
+        return
+    _write_cache(path, (jieba.dt.FREQ, jieba.dt.total), "jieba-")
 
 
 _posseg_ready = False
@@ -180,24 +196,14 @@ def load_posseg() -> Any:
     return importlib.import_module("jieba.posseg")
 
 
-def _word_tags_cache(jieba: Any) -> Path:
-    src = Path(jieba.dt.dictionary or Path(jieba.__file__).parent / "dict.txt")
-    st = src.stat()
-    key = hashlib.sha256(
-        f"{jieba.__version__}\n{src}\n{st.st_size}\n{st.st_mtime_ns}".encode()
-    ).hexdigest()[:16]
-    from rag.config import cache_dir
-
-    return cache_dir() / f"posseg-{key}.pickle"
-
-
 def _import_posseg(jieba: Any) -> None:
     import sys
 
     if "jieba.posseg" in sys.modules:  # imported by someone else: its tags are read already
         return
+    path: Path | None = None
     try:
-        path = _word_tags_cache(jieba)
+        path = _cache_file(jieba, "posseg-")
         with path.open("rb") as f:
             tags = pickle.load(f)
     except Exception:  # missing, truncated or another version's: jieba reads dict.txt
@@ -211,19 +217,8 @@ def _import_posseg(jieba: Any) -> None:
         posseg.dt.word_tag_tab = tags
         return
     posseg = importlib.import_module("jieba.posseg")
-
-    try:
-        path = _word_tags_cache(jieba)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        with tmp.open("wb") as f:
-            pickle.dump(posseg.dt.word_tag_tab, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError:
-        return
-    from rag.config import prune_cache
-
-    prune_cache(path, "posseg-")
+    if path is not None:
+        _write_cache(path, posseg.dt.word_tag_tab, "posseg-")
 
 
 # -- a term in text: one matcher for aliases and cue words ---------------------------------
