@@ -324,7 +324,7 @@ class QA:
             if self._factstore is None:
                 from rag.facts import EXTRACTOR_VERSION
                 from rag.factstore import FactStore, data_fingerprint
-                from rag.ingest import knowledge_of
+                from rag.ingest import write_knowledge
 
                 fs = FactStore(Path(self.settings.data_dir) / "facts.sqlite3")
                 fp = data_fingerprint(EXTRACTOR_VERSION)
@@ -334,16 +334,15 @@ class QA:
                 stored = set(self.store.doc_meta())
                 for doc_id in have - stored:
                     fs.delete_document(doc_id)
-                batch = []
-                for doc_id in sorted(stored - have):
-                    try:
-                        batch.append(knowledge_of(self.store.document(doc_id)))
-                    except Exception:  # one document's failure never blocks the rest
-                        continue
-                    if len(batch) == 32:  # one transaction each, as the ingest writes
-                        fs.replace_documents_or_each(batch)
-                        batch = []
-                fs.replace_documents_or_each(batch)
+                missing = sorted(stored - have)
+                for i in range(0, len(missing), 32):  # a transaction each, as ingest writes
+                    docs = []
+                    for doc_id in missing[i : i + 32]:
+                        try:
+                            docs.append(self.store.document(doc_id))
+                        except Exception:  # one document's failure never blocks the rest
+                            continue
+                    write_knowledge(fs, docs)
                 fs.set_fingerprint(fp)
                 self._factstore = fs
             return self._factstore
