@@ -24,8 +24,9 @@ from typing import Any, Protocol
 from rag import datafiles
 from rag.citations import make_citation, numbers_in
 from rag.lang import HAN_CHAR, lang_of
-from rag.quantities import unsupported, written_in
-from rag.question import PRECISION, Analysis, QEntity, qualifiers_of
+from rag.quantities import STRICT, quantities, unsupported, written_in
+from rag.quantities import supported as figure_equals
+from rag.question import PRECISION, Analysis, Figure, QEntity, qualifiers_of
 from rag.textnorm import has_term, normalize
 from rag.types import Citation, Document, Passage
 
@@ -397,23 +398,11 @@ def _compose_list(
     ents: dict[str, Any],
 ) -> Composed | None:
     """Every matching fact of every document, one line per entity (all asked attributes)."""
-    by_entity: dict[str, dict[str, list[Any]]] = {}
     # the attributes asked by a cue of their own; the broad ones only when there are none
     asked = [x for x in a.attributes if x not in a.broad_attributes] or a.attributes
-    wanted = qualifiers_of(a.question)
-    for attr in asked:
-        found = [f for f in store.facts(attribute=attr) if _in_period(f, a)]
-        if a.entities:  # what the question names is the subject, its vendor, or a constraint
-            found = [f for f in found if any(_relates(f, qe, ents) for qe in a.entities)]
-        groups: dict[str, list[tuple[tuple[Any, ...], Any]]] = {}
-        picks = sorted(((_list_pick(f, a, wanted, doc_rank), f) for f in found), key=lambda p: p[0])
-        for pick, f in picks:
-            groups.setdefault(f.entity_id, []).append((pick, f))
-        for entity_id, group in groups.items():
-            # an entity's other figures of the same kind stand beside the first (two parts
-            # of one product line, two sources that disagree), each with its own citation
-            same = [f for pick, f in group if pick[0] == group[0][0][0]]
-            by_entity.setdefault(entity_id, {})[attr] = _distinct(same)[:MAX_VALUES]
+    by_entity = _listed(a, store, asked, doc_rank, ents)
+    if a.figures:
+        by_entity = _meeting(by_entity, a.figures)
     if len(by_entity) < 2:
         return None
     cites = _Cites(load_doc)
@@ -444,6 +433,76 @@ def _compose_list(
             )
         )
     return Composed("\n".join(lines), cites.list, [f"list of {len(ranked)} entities"], cites.names)
+
+
+def _listed(
+    a: Analysis,
+    store: FactSource,
+    asked: list[str],
+    doc_rank: dict[str, int],
+    ents: dict[str, Any],
+) -> dict[str, dict[str, list[Any]]]:
+    """The facts of the asked attributes a list shows, by entity and attribute: those that
+    relate to one of the question's names, or all where it names none."""
+    by_entity: dict[str, dict[str, list[Any]]] = {}
+    wanted = qualifiers_of(a.question)
+    for attr in asked:
+        found = [f for f in store.facts(attribute=attr) if _in_period(f, a)]
+        if a.entities:  # what the question names is the subject, its vendor, or a constraint
+            found = [f for f in found if any(_relates(f, qe, ents) for qe in a.entities)]
+        groups: dict[str, list[tuple[tuple[Any, ...], Any]]] = {}
+        picks = sorted(((_list_pick(f, a, wanted, doc_rank), f) for f in found), key=lambda p: p[0])
+        for pick, f in picks:
+            groups.setdefault(f.entity_id, []).append((pick, f))
+        for entity_id, group in groups.items():
+            # an entity's other figures of the same kind stand beside the first (two parts
+            # of one product line, two sources that disagree), each with its own citation
+            same = [f for pick, f in group if pick[0] == group[0][0][0]]
+            by_entity.setdefault(entity_id, {})[attr] = _distinct(same)[:MAX_VALUES]
+    return by_entity
+
+
+def _fits(fact: Any, figures: list[Figure]) -> bool | None:
+    """Whether the fact's figure meets a figure the question states (equal to it, or on the
+    side its bound asks for); None when the fact has no figure of that dimension."""
+    verdict = None
+    for q in quantities(fact.value, source=True):
+        for fig in figures:
+            asked = fig.quantity
+            if q.dim != asked.dim or q.dim not in STRICT:
+                continue
+            if fig.bound == "ge":
+                met = q.value >= asked.value or figure_equals(q, [asked])
+            elif fig.bound == "le":
+                met = q.value <= asked.value or figure_equals(q, [asked])
+            else:
+                met = figure_equals(q, [asked]) or figure_equals(asked, [q])
+            if met:
+                return True
+            verdict = False
+    return verdict
+
+
+def _meeting(
+    by_entity: dict[str, dict[str, list[Any]]], figures: list[Figure]
+) -> dict[str, dict[str, list[Any]]]:
+    """The list narrowed to what meets the question's figures ("which makers make a 36GB
+    HBM3E": the 36GB parts, not every HBM3E). An entity stays when one of its facts meets
+    a figure; its facts of that dimension that do not are dropped. Where no listed fact has
+    a figure of the stated dimension, the figure says something else and nothing changes."""
+    verdicts = {
+        eid: {attr: [(f, _fits(f, figures)) for f in fs] for attr, fs in attrs.items()}
+        for eid, attrs in by_entity.items()
+    }
+    if all(v is None for attrs in verdicts.values() for fs in attrs.values() for _, v in fs):
+        return by_entity
+    kept: dict[str, dict[str, list[Any]]] = {}
+    for eid, attrs in verdicts.items():
+        if not any(v for fs in attrs.values() for _, v in fs):
+            continue
+        narrowed = {attr: [f for f, v in fs if v is not False] for attr, fs in attrs.items()}
+        kept[eid] = {attr: fs for attr, fs in narrowed.items() if fs}
+    return kept
 
 
 def _with_vendor(name: str, fact: Any, ents: dict[str, Any], lang: str) -> str:

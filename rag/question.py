@@ -66,6 +66,16 @@ class Period:
     of_entity: bool = False  # it marks the product asked about ("2019年发布的X"), not the figure
 
 
+@dataclass(frozen=True)
+class Figure:
+    """A figure a question states ("a 36GB HBM3E", "96GB以上"): what a list's facts must
+    equal (``bound`` "eq"), reach ("ge") or stay within ("le"). ``quantity`` is a
+    ``rag.quantities.Quantity`` with a unit."""
+
+    quantity: Any
+    bound: str = "eq"
+
+
 @dataclass
 class Analysis:
     """What a question asks. ``attributes`` are vocabulary ids; ``intents`` a set of names."""
@@ -81,6 +91,7 @@ class Analysis:
     # the glossary's coarser attribute names (memory, bandwidth, price ...) whose text cues
     # the sentence extractor checks evidence with
     evidence_attributes: list[str] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)  # stated with a unit, not in a name
 
     @property
     def intent(self) -> str:
@@ -102,6 +113,7 @@ class _Cues:
     evidence_groups: dict[str, tuple[str, ...]]  # glossary evidence group -> attributes
     subsumes: dict[str, tuple[str, ...]]  # attribute -> cues of others it reads instead
     not_plural: frozenset[str]  # words after "which" that end in -s but are no plural noun
+    figure_bounds: dict[str, tuple[str, ...]]  # "ge"/"le" -> cues ("以上", "more than" ...)
     period_of_entity: tuple[tuple[str, ...], tuple[str, ...]]  # words (after, before) a period
 
 
@@ -126,6 +138,10 @@ def cues() -> _Cues:
         evidence_groups={g: tuple(m) for g, m in (raw.get("evidence_groups") or {}).items()},
         subsumes={k: tuple(v) for k, v in (raw.get("subsumes") or {}).items()},
         not_plural=frozenset(str(w).lower() for w in raw.get("not_plural") or []),
+        figure_bounds={
+            {"at_least": "ge", "at_most": "le"}[k]: _both(v)
+            for k, v in (raw.get("figure_bounds") or {}).items()
+        },
         period_of_entity=_before_after(raw.get("period_of_entity") or {}),
     )
 
@@ -255,6 +271,26 @@ def attribute_cues(text: str) -> tuple[list[str], set[str]]:
 def qualifiers_of(text: str) -> set[str]:
     """The qualifiers a question asks about ("which chips are planned ...": ``planned``)."""
     return {k for k, _, _ in find_cues(normalize(text), cues().qualifiers)}
+
+
+def figures_of(question: str, entities: Sequence[QEntity] = ()) -> list[Figure]:
+    """The figures with a unit a question states outside its entities' names (a model
+    number such as "X900E" would read as 900 exa-something; "36GB" is a figure; years and
+    counts are no figure here), each with the bound its cue words give (one bound for the
+    question: such questions state one figure)."""
+    from rag.quantities import STRICT, quantities
+
+    text = question
+    for e in entities:
+        for name in {e.text, e.written} - {""}:
+            text = re.sub(re.escape(name), " ", text, flags=re.IGNORECASE)
+    found = [q for q in quantities(text) if q.dim in STRICT and not q.ident]
+    if not found:
+        return []
+    low = normalize(text)
+    bounds = {b for b, _, _ in find_cues(low, cues().figure_bounds)}
+    bound = next(iter(bounds)) if len(bounds) == 1 else "eq"
+    return [Figure(q, bound) for q in found]
 
 
 def intents_of(text: str) -> set[str]:
@@ -637,6 +673,7 @@ def analyse(
         period=period_of(question),
         evidence_attributes=_evidence_attributes(question),
     )
+    a.figures = figures_of(question, a.entities)
     turns = conversation_turns(history)
     if not turns:
         return a

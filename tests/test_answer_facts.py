@@ -372,3 +372,44 @@ def test_one_date_written_two_ways_is_one_value() -> None:
     en = SimpleNamespace(value="March 2024", unit="date", period="2024-03", norm_value=None)
     later = SimpleNamespace(value="2024年9月", unit="date", period="2024-09", norm_value=None)
     assert _distinct([zh, en, later]) == [zh, later]
+
+
+def _cap(entity_id: str, value: str, attribute: str = "memory_capacity") -> SimpleNamespace:
+    return SimpleNamespace(entity_id=entity_id, attribute=attribute, value=value)
+
+
+def test_figures_a_question_states_are_read_with_their_bound() -> None:
+    from rag.question import figures_of
+
+    def read(q: str) -> list[tuple[float, str | None, str]]:
+        return [(f.quantity.value, f.quantity.dim, f.bound) for f in figures_of(q)]
+
+    assert read("Which memory makers make a 36GB 12-high HBM3E?") == [(36e9, "bytes", "eq")]
+    assert read("哪些芯片显存在96GB以上?") == [(96e9, "bytes", "ge")]
+    assert read("which chips draw less than 400 W?") == [(400.0, "watts", "le")]
+    assert read("2025年融资的公司有哪些?") == []  # a year is a period, not a figure
+    table = Table()
+    a = analyse("真武810E和H20的显存容量各是多少?", None, table)
+    assert a.figures == []  # "810E" is a model's name, not 810 exa-anything
+
+
+def test_a_list_keeps_what_meets_the_figure_it_states() -> None:
+    from rag.answer_facts import _meeting
+    from rag.question import figures_of
+
+    listed = {
+        "a": {"memory_capacity": [_cap("a", "36GB"), _cap("a", "24GB")]},
+        "b": {"memory_capacity": [_cap("b", "36 GB")], "memory_type": [_cap("b", "HBM3E")]},
+        "c": {"memory_capacity": [_cap("c", "256GB")]},
+        "d": {"memory_type": [_cap("d", "HBM3E")]},
+    }
+    eq = _meeting(listed, figures_of("Which makers make a 36GB HBM3E?"))
+    assert set(eq) == {"a", "b"}
+    assert [f.value for f in eq["a"]["memory_capacity"]] == ["36GB"]  # 24GB is not asked
+    assert [f.value for f in eq["b"]["memory_type"]] == ["HBM3E"]  # no figure: kept beside
+    ge = _meeting(listed, figures_of("哪些显存在30GB以上?"))
+    assert set(ge) == {"a", "b", "c"} and [f.value for f in ge["a"]["memory_capacity"]] == [
+        "36GB"
+    ]
+    # a figure of a dimension no listed fact has says something else: the list stands
+    assert _meeting(listed, figures_of("which chips draw under 400W?")) == listed
