@@ -408,8 +408,6 @@ def test_a_list_keeps_what_meets_the_figure_it_states() -> None:
     assert [f.value for f in eq["a"]["memory_capacity"]] == ["36GB"]  # 24GB is not asked
     assert [f.value for f in eq["b"]["memory_type"]] == ["HBM3E"]  # no figure: kept beside
     ge = _meeting(listed, figures_of("哪些显存在30GB以上?"))
-    assert set(ge) == {"a", "b", "c"} and [f.value for f in ge["a"]["memory_capacity"]] == [
-        "36GB"
-    ]
+    assert set(ge) == {"a", "b", "c"} and [f.value for f in ge["a"]["memory_capacity"]] == ["36GB"]
     # a figure of a dimension no listed fact has says something else: the list stands
     assert _meeting(listed, figures_of("which chips draw under 400W?")) == listed
