@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from rag import datafiles
 from rag.citations import make_citation, numbers_in
 from rag.lang import HAN_CHAR, lang_of
-from rag.quantities import STRICT, quantities, unsupported, written_in
+from rag.quantities import quantities, unsupported, written_in
 from rag.quantities import supported as figure_equals
 from rag.question import PRECISION, Analysis, Figure, QEntity, qualifiers_of
 from rag.textnorm import has_term, normalize
@@ -469,7 +469,7 @@ def _fits(fact: Any, figures: list[Figure]) -> bool | None:
     for q in quantities(fact.value, source=True):
         for fig in figures:
             asked = fig.quantity
-            if q.dim != asked.dim or q.dim not in STRICT:
+            if q.dim != asked.dim:  # a stated figure's dimension is a strict one
                 continue
             if fig.bound == "ge":
                 met = q.value >= asked.value or figure_equals(q, [asked])

@@ -711,13 +711,15 @@ def _jieba_names(text: str, col: _Collector) -> None:
         if compact_key(m.group(1)) not in col.by_alias:  # 董事长某某某表示: a title, a name, a verb
             col.add(m.group(1), "person")
     cue_rx = "|".join(re.escape(w) for w in (*c.person_before, *c.person_after))
+    from rag.textnorm import load_posseg
+
+    posseg = None
     for m in re.finditer(cue_rx, text):
         s = max(0, m.start() - 6)
         window = text[s : m.end() + 6]
-        from rag.textnorm import load_posseg
-
+        posseg = posseg or load_posseg()  # loaded only for a text with a person cue
         pos = s
-        for w, flag in load_posseg().lcut(window):  # HMM on: unknown names are what it finds
+        for w, flag in posseg.lcut(window):  # HMM on: unknown names are what it finds
             start, pos = pos, pos + len(w)
             if flag not in ("nr", "nrfg") or not 2 <= len(w) <= 4 or w in c.stop_words:
                 continue

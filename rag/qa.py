@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 MAX_QUESTION_CHARS = 2000
 LIST_DEPTH = 15  # passages whose documents a list answer may draw its facts from
+REBUILD_BATCH = 32  # documents per facts transaction when the fact table is rebuilt from Chroma
 
 
 def empty_answer(question: str, cleaned: str) -> Answer | None:
@@ -335,9 +336,10 @@ class QA:
                 for doc_id in have - stored:
                     fs.delete_document(doc_id)
                 missing = sorted(stored - have)
-                for i in range(0, len(missing), 32):  # a transaction each, as ingest writes
+                step = REBUILD_BATCH
+                for i in range(0, len(missing), step):  # a transaction each, as ingest writes
                     docs = []
-                    for doc_id in missing[i : i + 32]:
+                    for doc_id in missing[i : i + step]:
                         try:
                             docs.append(self.store.document(doc_id))
                         except Exception:  # one document's failure never blocks the rest
