@@ -195,6 +195,20 @@ class ChunkIndex:
             out.add(d.doc_id)
         return out
 
+    def docs_with(self, tokens: list[str]) -> set[str]:
+        """The documents one chunk of which holds every one of ``tokens``."""
+        bm = self.bm25
+        if bm is None or not tokens:
+            return set()
+        rows: set[int] | None = None
+        for tok in tokens:
+            t = bm.vocab.get(tok)
+            if t is None:
+                return set()
+            got = set(bm.indices[int(bm.indptr[t]) : int(bm.indptr[t + 1])].tolist())
+            rows = got if rows is None else rows & got
+        return {self.doc_ids[r] for r in rows or ()}
+
     def keyword_search(
         self, query_tokens: list[str], k: int, allowed: set[str] | None = None
     ) -> list[tuple[int, float]]:

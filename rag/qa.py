@@ -32,6 +32,7 @@ from rag.question import Analysis, analyse, other_script_names, resolved_text
 from rag.render import other_language_lead, quoted
 from rag.retrieve import Searcher, SearchIndex, SearchResult
 from rag.store import Store
+from rag.textnorm import tokenize
 from rag.types import Answer, Document, Final, IngestReport, StreamEvent, TextDelta
 
 if TYPE_CHECKING:
@@ -443,10 +444,12 @@ class QA:
         since: str | None = None,
         until: str | None = None,
         expand: Sequence[str] = (),
+        only: set[str] | None = None,
         **overrides: Any,
     ) -> SearchResult:
         """Retrieve the ``k`` best passages for a query (no answer); ``expand`` adds keyword
-        terms such as the other-language names of the question's entities."""
+        terms such as the other-language names of the question's entities; ``only`` limits
+        the search to these documents."""
         return self.searcher(**overrides).search(
             query,
             k or self.settings.k,
@@ -454,6 +457,7 @@ class QA:
             since=since,
             until=until,
             expand=expand,
+            only=only,
         )
 
     def as_retriever(self, **kwargs: Any) -> HybridRetriever:
@@ -689,6 +693,38 @@ class QA:
             return off
         return OfflineAnswer(off.text + "\n" + "\n".join(lines), off.citations, False, off.notes)
 
+    def _answer_sentences(
+        self,
+        analysis: Analysis,
+        facts: Any,
+        resolved: str,
+        passages: list[Any],
+        docs: dict[str, Document],
+    ) -> OfflineAnswer:
+        """The sentence answer (``rag.answer_offline``) over these passages."""
+        return answer_offline(
+            resolved,
+            passages,
+            docs,
+            known_words=self.known_words() | {w.lower() for w in self.spelled(analysis.question)},
+            lang=analysis.lang,
+            analysis=analysis
+            if resolved == analysis.question and not analysis.followup
+            else analyse(resolved, None, facts),
+        )
+
+    def _docs_naming(self, analysis: Analysis) -> set[str]:
+        """The documents a chunk of which holds a name of a product or model the question
+        names (every keyword token of one of its names)."""
+        index = self.index()
+        out: set[str] = set()
+        for e in analysis.entities:
+            if e.entity_id and e.kind not in ("product", "model"):
+                continue
+            for name in dict.fromkeys([e.text, *e.aliases]):
+                out |= index.docs_with(tokenize(name))
+        return out
+
     def compose_offline(
         self,
         analysis: Analysis,
@@ -700,16 +736,17 @@ class QA:
     ) -> OfflineAnswer:
         """Sentences answer; facts lead them in the asker's language where a fact agrees
         with a quote, and a list question is answered from every document's facts."""
-        off = answer_offline(
-            resolved,
-            passages,
-            docs,
-            known_words=self.known_words() | {w.lower() for w in self.spelled(analysis.question)},
-            lang=analysis.lang,
-            analysis=analysis
-            if resolved == analysis.question and not analysis.followup
-            else analyse(resolved, None, facts),
-        )
+        off = self._answer_sentences(analysis, facts, resolved, passages, docs)
+        if off.reason is Reason.ENTITY_ABSENT:
+            # a name the passages lack may still be in the corpus, drowned by the question's
+            # common words: search the documents that name it before saying none does
+            naming = self._docs_naming(analysis)
+            if naming and not naming & {p.doc_id for p in passages}:
+                again = self.search(resolved, len(passages) or None, only=naming, **filters)
+                more = self.docs_for(again.passages)
+                if again.passages:
+                    passages, docs = again.passages, more
+                    off = self._answer_sentences(analysis, facts, resolved, passages, docs)
         if off.reason not in (Reason.ENTITY_ABSENT, Reason.UNDISCLOSED) and list_mode(analysis):
             # a list draws on every document the question is about, not only the top k
             wide = self.search(resolved, LIST_DEPTH, **filters)

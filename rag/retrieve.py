@@ -111,8 +111,10 @@ class Searcher:
         since: str | None = None,
         until: str | None = None,
         expand: Sequence[str] = (),
+        only: set[str] | None = None,
     ) -> SearchResult:
         """The ``k`` best passages: one dense list per corpus language and BM25, fused.
+        ``only``: search these documents alone.
 
         ``expand`` adds keyword terms (the learned names of the question's entities in the
         other script), as the glossary expansion does for its seed names.
@@ -120,6 +122,8 @@ class Searcher:
         timings: dict[str, float] = {}
         index = self.index.current()
         allowed = index.allowed_docs(vendors, since, until)
+        if only is not None:
+            allowed = set(only) if allowed is None else allowed & set(only)
         norm = normalize(query)
         tokens = tokenize(query)
         if self.glossary:

@@ -113,3 +113,39 @@ def test_search_index_follows_the_store_generation(tmp_path: Path) -> None:
     assert {c.split(":")[0] for c, _ in two.dense.search(vec, 10)} == {"first", "second"}
     live.drop()
     assert live.current() is not two and len(rebuilt) == 3
+
+
+def test_a_named_model_drowned_by_common_words_is_still_searched_for(tmp_path: Path) -> None:
+    """A model number only one article names, asked about with words many articles repeat,
+    is looked for in the articles naming it before the answer says no source mentions it
+    (keyword retrieval alone, so that the hash embedder's ranking cannot find it by luck)."""
+    from rag import QA
+    from rag.config import Settings
+
+    qa = QA.open(tmp_path / "store", settings=Settings(retrieval="keyword"), embeddings="fake")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(24):  # articles about anything else
+        (folder / f"other{i}.md").write_text(
+            f"# Note {i}\n\nThe fab in region {i} hired staff and opened an office.\n",
+            encoding="utf-8",
+        )
+    for i in range(5):  # articles repeating the question's words (and their glossary names)
+        (folder / f"bw{i}.md").write_text(
+            f"# Memory bandwidth {i}\n\nThe memory bandwidth (显存带宽, 内存带宽, HBM "
+            f"bandwidth) of line {i} rose; memory bandwidth is what HBM memory sells.\n",
+            encoding="utf-8",
+        )
+    (folder / "zx.md").write_text(
+        "# A new part\n\nThe ZX900 accelerator is built on a 5nm process by a foundry.\n",
+        encoding="utf-8",
+    )
+    assert qa.ingest([folder]).failed == 0
+    top = qa.search("What is the memory bandwidth of the ZX900?")
+    assert all("ZX900" not in p.text for p in top.passages)  # the premise: drowned
+    answer = qa.ask("What is the memory bandwidth of the ZX900?")
+    assert answer.abstained
+    assert "mentions" not in answer.text and "ZX900" not in answer.text, answer.text
+    assert "bandwidth" in answer.text  # it says the figure is not given
+    node = qa.ask("What process is the ZX900 built on?")
+    assert not node.abstained and "5nm" in node.text
