@@ -7,7 +7,8 @@ quotes with ``[n]`` markers (``rag.render``). This module runs the sentence path
 evidence gates: it refuses, with a named ``Reason`` in the asker's language, when no passage
 came back, when an entity the question names is absent, when the evidence is weak, when no
 sentence is about what was asked, when the asked attribute is missing or withheld, when
-no quote is about the period asked, or when a who question gets no quote naming anyone.
+no quote is about the period or the place asked, or when a who question gets no quote naming
+anyone.
 A company the question names (a glossary vendor, or a company learned from the articles
 under any of its names) is what a quote must be about.
 
@@ -47,7 +48,7 @@ from rag.sentences import (
     score,
     weighted_concepts,
 )
-from rag.textnorm import STOPWORDS, normalize
+from rag.textnorm import STOPWORDS, mainland, normalize
 from rag.types import Citation, Document, Passage
 
 
@@ -193,10 +194,28 @@ def _choose(
         and not _names_someone(sel, chosen)
     ):
         return _refuse(Reason.NOBODY_NAMED, lang, "no quote names anyone")
+    place = _unscoped(sel, chosen)
+    if place is not None:
+        return _refuse(Reason.PLACE_ABSENT, lang, f"no quote about {place}", place)
     if not _in_period(sel, chosen):
         period = sel.analysis.period.label if sel.analysis.period else ""
         return _refuse(Reason.PERIOD_ABSENT, lang, f"no quote about {period}", period)
     return chosen
+
+
+def _unscoped(sel: Selection, chosen: list[Candidate]) -> str | None:
+    """The place a figure is asked for ("revenue in Japan") that no quote stating the figure
+    names, or None. A figure of the whole company is no answer for one of its markets."""
+    a = sel.analysis
+    if not a.scopes or a.intent not in ("value", "latest"):
+        return None
+    asked = own_cue_attributes(a)
+    stating = [c for c in chosen if any(states(x, c.text) for x in asked)]
+    texts = [normalize(mainland(c.text)) for c in stating or chosen]
+    for place in a.scopes:
+        if not any(alias_in(x, t) for x in [place.text, *place.aliases] for t in texts):
+            return place.text
+    return None
 
 
 def _in_period(sel: Selection, chosen: list[Candidate]) -> bool:

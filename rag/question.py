@@ -92,6 +92,8 @@ class Analysis:
     # the sentence extractor checks evidence with
     evidence_attributes: list[str] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)  # stated with a unit, not in a name
+    # places the asked figure is of ("在日本的营收", "revenue in Japan"), not merely named
+    scopes: list[QEntity] = field(default_factory=list)
 
     @property
     def intent(self) -> str:
@@ -115,6 +117,7 @@ class _Cues:
     not_plural: frozenset[str]  # words after "which" that end in -s but are no plural noun
     figure_bounds: dict[str, tuple[str, ...]]  # "ge"/"le" -> cues ("以上", "more than" ...)
     period_of_entity: tuple[tuple[str, ...], tuple[str, ...]]  # words (after, before) a period
+    place_scope: tuple[tuple[str, ...], tuple[str, ...]]  # words (after, before) a scoped place
 
 
 def _both(entry: dict[str, Any]) -> tuple[str, ...]:
@@ -143,6 +146,7 @@ def cues() -> _Cues:
             for k, v in (raw.get("figure_bounds") or {}).items()
         },
         period_of_entity=_before_after(raw.get("period_of_entity") or {}),
+        place_scope=_before_after(raw.get("place_scope") or {}),
     )
 
 
@@ -674,6 +678,7 @@ def analyse(
         evidence_attributes=_evidence_attributes(question),
     )
     a.figures = figures_of(question, a.entities)
+    a.scopes = scoping_places(question, a.entities)
     turns = conversation_turns(history)
     if not turns:
         return a
@@ -698,6 +703,41 @@ def analyse(
                 a.followup = True
                 break
     return a
+
+
+def scoping_places(question: str, entities: Sequence[QEntity]) -> list[QEntity]:
+    """The places among ``entities`` that scope the figure asked: written right after a
+    ``place_scope.before`` word ("在日本", "revenue in Japan") or right before an ``after``
+    word ("中国区", "the China market"). A place named otherwise ("日本的芯片公司") scopes
+    nothing."""
+    after, before = cues().place_scope
+    low = normalize(question)
+    out = []
+    for e in entities:
+        if e.kind != "place" or e.inherited:
+            continue
+        at = low.find(normalize(e.text))
+        if at < 0:
+            continue
+        head, tail = low[:at].rstrip(), low[at + len(normalize(e.text)) :].lstrip()
+        if any(_ends_with_word(head, w) for w in before) or any(
+            _starts_with_word(tail, w) for w in after
+        ):
+            out.append(e)
+    return out
+
+
+def _ends_with_word(text: str, cue: str) -> bool:
+    """``text`` ends with ``cue``; a Latin cue as a whole word ("in", not the end of "main")."""
+    if not _is_latin(cue):
+        return text.endswith(cue)
+    return bool(re.search(rf"(?<![a-z0-9]){re.escape(cue)}$", text))
+
+
+def _starts_with_word(text: str, cue: str) -> bool:
+    if not _is_latin(cue):
+        return text.startswith(cue)
+    return bool(re.match(rf"{re.escape(cue)}(?![a-z0-9])", text))
 
 
 def other_script_names(a: Analysis, per_entity: int = 2) -> list[str]:
@@ -745,4 +785,5 @@ __all__ = [
     "needs_context",
     "other_script_names",
     "resolved_text",
+    "scoping_places",
 ]

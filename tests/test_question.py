@@ -146,3 +146,40 @@ def test_a_date_cue_in_a_how_much_question_names_the_event_not_the_asked_attribu
     assert "listing_date" in analyse("星河科技什么时候上市?").attributes
     both = analyse("When did Orion X1 enter mass production, and how much memory does it have?")
     assert "mass_production_date" in both.attributes
+
+
+@pytest.mark.parametrize(
+    ("question", "scoped"),
+    [
+        ("What was Orion's revenue in Arcadia?", True),
+        ("Orion在阿卡迪亚的营收是多少?", True),
+        ("Orion阿卡迪亚市场的营收是多少?", True),
+        ("How big is the Arcadia market for Orion?", True),
+        ("阿卡迪亚的芯片公司Orion营收多少?", False),  # a place named, not the figure's scope
+        ("What did Orion earn, and is it based in Arcadia?", True),
+        ("Which Arcadian firm is Orion's rival?", False),
+    ],
+)
+def test_a_place_scopes_the_figure_only_beside_a_scope_word(question: str, scoped: bool) -> None:
+    """A learned place is the asked figure's scope when a scope word of ``question.yaml``
+    stands right before or after it; a Latin cue is a whole word."""
+    from types import SimpleNamespace
+
+    names = ("Arcadia", "阿卡迪亚")
+    ent = SimpleNamespace(
+        entity_id="arcadia", name="Arcadia", kind="place", vendor=None,
+        aliases=list(names), doc_ids=["d"],
+    )  # fmt: skip
+
+    class Index:
+        def match_entities(self, text: str) -> list[tuple[object, int, int]]:
+            for n in names:
+                i = text.find(n)
+                if i >= 0 and not text[i + len(n) : i + len(n) + 1].isalpha():
+                    return [(ent, i, i + len(n))]
+                if i >= 0 and n == "阿卡迪亚":
+                    return [(ent, i, i + len(n))]
+            return []
+
+    a = analyse(question, None, Index())
+    assert [e.entity_id for e in a.scopes] == (["arcadia"] if scoped else []), a.entities
