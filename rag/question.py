@@ -117,6 +117,7 @@ class _Cues:
     not_plural: frozenset[str]  # words after "which" that end in -s but are no plural noun
     figure_bounds: dict[str, tuple[str, ...]]  # "ge"/"le" -> cues ("以上", "more than" ...)
     period_of_entity: tuple[tuple[str, ...], tuple[str, ...]]  # words (after, before) a period
+    yesno_endings: tuple[tuple[str, ...], tuple[str, ...]]  # (particles, question words)
     place_scope: tuple[tuple[str, ...], tuple[str, ...]]  # words (after, before) a scoped place
 
 
@@ -146,6 +147,10 @@ def cues() -> _Cues:
             for k, v in (raw.get("figure_bounds") or {}).items()
         },
         period_of_entity=_before_after(raw.get("period_of_entity") or {}),
+        yesno_endings=(
+            tuple((raw.get("yesno_endings") or {}).get("particles") or []),
+            tuple((raw.get("yesno_endings") or {}).get("not") or []),
+        ),
         place_scope=_before_after(raw.get("place_scope") or {}),
     )
 
@@ -301,7 +306,9 @@ def intents_of(text: str) -> set[str]:
     """The intents whose cues the question carries."""
     low = normalize(text)
     found = {k for k, _, _ in find_cues(low, cues().intents)}
-    if re.search(r"(?:吗|么)\s*[?？]?\s*$", text) and "why" not in found:
+    particles, words = cues().yesno_endings
+    end = re.sub(r"[\s?？!！。.]+$", "", text)
+    if end.endswith(particles) and not end.endswith(words) and "why" not in found:
         found.add("yesno")
     if re.match(r"\s*(?:is|are|does|do|did|has|have|was|were|will|can)\b", low):
         found.add("yesno")

@@ -37,6 +37,18 @@ def test_intents_and_main_intent() -> None:
     assert analyse("What is the price?").intent == "value"
 
 
+@pytest.mark.parametrize(
+    ("question", "yesno"),
+    [("这款芯片支持FP8吗?", True), ("它已经量产了么", True), ("该公司的定位是什么?", False),
+     ("这个“一体化”具体指什么？", False), ("Is it shipping?", True)],
+)  # fmt: skip
+def test_a_question_ending_in_a_question_word_is_no_yes_no_question(
+    question: str, yesno: bool
+) -> None:
+    """ "...是什么?" asks what: its final 么 ends a question word, not a yes/no particle."""
+    assert ("yesno" in analyse(question).intents) is yesno
+
+
 def test_language_follows_the_question_script() -> None:
     assert analyse("真武810E的功耗").lang == "zh"
     assert analyse("What is the 810E's power draw?").lang == "en"
