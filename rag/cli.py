@@ -350,6 +350,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True)
 
+    _add_store_commands(sub)
+    _add_answer_commands(sub)
+    _add_tool_commands(sub)
+    return p
+
+
+def _add_store_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """ingest, docs, doc, remove, reset: what the store holds."""
     s = sub.add_parser("ingest", help="add files, folders or URLs to the store")
     s.add_argument("paths", nargs="+")
     s.add_argument(
@@ -387,6 +395,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--yes", action="store_true")
     s.set_defaults(func=cmd_reset)
 
+
+def _add_answer_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """ask, chat, facts: answers and the spec sheet."""
     s = sub.add_parser("ask", help="answer a question with citations")
     s.add_argument("question")
     s.add_argument("--json", action="store_true")
@@ -409,6 +420,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--corpus", default="corpus", help="folder ingested when the store is empty")
     s.set_defaults(func=cmd_chat)
 
+    s = sub.add_parser("facts", help="the spec sheet: facts learned from the articles")
+    s.add_argument("entity", nargs="?", help="an entity by any of its names (or its vendor)")
+    s.add_argument("--attribute", help="one attribute id (memory_capacity, price ...)")
+    s.add_argument("--vendor", action="append", help="only this vendor's entities (repeatable)")
+    s.add_argument("--since", help="periods on or after YYYY[-MM[-DD]]")
+    s.add_argument("--until", help="periods on or before YYYY[-MM[-DD]]")
+    fmt = s.add_mutually_exclusive_group()
+    fmt.add_argument("--csv", action="store_true")
+    fmt.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_facts)
+
+
+def _add_tool_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """feed, doctor, eval, bench."""
     s = sub.add_parser("feed", help="follow RSS/Atom feeds: add, list, remove, pull")
     feed_sub = s.add_subparsers(dest="feed_command", required=True)
     f = feed_sub.add_parser("add", help="follow a feed")
@@ -438,18 +463,6 @@ def build_parser() -> argparse.ArgumentParser:
         "bench", help="run the benchmark (options: rag bench --help)", add_help=False
     )
     s.set_defaults(func=cmd_bench, passthrough=True)
-
-    s = sub.add_parser("facts", help="the spec sheet: facts learned from the articles")
-    s.add_argument("entity", nargs="?", help="an entity by any of its names (or its vendor)")
-    s.add_argument("--attribute", help="one attribute id (memory_capacity, price ...)")
-    s.add_argument("--vendor", action="append", help="only this vendor's entities (repeatable)")
-    s.add_argument("--since", help="periods on or after YYYY[-MM[-DD]]")
-    s.add_argument("--until", help="periods on or before YYYY[-MM[-DD]]")
-    fmt = s.add_mutually_exclusive_group()
-    fmt.add_argument("--csv", action="store_true")
-    fmt.add_argument("--json", action="store_true")
-    s.set_defaults(func=cmd_facts)
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:

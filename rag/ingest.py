@@ -383,7 +383,7 @@ class Ingestor:
         urls = [str(p) for p in paths if is_url(str(p))]
         roots = [Path(p) for p in paths if not is_url(str(p))]
         self._near_index(metas)
-        from rag.loaders import iter_files, load_file
+        from rag.loaders import iter_files
 
         candidates = list(iter_files(roots))
         bar = None
@@ -408,38 +408,9 @@ class Ingestor:
                     continue
                 key = path_key(path)
                 seen_paths.add(key)
-                t = time.perf_counter()
-                try:
-                    loaded = load_file(path, max_bytes=max_bytes)
-                except LoadError as e:
-                    stages["load"] += time.perf_counter() - t
-                    pipe.submit(
-                        _Job(n, key, outcome=FileOutcome(str(path), "failed", message=str(e)))
-                    )
-                    continue
-                except Exception as e:  # a loader bug must not end the batch either
-                    stages["load"] += time.perf_counter() - t
-                    pipe.submit(
-                        _Job(
-                            n,
-                            key,
-                            outcome=FileOutcome(
-                                str(path), "failed", message=f"{type(e).__name__}: {e}"
-                            ),
-                        )
-                    )
-                    continue
-                stages["load"] += time.perf_counter() - t
-                job = _Job(n, key, loaded=loaded)
-                doc_id = loaded.document.doc_id
-                if doc_id not in by_doc and doc_id not in handed:
-                    twin = self._near_duplicate(loaded, key, by_path)
-                    if twin is not None:  # another outlet's copy of a story: not stored again
-                        pipe.submit(_Job(n, key, outcome=twin))
-                        continue
-                    handed.add(doc_id)
-                    job.prepared = self._chunk(loaded, stages)
-                    pipe.add_chunks(len(job.prepared.chunks))
+                job = self._load(path, key, n, max_bytes, stages)
+                if job.loaded is not None:
+                    job = self._prepare(job, by_path, by_doc, handed, pipe, stages)
                 # the embedder starts on the chunks while they are tokenized here
                 pipe.submit(job)
                 if job.prepared is not None:
@@ -462,6 +433,46 @@ class Ingestor:
         report.seconds = time.perf_counter() - t0
         report.stage_seconds.update(stages)
         return report
+
+    def _load(self, path: Path, key: str, n: int, max_bytes: int, stages: dict[str, float]) -> _Job:
+        """The file as a job, loaded, or failed with the reason (a loader bug too: it must
+        not end the batch either)."""
+        from rag.loaders import load_file
+
+        t = time.perf_counter()
+        try:
+            return _Job(n, key, loaded=load_file(path, max_bytes=max_bytes))
+        except LoadError as e:
+            message = str(e)
+        except Exception as e:
+            message = f"{type(e).__name__}: {e}"
+        finally:
+            stages["load"] += time.perf_counter() - t
+        return _Job(n, key, outcome=FileOutcome(str(path), "failed", message=message))
+
+    def _prepare(
+        self,
+        job: _Job,
+        by_path: dict[str, str],
+        by_doc: dict[str, list[str]],
+        handed: set[str],
+        pipe: _Pipeline,
+        stages: dict[str, float],
+    ) -> _Job:
+        """A new document's job chunked (its chunks counted in the pipeline's progress); a
+        known or already handed document's job as it is; a near-duplicate's (another
+        outlet's copy of a story, not stored again) saying so instead."""
+        assert job.loaded is not None
+        doc_id = job.loaded.document.doc_id
+        if doc_id in by_doc or doc_id in handed:
+            return job
+        twin = self._near_duplicate(job.loaded, job.key, by_path)
+        if twin is not None:
+            return _Job(job.seq, job.key, outcome=twin)
+        handed.add(doc_id)
+        job.prepared = self._chunk(job.loaded, stages)
+        pipe.add_chunks(len(job.prepared.chunks))
+        return job
 
     @fewer_collections()
     def ingest_bytes(
