@@ -24,6 +24,7 @@ class Reason(StrEnum):
     ATTRIBUTE_ABSENT = "attribute_absent"
     PERIOD_ABSENT = "period_absent"
     PLACE_ABSENT = "place_absent"  # a figure asked for a place, and no quote of it names it
+    PART_ABSENT = "part_absent"  # what a how-much question counts ("员工"), and no quote says it
     NOBODY_NAMED = "nobody_named"  # a who question, and no quote names a person or body
     MODEL_REFUSED = "model_refused"  # the LLM said the sources do not answer
     UNVERIFIED = "unverified"  # no statement of the LLM's answer survived the checks

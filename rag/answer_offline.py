@@ -7,8 +7,9 @@ quotes with ``[n]`` markers (``rag.render``). This module runs the sentence path
 evidence gates: it refuses, with a named ``Reason`` in the asker's language, when no passage
 came back, when an entity the question names is absent, when the evidence is weak, when no
 sentence is about what was asked, when the asked attribute is missing or withheld, when
-no quote is about the period or the place asked, or when a who question gets no quote naming
-anyone.
+no quote is about the period or the place asked, when no quote says what a how-much question
+counts (a quantity no attribute names: "毛利率是多少"), or when a who question gets no quote
+naming anyone.
 A company the question names (a glossary vendor, or a company learned from the articles
 under any of its names) is what a quote must be about.
 
@@ -26,6 +27,7 @@ from rag.abstain import Reason, refusal
 from rag.answer_facts import label
 from rag.evidence import alias_in, cue_pattern, states, undisclosed_about, words, years_in
 from rag.glossary import VENDORS
+from rag.lang import HAN_CHAR
 from rag.question import (
     Analysis,
     analyse,
@@ -187,7 +189,7 @@ def _choose(
         chosen = [eligible[0]]
     cover_entities(sel, ab, eligible, chosen)
     add_open_parts(sel, eligible, chosen)
-    chosen = sorted(chosen, key=lambda c: (c.passage_rank, c.start))
+    chosen = sorted(chosen, key=_order)
     if (
         sel.analysis.intent == "who"
         and not sel.analysis.attributes
@@ -197,6 +199,14 @@ def _choose(
     place = _unscoped(sel, chosen)
     if place is not None:
         return _refuse(Reason.PLACE_ABSENT, lang, f"no quote about {place}", place)
+    counted = sel.analysis.counted
+    if counted and sel.analysis.intent == "value" and not _said(counted, chosen):
+        # "毛利率是多少", "how many employees": no vocabulary attribute names it, so the best
+        # quote saying it with a figure answers; no such quote, no answer
+        saying = [c for c in eligible if re.search(r"\d", c.text) and _said(counted, [c])]
+        if not saying:
+            return _refuse(Reason.PART_ABSENT, lang, f"no quote says {counted}", counted)
+        chosen = sorted([saying[0], *chosen[: sel.w.max_sentences - 1]], key=_order)
     if not _in_period(sel, chosen):
         period = sel.analysis.period.label if sel.analysis.period else ""
         return _refuse(Reason.PERIOD_ABSENT, lang, f"no quote about {period}", period)
@@ -216,6 +226,40 @@ def _unscoped(sel: Selection, chosen: list[Candidate]) -> str | None:
         if not any(alias_in(x, t) for x in [place.text, *place.aliases] for t in texts):
             return place.text
     return None
+
+
+def _order(c: Candidate) -> tuple[int, int]:
+    return c.passage_rank, c.start
+
+
+def _said(word: str, chosen: list[Candidate]) -> bool:
+    """Some quote says ``word``, or a word the glossary's terms or the lexicon give for it; a
+    quote in a script none of those is written in cannot tell, and counts."""
+    words = _with_translations(word)
+    for c in chosen:
+        text = normalize(mainland(c.text))
+        han = bool(HAN_CHAR.search(text))
+        if any(alias_in(w, text) for w in words) or not any(
+            bool(HAN_CHAR.search(w)) == han for w in words
+        ):
+            return True
+    return False
+
+
+def _with_translations(word: str) -> list[str]:
+    """``word`` (an English one also by its stem) and its other-language words: the glossary
+    term groups naming it and the lexicon's entry."""
+    from rag.glossary import TERMS
+    from rag.lexicon import stem, translations
+
+    forms = {word, word.replace("-", " ")} | ({stem(word)} if word.isascii() else set())
+    out = set(forms)
+    for f in forms:
+        out.update(normalize(x) for x in translations(f))
+        for group in TERMS:
+            if any(normalize(t) == f for t in group):
+                out.update(normalize(t) for t in group)
+    return sorted(out - {""}, key=len, reverse=True)
 
 
 def _in_period(sel: Selection, chosen: list[Candidate]) -> bool:

@@ -94,6 +94,8 @@ class Analysis:
     figures: list[Figure] = field(default_factory=list)  # stated with a unit, not in a name
     # places the asked figure is of ("在日本的营收", "revenue in Japan"), not merely named
     scopes: list[QEntity] = field(default_factory=list)
+    # the word a how-much question asks about when no attribute names it ("员工", "employees")
+    counted: str = ""
 
     @property
     def intent(self) -> str:
@@ -118,6 +120,8 @@ class _Cues:
     figure_bounds: dict[str, tuple[str, ...]]  # "ge"/"le" -> cues ("以上", "more than" ...)
     period_of_entity: tuple[tuple[str, ...], tuple[str, ...]]  # words (after, before) a period
     yesno_endings: tuple[tuple[str, ...], tuple[str, ...]]  # (particles, question words)
+    # (cues, words passed over, measure words) of a how-much question's counted noun
+    asked_quantity: tuple[tuple[str, ...], frozenset[str], frozenset[str]]
     place_scope: tuple[tuple[str, ...], tuple[str, ...]]  # words (after, before) a scoped place
 
 
@@ -147,6 +151,11 @@ def cues() -> _Cues:
             for k, v in (raw.get("figure_bounds") or {}).items()
         },
         period_of_entity=_before_after(raw.get("period_of_entity") or {}),
+        asked_quantity=(
+            _both((raw.get("asked_quantity") or {}).get("cues") or {}),
+            frozenset(_both((raw.get("asked_quantity") or {}).get("skip") or {})),
+            frozenset(str(w) for w in (raw.get("asked_quantity") or {}).get("measures") or []),
+        ),
         yesno_endings=(
             tuple((raw.get("yesno_endings") or {}).get("particles") or []),
             tuple((raw.get("yesno_endings") or {}).get("not") or []),
@@ -686,6 +695,7 @@ def analyse(
     )
     a.figures = figures_of(question, a.entities)
     a.scopes = scoping_places(question, a.entities)
+    a.counted = "" if a.attributes else counted_word(question, a.entities)
     turns = conversation_turns(history)
     if not turns:
         return a
@@ -732,6 +742,74 @@ def scoping_places(question: str, entities: Sequence[QEntity]) -> list[QEntity]:
         ):
             out.append(e)
     return out
+
+
+def counted_word(question: str, entities: Sequence[QEntity] = ()) -> str:
+    """What a how-much question counts or measures ("毛利率是多少": 毛利率, "有多少个员工":
+    员工, "how many employees": employees, "how much on-chip SRAM": sram), or "": a noun beside
+    an ``asked_quantity`` cue (Chinese: the one after it, past a measure word, else the one
+    before it) that is no entity's name, stopword or cue of another kind."""
+    from rag.textnorm import STOPWORDS, mainland
+
+    c = cues()
+    asks, skip, measures = c.asked_quantity
+    low = normalize(mainland(question))
+    names = [normalize(x) for e in entities for x in [e.text, e.written, *e.aliases] if x]
+    others = [w for t in (c.intents, c.qualifiers) for ws in t.values() for w in ws]
+
+    def usable(w: str) -> bool:
+        return bool(
+            w.strip()
+            and w not in skip
+            and w not in STOPWORDS
+            and not re.fullmatch(r"[\W\d_]+", w)
+            and not any(w in n or n in w for n in names)
+            and not cue_in(w, others)
+        )
+
+    for cue in asks:
+        for s, e in _cue_spans(cue, low):
+            if _is_latin(cue):
+                words = re.findall(r"[a-z][a-z-]*", low[e:])
+                phrase: list[str] = []
+                for w in words[:4]:
+                    if w in STOPWORDS and phrase:
+                        break
+                    if w not in skip and w not in STOPWORDS:
+                        phrase.append(w)
+                    if cue.endswith("many") and phrase:  # "how many <plural noun>"
+                        break
+                word = phrase[-1] if phrase else ""
+            else:
+                word = _han_noun_beside(low, s, e, skip, measures)
+            if word and usable(word):
+                return word
+    return ""
+
+
+def _han_noun_beside(
+    low: str, s: int, e: int, skip: frozenset[str], measures: frozenset[str]
+) -> str:
+    """The noun a Chinese quantity cue at ``low[s:e]`` asks about: right after it (past a
+    measure word: 多少个机柜, 多大规模), else right before it (past ``skip`` words: 毛利率是多少)."""
+    import jieba.posseg as pseg
+
+    from rag.textnorm import load_jieba
+
+    load_jieba()
+    after = [(w, f) for w, f in pseg.lcut(low[e : e + 10]) if w.strip()]
+    if after and (after[0][1] in ("q", "m", "mq") or after[0][0] in measures):
+        after = after[1:]
+    elif after and after[0][0][:1] in measures and len(after[0][0]) > 1:
+        after[0] = (after[0][0][1:], "n")  # "张卡" read as one word: the card counted
+    if after and after[0][1].startswith(("n", "vn")) and HAN_CHAR.match(after[0][0]):
+        return after[0][0]
+    before = [(w, f) for w, f in pseg.lcut(low[max(0, s - 12) : s]) if w.strip()]
+    while before and before[-1][0] in skip:
+        before.pop()
+    if before and before[-1][1].startswith(("n", "vn", "x", "eng")):
+        return before[-1][0]
+    return ""
 
 
 def _ends_with_word(text: str, cue: str) -> bool:
@@ -789,6 +867,7 @@ __all__ = [
     "analyse",
     "asked_attributes",
     "conversation_turns",
+    "counted_word",
     "needs_context",
     "other_script_names",
     "resolved_text",

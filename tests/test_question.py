@@ -195,3 +195,21 @@ def test_a_place_scopes_the_figure_only_beside_a_scope_word(question: str, scope
 
     a = analyse(question, None, Index())
     assert [e.entity_id for e in a.scopes] == (["arcadia"] if scoped else []), a.entities
+
+
+@pytest.mark.parametrize(
+    ("question", "counted"),
+    [
+        ("星河芯片的毛利率是多少?", "毛利率"),
+        ("星河芯片有多少个员工?", "员工"),
+        ("这个集群由多少张卡组成?", "卡"),
+        ("How many employees does Orion have?", "employees"),
+        ("How much on-chip SRAM does the Orion X1 have?", "sram"),
+        ("星河芯片的营收是多少?", ""),  # an attribute names it
+        ("上市第一天涨了多少?", ""),  # a verb, not a noun, is measured
+    ],
+)
+def test_a_how_much_question_without_an_attribute_names_what_it_counts(
+    question: str, counted: str
+) -> None:
+    assert analyse(question).counted == counted

@@ -1,6 +1,8 @@
-"""A figure asked for one place ("revenue in Japan") is answered only by a quote naming that
-place: the company's total is no answer for one of its markets. A real keyword store over a
-tiny corpus, with the places learned at ingest."""
+"""Gates on what a figure is of, over a real keyword store of a tiny corpus (entities learned
+at ingest): a figure asked for one place ("revenue in Japan") is answered only by a quote
+naming that place (the company's total is no answer for one of its markets); a quantity the
+attribute vocabulary has no name for ("how many employees", "毛利率是多少") only by a quote
+saying what is counted."""
 
 from __future__ import annotations
 
@@ -31,6 +33,11 @@ def qa(tmp_path_factory: pytest.TempPathFactory) -> QA:
         "total. Borealis Chips makes power chips for cars.\n",
         encoding="utf-8",
     )
+    (folder / "星河.md").write_text(
+        "# 星河芯片发布年报\n\n星河芯片2025年营收为12亿元,同比增长40%。"
+        "星河芯片2025年毛利率为55%,高于上年。星河芯片的总部位于苏州。\n",
+        encoding="utf-8",
+    )
     assert store.ingest([folder]).failed == 0
     return store
 
@@ -52,3 +59,14 @@ def test_a_total_is_no_answer_for_one_market(qa: QA) -> None:
 def test_a_quote_naming_the_place_answers(qa: QA) -> None:
     ans = qa.ask("What was Borealis Chips' revenue in Japan?")
     assert not ans.abstained and "300 million" in ans.text, ans.text
+
+
+def test_a_quantity_no_attribute_names_needs_a_quote_saying_it(qa: QA) -> None:
+    """Employees are counted nowhere: the revenue and hiring figures are no answer. A
+    gross margin is stated: it answers, though no attribute of the vocabulary names it."""
+    staff = qa.ask("How many employees does Borealis Chips have?")
+    assert staff.abstained and "employees" in staff.text, staff.text
+    margin = qa.ask("星河芯片的毛利率是多少?")
+    assert not margin.abstained and "55%" in margin.text, margin.text
+    absent = qa.ask("Borealis Chips的毛利率是多少?")  # only 星河芯片's margin is given
+    assert absent.abstained, absent.text
