@@ -449,7 +449,7 @@ def _listed(
     for attr in asked:
         found = [f for f in store.facts(attribute=attr) if _in_period(f, a)]
         if a.entities:  # what the question names is the subject, its vendor, or a constraint
-            found = [f for f in found if any(_relates(f, qe, ents) for qe in a.entities)]
+            found = [f for f in found if _relates_all(f, a.entities, ents)]
         groups: dict[str, list[tuple[tuple[Any, ...], Any]]] = {}
         picks = sorted(((_list_pick(f, a, wanted, doc_rank), f) for f in found), key=lambda p: p[0])
         for pick, f in picks:
@@ -534,6 +534,20 @@ def _relates(fact: Any, qe: QEntity, ents: dict[str, Any]) -> bool:
         return False  # every figure of an article that mentions it
     ent = ents.get(qe.entity_id) if qe.entity_id else None  # an article about a market, a
     return ent is not None and fact.doc_id in (ent.doc_ids or [])  # place or an org
+
+
+def _relates_all(fact: Any, entities: list[QEntity], ents: dict[str, Any]) -> bool:
+    """The fact relates to one of the question's companies and to one of its products or
+    models, where it names both kinds and no product is the company's own line (a memory
+    maker's parts of one memory generation: neither another maker's chip carrying that memory
+    nor the maker's next generation); to one of its names otherwise (a chip vendor's own
+    product line: the vendor's facts and the line's)."""
+    products = [qe for qe in entities if qe.kind in SPECIFIC_KINDS]
+    companies = [qe for qe in entities if qe.kind not in SPECIFIC_KINDS]
+    own_line = any(p.vendor and p.vendor in {c.entity_id for c in companies} for p in products)
+    if own_line or not products or not companies:  # the company is its own line's vendor
+        return any(_relates(fact, qe, ents) for qe in entities)
+    return all(any(_relates(fact, qe, ents) for qe in g) for g in (products, companies))
 
 
 def _alias_hit_text(aliases: list[str], low: str) -> bool:

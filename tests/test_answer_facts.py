@@ -411,3 +411,38 @@ def test_a_list_keeps_what_meets_the_figure_it_states() -> None:
     assert set(ge) == {"a", "b", "c"} and [f.value for f in ge["a"]["memory_capacity"]] == ["36GB"]
     # a figure of a dimension no listed fact has says something else: the list stands
     assert _meeting(listed, figures_of("which chips draw under 400W?")) == listed
+
+
+def test_a_list_of_one_makers_parts_of_a_kind_keeps_only_that_makers() -> None:
+    """ "Which HBM3E parts does Hynix-like maker X make": another maker's chip that carries
+    HBM3E is no item, nor is X's other product; "AMD's Instinct parts" keep every AMD part
+    (Instinct is AMD's own line, AMD merely its vendor)."""
+    from rag.answer_facts import _relates_all
+    from rag.question import QEntity
+
+    def ent(eid: str, kind: str, vendor: str | None = None) -> SimpleNamespace:
+        return SimpleNamespace(
+            entity_id=eid, name=eid.upper(), kind=kind, vendor=vendor, aliases=[eid.upper()]
+        )
+
+    ents = {e.entity_id: e for e in [
+        ent("mx", "company"), ent("amd", "company"), ent("hbm9", "model"),
+        ent("mx hbm9 12h", "product", "mx"), ent("mx hbm10", "product", "mx"),
+        ent("z300", "model", "amd"), ent("zline", "product", "amd"),
+    ]}  # fmt: skip
+
+    def f(eid: str, quote: str) -> SimpleNamespace:
+        return SimpleNamespace(entity_id=eid, entity=eid.upper(), quote=quote, doc_id="d")
+
+    def q(eid: str) -> QEntity:
+        e = ents[eid]
+        return QEntity(e.name, list(e.aliases), eid, e.kind, e.vendor)
+
+    maker_and_kind = [q("mx"), q("hbm9")]
+    assert _relates_all(
+        f("mx hbm9 12h", "MX HBM9 12H stacks hold 36GB of HBM9."), maker_and_kind, ents
+    )
+    assert not _relates_all(f("z300", "The Z300 carries 256GB of HBM9."), maker_and_kind, ents)
+    assert not _relates_all(f("mx hbm10", "MX HBM10 holds 48GB."), maker_and_kind, ents)
+    own_line = [q("amd"), q("zline")]
+    assert _relates_all(f("z300", "The Z300 carries 256GB of memory."), own_line, ents)
