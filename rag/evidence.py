@@ -16,7 +16,7 @@ from rag import datafiles
 from rag.citations import CLAUSE_BREAKS_LISTS_WHOLE as LISTS_WHOLE
 from rag.citations import clause_spans
 from rag.glossary import ATTRIBUTES, evidence_has_attribute
-from rag.lang import HAN_CHAR, is_chinese
+from rag.lang import HAN, HAN_CHAR, is_chinese
 from rag.question import ORDINAL
 from rag.textnorm import CUE, has_term, mainland, normalize, simplified, term_pattern
 
@@ -99,9 +99,27 @@ def cue_pattern(name: str) -> re.Pattern[str]:
 datafiles.on_reload(cue_pattern.cache_clear)
 
 
+_HAN_SPACE = re.compile(rf"(?<=[{HAN}]) +| +(?=[{HAN}])")
+_QUOTE_MARKS = re.compile(r"[“”‘’「」『』《》\"']")
+
+
+@lru_cache(maxsize=8192)
+def _unquoted(low_text: str) -> str:
+    """The text without quotation marks: news quotes a name's part (“星河”X1, “猎户”900)."""
+    return _QUOTE_MARKS.sub("", low_text)
+
+
 def alias_in(alias: str, low_text: str) -> bool:
-    """``alias`` occurs in normalised text: Han as a substring, Latin on word edges."""
-    return has_term(low_text, normalize(alias), plural=True)  # "9000" also matches "9000s"
+    """``alias`` occurs in normalised text: Han as a substring, Latin on word edges; a name
+    written with its first part in quotation marks (“星河”X1) counts."""
+    term = normalize(alias)
+    if has_term(low_text, term, plural=True):  # "9000" also matches "9000s"
+        return True
+    glued = _HAN_SPACE.sub("", term)  # "星河 x1" is written "星河x1" too
+    if glued != term and has_term(low_text, glued, plural=True):
+        return True
+    bare = _unquoted(low_text)
+    return bare != low_text and any(has_term(bare, t, plural=True) for t in {term, glued})
 
 
 def other_model_tokens(text: str) -> list[tuple[str, int]]:

@@ -151,7 +151,7 @@ def detect_vendors(text: str) -> tuple[str, ...]:
 
 
 def canonical_vendor(name: str) -> str | None:
-    """The canonical name for a vendor alias (``平头哥`` -> ``T-Head``), or None."""
+    """The canonical name for a vendor alias (a Chinese alias -> the English name the glossary lists first), or None."""
     low = name.strip().lower()
     for v, aliases in VENDORS.items():
         if low == v.lower() or any(low == a.lower() for a in aliases):

@@ -625,3 +625,15 @@ def test_the_figure_of_a_numbered_predecessor_is_not_the_products() -> None:
     ans = ask("How much memory does the Orion 3 have?", doc, max_sentences=1)
     assert_well_formed(ans, {"o3": doc})
     assert any("128GB" in c.quote for c in ans.citations)
+
+
+def test_a_name_with_a_quoted_part_or_written_without_its_space_is_the_name() -> None:
+    """News quotes a product's brand (“星河”X1) and runs Han and Latin parts together
+    (星河X1 for the learned "星河 X1"): both are the name, so its sentence is about it."""
+    from rag.evidence import alias_in
+    from rag.textnorm import normalize
+
+    quoted = normalize("同样的,艾克米的“星河”X1也已服务了超400家客户。")
+    assert alias_in("星河 X1", quoted) and alias_in("星河X1", quoted)
+    assert alias_in("星河 X1", normalize("星河X1已量产"))
+    assert not alias_in("Orion X1", normalize("orionx1"))  # Latin words keep their edges
