@@ -27,7 +27,7 @@ from rag.lang import HAN_CHAR, lang_of
 from rag.quantities import quantities, unsupported, written_in
 from rag.quantities import supported as figure_equals
 from rag.question import PRECISION, Analysis, Figure, QEntity, qualifiers_of
-from rag.textnorm import has_term, normalize
+from rag.textnorm import has_term, mainland, normalize
 from rag.types import Citation, Document, Passage
 
 DATA_FILE = "answer.yaml"
@@ -667,6 +667,13 @@ def _cited_in(fact: Any, citations: Sequence[Citation]) -> Citation | None:
     return None
 
 
+def _in_places(fact: Any, a: Analysis) -> bool:
+    """The fact's sentence names every place the question scopes its figure to ("revenue in
+    Japan": not the company's total)."""
+    low = normalize(mainland(fact.quote))
+    return all(any(_alias_hit(x, {low}) for x in [p.text, *p.aliases]) for p in a.scopes)
+
+
 def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citation]) -> str | None:
     """A direct answer in the asker's language for what the chosen quotes state: for each
     entity and attribute asked, the learned fact whose figure a quote already cites.
@@ -691,6 +698,7 @@ def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citati
                 for f in store.facts(attribute=attr)
                 if matches(f, qe, ents)
                 and _in_period(f, a)
+                and _in_places(f, a)
                 and (c := _cited_in(f, citations)) is not None
             ]
             if hits:

@@ -30,6 +30,7 @@ from rag.glossary import VENDORS
 from rag.lang import HAN_CHAR
 from rag.question import (
     Analysis,
+    QEntity,
     analyse,
     own_cue_attributes,
     specific_entities,
@@ -196,9 +197,10 @@ def _choose(
         and not _names_someone(sel, chosen)
     ):
         return _refuse(Reason.NOBODY_NAMED, lang, "no quote names anyone")
-    place = _unscoped(sel, chosen)
-    if place is not None:
-        return _refuse(Reason.PLACE_ABSENT, lang, f"no quote about {place}", place)
+    scoped = _in_places(sel, eligible, chosen)
+    if isinstance(scoped, str):
+        return _refuse(Reason.PLACE_ABSENT, lang, f"no quote about {scoped}", scoped)
+    chosen = scoped
     counted = sel.analysis.counted
     if counted and sel.analysis.intent == "value" and not _said(counted, chosen):
         # "毛利率是多少", "how many employees": no vocabulary attribute names it, so the best
@@ -213,19 +215,35 @@ def _choose(
     return chosen
 
 
-def _unscoped(sel: Selection, chosen: list[Candidate]) -> str | None:
-    """The place a figure is asked for ("revenue in Japan") that no quote stating the figure
-    names, or None. A figure of the whole company is no answer for one of its markets."""
+def _in_places(
+    sel: Selection, eligible: list[Candidate], chosen: list[Candidate]
+) -> list[Candidate] | str:
+    """The quotes for a figure asked for one place ("revenue in Japan"), or the place no
+    quote stating it names. A quote giving the figure for the whole makes way for one giving
+    it for the place (chosen, or the best eligible one); a figure of the whole company is no
+    answer for one of its markets."""
     a = sel.analysis
     if not a.scopes or a.intent not in ("value", "latest"):
-        return None
-    asked = own_cue_attributes(a)
-    stating = [c for c in chosen if any(states(x, c.text) for x in asked)]
-    texts = [normalize(mainland(c.text)) for c in stating or chosen]
-    for place in a.scopes:
-        if not any(alias_in(x, t) for x in [place.text, *place.aliases] for t in texts):
-            return place.text
-    return None
+        return chosen
+
+    def named(place: QEntity, c: Candidate) -> bool:
+        low = normalize(mainland(c.text))
+        return any(alias_in(x, low) for x in [place.text, *place.aliases])
+
+    def names(c: Candidate) -> bool:
+        return all(named(p, c) for p in a.scopes)
+
+    def stating(c: Candidate) -> bool:
+        return not a.attributes or any(states(x, c.text) for x in a.attributes)
+
+    if any(stating(c) and names(c) for c in chosen):
+        return [c for c in chosen if not (stating(c) and a.attributes) or names(c)]
+    found = [c for c in eligible if c not in chosen and stating(c) and names(c)]
+    if not found:
+        quotes = [c for c in chosen if stating(c)] or chosen
+        return next((p.text for p in a.scopes if not any(named(p, c) for c in quotes)), "")
+    rest = [c for c in chosen if not (stating(c) and a.attributes)]
+    return sorted([found[0], *rest[: sel.w.max_sentences - 1]], key=_order)
 
 
 def _order(c: Candidate) -> tuple[int, int]:

@@ -70,6 +70,7 @@ class _Cues:
     latin_stop: frozenset[str]
     model_exclude: re.Pattern[str]
     places: frozenset[str]
+    place_groups: tuple[tuple[str, ...], ...]  # one place's names, first the id's
     not_after_suffix: tuple[str, ...]
     measure_chars: frozenset[str]
     legal_tails: tuple[str, ...]
@@ -109,7 +110,8 @@ def cues() -> _Cues:
         model_exclude=re.compile(
             "(?:" + "|".join(d.get("model_exclude") or ["(?!)"]) + ")", re.IGNORECASE
         ),
-        places=frozenset(d.get("places") or []),
+        places=frozenset(n for g in _place_groups(d) for n in g),
+        place_groups=_place_groups(d),
         not_after_suffix=tuple(d.get("not_after_company_suffix") or []),
         measure_chars=frozenset(d.get("measure_chars") or []),
         legal_tails=longest("legal_name_tails"),
@@ -734,12 +736,33 @@ def _jieba_names(text: str, col: _Collector) -> None:
                 col.add(w, "person")
 
 
+def _place_groups(d: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
+    """``places`` of entities.yaml: a name, or a list of one place's names."""
+    out = []
+    for item in d.get("places") or []:
+        names = [str(x) for x in item] if isinstance(item, list) else [str(item)]
+        out.append(tuple(names))
+    return tuple(out)
+
+
 def _places(text: str, col: _Collector) -> None:
-    for p in cues().places:
-        if (p in text if HAN_CHAR.search(p) else re.search(rf"\b{re.escape(p)}\b", text)) and (
-            compact_key(p) not in col.by_alias
-        ):
-            col.add(p, "place")
+    """The places the text names, each with every name its ``places`` entry gives."""
+    for names in cues().place_groups:
+        said = next(
+            (
+                p
+                for p in names
+                if (p in text if HAN_CHAR.search(p) else re.search(rf"\b{re.escape(p)}\b", text))
+            ),
+            None,
+        )
+        if said is None:
+            continue
+        known = col.by_alias.get(compact_key(said))
+        ent = col.found.get(known) if known is not None else None
+        if ent is not None and ent.kind != "place":
+            continue  # the name is another entity's already
+        col.add(said, "place", names, eid=known or entity_key(names[0]))
 
 
 def _seed_glossary(doc: Document, col: _Collector) -> None:

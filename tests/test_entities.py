@@ -151,3 +151,15 @@ def test_aliases_are_cached_and_a_data_reload_forgets_them() -> None:
     datafiles.reload()
     assert entities._aliases.cache_info().currsize == 0
     assert entities.make_aliases("星河芯片科技有限公司", ["Xinghe"]) == again
+
+
+def test_a_place_gets_the_names_its_entry_gives_in_both_languages() -> None:
+    """entities.yaml lists a place's names together: an English article's "the US" is the
+    place a Chinese question calls 美国, one entity under both names."""
+    ents = extract_entities(
+        doc("Orion Chips said its revenue in the US rose, while sales in Japan fell.", lang="en")
+    )
+    places = {e.entity_id: {a.lower() for a in e.aliases} for e in ents if e.kind == "place"}
+    us = next(names for names in places.values() if "us" in names)
+    assert {"美国", "united states"} <= us, places
+    assert any("日本" in names and "japan" in names for names in places.values()), places

@@ -216,3 +216,14 @@ def test_an_issue_price_in_a_paragraph_naming_nobody_is_the_listed_companys() ->
     price = one(facts, "price")
     assert price.entity == "星河科技" and price.value == "58.20元"
     assert one(facts, "funding_amount").entity == "星河科技"
+
+
+def test_a_figure_in_us_or_hong_kong_dollars_written_out_is_a_currency() -> None:
+    got = [
+        (v.unit, v.norm)
+        for v in find_values("about 165 billion US dollars, 6.6 billion U.S. dollars")
+    ]
+    assert got == [("USD", 165e9), ("USD", 6.6e9)]
+    assert [(v.unit, v.norm) for v in find_values("55.8 billion Hong Kong dollars")] == [
+        ("HKD", 55.8e9)
+    ]

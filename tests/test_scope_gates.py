@@ -33,6 +33,14 @@ def qa(tmp_path_factory: pytest.TempPathFactory) -> QA:
         "total. Borealis Chips makes power chips for cars.\n",
         encoding="utf-8",
     )
+    (folder / "cygnus.md").write_text(
+        "# Cygnus Micro results\n\n"
+        "Cygnus Micro reported revenue of $900 million for 2025 and plans a new fab.\n\n"
+        "## Markets\n\n"
+        "Cygnus Micro said its revenue in Japan reached $120 million, and the rest of its "
+        "sales came from the United States.\n",
+        encoding="utf-8",
+    )
     (folder / "星河.md").write_text(
         "# 星河芯片发布年报\n\n星河芯片2025年营收为12亿元,同比增长40%。"
         "星河芯片2025年毛利率为55%,高于上年。星河芯片的总部位于苏州。\n",
@@ -59,6 +67,14 @@ def test_a_total_is_no_answer_for_one_market(qa: QA) -> None:
 def test_a_quote_naming_the_place_answers(qa: QA) -> None:
     ans = qa.ask("What was Borealis Chips' revenue in Japan?")
     assert not ans.abstained and "300 million" in ans.text, ans.text
+
+
+def test_a_place_is_known_by_its_names_in_both_languages(qa: QA) -> None:
+    """A Chinese question about the market an English article names: the place's entry in
+    entities.yaml gives both names, so the quote for that market answers (not the total)."""
+    ans = qa.ask("Cygnus Micro在日本的营收是多少?")
+    assert not ans.abstained and "120" in ans.text, ans.text
+    assert "900" not in ans.text.split("\n")[0], ans.text  # the lead is no total
 
 
 def test_a_quantity_no_attribute_names_needs_a_quote_saying_it(qa: QA) -> None:
