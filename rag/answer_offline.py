@@ -202,13 +202,20 @@ def _choose(
         return _refuse(Reason.PLACE_ABSENT, lang, f"no quote about {scoped}", scoped)
     chosen = scoped
     counted = sel.analysis.counted
-    if counted and sel.analysis.intent == "value" and not _said(counted, chosen):
+    if counted and sel.analysis.intent == "value":
         # "毛利率是多少", "how many employees": no vocabulary attribute names it, so the best
-        # quote saying it with a figure answers; no such quote, no answer
-        saying = [c for c in eligible if re.search(r"\d", c.text) and _said(counted, [c])]
-        if not saying:
+        # quote saying it with a figure answers (one about another generation only when the
+        # question asks about one); no such quote, no answer
+        gen = cue_pattern("other_generation")
+        older = bool(gen.search(sel.analysis.question))
+        saying = sorted(
+            (c for c in eligible if re.search(r"\d", c.text) and _said(counted, [c])),
+            key=lambda c: bool(gen.search(c.text)) and not older,
+        )
+        if not saying and not _said(counted, chosen):
             return _refuse(Reason.PART_ABSENT, lang, f"no quote says {counted}", counted)
-        chosen = sorted([saying[0], *chosen[: sel.w.max_sentences - 1]], key=_order)
+        if saying and saying[0] not in chosen:
+            chosen = sorted([saying[0], *chosen[: sel.w.max_sentences - 1]], key=_order)
     if not _in_period(sel, chosen):
         period = sel.analysis.period.label if sel.analysis.period else ""
         return _refuse(Reason.PERIOD_ABSENT, lang, f"no quote about {period}", period)

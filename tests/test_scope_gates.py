@@ -41,6 +41,14 @@ def qa(tmp_path_factory: pytest.TempPathFactory) -> QA:
         "sales came from the United States.\n",
         encoding="utf-8",
     )
+    (folder / "orion.md").write_text(
+        "# Orion Chips shows its new accelerator\n\n"
+        "Orion Chips announced its new Orion accelerator on May 1, 2025. The new Orion "
+        "accelerator is built on a 5nm process and runs at 1.5GHz. The first-generation Orion "
+        "accelerator had 128MB of on-chip cache and 32GB of memory. The chip contains 256MB of "
+        "on-chip cache.\n",
+        encoding="utf-8",
+    )
     (folder / "星河.md").write_text(
         "# 星河芯片发布年报\n\n星河芯片2025年营收为12亿元,同比增长40%。"
         "星河芯片2025年毛利率为55%,高于上年。星河芯片的总部位于苏州。\n",
@@ -86,3 +94,10 @@ def test_a_quantity_no_attribute_names_needs_a_quote_saying_it(qa: QA) -> None:
     assert not margin.abstained and "55%" in margin.text, margin.text
     absent = qa.ask("Borealis Chips的毛利率是多少?")  # only 星河芯片's margin is given
     assert absent.abstained, absent.text
+
+
+def test_what_a_question_counts_is_quoted_for_the_generation_asked(qa: QA) -> None:
+    """The first generation's cache is no answer about the new part's, though that sentence
+    names the product and the new part's does not."""
+    ans = qa.ask("How much cache does the new Orion accelerator have?")
+    assert not ans.abstained and "256MB" in ans.text, ans.text
