@@ -179,8 +179,9 @@ def _choose(
         what = _label(absent, lang)
         return _refuse(Reason.ATTRIBUTE_ABSENT, lang, f"attribute absent: {absent}", what)
     why = sel.analysis.intent in ("why", "how")  # a reason is not gated on a figure
+    who = "who" in sel.analysis.intents  # "who is its biggest customer": a name, no count
     for attr in [] if why else own_cue_attributes(sel.analysis):
-        stating = [c for c in eligible if states(attr, c.text)]
+        stating = [c for c in eligible if states(attr, c.text) or (who and _cues(attr, c.text))]
         if not stating:
             what = label(attr, lang)
             return _refuse(Reason.ATTRIBUTE_ABSENT, lang, f"attribute absent: {attr}", what)
@@ -251,6 +252,16 @@ def _in_places(
         return next((p.text for p in a.scopes if not any(named(p, c) for c in quotes)), "")
     rest = [c for c in chosen if not (stating(c) and a.attributes)]
     return sorted([found[0], *rest[: sel.w.max_sentences - 1]], key=_order)
+
+
+def _cues(attribute: str, text: str) -> bool:
+    """``text`` says the attribute's word (客户, customer), figure or not."""
+    from rag.facts import attributes
+    from rag.question import cue_in, cues
+
+    attr = attributes().get(attribute)
+    words = [*(attr.cues if attr is not None else ()), *cues().attributes.get(attribute, ())]
+    return cue_in(mainland(text), words)
 
 
 def _order(c: Candidate) -> tuple[int, int]:

@@ -772,11 +772,11 @@ def counted_word(question: str, entities: Sequence[QEntity] = ()) -> str:
             if _is_latin(cue):
                 words = re.findall(r"[a-z][a-z-]*", low[e:])
                 phrase: list[str] = []
-                for w in words[:4]:
+                for w in words[:5]:
                     if w in STOPWORDS and phrase:
                         break
-                    if w not in skip and w not in STOPWORDS:
-                        phrase.append(w)
+                    if w not in skip and w not in STOPWORDS and usable(w):
+                        phrase.append(w)  # a name ("how many <Product> chips") is passed over
                     if cue.endswith("many") and phrase:  # "how many <plural noun>"
                         break
                 word = phrase[-1] if phrase else ""

@@ -637,3 +637,16 @@ def test_a_name_with_a_quoted_part_or_written_without_its_space_is_the_name() ->
     assert alias_in("星河 X1", quoted) and alias_in("星河X1", quoted)
     assert alias_in("星河 X1", normalize("星河X1已量产"))
     assert not alias_in("Orion X1", normalize("orionx1"))  # Latin words keep their edges
+
+
+def test_who_a_customer_is_is_answered_by_the_sentence_naming_it() -> None:
+    """ "Who is its biggest customer?" asks for a name, not a count of customers: the sentence
+    naming the customer answers it."""
+    doc = make_doc(
+        "c",
+        "Orion Chips opened a design centre in Austin. Vega Labs is Orion Chips' most "
+        "prominent customer and trains its models on the chips.",
+        lang="en",
+    )
+    ans = ask("Who is Orion Chips' biggest customer?", doc)
+    assert not ans.abstained and "Vega Labs" in ans.text, ans.text

@@ -205,6 +205,7 @@ def test_a_place_scopes_the_figure_only_beside_a_scope_word(question: str, scope
         ("这个集群由多少张卡组成?", "卡"),
         ("How many employees does Orion have?", "employees"),
         ("How much on-chip SRAM does the Orion X1 have?", "sram"),
+        ("how many X1 chips in a rack", "chips"),  # the model number is passed over
         ("星河芯片的营收是多少?", ""),  # an attribute names it
         ("上市第一天涨了多少?", ""),  # a verb, not a noun, is measured
     ],
