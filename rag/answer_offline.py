@@ -26,12 +26,16 @@ from dataclasses import dataclass
 from rag.abstain import Reason, refusal
 from rag.answer_facts import label
 from rag.evidence import alias_in, cue_pattern, states, undisclosed_about, words, years_in
+from rag.facts import attributes as vocabulary
+from rag.facts import figure_periods
 from rag.glossary import VENDORS
 from rag.lang import HAN_CHAR
 from rag.question import (
     Analysis,
     QEntity,
     analyse,
+    cue_in,
+    cues,
     own_cue_attributes,
     specific_entities,
     unknown_names,
@@ -313,8 +317,17 @@ def _in_period(sel: Selection, chosen: list[Candidate]) -> bool:
     # the period marks the product: "2019年发布的X")
     asked = [] if p.of_entity else own_cue_attributes(sel.analysis)
     stating = [c for c in chosen if any(states(x, c.text) for x in asked)]
+    dims = {d for x in asked if x in vocabulary() for d in vocabulary()[x].dims}
     for c in stating or chosen:
         doc = sel.docs[c.doc_id]
+        of_figures = {int(f[:4]) for f in figure_periods(c.text, dims, doc.date) if f}
+        fiscal = cue_in(c.text, cues().fiscal) or cue_in(sel.analysis.question, cues().fiscal)
+        if c in stating and of_figures and not fiscal:  # a fiscal year is named, not dated
+            # the asked figure's own period ("nine months of 2025 ..., compared with a loss
+            # in 2024" is of 2025), not every year the sentence names
+            if any(lo <= y <= hi for y in of_figures):
+                return True
+            continue
         years = years_in(c.text)
         if doc.date and (not years or stating):
             # a figure stated in a report of that year counts, though the sentence also names

@@ -746,6 +746,14 @@ def _value_periods(
     return out
 
 
+def figure_periods(text: str, dims: set[str], doc_date: str | None) -> list[str | None]:
+    """The period of each figure of one of ``dims`` a sentence states, read as facts are (the
+    nearest date in its clause, a compared period passed over, else the document's date)."""
+    values = [v for v in find_values(text) if v.dim in dims]
+    year = int(doc_date[:4]) if doc_date and re.match(r"\d{4}", doc_date) else None
+    return _value_periods(text, 0, values, find_dates(text, year), doc_date or None)
+
+
 def _quantity_facts(
     ctx: _Ctx,
     s: int,

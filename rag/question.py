@@ -120,6 +120,7 @@ class _Cues:
     figure_bounds: dict[str, tuple[str, ...]]  # "ge"/"le" -> cues ("以上", "more than" ...)
     period_of_entity: tuple[tuple[str, ...], tuple[str, ...]]  # words (after, before) a period
     yesno_endings: tuple[tuple[str, ...], tuple[str, ...]]  # (particles, question words)
+    fiscal: tuple[str, ...]  # words that make a year a company's fiscal year (财年, fiscal)
     # (cues, words passed over, measure words) of a how-much question's counted noun
     asked_quantity: tuple[tuple[str, ...], frozenset[str], frozenset[str]]
     place_scope: tuple[tuple[str, ...], tuple[str, ...]]  # words (after, before) a scoped place
@@ -156,6 +157,7 @@ def cues() -> _Cues:
             frozenset(_both((raw.get("asked_quantity") or {}).get("skip") or {})),
             frozenset(str(w) for w in (raw.get("asked_quantity") or {}).get("measures") or []),
         ),
+        fiscal=_both(raw.get("fiscal") or {}),
         yesno_endings=(
             tuple((raw.get("yesno_endings") or {}).get("particles") or []),
             tuple((raw.get("yesno_endings") or {}).get("not") or []),

@@ -650,3 +650,18 @@ def test_who_a_customer_is_is_answered_by_the_sentence_naming_it() -> None:
     )
     ans = ask("Who is Orion Chips' biggest customer?", doc)
     assert not ans.abstained and "Vega Labs" in ans.text, ans.text
+
+
+def test_a_figure_compared_with_a_year_is_no_figure_of_that_year() -> None:
+    """ "前三季度净利润为3亿元,而2024年同期仍为亏损" (a 2025 report) gives 2025's profit: no
+    answer for 2024's loss. A fiscal year is the one the sentence names, not the report's."""
+    report = make_doc(
+        "q3", "星河芯片前三季度净利润为3亿元,而2024年同期仍为亏损。", date="2025-10-30"
+    )
+    assert not ask("星河芯片2025年净利润多少?", report).abstained
+    ans = ask("星河芯片2024年亏了多少?", report)
+    assert ans.abstained and "2024" in ans.text, ans.text
+    fiscal = make_doc(
+        "fy", "星河芯片发布2026财年第二季度财报,季度营收为46亿美元。", date="2025-08-27"
+    )
+    assert not ask("星河芯片2026财年第二季度营收多少?", fiscal).abstained
