@@ -223,6 +223,14 @@ def make_aliases(name: str, extra: Iterable[str] = ()) -> list[str]:
 # The same names recur across an archive (glossary vendors, a company's products): 368 of
 # the 1,008 calls over the corpus's 68 documents are distinct, and pinyin is most of a
 # call's cost. Cleared with ``cues()`` when the data files are reloaded.
+def _is_measure(text: str) -> bool:
+    """A figure with a unit (3nm, 3纳米, 96 GB), by the unit table of rag/data/units.yaml."""
+    from rag.quantities import tables
+
+    m = re.fullmatch(r"\s*\d+(?:\.\d+)?\s*(\S+?)\s*", text)
+    return m is not None and m.group(1).lower() in tables().units_lower
+
+
 @lru_cache(maxsize=16384)
 def _aliases(name: str, extra: tuple[str, ...]) -> tuple[str, ...]:
     out: list[str] = []
@@ -233,8 +241,8 @@ def _aliases(name: str, extra: tuple[str, ...]) -> tuple[str, ...]:
             names.append(base)
     for n in names:
         n = n.strip()
-        if not n:
-            continue
+        if not n or (n != name and _is_measure(n)):
+            continue  # "3nm" beside a process's name says its size, it is no name of it
         out.append(n)
         if HAN_CHAR.search(n):
             out.append(normalize(n))

@@ -163,3 +163,12 @@ def test_a_place_gets_the_names_its_entry_gives_in_both_languages() -> None:
     us = next(names for names in places.values() if "us" in names)
     assert {"美国", "united states"} <= us, places
     assert any("日本" in names and "japan" in names for names in places.values()), places
+
+
+def test_a_figure_beside_a_name_is_no_alias_of_it() -> None:
+    """ "3nm(N3P)": the bracket names the process, the figure is its size; a question about
+    "3nm chips" must not read as one about that process."""
+    from rag.entities import make_aliases
+
+    assert make_aliases("N3P", ["3nm", "3纳米", "96 GB"]) == ["N3P"]
+    assert "H100" in make_aliases("Hopper", ["H100"])
