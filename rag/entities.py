@@ -228,7 +228,11 @@ def _is_measure(text: str) -> bool:
     from rag.quantities import tables
 
     m = re.fullmatch(r"\s*\d+(?:\.\d+)?\s*(\S+?)\s*", text)
-    return m is not None and m.group(1).lower() in tables().units_lower
+    if m is None:
+        return False
+    unit = m.group(1).lower()
+    # a one-letter Latin unit is a model suffix as often ("100E", "910B")
+    return unit in tables().units_lower and not (unit.isascii() and len(unit) < 2)
 
 
 @lru_cache(maxsize=16384)
