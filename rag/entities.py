@@ -231,7 +231,7 @@ def _is_measure(text: str) -> bool:
     if m is None:
         return False
     unit = m.group(1).lower()
-    # a one-letter Latin unit is a model suffix as often ("100E", "910B")
+    # a one-letter Latin unit is a model suffix as often ("100E", "X9B")
     return unit in tables().units_lower and not (unit.isascii() and len(unit) < 2)
 
 
