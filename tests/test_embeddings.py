@@ -209,3 +209,16 @@ def test_a_short_script_asking_two_queries_exits_cleanly() -> None:
         )
         assert done.returncode == 0, (busy, done.stderr[-2000:])
         assert "terminate called" not in done.stderr
+
+
+def test_the_hash_embedder_can_take_a_real_models_time_and_keeps_its_vectors() -> None:
+    """``fake:SIZE:MS`` (what the kill test uses so that an ingest lasts): the same id and
+    vectors as ``fake:SIZE``, MS milliseconds a text."""
+    import time
+
+    quick, slow = make_embeddings("fake:64"), make_embeddings("fake:64:30")
+    assert quick.embedder_id == slow.embedder_id == "fake:hash64"
+    t = time.perf_counter()
+    vecs = slow.embed_documents_np(["alpha", "beta", "gamma"])
+    assert time.perf_counter() - t >= 0.09
+    assert np.allclose(vecs, quick.embed_documents_np(["alpha", "beta", "gamma"]))

@@ -71,7 +71,9 @@ def corpus_ids() -> set[str]:
 def env_for(store: Path) -> dict[str, str]:
     return {
         **os.environ,
-        "RAG_EMBEDDINGS": "fake",
+        # the hash embedder at about a real model's pace: with no delay the corpus is written
+        # in about a second on a fast machine, and a kill would often land after the end
+        "RAG_EMBEDDINGS": "fake:256:20",
         "RAG_DATA_DIR": str(store),
         "PYTHONUNBUFFERED": "1",
     }
