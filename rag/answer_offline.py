@@ -260,10 +260,7 @@ def _in_places(
 
 def _cues(attribute: str, text: str) -> bool:
     """``text`` says the attribute's word (客户, customer), figure or not."""
-    from rag.facts import attributes
-    from rag.question import cue_in, cues
-
-    attr = attributes().get(attribute)
+    attr = vocabulary().get(attribute)
     words = [*(attr.cues if attr is not None else ()), *cues().attributes.get(attribute, ())]
     return cue_in(mainland(text), words)
 
