@@ -109,17 +109,23 @@ def _unquoted(low_text: str) -> str:
     return _QUOTE_MARKS.sub("", low_text)
 
 
+@lru_cache(maxsize=16384)
+def _alias_terms(alias: str) -> tuple[str, ...]:
+    """The normalised alias, and it without spaces between Han and Latin parts ("星河 x1" is
+    written "星河x1" too) where that differs."""
+    term = normalize(alias)
+    glued = _HAN_SPACE.sub("", term)
+    return (term,) if glued == term else (term, glued)
+
+
 def alias_in(alias: str, low_text: str) -> bool:
     """``alias`` occurs in normalised text: Han as a substring, Latin on word edges; a name
     written with its first part in quotation marks (“星河”X1) counts."""
-    term = normalize(alias)
-    if has_term(low_text, term, plural=True):  # "9000" also matches "9000s"
-        return True
-    glued = _HAN_SPACE.sub("", term)  # "星河 x1" is written "星河x1" too
-    if glued != term and has_term(low_text, glued, plural=True):
+    terms = _alias_terms(alias)
+    if any(has_term(low_text, t, plural=True) for t in terms):  # "9000" also matches "9000s"
         return True
     bare = _unquoted(low_text)
-    return bare != low_text and any(has_term(bare, t, plural=True) for t in {term, glued})
+    return bare != low_text and any(has_term(bare, t, plural=True) for t in terms)
 
 
 def other_model_tokens(text: str) -> list[tuple[str, int]]:
