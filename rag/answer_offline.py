@@ -213,11 +213,12 @@ def _choose(
         # question asks about one); no such quote, no answer
         gen = cue_pattern("other_generation")
         older = bool(gen.search(sel.analysis.question))
+        words = _with_translations(counted)
         saying = sorted(
-            (c for c in eligible if re.search(r"\d", c.text) and _said(counted, [c])),
+            (c for c in eligible if re.search(r"\d", c.text) and _says(words, c)),
             key=lambda c: bool(gen.search(c.text)) and not older,
         )
-        if not saying and not _said(counted, chosen):
+        if not saying and not any(_says(words, c) for c in chosen):
             return _refuse(Reason.PART_ABSENT, lang, f"no quote says {counted}", counted)
         if saying and saying[0] not in chosen:
             chosen = sorted([saying[0], *chosen[: sel.w.max_sentences - 1]], key=_order)
@@ -269,18 +270,14 @@ def _order(c: Candidate) -> tuple[int, int]:
     return c.passage_rank, c.start
 
 
-def _said(word: str, chosen: list[Candidate]) -> bool:
-    """Some quote says ``word``, or a word the glossary's terms or the lexicon give for it; a
-    quote in a script none of those is written in cannot tell, and counts."""
-    words = _with_translations(word)
-    for c in chosen:
-        text = normalize(mainland(c.text))
-        han = bool(HAN_CHAR.search(text))
-        if any(alias_in(w, text) for w in words) or not any(
-            bool(HAN_CHAR.search(w)) == han for w in words
-        ):
-            return True
-    return False
+def _says(words: list[str], c: Candidate) -> bool:
+    """The quote says one of ``words`` (a word and its translations, ``_with_translations``);
+    a quote in a script none of them is written in cannot tell, and counts."""
+    text = normalize(mainland(c.text))
+    han = bool(HAN_CHAR.search(text))
+    return any(alias_in(w, text) for w in words) or not any(
+        bool(HAN_CHAR.search(w)) == han for w in words
+    )
 
 
 def _with_translations(word: str) -> list[str]:
@@ -314,17 +311,21 @@ def _in_period(sel: Selection, chosen: list[Candidate]) -> bool:
     # the period marks the product: "2019年发布的X")
     asked = [] if p.of_entity else own_cue_attributes(sel.analysis)
     stating = [c for c in chosen if any(states(x, c.text) for x in asked)]
-    dims = {d for x in asked if x in vocabulary() for d in vocabulary()[x].dims}
+    vocab = vocabulary()
+    dims = {d for x in asked if x in vocab for d in vocab[x].dims}
+    fiscal_asked = cue_in(sel.analysis.question, cues().fiscal)
     for c in stating or chosen:
         doc = sel.docs[c.doc_id]
-        of_figures = {int(f[:4]) for f in figure_periods(c.text, dims, doc.date) if f}
-        fiscal = cue_in(c.text, cues().fiscal) or cue_in(sel.analysis.question, cues().fiscal)
-        if c in stating and of_figures and not fiscal:  # a fiscal year is named, not dated
-            # the asked figure's own period ("nine months of 2025 ..., compared with a loss
-            # in 2024" is of 2025), not every year the sentence names
-            if any(lo <= y <= hi for y in of_figures):
-                return True
-            continue
+        # the asked figure's own period ("nine months of 2025 ..., compared with a loss in
+        # 2024" is of 2025), not every year the sentence names; a fiscal year is named, not
+        # dated, so its figures keep the years the sentence names
+        fiscal = fiscal_asked or cue_in(c.text, cues().fiscal)
+        if stating and not fiscal:
+            of_figures = {int(f[:4]) for f in figure_periods(c.text, dims, doc.date) if f}
+            if of_figures:
+                if any(lo <= y <= hi for y in of_figures):
+                    return True
+                continue
         years = years_in(c.text)
         if doc.date and (not years or stating):
             # a figure stated in a report of that year counts, though the sentence also names
