@@ -65,6 +65,12 @@ class _Prepared:
         return self.error is not None or all(v is not None for v in self.vectors)
 
 
+def _load_failure(e: Exception) -> str:
+    """Why a file could not be loaded: a ``LoadError`` says it in a line; any other error (a
+    loader bug) by its type too."""
+    return str(e) if isinstance(e, LoadError) else f"{type(e).__name__}: {e}"
+
+
 @dataclass
 class _Job:
     """One input file on its way through the pipeline."""
@@ -442,10 +448,8 @@ class Ingestor:
         t = time.perf_counter()
         try:
             return _Job(n, key, loaded=load_file(path, max_bytes=max_bytes))
-        except LoadError as e:
-            message = str(e)
         except Exception as e:
-            message = f"{type(e).__name__}: {e}"
+            message = _load_failure(e)
         finally:
             stages["load"] += time.perf_counter() - t
         return _Job(n, key, outcome=FileOutcome(str(path), "failed", message=message))
@@ -489,13 +493,7 @@ class Ingestor:
 
             loaded = load_bytes(data, os.path.basename(name), source=key)
         except Exception as e:
-            report.files.append(
-                FileOutcome(
-                    name,
-                    "failed",
-                    message=str(e) if isinstance(e, LoadError) else f"{type(e).__name__}: {e}",
-                )
-            )
+            report.files.append(FileOutcome(name, "failed", message=_load_failure(e)))
         else:
             report.files.append(
                 self.store_loaded(loaded, key, by_path, by_doc, stages, on_chunks=on_chunks)
