@@ -220,9 +220,6 @@ def make_aliases(name: str, extra: Iterable[str] = ()) -> list[str]:
     return list(_aliases(name, tuple(extra)))
 
 
-# The same names recur across an archive (glossary vendors, a company's products): 368 of
-# the 1,008 calls over the corpus's 68 documents are distinct, and pinyin is most of a
-# call's cost. Cleared with ``cues()`` when the data files are reloaded.
 def _is_measure(text: str) -> bool:
     """A figure with a unit (3nm, 3纳米, 96 GB), by the unit table of rag/data/units.yaml."""
     from rag.quantities import tables
@@ -235,6 +232,9 @@ def _is_measure(text: str) -> bool:
     return unit in tables().units_lower and not (unit.isascii() and len(unit) < 2)
 
 
+# The same names recur across an archive (glossary vendors, a company's products): 368 of
+# the 1,008 calls over the corpus's 68 documents are distinct, and pinyin is most of a
+# call's cost. Cleared with ``cues()`` when the data files are reloaded.
 @lru_cache(maxsize=16384)
 def _aliases(name: str, extra: tuple[str, ...]) -> tuple[str, ...]:
     out: list[str] = []

@@ -777,7 +777,7 @@ def counted_word(question: str, entities: Sequence[QEntity] = ()) -> str:
                 for w in words[:5]:
                     if w in STOPWORDS and phrase:
                         break
-                    if w not in skip and w not in STOPWORDS and usable(w):
+                    if usable(w):
                         phrase.append(w)  # a name ("how many <Product> chips") is passed over
                     if cue.endswith("many") and phrase:  # "how many <plural noun>"
                         break
