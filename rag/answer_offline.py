@@ -206,6 +206,9 @@ def _choose(
     if isinstance(scoped, str):
         return _refuse(Reason.PLACE_ABSENT, lang, f"no quote about {scoped}", scoped)
     chosen = scoped
+    unplaced = _place_unnamed(sel, chosen)
+    if unplaced:
+        return _refuse(Reason.NOT_ABOUT, lang, f"no source about {unplaced}", unplaced)
     counted = sel.analysis.counted
     if counted and sel.analysis.intent == "value":
         # "毛利率是多少", "how many employees": no vocabulary attribute names it, so the best
@@ -257,6 +260,22 @@ def _in_places(
         return next((p.text for p in a.scopes if not any(named(p, c) for c in quotes)), "")
     rest = [c for c in chosen if not (stating(c) and a.attributes)]
     return sorted([found[0], *rest[: sel.w.max_sentences - 1]], key=_order)
+
+
+def _place_unnamed(sel: Selection, chosen: list[Candidate]) -> str:
+    """A place the question names that no document quoted names anywhere ("Acme's plant in
+    Orion" answered from an article never naming Orion), or "". Stricter ``_in_places``
+    holds for a place scoping the figure; any other place is a constraint on what the
+    answer is about, and a source that never names it says nothing about it."""
+    docs = {c.doc_id for c in chosen}
+    texts = [normalize(mainland(sel.docs[d].title + "\n" + sel.docs[d].text)) for d in docs]
+    for place in sel.analysis.entities:
+        if place.kind != "place" or place in sel.analysis.scopes:
+            continue
+        names = [place.text, *place.aliases]
+        if not any(alias_in(x, t) for t in texts for x in names):
+            return place.text
+    return ""
 
 
 def _cues(attribute: str, text: str) -> bool:

@@ -101,3 +101,19 @@ def test_what_a_question_counts_is_quoted_for_the_generation_asked(qa: QA) -> No
     names the product and the new part's does not."""
     ans = qa.ask("How much cache does the new Orion accelerator have?")
     assert not ans.abstained and "256MB" in ans.text, ans.text
+
+
+def test_a_place_no_quoted_source_names_is_no_answer(qa: QA) -> None:
+    """A place named without a scope word still constrains the answer: the Orion article
+    never names the United States (another article does), so its clock speed is no answer
+    about a United States version; without the place it answers."""
+    a = analyse(
+        "What is the clock speed of the United States version of the Orion accelerator?",
+        None,
+        qa.factstore(),
+    )
+    assert any(e.kind == "place" for e in a.entities) and not a.scopes, a.entities
+    ans = qa.ask("What is the clock speed of the United States version of the Orion accelerator?")
+    assert ans.abstained and "United States" in ans.text, ans.text
+    plain = qa.ask("What is the clock speed of the Orion accelerator?")
+    assert not plain.abstained and "1.5GHz" in plain.text, plain.text
