@@ -186,6 +186,9 @@ def test_evidence_has_attribute() -> None:
     assert evidence_has_attribute("memory", "The B200 has 192GB of HBM3e memory.")
     assert not evidence_has_attribute("price", "The B200 has 192GB of HBM3e memory.")
     assert not evidence_has_attribute("power", "采用HBM2e内存，容量可达96GB")
+    # a data rate in bits per second is a bandwidth figure too (pin speed, network ports)
+    assert evidence_has_attribute("bandwidth", "速度方面,新品的运行速度为9.6Gbps。")
+    assert evidence_has_attribute("bandwidth", "Each port runs at 200 Gb/s.")
 
 
 def test_vendor_aliases() -> None:
