@@ -197,11 +197,17 @@ def matched_groups(query: str) -> tuple[tuple[tuple[str, ...], tuple[str, ...]],
     return tuple(out)
 
 
+def masked(low: str) -> str:
+    """A lower-cased question with each ``attribute_masks`` phrase read as its word: "clock
+    speed" holds the cue "speed" without asking for a bandwidth."""
+    for rx in _masks:
+        low = rx.sub(lambda m: _mask_words.get(re.sub(r"\s+", " ", m.group()), m.group()), low)
+    return low
+
+
 def asked_attributes(question: str) -> list[str]:
     """Attributes (``price``, ``power`` ...) the question asks for, by cue words."""
-    low = question.lower()
-    for rx in _masks:  # "clock speed" holds the cue "speed" without asking for a bandwidth
-        low = rx.sub(lambda m: _mask_words.get(re.sub(r"\s+", " ", m.group()), m.group()), low)
+    low = masked(question.lower())
     return [
         a for a, (cues, _) in ATTRIBUTES.items() if any(has_term(low, c.lower(), CUE) for c in cues)
     ]

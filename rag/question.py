@@ -262,10 +262,11 @@ def attribute_cues(text: str) -> tuple[list[str], set[str]]:
     """The attributes asked, and those of them that only a family cue ("when", "memory")
     asked for: such a broad cue says less about which attribute is meant. A Taiwan or Hong
     Kong question is read in mainland wording (記憶體頻寬 asks for 内存带宽)."""
+    from rag.glossary import masked
     from rag.textnorm import mainland
 
     c = cues()
-    low = normalize(mainland(text))
+    low = masked(normalize(mainland(text)))
     hits = find_cues(low, c.attributes)
     hits += [
         ("family:" + k, s, e)

@@ -214,3 +214,26 @@ def test_a_how_much_question_without_an_attribute_names_what_it_counts(
     question: str, counted: str
 ) -> None:
     assert analyse(question).counted == counted
+
+
+@pytest.mark.parametrize(
+    ("question", "asked", "not_asked"),
+    [
+        ("What is the power efficiency of the Orion X1?", None, "power"),
+        ("What is the computing power of the Orion X1?", "compute", "power"),
+        ("Which companies were listed on the Entity List in 2023?", None, "listing_date"),
+        ("When was Acme listed?", "listing_date", None),
+        ("What is the power draw of the Orion X1?", "power", None),
+    ],
+)
+def test_the_analyser_reads_a_masked_phrase_as_its_word(
+    question: str, asked: str | None, not_asked: str | None
+) -> None:
+    """``attribute_masks`` (glossary_questions.yaml) hold for the analyser as for the
+    glossary: "power efficiency" asks no power draw, "listed on the Entity List" no
+    listing date, while the cue alone still asks it."""
+    from rag.question import attribute_cues
+
+    found = attribute_cues(question)[0]
+    assert asked is None or asked in found, found
+    assert not_asked is None or not_asked not in found, found
