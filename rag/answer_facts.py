@@ -26,7 +26,7 @@ from rag.citations import make_citation, numbers_in
 from rag.lang import HAN_CHAR, lang_of
 from rag.quantities import quantities, unsupported, written_in
 from rag.quantities import supported as figure_equals
-from rag.question import PRECISION, Analysis, Figure, QEntity, qualifiers_of
+from rag.question import ORDINAL, PRECISION, Analysis, Figure, QEntity, qualifiers_of
 from rag.textnorm import has_term, mainland, normalize
 from rag.types import Citation, Document, Passage
 
@@ -686,6 +686,8 @@ def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citati
     ents = {e.entity_id: e for e in store.entities()}
     lines, names = [], []
     words = answer_words()
+    # a numbered generation the question asks ("第一代"): only a fact quoted with its name
+    gens = [e.aliases for e in a.entities if not e.entity_id and ORDINAL.fullmatch(e.text)]
     for qe in targets(a):
         parts = []
         for attr in a.attributes:
@@ -699,6 +701,7 @@ def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citati
                 if matches(f, qe, ents)
                 and _in_period(f, a)
                 and _in_places(f, a)
+                and all(_alias_hit_text(g, normalize(f.quote)) for g in gens)
                 and (c := _cited_in(f, citations)) is not None
             ]
             if hits:

@@ -124,6 +124,8 @@ class _Cues:
     # (cues, words passed over, measure words) of a how-much question's counted noun
     asked_quantity: tuple[tuple[str, ...], frozenset[str], frozenset[str]]
     place_scope: tuple[tuple[str, ...], tuple[str, ...]]  # words (after, before) a scoped place
+    # (English forms with {ordinal}/{n}, number -> ordinal word) of a numbered generation
+    generation_names: tuple[tuple[str, ...], dict[int, str]]
 
 
 def _both(entry: dict[str, Any]) -> tuple[str, ...]:
@@ -163,6 +165,13 @@ def cues() -> _Cues:
             tuple((raw.get("yesno_endings") or {}).get("not") or []),
         ),
         place_scope=_before_after(raw.get("place_scope") or {}),
+        generation_names=(
+            tuple(str(f) for f in (raw.get("generation_names") or {}).get("forms") or []),
+            {
+                int(k): str(v)
+                for k, v in ((raw.get("generation_names") or {}).get("ordinals") or {}).items()
+            },
+        ),
     )
 
 
@@ -430,6 +439,24 @@ ORDINAL = re.compile(
 _CAPWORD = re.compile(r"(?<![A-Za-z\-])[A-Z][A-Za-z]{2,}(?:-[A-Za-z0-9]+)*(?![A-Za-z0-9\-])")
 
 
+_GENERATION = re.compile(r"第([一二三四五六七八九十]|\d+)代")
+_ZH_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
+
+
+def generation_names(name: str) -> list[str]:
+    """The English names of a generation numbered in Chinese ("第二代": "second-generation",
+    "gen 2" ...; ``question.yaml`` ``generation_names``), or none."""
+    m = _GENERATION.fullmatch(name)
+    if m is None:
+        return []
+    n = int(m.group(1)) if m.group(1).isdigit() else _ZH_DIGITS[m.group(1)]
+    forms, ordinals = cues().generation_names
+    word = ordinals.get(n)
+    return [
+        f.format(ordinal=word or "", n=n) for f in forms if word is not None or "{ordinal}" not in f
+    ]
+
+
 def question_entities(question: str) -> list[list[str]]:
     """Seed entities the question names, each as its list of acceptable aliases.
 
@@ -450,7 +477,8 @@ def question_entities(question: str) -> list[list[str]]:
             tok = tok[:-1]  # a plural model number
         if not NOT_ENTITY.match(tok.lower()):
             out.append([tok])
-    out += [[m.group()] for m in ORDINAL.finditer(question)]
+    # a numbered generation is known by its English names too ("第二代": "second-generation")
+    out += [[m.group(), *generation_names(m.group())] for m in ORDINAL.finditer(question)]
     return out
 
 
@@ -461,7 +489,7 @@ def specific_entities(question: str) -> list[list[str]]:
     from rag.glossary import PRODUCTS, VENDORS
 
     low = normalize(question)
-    models = [e for e in question_entities(question) if len(e) == 1]
+    models = [e for e in question_entities(question) if len(e) == 1 or ORDINAL.fullmatch(e[0])]
     products = [aliases for aliases in PRODUCTS.values() if any(alias_in(a, low) for a in aliases)]
     if models or products:
         return models + products
@@ -542,7 +570,7 @@ def _entities(question: str, index: EntityIndex | None) -> list[QEntity]:
             merged.aliases += [] if inside else [a for a in aliases if a not in merged.aliases]
             merged.seeded = merged.seeded or len(aliases) > 1  # a glossary vendor group
             continue
-        kind = "model" if len(aliases) == 1 else "company"
+        kind = "model" if len(aliases) == 1 or ORDINAL.fullmatch(aliases[0]) else "company"
         if kind == "model":
             out = [q for q in out if not _inside(question, q.text, aliases[0])]
         written = next((a for a in aliases if a in question), "")
@@ -871,6 +899,7 @@ __all__ = [
     "asked_attributes",
     "conversation_turns",
     "counted_word",
+    "generation_names",
     "needs_context",
     "other_script_names",
     "resolved_text",

@@ -361,6 +361,24 @@ _UNIT_ASKED = re.compile(
 )
 
 
+def _part_of(text: str, token: str, pos: int, name: str) -> bool:
+    """The model token at ``pos`` is part of ``name`` ("810" of "X810E"), unless the text glues
+    it to a word the name lacks ("Y810": another maker's model with the same number)."""
+    if token.lower() not in name:
+        return False
+    glued = text[pos - 1 : pos + len(token)].lower() if pos > 0 else ""
+    return not (glued[:1].isalpha() and glued not in name)
+
+
+def _in_unit(units: set[str], text: str) -> bool:
+    """``text`` gives a figure in one of ``units`` however it spells it (a question's 纳米 is
+    an English source's nm, its 瓦 a W), as the fact reader reads units."""
+    from rag.facts import find_values
+
+    wanted = {v.unit for u in units for v in find_values("1" + u)}
+    return bool(wanted) and any(v.unit in wanted for v in find_values(text))
+
+
 def states_attribute(sel: Selection, ab: Aboutness, c: Candidate, a: str) -> bool:
     """The sentence gives attribute ``a`` in the unit, precision and for the model asked."""
     if a not in c.reasons or undisclosed_about(c.text, a):
@@ -368,7 +386,7 @@ def states_attribute(sel: Selection, ab: Aboutness, c: Candidate, a: str) -> boo
     q = sel.analysis.question
     low = c.text.lower()
     units = {u.lower() for u in _UNIT_ASKED.findall(q) if _UNIT_ATTR.get(u.lower()) == a}
-    if units and not any(u in low for u in units):
+    if units and not any(u in low for u in units) and not _in_unit(units, c.text):
         return False  # a capacity in GB is not answered by a memory type, nor TFLOPS by IPS
     precision = {p.lower() for p in PRECISION.findall(q)}
     if a == "compute" and precision and not any(p in low for p in precision):
@@ -377,8 +395,10 @@ def states_attribute(sel: Selection, ab: Aboutness, c: Candidate, a: str) -> boo
     gen = cue_pattern("other_generation")
     older = gen.search(c.text)
     before_fig = older is not None and (fig is None or older.start() < fig.start())
-    if before_fig and not gen.search(q):
-        return False  # "the first-generation X ran at 25W": not the asked X's figure
+    if before_fig and not gen.search(q) and not any(gen.search(x) for e in ab.entities for x in e):
+        # "the first-generation X ran at 25W": not the asked X's figure, unless the question
+        # asks that generation (in its own words or by a numbered generation's name)
+        return False
     # model numbers and numbered products ("...三号"): a sibling's figure is not theirs
     models = [e for e in ab.entities if model_like(e)]
     if models:
@@ -387,7 +407,7 @@ def states_attribute(sel: Selection, ab: Aboutness, c: Candidate, a: str) -> boo
         names = [x.lower() for m in models for x in m]
         others = [
             pos for t, pos in other_model_tokens(c.text)
-            if not any(t.lower() == n or t.lower() in n for n in names)
+            if not any(t.lower() == n or _part_of(c.text, t, pos, n) for n in names)
         ]  # fmt: skip
         if not named and others and (fig is None or min(others) < fig.start()):
             # the figure belongs to another model named before it in the sentence (one

@@ -237,3 +237,21 @@ def test_the_analyser_reads_a_masked_phrase_as_its_word(
     found = attribute_cues(question)[0]
     assert asked is None or asked in found, found
     assert not_asked is None or not_asked not in found, found
+
+
+def test_a_numbered_generation_has_english_names() -> None:
+    from rag.question import generation_names, question_entities
+
+    assert "second-generation" in generation_names("第二代")
+    assert "gen 12" in generation_names("第12代")
+    assert generation_names("第二款") == []
+    ents = question_entities("第一代Orion的功耗是多少?")
+    assert ["第一代", *generation_names("第一代")] in ents, ents
+
+
+def test_a_model_number_glued_to_another_name_is_another_model() -> None:
+    from rag.sentences import _part_of
+
+    text = "Lyra810 uses a 7nm process, and the Orion 810E a 5nm one."
+    assert not _part_of(text, "810", 4, "orion 810e")  # "a810" is no part of the name
+    assert _part_of(text, "810E", text.index("810E"), "orion 810e")

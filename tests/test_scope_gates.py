@@ -46,7 +46,7 @@ def qa(tmp_path_factory: pytest.TempPathFactory) -> QA:
         "Orion Chips announced its new Orion accelerator on May 1, 2025. The new Orion "
         "accelerator is built on a 5nm process and runs at 1.5GHz. The first-generation Orion "
         "accelerator had 128MB of on-chip cache and 32GB of memory. The chip contains 256MB of "
-        "on-chip cache.\n",
+        "on-chip cache. The first-generation Orion accelerator was made on a 7nm process.\n",
         encoding="utf-8",
     )
     (folder / "星河.md").write_text(
@@ -117,3 +117,16 @@ def test_a_place_no_quoted_source_names_is_no_answer(qa: QA) -> None:
     assert ans.abstained and "United States" in ans.text, ans.text
     plain = qa.ask("What is the clock speed of the Orion accelerator?")
     assert not plain.abstained and "1.5GHz" in plain.text, plain.text
+
+
+def test_a_numbered_generation_is_found_under_its_english_names(qa: QA) -> None:
+    """A Chinese question about 第一代 over an English article that says "first-generation":
+    the generation is no missing name, and its own figure leads, not the new part's."""
+    ans = qa.ask("第一代Orion accelerator用的什么工艺?")
+    assert not ans.abstained and "7nm" in ans.text.split("。")[0], ans.text
+
+
+def test_a_unit_asked_in_chinese_is_the_english_sources_unit(qa: QA) -> None:
+    """几纳米 asks a process node in nm: an English quote giving "5nm" states it."""
+    ans = qa.ask("新一代Orion accelerator是几纳米的?")
+    assert not ans.abstained and "5nm" in ans.text.split("。")[0], ans.text
