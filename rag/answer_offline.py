@@ -183,9 +183,11 @@ def _choose(
         what = _label(absent, lang)
         return _refuse(Reason.ATTRIBUTE_ABSENT, lang, f"attribute absent: {absent}", what)
     why = sel.analysis.intent in ("why", "how")  # a reason is not gated on a figure
-    who = "who" in sel.analysis.intents  # "who is its biggest customer": a name, no count
+    # "who is its biggest customer" wants a name, "is it profitable?" a yes or no: the
+    # attribute's word answers without a figure
+    wordy = bool({"who", "yesno"} & sel.analysis.intents)
     for attr in [] if why else own_cue_attributes(sel.analysis):
-        stating = [c for c in eligible if states(attr, c.text) or (who and _cues(attr, c.text))]
+        stating = [c for c in eligible if states(attr, c.text) or (wordy and _cues(attr, c.text))]
         if not stating:
             what = label(attr, lang)
             return _refuse(Reason.ATTRIBUTE_ABSENT, lang, f"attribute absent: {attr}", what)

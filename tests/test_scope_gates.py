@@ -35,7 +35,8 @@ def qa(tmp_path_factory: pytest.TempPathFactory) -> QA:
     )
     (folder / "cygnus.md").write_text(
         "# Cygnus Micro results\n\n"
-        "Cygnus Micro reported revenue of $900 million for 2025 and plans a new fab.\n\n"
+        "Cygnus Micro reported revenue of $900 million for 2025 and plans a new fab. "
+        "Cygnus Micro is still making a loss.\n\n"
         "## Markets\n\n"
         "Cygnus Micro said its revenue in Japan reached $120 million, and the rest of its "
         "sales came from the United States.\n",
@@ -130,3 +131,12 @@ def test_a_unit_asked_in_chinese_is_the_english_sources_unit(qa: QA) -> None:
     """几纳米 asks a process node in nm: an English quote giving "5nm" states it."""
     ans = qa.ask("新一代Orion accelerator是几纳米的?")
     assert not ans.abstained and "5nm" in ans.text.split("。")[0], ans.text
+
+
+def test_a_yes_no_question_is_answered_by_the_attributes_word(qa: QA) -> None:
+    """ "Is it profitable?" wants a yes or no: a quote saying the company still makes a loss
+    answers, though it gives no figure; a company no quote says it of is refused."""
+    ans = qa.ask("Is Cygnus Micro profitable?")
+    assert not ans.abstained and "loss" in ans.text, ans.text
+    none = qa.ask("Is Acme Semiconductor profitable?")
+    assert none.abstained, none.text
