@@ -23,11 +23,12 @@ from typing import Any, Protocol
 
 from rag import datafiles
 from rag.citations import make_citation, numbers_in
+from rag.evidence import names_place
 from rag.lang import HAN_CHAR, lang_of
 from rag.quantities import quantities, unsupported, written_in
 from rag.quantities import supported as figure_equals
 from rag.question import ORDINAL, PRECISION, Analysis, Figure, QEntity, qualifiers_of
-from rag.textnorm import has_term, mainland, normalize
+from rag.textnorm import has_term, normalize
 from rag.types import Citation, Document, Passage
 
 DATA_FILE = "answer.yaml"
@@ -670,8 +671,7 @@ def _cited_in(fact: Any, citations: Sequence[Citation]) -> Citation | None:
 def _in_places(fact: Any, a: Analysis) -> bool:
     """The fact's sentence names every place the question scopes its figure to ("revenue in
     Japan": not the company's total)."""
-    low = normalize(mainland(fact.quote))
-    return all(any(_alias_hit(x, {low}) for x in [p.text, *p.aliases]) for p in a.scopes)
+    return all(names_place(p, fact.quote) for p in a.scopes)
 
 
 def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citation]) -> str | None:

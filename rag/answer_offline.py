@@ -25,7 +25,15 @@ from dataclasses import dataclass
 
 from rag.abstain import Reason, refusal
 from rag.answer_facts import label
-from rag.evidence import alias_in, cue_pattern, states, undisclosed_about, words, years_in
+from rag.evidence import (
+    alias_in,
+    cue_pattern,
+    names_place,
+    states,
+    undisclosed_about,
+    words,
+    years_in,
+)
 from rag.facts import attributes as vocabulary
 from rag.facts import figure_periods
 from rag.glossary import VENDORS
@@ -245,8 +253,7 @@ def _in_places(
         return chosen
 
     def named(place: QEntity, c: Candidate) -> bool:
-        low = normalize(mainland(c.text))
-        return any(alias_in(x, low) for x in [place.text, *place.aliases])
+        return names_place(place, c.text)
 
     def names(c: Candidate) -> bool:
         return all(named(p, c) for p in a.scopes)
@@ -270,12 +277,11 @@ def _place_unnamed(sel: Selection, chosen: list[Candidate]) -> str:
     holds for a place scoping the figure; any other place is a constraint on what the
     answer is about, and a source that never names it says nothing about it."""
     docs = {c.doc_id for c in chosen}
-    texts = [normalize(mainland(sel.docs[d].title + "\n" + sel.docs[d].text)) for d in docs]
+    texts = [sel.docs[d].title + "\n" + sel.docs[d].text for d in docs]
     for place in sel.analysis.entities:
         if place.kind != "place" or place in sel.analysis.scopes:
             continue
-        names = [place.text, *place.aliases]
-        if not any(alias_in(x, t) for t in texts for x in names):
+        if not any(names_place(place, t) for t in texts):
             return place.text
     return ""
 

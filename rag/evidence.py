@@ -118,6 +118,13 @@ def _alias_terms(alias: str) -> tuple[str, ...]:
     return (term,) if glued == term else (term, glued)
 
 
+def names_place(place: Any, text: str) -> bool:
+    """``text`` names the place (a ``rag.question.QEntity``) by any of its names, in either
+    script, Taiwan or Hong Kong wording read as mainland wording."""
+    low = normalize(mainland(text))
+    return any(alias_in(x, low) for x in [place.text, *place.aliases])
+
+
 def alias_in(alias: str, low_text: str) -> bool:
     """``alias`` occurs in normalised text: Han as a substring, Latin on word edges; a name
     written with its first part in quotation marks (“星河”X1) counts."""
