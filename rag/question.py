@@ -165,14 +165,13 @@ def cues() -> _Cues:
             tuple((raw.get("yesno_endings") or {}).get("not") or []),
         ),
         place_scope=_before_after(raw.get("place_scope") or {}),
-        generation_names=(
-            tuple(str(f) for f in (raw.get("generation_names") or {}).get("forms") or []),
-            {
-                int(k): str(v)
-                for k, v in ((raw.get("generation_names") or {}).get("ordinals") or {}).items()
-            },
-        ),
+        generation_names=_generation_forms(raw.get("generation_names") or {}),
     )
+
+
+def _generation_forms(entry: dict[str, Any]) -> tuple[tuple[str, ...], dict[int, str]]:
+    forms = tuple(str(f) for f in entry.get("forms") or [])
+    return forms, {int(k): str(v) for k, v in (entry.get("ordinals") or {}).items()}
 
 
 def _before_after(entry: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -451,10 +450,8 @@ def generation_names(name: str) -> list[str]:
         return []
     n = int(m.group(1)) if m.group(1).isdigit() else _ZH_DIGITS[m.group(1)]
     forms, ordinals = cues().generation_names
-    word = ordinals.get(n)
-    return [
-        f.format(ordinal=word or "", n=n) for f in forms if word is not None or "{ordinal}" not in f
-    ]
+    word = ordinals.get(n)  # past the listed ordinals only the numbered forms ("gen 12")
+    return [f.format(ordinal=word, n=n) for f in forms if word or "{ordinal}" not in f]
 
 
 def question_entities(question: str) -> list[list[str]]:
