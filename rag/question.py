@@ -245,6 +245,12 @@ def find_cues(text: str, table: Mapping[str, Sequence[str]]) -> list[tuple[str, 
     return out
 
 
+def strongest_cues(text: str, table: Mapping[str, Sequence[str]]) -> list[tuple[str, int, int]]:
+    """The cues of ``table`` in normalised ``text``, a cue inside a longer one dropped
+    (片间互联带宽 holds 带宽: only the longer counts)."""
+    return _longest_first(find_cues(text, table))
+
+
 def _longest_first(hits: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
     """Keep the longest cues; drop any cue inside the span of a longer one."""
     kept: list[tuple[str, int, int]] = []
@@ -901,4 +907,5 @@ __all__ = [
     "other_script_names",
     "resolved_text",
     "scoping_places",
+    "strongest_cues",
 ]

@@ -361,6 +361,24 @@ _UNIT_ASKED = re.compile(
 )
 
 
+def _asked_member_named(sel: Selection, group: str, text: str) -> bool:
+    """Where the question asks some attributes of an evidence group but not all (memory
+    bandwidth, not interconnect bandwidth), the sentence's strongest cue of the group (the
+    longest, as the fact reader reads it) is of an asked one; a sentence with no cue of the
+    group cannot tell, and passes."""
+    from rag.facts import attributes as vocabulary
+    from rag.question import cues, strongest_cues
+
+    members = cues().evidence_groups.get(group, ())
+    asked = [m for m in members if m in sel.analysis.attributes]
+    if not asked or len(asked) == len(members):
+        return True
+    vocab = vocabulary()
+    table = {m: vocab[m].cues for m in members if m in vocab}
+    found = {k for k, _, _ in strongest_cues(normalize(mainland(text)), table)}
+    return not found or bool(found & set(asked))
+
+
 def _part_of(text: str, token: str, pos: int, name: str) -> bool:
     """The model token at ``pos`` is part of ``name`` ("810" of "X810E"), unless the text glues
     it to a word the name lacks ("Y810": another maker's model with the same number)."""
@@ -388,6 +406,8 @@ def states_attribute(sel: Selection, ab: Aboutness, c: Candidate, a: str) -> boo
     units = {u.lower() for u in _UNIT_ASKED.findall(q) if _UNIT_ATTR.get(u.lower()) == a}
     if units and not any(u in low for u in units) and not _in_unit(units, c.text):
         return False  # a capacity in GB is not answered by a memory type, nor TFLOPS by IPS
+    if not _asked_member_named(sel, a, c.text):
+        return False  # "片间互联带宽700GB/s" is no memory bandwidth, though both are bandwidths
     precision = {p.lower() for p in PRECISION.findall(q)}
     if a == "compute" and precision and not any(p in low for p in precision):
         return False

@@ -6,6 +6,8 @@ saying what is counted."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rag import QA
@@ -140,3 +142,24 @@ def test_a_yes_no_question_is_answered_by_the_attributes_word(qa: QA) -> None:
     assert not ans.abstained and "loss" in ans.text, ans.text
     none = qa.ask("Is Acme Semiconductor profitable?")
     assert none.abstained, none.text
+
+
+def test_one_member_of_an_evidence_group_is_not_another(qa: QA, tmp_path: Path) -> None:
+    """A memory bandwidth is asked: a sentence giving the chip-to-chip bandwidth states a
+    bandwidth, but not the one asked (the longer cue 片间互联带宽 is the sentence's), so the
+    question is refused; asked for the interconnect bandwidth, it answers."""
+    from rag.config import Settings
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "lyra.md").write_text(
+        "# 天琴芯片发布Lyra X2\n\n天琴芯片发布了Lyra X2加速卡。Lyra X2采用HBM3显存,容量96GB,"
+        "片间互联带宽达到800GB/s。\n",
+        encoding="utf-8",
+    )
+    store = QA.open(tmp_path / "s", settings=Settings(retrieval="keyword"), embeddings="fake")
+    assert store.ingest([folder]).failed == 0
+    memory = store.ask("Lyra X2的显存带宽是多少?")
+    assert memory.abstained, memory.text
+    link = store.ask("Lyra X2的片间互联带宽是多少?")
+    assert not link.abstained and "800GB/s" in link.text, link.text
