@@ -420,20 +420,25 @@ def states_attribute(sel: Selection, ab: Aboutness, c: Candidate, a: str) -> boo
         # asks that generation (in its own words or by a numbered generation's name)
         return False
     # model numbers and numbered products ("...三号"): a sibling's figure is not theirs
+    return not sibling_figure(ab, c.text, fig.start() if fig is not None else None)
+
+
+def sibling_figure(ab: Aboutness, text: str, at: int | None) -> bool:
+    """The figure at ``at`` (None: the sentence's) belongs to another model than those the
+    question names: one named before it, the asked ones not at all (one named after it is
+    a comparison)."""
     models = [e for e in ab.entities if model_like(e)]
-    if models:
-        low_text = normalize(c.text)
-        named = [m for m in models if any(alias_in(x, low_text) for x in m)]
-        names = [x.lower() for m in models for x in m]
-        others = [
-            pos for t, pos in other_model_tokens(c.text)
-            if not any(t.lower() == n or _part_of(c.text, t, pos, n) for n in names)
-        ]  # fmt: skip
-        if not named and others and (fig is None or min(others) < fig.start()):
-            # the figure belongs to another model named before it in the sentence (one
-            # named after it is a comparison)
-            return False
-    return True
+    if not models:
+        return False
+    low_text = normalize(text)
+    if any(any(alias_in(x, low_text) for x in m) for m in models):
+        return False
+    names = [x.lower() for m in models for x in m]
+    others = [
+        pos for t, pos in other_model_tokens(text)
+        if not any(t.lower() == n or _part_of(text, t, pos, n) for n in names)
+    ]  # fmt: skip
+    return bool(others) and (at is None or min(others) < at)
 
 
 # -- choosing ------------------------------------------------------------------------------
@@ -461,9 +466,18 @@ def cover_entities(
 ) -> None:
     """Every entity a comparison names gets a quote; each vendor one naming it."""
     top = sel.w.max_sentences
+    needed = needed_attributes(sel)
+
+    def says_asked(c: Candidate) -> bool:  # the asked attribute's word, figure or not
+        return any(
+            evidence_has_attribute(x, c.text) and _asked_member_named(sel, x, c.text)
+            for x in needed
+        )
+
     for ent in ab.entities:
         if not any(ab.about(c, [ent]) for c in chosen):
-            extra = next((c for c in eligible if ab.about(c, [ent]) and c not in chosen), None)
+            about = [c for c in eligible if ab.about(c, [ent]) and c not in chosen]
+            extra = next((c for c in about if says_asked(c)), None) or next(iter(about), None)
             if extra is not None and len(chosen) < top:
                 chosen.append(extra)
     if len(ab.named_vendors) < 2:
@@ -494,6 +508,8 @@ def add_open_parts(sel: Selection, eligible: list[Candidate], chosen: list[Candi
         for c in eligible:
             if c in chosen or any(c.text in x.text or x.text in c.text for x in chosen):
                 continue
+            if any(not _asked_member_named(sel, x, c.text) for x in sel.attrs):
+                continue  # an interconnect figure is no open part of a memory-bandwidth question
             if c.score < w.multi_part_ratio * top:
                 continue
             found = concepts_in(c.text, sel.weights, sel.concept_of)

@@ -163,3 +163,28 @@ def test_one_member_of_an_evidence_group_is_not_another(qa: QA, tmp_path: Path) 
     assert memory.abstained, memory.text
     link = store.ask("Lyra X2的片间互联带宽是多少?")
     assert not link.abstained and "800GB/s" in link.text, link.text
+
+
+def test_a_compared_side_without_the_figure_gets_the_quote_saying_the_attribute(
+    tmp_path: Path,
+) -> None:
+    """Memory bandwidths compared, one side's not given as a figure: that side is quoted by
+    the sentence saying how its memory bandwidth compares, not by its interconnect figure."""
+    from rag.config import Settings
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "lyra.md").write_text(
+        "# 天琴芯片发布Lyra X2\n\n天琴芯片发布了Lyra X2加速卡。Lyra X2的片间互联带宽达到800GB/s。"
+        "分析人士认为,Lyra X2的显存带宽略逊于Vega V9。\n",
+        encoding="utf-8",
+    )
+    (folder / "vega.md").write_text(
+        "# Vega V9 ships\n\nThe Vega V9 carries 96GB of HBM3 with 4.0TB/s of memory bandwidth.\n",
+        encoding="utf-8",
+    )
+    store = QA.open(tmp_path / "s", settings=Settings(retrieval="keyword"), embeddings="fake")
+    assert store.ingest([folder]).failed == 0
+    ans = store.ask("Compare the memory bandwidth of the Vega V9 and the Lyra X2")
+    assert not ans.abstained and "4.0TB/s" in ans.text, ans.text
+    assert "略逊" in ans.text and "800GB/s" not in ans.text, ans.text
