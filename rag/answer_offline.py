@@ -142,6 +142,16 @@ def _named_companies(a: Analysis, qlow: str) -> list[list[str]]:
     return named
 
 
+def _makers(a: Analysis, named: list[list[str]]) -> list[list[str]]:
+    """Those of ``named`` companies that make a product or model the question names (the
+    learned product's vendor, named by the question under one of the company's names)."""
+    made_by = {e.vendor for e in a.entities if e.kind in ("product", "model") and e.vendor}
+    names = {
+        normalize(x) for e in a.entities if e.entity_id in made_by for x in [e.text, *e.aliases]
+    }
+    return [g for g in named if any(normalize(x) in names for x in g)]
+
+
 def _weak(
     sel: Selection,
     cands: list[Candidate],
@@ -204,7 +214,7 @@ def _choose(
     if not chosen:
         chosen = [eligible[0]]
     cover_entities(sel, ab, eligible, chosen)
-    add_open_parts(sel, eligible, chosen)
+    add_open_parts(sel, ab, eligible, chosen)
     chosen = sorted(chosen, key=_order)
     if (
         sel.analysis.intent == "who"
@@ -411,7 +421,8 @@ def answer_offline(
     if _weak(sel, cands, passages, min_score, min_dense):
         return _refuse(Reason.WEAK_EVIDENCE, lang, "weak evidence")
     qlow = normalize(question)
-    ab = Aboutness(sel, _specific(a, question), _named_companies(a, qlow))
+    named = _named_companies(a, qlow)
+    ab = Aboutness(sel, _specific(a, question), named, _makers(a, named))
     eligible = [c for c in cands if ab.about_all_kinds(c)]
     if not eligible:
         what = ("、" if lang == "zh" else ", ").join(e[0] for e in ab.entities)

@@ -325,6 +325,8 @@ class Aboutness:
     sel: Selection
     entities: list[list[str]]
     named_vendors: list[list[str]]
+    # the vendors that make a product the question names: covered by that product's quote
+    makers: list[list[str]] = field(default_factory=list)
 
     def about(self, c: Candidate, ents: list[list[str]]) -> bool:
         ctx = self.sel.contexts[(c.doc_id, c.start)]
@@ -483,7 +485,7 @@ def cover_entities(
     if len(ab.named_vendors) < 2:
         return
     for ent in ab.named_vendors:
-        if len(chosen) >= top or any(ab.names(c, ent) for c in chosen):
+        if len(chosen) >= top or any(ab.names(c, ent) for c in chosen) or ent in ab.makers:
             continue
         naming = [c for c in eligible if ab.names(c, ent) and c not in chosen]
         if "date" in sel.attrs:
@@ -492,11 +494,14 @@ def cover_entities(
             chosen.append(naming[0])
 
 
-def add_open_parts(sel: Selection, eligible: list[Candidate], chosen: list[Candidate]) -> None:
+def add_open_parts(
+    sel: Selection, ab: Aboutness, eligible: list[Candidate], chosen: list[Candidate]
+) -> None:
     """Greedily add the sentence that best answers what the chosen ones leave open: its
     lexical credit counts only the question's concepts not yet covered."""
     w = sel.w
     top = chosen[0].score
+    comparing = sel.analysis.intent == "compare"
 
     def stated(c: Candidate) -> set[str]:
         return {f"attr:{a}" for a in c.reasons}  # an asked attribute is a concept too
@@ -510,6 +515,12 @@ def add_open_parts(sel: Selection, eligible: list[Candidate], chosen: list[Candi
                 continue
             if any(not _asked_member_named(sel, x, c.text) for x in sel.attrs):
                 continue  # an interconnect figure is no open part of a memory-bandwidth question
+            if (
+                comparing
+                and (fig := FIGURE.search(c.text))
+                and sibling_figure(ab, c.text, fig.start())
+            ):
+                continue  # a third model's figure is neither side of a comparison
             if c.score < w.multi_part_ratio * top:
                 continue
             found = concepts_in(c.text, sel.weights, sel.concept_of)

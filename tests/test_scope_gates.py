@@ -180,7 +180,8 @@ def test_a_compared_side_without_the_figure_gets_the_quote_saying_the_attribute(
         encoding="utf-8",
     )
     (folder / "vega.md").write_text(
-        "# Vega V9 ships\n\nThe Vega V9 carries 96GB of HBM3 with 4.0TB/s of memory bandwidth.\n",
+        "# Vega V9 ships\n\nThe Vega V9 carries 96GB of HBM3 with 4.0TB/s of memory bandwidth. "
+        "Vega Labs also showed the Vega V10, with 6.0TB/s of memory bandwidth.\n",
         encoding="utf-8",
     )
     store = QA.open(tmp_path / "s", settings=Settings(retrieval="keyword"), embeddings="fake")
@@ -188,3 +189,4 @@ def test_a_compared_side_without_the_figure_gets_the_quote_saying_the_attribute(
     ans = store.ask("Compare the memory bandwidth of the Vega V9 and the Lyra X2")
     assert not ans.abstained and "4.0TB/s" in ans.text, ans.text
     assert "略逊" in ans.text and "800GB/s" not in ans.text, ans.text
+    assert "6.0TB/s" not in ans.text, ans.text  # a third model is neither side
