@@ -111,6 +111,7 @@ class Analysis:
 class _Cues:
     attributes: dict[str, tuple[str, ...]]
     families: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]  # name -> (members, cues)
+    only_own: frozenset[str]  # families whose own-cue members are all a question asks of them
     intents: dict[str, tuple[str, ...]]
     pointers: tuple[str, ...]
     qualifiers: dict[str, tuple[str, ...]]  # qualifier -> cues ("planned": plan, 计划 ...)
@@ -143,6 +144,9 @@ def cues() -> _Cues:
     return _Cues(
         attributes={a: _both(v) for a, v in raw["attributes"].items()},
         families=fams,
+        only_own=frozenset(
+            name for name, v in (raw.get("families") or {}).items() if v.get("only_own")
+        ),
         intents={i: _both(v) for i, v in raw["intents"].items()},
         pointers=tuple(pointers.get("zh", [])) + tuple(pointers.get("en", [])),
         qualifiers={q: _both(v) for q, v in (raw.get("qualifiers") or {}).items()},
@@ -300,6 +304,13 @@ def attribute_cues(text: str) -> tuple[list[str], set[str]]:
     for attr, others in c.subsumes.items():  # "shipped samples" asks for sampling, not shipments
         if attr in out and attr not in broad:
             out = [x for x in out if x not in others]
+    for name in {k[7:] for k, _, _ in hits if k.startswith("family:")} & c.only_own:
+        members = c.families[name][0]
+        if any(m in out and m not in broad for m in members):
+            # "when did X enter mass production": the family's own-cue member is what is
+            # asked, not every date
+            out = [x for x in out if x not in broad or x not in members]
+            broad -= set(members)
     return out, broad
 
 

@@ -255,3 +255,16 @@ def test_a_model_number_glued_to_another_name_is_another_model() -> None:
     text = "Lyra810 uses a 7nm process, and the Orion 810E a 5nm one."
     assert not _part_of(text, "810", 4, "orion 810e")  # "a810" is no part of the name
     assert _part_of(text, "810E", text.index("810E"), "orion 810e")
+
+
+def test_a_date_asked_by_its_own_cue_is_the_only_date_asked() -> None:
+    """ "when" asks every date until a date's own cue names one (question.yaml only_own); a
+    content family such as memory keeps its members ("什么显存,容量多大": type and capacity)."""
+    from rag.question import attribute_cues
+
+    assert attribute_cues("When did the Orion X1 enter mass production?")[0] == [
+        "mass_production_date"
+    ]
+    assert "launch_date" in attribute_cues("When did the Orion X1 come out?")[0]
+    memory = attribute_cues("Orion X1配的是什么显存,容量多大?")[0]
+    assert {"memory_type", "memory_capacity"} <= set(memory), memory
