@@ -722,6 +722,21 @@ def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citati
     return text
 
 
+def uncited_targets(
+    a: Analysis, store: FactSource | None, citations: Sequence[Citation]
+) -> list[QEntity]:
+    """The entities asked about no cited quote gives a fact of an asked attribute for."""
+    if store is None:
+        return []
+    ents = {e.entity_id: e for e in store.entities()}
+    facts = [f for x in a.attributes for f in store.facts(attribute=x)]
+    return [
+        qe
+        for qe in targets(a)
+        if not any(matches(f, qe, ents) and _cited_in(f, citations) for f in facts)
+    ]
+
+
 def _lead_line(name: str, parts: list[tuple[Any, str]], lang: str) -> str:
     if len(parts) == 1:
         f, mark = parts[0]
@@ -772,4 +787,5 @@ __all__ = [
     "relevant_facts",
     "supported",
     "targets",
+    "uncited_targets",
 ]

@@ -46,6 +46,7 @@ from rag.question import (
     cues,
     own_cue_attributes,
     specific_entities,
+    subyear_parts,
     unknown_names,
 )
 from rag.render import render
@@ -164,6 +165,12 @@ def _weak(
     return lexical < min_score and dense_best < min_dense
 
 
+def _asked_roles(question: str) -> list[str]:
+    """The words of every role (``person_role_groups``) a who question names a word of."""
+    groups = words().get("person_role_groups") or {}
+    return [str(w) for g in groups.values() if cue_in(question, g) for w in g]
+
+
 def _names_someone(sel: Selection, chosen: list[Candidate]) -> bool:
     """A who question is answered only by a quote naming a person or an organisation other
     than what the question names: a role word before a name (``person_roles``), a jieba
@@ -216,12 +223,16 @@ def _choose(
     cover_entities(sel, ab, eligible, chosen)
     add_open_parts(sel, ab, eligible, chosen)
     chosen = sorted(chosen, key=_order)
-    if (
-        sel.analysis.intent == "who"
-        and not sel.analysis.attributes
-        and not _names_someone(sel, chosen)
-    ):
-        return _refuse(Reason.NOBODY_NAMED, lang, "no quote names anyone")
+    if sel.analysis.intent == "who" and not sel.analysis.attributes:
+        roles = _asked_roles(sel.analysis.question)
+        if roles:
+            saying = [c for c in eligible if cue_in(c.text, roles)]
+            if not saying:
+                return _refuse(Reason.NOBODY_NAMED, lang, "no quote names the role asked")
+            if not any(c in chosen for c in saying):
+                chosen = sorted([saying[0], *chosen[: sel.w.max_sentences - 1]], key=_order)
+        if not _names_someone(sel, chosen):
+            return _refuse(Reason.NOBODY_NAMED, lang, "no quote names anyone")
     scoped = _in_places(sel, eligible, chosen)
     if isinstance(scoped, str):
         return _refuse(Reason.PLACE_ABSENT, lang, f"no quote about {scoped}", scoped)
@@ -246,8 +257,24 @@ def _choose(
         if saying and saying[0] not in chosen:
             chosen = sorted([saying[0], *chosen[: sel.w.max_sentences - 1]], key=_order)
     if not _in_period(sel, chosen):
-        period = sel.analysis.period.label if sel.analysis.period else ""
-        return _refuse(Reason.PERIOD_ABSENT, lang, f"no quote about {period}", period)
+        # a quote stating the figure for the asked period takes the place of those stating
+        # it for another ("nine months of 2025" makes way for "同期 ... 2024")
+        asked = own_cue_attributes(sel.analysis)
+        alt = next(
+            (
+                c
+                for c in eligible
+                if c not in chosen
+                and any(states(x, c.text) for x in asked)
+                and _in_period(sel, [c])
+            ),
+            None,
+        )
+        if alt is None:
+            period = sel.analysis.period.label if sel.analysis.period else ""
+            return _refuse(Reason.PERIOD_ABSENT, lang, f"no quote about {period}", period)
+        rest = [c for c in chosen if not any(states(x, c.text) for x in asked)]
+        chosen = sorted([alt, *rest[: sel.w.max_sentences - 1]], key=_order)
     return chosen
 
 
@@ -333,6 +360,22 @@ def _with_translations(word: str) -> list[str]:
     return sorted(out - {""}, key=len, reverse=True)
 
 
+def _years_before(c: Candidate, doc: Document, dims: set[str]) -> set[int]:
+    """The year of the first figure (of ``dims``) of the sentence before ``c`` when ``c``
+    opens with a same-period word ("同期", "in the same period"); none otherwise. The first:
+    "2024年营收11.74亿元，比2023年的7.09亿元增长" is of 2024."""
+    opening = normalize(c.text[:30]).lstrip(" ，,:：")
+    if not any(opening.startswith(w.lower()) for w in cues().same_period):
+        return set()
+    before = re.split(
+        r"[。！？!?\n]|\.\s", doc.text[max(0, c.start - 300) : c.start].rstrip(" 。.\n")
+    )
+    if not before:
+        return set()
+    first = next((f for f in figure_periods(before[-1], dims, doc.date) if f), None)
+    return {int(first[:4])} if first else years_in(before[-1])
+
+
 def _in_period(sel: Selection, chosen: list[Candidate]) -> bool:
     """A question about a period ("2024年营收") is answered only by quotes that name a year
     of it, or come from a document dated in it."""
@@ -351,12 +394,23 @@ def _in_period(sel: Selection, chosen: list[Candidate]) -> bool:
     vocab = vocabulary()
     dims = {d for x in asked if x in vocab for d in vocab[x].dims}
     fiscal_asked = cue_in(sel.analysis.question, cues().fiscal)
+    # a quarter, a half or nine months asked: a quote naming other parts of a year only is
+    # not about it (a full year keeps the year checks alone: one sentence often holds both)
+    part = subyear_parts(p.written) if p.label[:1] in ("Q", "H") else set()
     for c in stating or chosen:
         doc = sel.docs[c.doc_id]
+        named = subyear_parts(c.text)
+        if part and named and not part & named:
+            continue
         # the asked figure's own period ("nine months of 2025 ..., compared with a loss in
         # 2024" is of 2025), not every year the sentence names; a fiscal year is named, not
         # dated, so its figures keep the years the sentence names
         fiscal = fiscal_asked or cue_in(c.text, cues().fiscal)
+        before = _years_before(c, doc, dims)
+        if before:  # "同期 ...": the figures are of the years the sentence before names
+            if any(lo <= y <= hi for y in before):
+                return True
+            continue
         if stating and not fiscal:
             of_figures = {int(f[:4]) for f in figure_periods(c.text, dims, doc.date) if f}
             if of_figures:

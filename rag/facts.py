@@ -132,6 +132,7 @@ class _Spec:
     before_other: tuple[str, ...]
     after_other: tuple[str, ...]
     name_after_other: tuple[str, ...]
+    multiple_of: re.Pattern[str]  # "twice the ... of" right before a name: compared with
     technology_after: tuple[str, ...]
     superseded: tuple[str, ...]
     anaphora: tuple[str, ...]
@@ -243,6 +244,11 @@ def spec() -> _Spec:
         before_other=tuple(str(w).lower() for w in d.get("not_the_subjects_before") or ()),
         after_other=tuple(str(w).lower() for w in d.get("not_the_subjects_after") or ()),
         name_after_other=tuple(str(w).lower() for w in d.get("compared_name_after") or ()),
+        multiple_of=re.compile(
+            r"\b(?:"
+            + "|".join(re.escape(str(w).lower()) for w in d.get("multiple_of") or ["\x00"])
+            + r")\b[^,;.，。；]{0,40}\bof(?: the)?\s*$"
+        ),
         technology_after=tuple(str(w).lower() for w in d.get("technology_after") or ()),
         superseded=tuple(str(w).lower() for w in d.get("superseded_before") or ()),
         negative={
@@ -593,6 +599,8 @@ def _compared(text: str, start: int, end: int) -> bool:
     before = text[max(0, start - 16) : start].lower().rstrip()
     after = text[end : end + 8].lower()
     after = after.lstrip()
+    if sp.multiple_of.search(text[max(0, start - 60) : start].lower()):
+        return True
     return any(before.endswith(w) for w in sp.before_other) or any(
         after.startswith(w) for w in (*sp.name_after_other, *sp.technology_after)
     )

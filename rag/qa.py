@@ -19,6 +19,8 @@ from rag.answer_facts import (
     fact_leads,
     list_mode,
     relevant_facts,
+    targets,
+    uncited_targets,
 )
 from rag.answer_offline import OfflineAnswer, Reason, answer_offline
 from rag.config import Settings, settings_from_env
@@ -44,6 +46,8 @@ if TYPE_CHECKING:
 
 MAX_QUESTION_CHARS = 2000
 LIST_DEPTH = 15  # passages whose documents a list answer may draw its facts from
+# refusals for want of the asked figure, date or person among the passages found
+ASKED_ABSENT = (Reason.ATTRIBUTE_ABSENT, Reason.PERIOD_ABSENT, Reason.NOBODY_NAMED)
 REBUILD_BATCH = 32  # documents per facts transaction when the fact table is rebuilt from Chroma
 
 
@@ -713,13 +717,13 @@ class QA:
             else analyse(resolved, None, facts),
         )
 
-    def _docs_naming(self, analysis: Analysis) -> set[str]:
+    def _docs_naming(self, analysis: Analysis, every_kind: bool = False) -> set[str]:
         """The documents a chunk of which holds a name of a product or model the question
-        names (every keyword token of one of its names)."""
+        names (every keyword token of one of its names); ``every_kind``: of any entity."""
         index = self.index()
         out: set[str] = set()
         for e in analysis.entities:
-            if e.entity_id and e.kind not in ("product", "model"):
+            if e.entity_id and e.kind not in ("product", "model") and not every_kind:
                 continue
             for name in dict.fromkeys([e.text, *e.aliases]):
                 out |= index.docs_with(tokenize(name))
@@ -747,6 +751,16 @@ class QA:
                 if again.passages:
                     passages, docs = again.passages, more
                     off = self._answer_sentences(analysis, facts, resolved, passages, docs)
+        elif off.reason in ASKED_ABSENT:
+            # what was asked may be in a document naming the entity that other documents'
+            # common words pushed out of the top k (an English question, a Chinese report)
+            naming = self._docs_naming(analysis, every_kind=True) - {p.doc_id for p in passages}
+            if naming:
+                again = self.search(resolved, len(passages) or None, only=naming, **filters)
+                more = self.docs_for(again.passages)
+                redo = self._answer_sentences(analysis, facts, resolved, again.passages, more)
+                if not redo.abstained:
+                    passages, docs, off = again.passages, more, redo
         if off.reason not in (Reason.ENTITY_ABSENT, Reason.UNDISCLOSED) and list_mode(analysis):
             # a list draws on every document the question is about, not only the top k
             wide = self.search(resolved, LIST_DEPTH, **filters)
@@ -771,6 +785,15 @@ class QA:
             newest = self._from_facts(analysis, facts, passages, docs, within)
             if newest is not None:
                 return newest
+        # a compared side no quote gives the asked figure for may have it in another document
+        if (
+            analysis.intent == "compare"
+            and len(targets(analysis)) > 1
+            and uncited_targets(analysis, facts, off.citations)
+        ):
+            both = self._from_facts(analysis, facts, passages, docs, None)
+            if both is not None:
+                return both
         off = self._with_also_reported(off, analysis.lang, docs)
         lead = fact_leads(analysis, facts, off.citations)
         if lead is None:

@@ -118,10 +118,12 @@ class _Cues:
     evidence_groups: dict[str, tuple[str, ...]]  # glossary evidence group -> attributes
     subsumes: dict[str, tuple[str, ...]]  # attribute -> cues of others it reads instead
     not_plural: frozenset[str]  # words after "which" that end in -s but are no plural noun
+    per_item: tuple[str, ...]  # words asking one figure per item (each, 分别)
     figure_bounds: dict[str, tuple[str, ...]]  # "ge"/"le" -> cues ("以上", "more than" ...)
     period_of_entity: tuple[tuple[str, ...], tuple[str, ...]]  # words (after, before) a period
     yesno_endings: tuple[tuple[str, ...], tuple[str, ...]]  # (particles, question words)
     fiscal: tuple[str, ...]  # words that make a year a company's fiscal year (财年, fiscal)
+    same_period: tuple[str, ...]  # sentence openings of the period before (同期, that year)
     # (cues, words passed over, measure words) of a how-much question's counted noun
     asked_quantity: tuple[tuple[str, ...], frozenset[str], frozenset[str]]
     place_scope: tuple[tuple[str, ...], tuple[str, ...]]  # words (after, before) a scoped place
@@ -153,6 +155,7 @@ def cues() -> _Cues:
         evidence_groups={g: tuple(m) for g, m in (raw.get("evidence_groups") or {}).items()},
         subsumes={k: tuple(v) for k, v in (raw.get("subsumes") or {}).items()},
         not_plural=frozenset(str(w).lower() for w in raw.get("not_plural") or []),
+        per_item=_both(raw.get("per_item") or {}),
         figure_bounds={
             {"at_least": "ge", "at_most": "le"}[k]: _both(v)
             for k, v in (raw.get("figure_bounds") or {}).items()
@@ -164,6 +167,7 @@ def cues() -> _Cues:
             frozenset(str(w) for w in (raw.get("asked_quantity") or {}).get("measures") or []),
         ),
         fiscal=_both(raw.get("fiscal") or {}),
+        same_period=_both(raw.get("same_period") or {}),
         yesno_endings=(
             tuple((raw.get("yesno_endings") or {}).get("particles") or []),
             tuple((raw.get("yesno_endings") or {}).get("not") or []),
@@ -372,6 +376,10 @@ _YEAR = re.compile(
     r"(?<!\d)(20\d\d|\d\d)\s*(?:年|财年)|(?<![\d.])(20\d\d)(?!\d|\.\d)|\bfy\s*(\d\d)\b"
 )
 _QUARTER = re.compile(r"(?:第?([一二三四])季度|\bq([1-4])\b)")
+_QUARTER_EN = re.compile(r"\b(first|second|third|fourth)[- ]quarter\b")
+_ORDINAL_EN = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+_NINE_MONTHS = re.compile(r"前三季度|前三个?季度|前(?:9|九)个月|\b(?:first )?nine months\b|\b9m\b")
+_PART_LABEL = {(1, 6): "H1", (7, 12): "H2", (1, 9): "Q1-Q3"}
 _HALF = re.compile(r"上半年|\bh1\b|first half|下半年|\bh2\b|second half")
 _MONTH = re.compile(r"(?<!\d)(1[0-2]|0?[1-9])\s*月")
 _MONTHS_EN = [
@@ -395,8 +403,34 @@ def _year(m: re.Match[str]) -> int:
     return int(y) if len(y) == 4 else 2000 + int(y)
 
 
+def _subyear(low: str) -> list[tuple[int, int, tuple[int, int]]]:
+    """The parts of a year a lower-cased text names, as (first month, last month, span), in
+    the order they appear: nine months (前三季度), quarters (第二季度, Q2, second quarter) and
+    halves (上半年, H1)."""
+    out = []
+    for m in _NINE_MONTHS.finditer(low):
+        out.append((1, 9, m.span()))
+    rest = _NINE_MONTHS.sub(lambda m: " " * len(m.group()), low)
+    for m in _QUARTER.finditer(rest):
+        n = _QUARTER_ZH.get(m.group(1) or "", 0) or int(m.group(2) or 0)
+        out.append((3 * n - 2, 3 * n, m.span()))
+    for m in _QUARTER_EN.finditer(rest):
+        n = _ORDINAL_EN[m.group(1)]
+        out.append((3 * n - 2, 3 * n, m.span()))
+    for m in _HALF.finditer(rest):
+        first = m.group() in ("上半年", "h1", "first half")
+        out.append((1, 6, m.span()) if first else (7, 12, m.span()))
+    return sorted(out, key=lambda t: t[2])
+
+
+def subyear_parts(text: str) -> set[tuple[int, int]]:
+    """The parts of a year a text names, as (first month, last month)."""
+    return {(lo, hi) for lo, hi, _ in _subyear(normalize(text))}
+
+
 def period_of(text: str) -> Period | None:
-    """The time window a question names: a year, a quarter, a half or a month of a year."""
+    """The time window a question names: a year, a quarter, a half, nine months or a month
+    of a year."""
     low = normalize(text)
     years = [_year(m) for m in _YEAR.finditer(low)]
     if not years:
@@ -404,23 +438,20 @@ def period_of(text: str) -> Period | None:
     y0, y1 = min(years), max(years)
     label = str(y0) if y0 == y1 else f"{y0}-{y1}"
     lo_m, hi_m = 1, 12
-    q = _QUARTER.search(low)
-    h = _HALF.search(low)
+    part = next(iter(_subyear(low)), None)
     mo = _MONTH.search(low)
     en_month = next((i + 1 for i, n in enumerate(_MONTHS_EN) if re.search(rf"\b{n}\b", low)), None)
-    if q and y0 == y1:
-        n = _QUARTER_ZH.get(q.group(1) or "", 0) or int(q.group(2) or 0)
-        lo_m, hi_m, label = 3 * n - 2, 3 * n, f"Q{n} {y0}"
-    elif h and y0 == y1:
-        first = h.group() in ("上半年", "h1", "first half")
-        lo_m, hi_m, label = (1, 6, f"H1 {y0}") if first else (7, 12, f"H2 {y0}")
+    if part and y0 == y1:
+        lo_m, hi_m = part[0], part[1]
+        label = f"{_PART_LABEL.get((lo_m, hi_m), f'Q{hi_m // 3}')} {y0}"
     elif (mo or en_month) and y0 == y1:
         m = int(mo.group(1)) if mo else int(en_month or 1)
         lo_m = hi_m = m
         label = f"{y0}-{m:02d}"
     last = calendar.monthrange(y1, hi_m)[1]
     spans = [m.span() for m in _YEAR.finditer(low)]
-    spans += [m.span() for m in (q, h, mo) if m is not None]
+    spans += [part[2]] if part else []
+    spans += [mo.span()] if mo is not None else []
     after, before = cues().period_of_entity
     start, end = min(s for s, _ in spans), max(e for _, e in spans)
     of_entity = low[end:].lstrip().startswith(after) or low[:start].rstrip().endswith(before)
@@ -708,6 +739,15 @@ def needs_context(question: str, index: EntityIndex | None = None) -> bool:
     return is_followup(question) or not _entities(question, index)
 
 
+def _sides(a: Analysis) -> list[QEntity]:
+    """The products and models a question names, less those that are an attribute's cue
+    ("V9配备多少HBM4": HBM4 is the kind of memory asked about, not a second product)."""
+    from rag.facts import attributes as vocabulary  # built for every ask anyway
+
+    asked = [c for x in vocabulary().values() for c in x.cues]
+    return [e for e in a.entities if e.kind in ("product", "model") and not cue_in(e.text, asked)]
+
+
 def analyse(
     question: str, history: Iterable[Any] | None = None, index: EntityIndex | None = None
 ) -> Analysis:
@@ -740,6 +780,12 @@ def analyse(
     )
     a.figures = figures_of(question, a.entities)
     a.scopes = scoping_places(question, a.entities)
+    if a.attributes and a.intent == "value" and len(_sides(a)) > 1:
+        a.intents.add("compare")  # "A, B and C HBM capacity": the figure of each
+    if a.attributes and a.intent == "compare" and cue_in(question, cues().per_item):
+        vendors = {e.vendor for e in a.entities if e.vendor}
+        if len([e for e in a.entities if e.entity_id not in vendors or not e.entity_id]) < 2:
+            a.intents.add("list")  # "each Orion accelerator": one item named, a kind
     a.counted = "" if a.attributes else counted_word(question, a.entities)
     turns = conversation_turns(history)
     if not turns:

@@ -382,8 +382,8 @@ def _asked_member_named(sel: Selection, group: str, text: str) -> bool:
 
 
 def _part_of(text: str, token: str, pos: int, name: str) -> bool:
-    """The model token at ``pos`` is part of ``name`` ("810" of "X810E"), unless the text glues
-    it to a word the name lacks ("Y810": another maker's model with the same number)."""
+    """The model token at ``pos`` is part of ``name`` ("990" of "X990E"), unless the text glues
+    it to a word the name lacks ("Y990": another maker's model with the same number)."""
     if token.lower() not in name:
         return False
     glued = text[pos - 1 : pos + len(token)].lower() if pos > 0 else ""
