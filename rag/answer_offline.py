@@ -29,6 +29,7 @@ from rag.evidence import (
     alias_in,
     cue_pattern,
     names_place,
+    other_model_tokens,
     states,
     undisclosed_about,
     words,
@@ -59,6 +60,7 @@ from rag.sentences import (
     add_open_parts,
     cover_entities,
     gather,
+    model_like,
     needed_attributes,
     pick_for_attributes,
     score,
@@ -196,12 +198,25 @@ def _names_someone(sel: Selection, chosen: list[Candidate]) -> bool:
     return False
 
 
+def _withheld_of_asked(ab: Aboutness, c: Candidate) -> bool:
+    """A sentence withholding a figure withholds the asked model's unless it names other
+    models and not that one ("no spec sheet for the X810B" says nothing of the X990)."""
+    own = [e for e in ab.entities if model_like(e)]
+    if not own or any(ab.names(c, m) for m in own):
+        return True
+    return not other_model_tokens(c.text)
+
+
 def _choose(
     sel: Selection, ab: Aboutness, eligible: list[Candidate], lang: str
 ) -> list[Candidate] | OfflineAnswer:
     """The quotes, or the refusal when an asked attribute is missing or withheld."""
     needed = needed_attributes(sel)
-    if needed and any(undisclosed_about(c.text, a) for c in eligible[:3] for a in needed):
+    if needed and any(
+        undisclosed_about(c.text, a) and _withheld_of_asked(ab, c)
+        for c in eligible[:3]
+        for a in needed
+    ):
         return _refuse(Reason.UNDISCLOSED, lang, "evidence says undisclosed")
     chosen, absent = pick_for_attributes(sel, ab, eligible, needed)
     if absent is not None:

@@ -120,3 +120,17 @@ def test_a_fact_outside_the_top_k_is_found_in_a_document_naming_the_entity(
     ans = fake_qa.ask("Lyra Technologies revenue in 2024?", k=1)
     assert not ans.abstained and "10.5" in ans.text, ans.text
     assert any(c.doc_id for c in ans.citations)
+
+
+def test_a_figure_withheld_for_other_models_does_not_withhold_the_asked_ones() -> None:
+    doc = make_doc(
+        "vx",
+        "Vega Labs has not published a full specification sheet for the VX800 or the VX810, so "
+        "memory figures quoted in the market come from teardowns. "
+        "Vega Labs said the VX960 will carry 288GB of HBM with 9.6TB/s of memory bandwidth.",
+        lang="en",
+    )
+    ans = ask("How much HBM will the VX960 have?", doc)
+    assert not ans.abstained and "288GB" in ans.text, ans.text
+    withheld = ask("How much HBM does the VX800 have?", doc)
+    assert withheld.abstained
