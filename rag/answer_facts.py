@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Any, Protocol
 
@@ -27,7 +27,16 @@ from rag.evidence import names_place
 from rag.lang import HAN_CHAR, lang_of
 from rag.quantities import quantities, unsupported, written_in
 from rag.quantities import supported as figure_equals
-from rag.question import ORDINAL, PRECISION, Analysis, Figure, QEntity, qualifiers_of
+from rag.question import (
+    ORDINAL,
+    PRECISION,
+    Analysis,
+    Figure,
+    QEntity,
+    cue_in,
+    cues,
+    qualifiers_of,
+)
 from rag.textnorm import has_term, normalize
 from rag.types import Citation, Document, Passage
 
@@ -447,10 +456,15 @@ def _listed(
     relate to one of the question's names, or all where it names none."""
     by_entity: dict[str, dict[str, list[Any]]] = {}
     wanted = qualifiers_of(a.question)
+    named = [e for e in a.entities if e.kind in SPECIFIC_KINDS]
+    makers_asked = bool(named) and cue_in(a.question, cues().maker_words)
     for attr in asked:
         found = [f for f in store.facts(attribute=attr) if _in_period(f, a)]
+        own = [f for f in found if any(matches(f, qe, ents) for qe in named)]
         if a.entities:  # what the question names is the subject, its vendor, or a constraint
             found = [f for f in found if _relates_all(f, a.entities, ents)]
+        if makers_asked:  # "which companies sampled X": X's facts, by the maker they name
+            found += [m for f in own if (m := _as_maker(f, ents)) is not None]
         groups: dict[str, list[tuple[tuple[Any, ...], Any]]] = {}
         picks = sorted(((_list_pick(f, a, wanted, doc_rank), f) for f in found), key=lambda p: p[0])
         for pick, f in picks:
@@ -461,6 +475,33 @@ def _listed(
             same = [f for pick, f in group if pick[0] == group[0][0][0]]
             by_entity.setdefault(entity_id, {})[attr] = _distinct(same)[:MAX_VALUES]
     return by_entity
+
+
+def _as_maker(fact: Any, ents: dict[str, Any]) -> Any | None:
+    """The fact as one of the company its quote names nearest before the figure (a product's
+    fact stated by its maker: "Vega Labs began mass production of HBM9 in May"), else the
+    first after it; None when the quote names no company."""
+    low = normalize(fact.quote)
+    pos = low.find(normalize(fact.value))
+    pos = pos if pos >= 0 else len(low)
+    before: tuple[int, Any] | None = None
+    after: tuple[int, Any] | None = None
+    for e in ents.values():
+        if e.kind != "company" or e.entity_id == fact.entity_id:
+            continue
+        names = [x for x in dict.fromkeys([e.name, *e.aliases]) if len(normalize(x)) > 1]
+        if not _alias_hit_text(names, low):
+            continue
+        spots = [i for x in names if (i := low.find(normalize(x))) >= 0]
+        near = max((i for i in spots if i < pos), default=None)
+        if near is not None and (before is None or near > before[0]):
+            before = (near, e)
+        elif near is None and spots and (after is None or min(spots) < after[0]):
+            after = (min(spots), e)
+    pick = before or after
+    if pick is None:
+        return None
+    return replace(fact, entity_id=pick[1].entity_id, entity=pick[1].name)
 
 
 def _fits(fact: Any, figures: list[Figure]) -> bool | None:

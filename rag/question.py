@@ -119,6 +119,7 @@ class _Cues:
     subsumes: dict[str, tuple[str, ...]]  # attribute -> cues of others it reads instead
     not_plural: frozenset[str]  # words after "which" that end in -s but are no plural noun
     per_item: tuple[str, ...]  # words asking one figure per item (each, 分别)
+    maker_words: tuple[str, ...]  # words asking for the companies behind a named product
     figure_bounds: dict[str, tuple[str, ...]]  # "ge"/"le" -> cues ("以上", "more than" ...)
     period_of_entity: tuple[tuple[str, ...], tuple[str, ...]]  # words (after, before) a period
     yesno_endings: tuple[tuple[str, ...], tuple[str, ...]]  # (particles, question words)
@@ -156,6 +157,7 @@ def cues() -> _Cues:
         subsumes={k: tuple(v) for k, v in (raw.get("subsumes") or {}).items()},
         not_plural=frozenset(str(w).lower() for w in raw.get("not_plural") or []),
         per_item=_both(raw.get("per_item") or {}),
+        maker_words=_both(raw.get("maker_words") or {}),
         figure_bounds={
             {"at_least": "ge", "at_most": "le"}[k]: _both(v)
             for k, v in (raw.get("figure_bounds") or {}).items()
@@ -778,6 +780,13 @@ def analyse(
         period=period_of(question),
         evidence_attributes=_evidence_attributes(question),
     )
+    # an evidence group of attributes an asked one subsumes is asked no more than they are
+    # ("shipped samples": the shipments group's "shipped" is part of the sampling cue)
+    gone = {x for att in attributes for x in cues().subsumes.get(att, ())} - set(attributes)
+    groups = cues().evidence_groups
+    a.evidence_attributes = [
+        g for g in a.evidence_attributes if not (set(groups.get(g, ())) and set(groups[g]) <= gone)
+    ]
     a.figures = figures_of(question, a.entities)
     a.scopes = scoping_places(question, a.entities)
     if a.attributes and a.intent == "value" and len(_sides(a)) > 1:

@@ -134,3 +134,27 @@ def test_a_figure_withheld_for_other_models_does_not_withhold_the_asked_ones() -
     assert not ans.abstained and "288GB" in ans.text, ans.text
     withheld = ask("How much HBM does the VX800 have?", doc)
     assert withheld.abstained
+
+
+def test_which_companies_list_the_makers_a_named_products_facts_name(fake_qa, tmp_path) -> None:
+    """A list of the companies behind a product the question names: the product's own facts,
+    each under the company its quote names nearest before the figure."""
+    a = _write(
+        tmp_path / "a.md",
+        "title: Vega Labs samples HBM9\ndate: 2025-03-03\nlang: en",
+        "Vega Labs said on March 3, 2025, that it had shipped samples of 12-high HBM9 to its "
+        "major customers. The samples offer 48GB per stack.",
+    )
+    b = _write(
+        tmp_path / "b.md",
+        "title: Orion Memory follows with HBM9\ndate: 2025-06-10\nlang: en",
+        "Orion Memory said on June 10, 2025 that it had shipped samples of 12-high HBM9 to key "
+        "customers. The HBM9 samples put Orion Memory in the same generation as Vega Labs, "
+        "which had shipped HBM9 samples in March 2025.",
+    )
+    fake_qa.ingest([a, b])
+    ans = fake_qa.ask("Which companies have shipped HBM9 samples?")
+    lines = [x for x in ans.text.splitlines() if x.startswith("- ")]
+    assert any("Vega Labs" in x and "March" in x for x in lines), ans.text
+    assert any("Orion Memory" in x and "June 10, 2025" in x for x in lines), ans.text
+    assert not any("Orion Memory" in x and "March 2025" in x for x in lines), ans.text
