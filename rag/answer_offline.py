@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from rag.abstain import Reason, refusal
 from rag.answer_facts import label
 from rag.evidence import (
+    ATTR_FIGURE,
     alias_in,
     cue_pattern,
     names_place,
@@ -207,14 +208,23 @@ def _withheld_of_asked(ab: Aboutness, c: Candidate) -> bool:
     return not other_model_tokens(c.text)
 
 
+def _gives_figure(group: str, text: str) -> bool:
+    """The text states a figure of the evidence group (a better-ranked sentence giving the
+    figure outweighs a later one saying it, or another model's, was withheld)."""
+    rx = ATTR_FIGURE.get(group)
+    return rx is not None and bool(rx.search(text)) and not cue_pattern("undisclosed").search(text)
+
+
 def _choose(
     sel: Selection, ab: Aboutness, eligible: list[Candidate], lang: str
 ) -> list[Candidate] | OfflineAnswer:
     """The quotes, or the refusal when an asked attribute is missing or withheld."""
     needed = needed_attributes(sel)
     if needed and any(
-        undisclosed_about(c.text, a) and _withheld_of_asked(ab, c)
-        for c in eligible[:3]
+        undisclosed_about(c.text, a)
+        and _withheld_of_asked(ab, c)
+        and not any(_gives_figure(a, b.text) for b in eligible[:i])
+        for i, c in enumerate(eligible[:3])
         for a in needed
     ):
         return _refuse(Reason.UNDISCLOSED, lang, "evidence says undisclosed")

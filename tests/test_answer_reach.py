@@ -158,3 +158,21 @@ def test_which_companies_list_the_makers_a_named_products_facts_name(fake_qa, tm
     assert any("Vega Labs" in x and "March" in x for x in lines), ans.text
     assert any("Orion Memory" in x and "June 10, 2025" in x for x in lines), ans.text
     assert not any("Orion Memory" in x and "March 2025" in x for x in lines), ans.text
+
+
+def test_a_better_ranked_figure_outweighs_a_later_withholding_sentence() -> None:
+    doc = make_doc(
+        "ly",
+        "2021年，第二代天琴芯片采用7nm工艺并实现量产。天琴科技没有公布新一代芯片的制程工艺和功耗。",
+    )
+    ans = ask("第二代天琴芯片采用什么制程?", doc)
+    assert not ans.abstained and "7nm" in ans.text, ans.text
+
+
+def test_customers_counted_with_a_measure_word_are_customers() -> None:
+    d = Document(
+        "ly", "t", "test", "2025-04-25", "zh", [],
+        "天琴科技表示，天琴集群可以支持1000个客户同时做大模型精调。",
+    )  # fmt: skip
+    got = [f for f in extract_facts(d, extract_entities(d)) if f.attribute == "customers"]
+    assert [f.value for f in got] == ["1000个"], [(f.attribute, f.value) for f in got]
