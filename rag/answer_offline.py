@@ -40,6 +40,8 @@ from rag.facts import attributes as vocabulary
 from rag.facts import figure_periods
 from rag.glossary import VENDORS
 from rag.lang import HAN_CHAR
+from rag.quantities import quantities
+from rag.quantities import supported as figure_equals
 from rag.question import (
     Analysis,
     QEntity,
@@ -215,6 +217,44 @@ def _gives_figure(group: str, text: str) -> bool:
     return rx is not None and bool(rx.search(text)) and not cue_pattern("undisclosed").search(text)
 
 
+def _figure_unstated(
+    sel: Selection, eligible: list[Candidate], chosen: list[Candidate]
+) -> list[Candidate] | str:
+    """A value question stating a figure of what it asks about ("Orion Fab's 5nm capacity") is
+    answered by a quote stating the asked attribute in a paragraph that gives that figure: the
+    chosen quotes, or the best eligible one that does; else the figure, as written, that no
+    such quote gives."""
+    a = sel.analysis
+    figs = [f for f in a.figures if f.bound == "eq"]
+    asked = own_cue_attributes(a)
+    if not figs or a.intent != "value" or not asked:
+        return chosen
+
+    def gives(c: Candidate) -> bool:
+        qs = quantities(sel.contexts.get((c.doc_id, c.start), c.text), source=True)
+        return all(
+            any(q.dim == f.quantity.dim and figure_equals(q, [f.quantity]) for q in qs)
+            for f in figs
+        )
+
+    def stating(c: Candidate) -> bool:
+        return any(states(x, c.text) for x in asked)
+
+    if any(stating(c) and gives(c) for c in chosen):
+        return chosen
+    alt = next((c for c in eligible if stating(c) and gives(c)), None)
+    if alt is None:
+        return figs[0].quantity.raw + _unit_written(a.question, figs[0].quantity.raw)
+    rest = [c for c in chosen if not stating(c)]
+    return sorted([alt, *rest[: sel.w.max_sentences - 1]], key=_order)
+
+
+def _unit_written(question: str, raw: str) -> str:
+    """The unit the question writes right after a figure ("5" of "5nm" -> "nm")."""
+    m = re.search(re.escape(raw) + r"\s*([A-Za-z%]+|[^\W\d_]{1,2})", question)
+    return m.group(1) if m else ""
+
+
 def _choose(
     sel: Selection, ab: Aboutness, eligible: list[Candidate], lang: str
 ) -> list[Candidate] | OfflineAnswer:
@@ -248,6 +288,10 @@ def _choose(
     cover_entities(sel, ab, eligible, chosen)
     add_open_parts(sel, ab, eligible, chosen)
     chosen = sorted(chosen, key=_order)
+    unstated = _figure_unstated(sel, eligible, chosen)
+    if isinstance(unstated, str):
+        return _refuse(Reason.PART_ABSENT, lang, f"no quote about {unstated}", unstated)
+    chosen = unstated
     if sel.analysis.intent == "who" and not sel.analysis.attributes:
         roles = _asked_roles(sel.analysis.question)
         if roles:

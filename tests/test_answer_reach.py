@@ -176,3 +176,16 @@ def test_customers_counted_with_a_measure_word_are_customers() -> None:
     )  # fmt: skip
     got = [f for f in extract_facts(d, extract_entities(d)) if f.attribute == "customers"]
     assert [f.value for f in got] == ["1000个"], [(f.attribute, f.value) for f in got]
+
+
+def test_a_figure_the_question_states_must_be_in_the_quoted_paragraph() -> None:
+    doc = make_doc(
+        "ly",
+        "传闻：天琴晶圆为客户提供的先进制程月产能约为2万片，明年有望翻倍。\n\n"
+        "天琴晶圆的7nm工艺已经稳定量产。",
+    )
+    ans = ask("天琴晶圆5nm月产能多少?", doc)
+    assert_abstained(ans, chinese=True)
+    assert "5nm" in ans.text
+    ok = ask("天琴晶圆先进制程月产能多少?", doc)
+    assert not ok.abstained and "2万片" in ok.text
