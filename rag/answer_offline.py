@@ -293,15 +293,10 @@ def _choose(
         return _refuse(Reason.PART_ABSENT, lang, f"no quote about {unstated}", unstated)
     chosen = unstated
     if sel.analysis.intent == "who" and not sel.analysis.attributes:
-        roles = _asked_roles(sel.analysis.question)
-        if roles:
-            saying = [c for c in eligible if cue_in(c.text, roles)]
-            if not saying:
-                return _refuse(Reason.NOBODY_NAMED, lang, "no quote names the role asked")
-            if not any(c in chosen for c in saying):
-                chosen = sorted([saying[0], *chosen[: sel.w.max_sentences - 1]], key=_order)
-        if not _names_someone(sel, chosen):
-            return _refuse(Reason.NOBODY_NAMED, lang, "no quote names anyone")
+        named = _someone_named(sel, eligible, chosen, lang)
+        if isinstance(named, OfflineAnswer):
+            return named
+        chosen = named
     scoped = _in_places(sel, eligible, chosen)
     if isinstance(scoped, str):
         return _refuse(Reason.PLACE_ABSENT, lang, f"no quote about {scoped}", scoped)
@@ -309,42 +304,73 @@ def _choose(
     unplaced = _place_unnamed(sel, chosen)
     if unplaced:
         return _refuse(Reason.NOT_ABOUT, lang, f"no source about {unplaced}", unplaced)
-    counted = sel.analysis.counted
-    if counted and sel.analysis.intent == "value":
-        # "毛利率是多少", "how many employees": no vocabulary attribute names it, so the best
-        # quote saying it with a figure answers (one about another generation only when the
-        # question asks about one); no such quote, no answer
-        gen = cue_pattern("other_generation")
-        older = bool(gen.search(sel.analysis.question))
-        words = _with_translations(counted)
-        saying = sorted(
-            (c for c in eligible if re.search(r"\d", c.text) and _says(words, c)),
-            key=lambda c: bool(gen.search(c.text)) and not older,
-        )
-        if not saying and not any(_says(words, c) for c in chosen):
-            return _refuse(Reason.PART_ABSENT, lang, f"no quote says {counted}", counted)
-        if saying and saying[0] not in chosen:
-            chosen = sorted([saying[0], *chosen[: sel.w.max_sentences - 1]], key=_order)
+    if sel.analysis.counted and sel.analysis.intent == "value":
+        counted = _counted_said(sel, eligible, chosen, lang)
+        if isinstance(counted, OfflineAnswer):
+            return counted
+        chosen = counted
     if not _in_period(sel, chosen):
-        # a quote stating the figure for the asked period takes the place of those stating
-        # it for another ("nine months of 2025" makes way for "同期 ... 2024")
-        asked = own_cue_attributes(sel.analysis)
-        alt = next(
-            (
-                c
-                for c in eligible
-                if c not in chosen
-                and any(states(x, c.text) for x in asked)
-                and _in_period(sel, [c])
-            ),
-            None,
-        )
-        if alt is None:
-            period = sel.analysis.period.label if sel.analysis.period else ""
-            return _refuse(Reason.PERIOD_ABSENT, lang, f"no quote about {period}", period)
-        rest = [c for c in chosen if not any(states(x, c.text) for x in asked)]
-        chosen = sorted([alt, *rest[: sel.w.max_sentences - 1]], key=_order)
+        return _period_quote(sel, eligible, chosen, lang)
     return chosen
+
+
+def _someone_named(
+    sel: Selection, eligible: list[Candidate], chosen: list[Candidate], lang: str
+) -> list[Candidate] | OfflineAnswer:
+    """A who question's quotes: one with the word of the role it names, if it names one,
+    and one naming someone; else the refusal."""
+    roles = _asked_roles(sel.analysis.question)
+    if roles:
+        saying = [c for c in eligible if cue_in(c.text, roles)]
+        if not saying:
+            return _refuse(Reason.NOBODY_NAMED, lang, "no quote names the role asked")
+        if not any(c in chosen for c in saying):
+            chosen = sorted([saying[0], *chosen[: sel.w.max_sentences - 1]], key=_order)
+    if not _names_someone(sel, chosen):
+        return _refuse(Reason.NOBODY_NAMED, lang, "no quote names anyone")
+    return chosen
+
+
+def _counted_said(
+    sel: Selection, eligible: list[Candidate], chosen: list[Candidate], lang: str
+) -> list[Candidate] | OfflineAnswer:
+    """ "毛利率是多少", "how many employees": no vocabulary attribute names it, so the best
+    quote saying it with a figure answers (one about another generation only when the
+    question asks about one); no such quote, no answer."""
+    counted = sel.analysis.counted
+    gen = cue_pattern("other_generation")
+    older = bool(gen.search(sel.analysis.question))
+    words = _with_translations(counted)
+    saying = sorted(
+        (c for c in eligible if re.search(r"\d", c.text) and _says(words, c)),
+        key=lambda c: bool(gen.search(c.text)) and not older,
+    )
+    if not saying and not any(_says(words, c) for c in chosen):
+        return _refuse(Reason.PART_ABSENT, lang, f"no quote says {counted}", counted)
+    if saying and saying[0] not in chosen:
+        chosen = sorted([saying[0], *chosen[: sel.w.max_sentences - 1]], key=_order)
+    return chosen
+
+
+def _period_quote(
+    sel: Selection, eligible: list[Candidate], chosen: list[Candidate], lang: str
+) -> list[Candidate] | OfflineAnswer:
+    """Quotes of another period than the asked one: a quote stating the figure for the asked
+    period takes the place of those stating it for another ("nine months of 2025" makes way
+    for "同期 ... 2024"); none, the period refusal."""
+    asked = own_cue_attributes(sel.analysis)
+
+    def stating(c: Candidate) -> bool:
+        return any(states(x, c.text) for x in asked)
+
+    alt = next(
+        (c for c in eligible if c not in chosen and stating(c) and _in_period(sel, [c])), None
+    )
+    if alt is None:
+        period = sel.analysis.period.label if sel.analysis.period else ""
+        return _refuse(Reason.PERIOD_ABSENT, lang, f"no quote about {period}", period)
+    rest = [c for c in chosen if not stating(c)]
+    return sorted([alt, *rest[: sel.w.max_sentences - 1]], key=_order)
 
 
 def _in_places(

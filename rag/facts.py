@@ -244,11 +244,7 @@ def spec() -> _Spec:
         before_other=tuple(str(w).lower() for w in d.get("not_the_subjects_before") or ()),
         after_other=tuple(str(w).lower() for w in d.get("not_the_subjects_after") or ()),
         name_after_other=tuple(str(w).lower() for w in d.get("compared_name_after") or ()),
-        multiple_of=re.compile(
-            r"\b(?:"
-            + "|".join(re.escape(str(w).lower()) for w in d.get("multiple_of") or ["\x00"])
-            + r")\b[^,;.，。；]{0,40}\bof(?: the)?\s*$"
-        ),
+        multiple_of=_multiple_of(d.get("multiple_of") or []),
         technology_after=tuple(str(w).lower() for w in d.get("technology_after") or ()),
         superseded=tuple(str(w).lower() for w in d.get("superseded_before") or ()),
         negative={
@@ -256,6 +252,13 @@ def spec() -> _Spec:
             for a, cs in (d.get("negative_cues") or {}).items()
         },
     )
+
+
+def _multiple_of(words: list[Any]) -> re.Pattern[str]:
+    """ "twice the ... of" ending right before a name: a multiple, up to 40 characters of one
+    clause, then "of (the)"."""
+    alts = "|".join(re.escape(str(w).lower()) for w in words) or "\x00"
+    return re.compile(rf"\b(?:{alts})\b[^,;.，。；]{{0,40}}\bof(?: the)?\s*$")
 
 
 def attributes() -> dict[str, Attr]:

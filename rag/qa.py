@@ -589,18 +589,8 @@ class QA:
         notes: list[str] = []
         if use == "llm":
             try:
-                final: Answer | None = None
-                for event in self.stream_llm(q, resolved, result.passages, docs, analysis, facts):
-                    match event:
-                        case TextDelta():
-                            yield event
-                        case Final(answer=done):
-                            final = done
-                assert final is not None
-                final.timings.update(timings)
-                final.timings["answer"] = time.perf_counter() - t
-                final.timings["total"] = time.perf_counter() - t0
-                yield Final(final)
+                events = self.stream_llm(q, resolved, result.passages, docs, analysis, facts)
+                yield from _timed(events, timings, t, t0)
                 return
             except LLMError as e:
                 notes.append(f"LLM failed, offline answer given: {e}")
@@ -832,6 +822,25 @@ class QA:
         from rag.chain import build_chain
 
         return build_chain(self)
+
+
+def _timed(
+    events: Iterator[StreamEvent], timings: dict[str, float], t: float, t0: float
+) -> Iterator[StreamEvent]:
+    """The LLM answer's events, its ``Final`` answer given the ask's timings (retrieval and
+    the rest, from ``t0``; the answer's own, from ``t``)."""
+    final: Answer | None = None
+    for event in events:
+        match event:
+            case TextDelta():
+                yield event
+            case Final(answer=done):
+                final = done
+    assert final is not None
+    final.timings.update(timings)
+    final.timings["answer"] = time.perf_counter() - t
+    final.timings["total"] = time.perf_counter() - t0
+    yield Final(final)
 
 
 __all__ = ["QA", "RagError"]
