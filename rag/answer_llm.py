@@ -276,18 +276,7 @@ def stream_llm_answer(
     resolved = resolved_question if resolved_question != question else None
     passages = list(passages) + fact_sources(facts, passages, docs, document)
     if not passages:
-        text = refusal(Reason.NO_PASSAGES, lang)
-        yield TextDelta(text)
-        yield Final(
-            Answer(
-                question=question,
-                text=text,
-                abstained=True,
-                answerer="llm",
-                notes=["no passages retrieved; the LLM was not called"],
-                resolved_question=resolved,
-            )
-        )
+        yield from _no_passages(question, lang, resolved)
         return
     from langchain_core.output_parsers import StrOutputParser
 
@@ -326,6 +315,22 @@ def stream_llm_answer(
         "model": label,
     }
     yield from _final_answer(common, resolved_question, docs, checker.result(), notes, known_words)
+
+
+def _no_passages(question: str, lang: str, resolved: str | None) -> Iterator[StreamEvent]:
+    """The refusal when retrieval found nothing: the LLM is not called."""
+    text = refusal(Reason.NO_PASSAGES, lang)
+    yield TextDelta(text)
+    yield Final(
+        Answer(
+            question=question,
+            text=text,
+            abstained=True,
+            answerer="llm",
+            notes=["no passages retrieved; the LLM was not called"],
+            resolved_question=resolved,
+        )
+    )
 
 
 def _final_answer(

@@ -326,17 +326,8 @@ def _build_from_chroma(
         for lang, items in by_lang.items():
             vectors = np.asarray(embs, dtype=np.float32)[[j for j, _c, _d in items]]
             blocks.add(lang, vectors, [c for _j, c, _d in items], [d for _j, _c, d in items])
-        if page_terms:  # term frequencies per chunk of this page, by one sort
-            terms = np.asarray(page_terms, dtype=np.int64)
-            local = np.repeat(np.arange(len(page_lens), dtype=np.int64), page_lens)
-            uniq, tf = np.unique(local * len(vocab) + terms, return_counts=True)
-            pairs.append(
-                (
-                    (uniq // len(vocab) + first).astype(np.int32),
-                    (uniq % len(vocab)).astype(np.int32),
-                    tf.astype(np.int32),
-                )
-            )
+        if page_terms:
+            pairs.append(_page_counts(page_terms, page_lens, len(vocab), first))
     n = len(keys)
     order = sorted(range(n), key=keys.__getitem__)  # rows: by document, then position
     index.chunk_ids = [chunk_ids[i] for i in order]
@@ -359,6 +350,21 @@ def _build_from_chroma(
         index.bm25 = BM25Postings.from_counts(chunk_col, term_col, tf_col, doc_len, vocab)
     index.dense = blocks.table(generation)
     return _finish(index, doc_of_row)
+
+
+def _page_counts(
+    page_terms: list[int], page_lens: list[int], n_terms: int, first: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(chunk row, term, tf) of one page's chunks, by one sort: ``page_terms`` holds each
+    chunk's term ids in turn, ``page_lens`` how many each has, ``first`` its first row."""
+    terms = np.asarray(page_terms, dtype=np.int64)
+    local = np.repeat(np.arange(len(page_lens), dtype=np.int64), page_lens)
+    uniq, tf = np.unique(local * n_terms + terms, return_counts=True)
+    return (
+        (uniq // n_terms + first).astype(np.int32),
+        (uniq % n_terms).astype(np.int32),
+        tf.astype(np.int32),
+    )
 
 
 # -- disk cache -----------------------------------------------------------------------------

@@ -154,34 +154,43 @@ class Searcher:
             keyword = index.keyword_search(tokens, depth, allowed)
             timings["keyword"] = time.perf_counter() - t
         t = time.perf_counter()
-        fused: dict[int, float] = {}
-        comp: dict[int, dict[str, float]] = {}
         ranked = [(self.dense_weight, "dense", hits) for hits in dense_lists]
         ranked.append((self.keyword_weight, "keyword", keyword))
-        for weight, name, hits in ranked:
-            for rank, (row, score) in enumerate(hits):
-                fused[row] = fused.get(row, 0.0) + weight / (RRF_K + rank + 1)
-                comp.setdefault(row, {})[name] = score
-                comp[row][f"{name}_rank"] = rank + 1
+        fused, comp = _fuse(ranked)
         order = sorted(fused, key=lambda r: -fused[r])[:k]
-        passages = []
-        for row in order:
-            d = index.docs[index.doc_ids[row]]
-            passages.append(
-                Passage(
-                    chunk_id=index.chunk_ids[row],
-                    doc_id=d.doc_id,
-                    title=d.title,
-                    source=d.source,
-                    date=d.date,
-                    lang=d.lang,
-                    vendors=d.vendors,
-                    start=int(index.starts[row]),
-                    end=int(index.ends[row]),
-                    text=index.texts[row],
-                    score=fused[row],
-                    scores=comp[row],
-                )
-            )
+        passages = [_passage(index, row, fused[row], comp[row]) for row in order]
         timings["fuse"] = time.perf_counter() - t
         return SearchResult(passages, timings, tokens)
+
+
+def _fuse(
+    ranked: list[tuple[float, str, list[tuple[int, float]]]],
+) -> tuple[dict[int, float], dict[int, dict[str, float]]]:
+    """Weighted reciprocal-rank fusion of ranked (row, score) lists: each row's fused score,
+    and its score and rank in each list by the list's name."""
+    fused: dict[int, float] = {}
+    comp: dict[int, dict[str, float]] = {}
+    for weight, name, hits in ranked:
+        for rank, (row, score) in enumerate(hits):
+            fused[row] = fused.get(row, 0.0) + weight / (RRF_K + rank + 1)
+            comp.setdefault(row, {})[name] = score
+            comp[row][f"{name}_rank"] = rank + 1
+    return fused, comp
+
+
+def _passage(index: ChunkIndex, row: int, score: float, scores: dict[str, float]) -> Passage:
+    d = index.docs[index.doc_ids[row]]
+    return Passage(
+        chunk_id=index.chunk_ids[row],
+        doc_id=d.doc_id,
+        title=d.title,
+        source=d.source,
+        date=d.date,
+        lang=d.lang,
+        vendors=d.vendors,
+        start=int(index.starts[row]),
+        end=int(index.ends[row]),
+        text=index.texts[row],
+        score=score,
+        scores=scores,
+    )
