@@ -204,16 +204,17 @@ def test_kill_9_at_random_points_leaves_only_whole_documents_and_a_rerun_complet
     assert seen_partial >= 1, "no kill landed in the middle of an ingest: the test proved nothing"
 
 
-def two_changed_copies(tmp_path: Path) -> list[Path]:
-    """Two copies of the corpus, the second with every file changed, so an ingest runs a while."""
+def changed_copies(tmp_path: Path, n: int = 2) -> list[Path]:
+    """``n`` copies of the corpus, each after the first with every file changed once more, so
+    an ingest runs a while."""
     copies = []
-    for i in range(2):
+    for i in range(n):
         dest = tmp_path / f"copy{i}"
         shutil.copytree(CORPUS, dest)
         if i:
             for p, _ in iter_files([dest]):
                 with p.open("ab") as f:
-                    f.write(b"\n")
+                    f.write(b"\n" * i)
         copies.append(dest)
     return copies
 
@@ -233,7 +234,9 @@ def seed_store(store: Path) -> None:
 def test_ask_while_another_process_ingests_does_not_crash(tmp_path: Path) -> None:
     store = tmp_path / "store"
     seed_store(store)
-    ing = Ingest(store, *two_changed_copies(tmp_path))
+    # three copies: under a loaded suite one `rag ask` (a fresh process) can outlast an
+    # ingest of two, and then no question ends while the ingest runs
+    ing = Ingest(store, *changed_copies(tmp_path, 3))
     outcomes = []
     try:
         assert ing.started.wait(300)
@@ -282,7 +285,7 @@ def test_a_long_running_qa_keeps_answering_while_and_after_another_process_inges
     # `rag ingest` below connects to its Chroma server instead of opening the files itself
     qa = QA.open(store, embeddings="fake", serve=True)
     assert not qa.ask("寒武纪2024年营收多少？").abstained
-    ing = Ingest(store, *two_changed_copies(tmp_path))
+    ing = Ingest(store, *changed_copies(tmp_path))
     errors = []
     try:
         assert ing.started.wait(300)
