@@ -21,10 +21,12 @@ from facts (``rag.answer_facts``; ``rag.qa`` tries those first) or call an LLM
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.abstain import Reason, refusal
 from rag.answer_facts import label
+from rag.citations import sentence_spans
 from rag.evidence import (
     ATTR_FIGURE,
     alias_in,
@@ -237,22 +239,43 @@ def _figure_unstated(
             for f in figs
         )
 
-    def stating(c: Candidate) -> bool:
-        return any(states(x, c.text) for x in asked)
-
-    if any(stating(c) and gives(c) for c in chosen):
-        return chosen
-    alt = next((c for c in eligible if stating(c) and gives(c)), None)
-    if alt is None:
+    met = _quote_meeting(sel, eligible, chosen, lambda c: _states_any(asked, c), gives)
+    if met is None:
         return figs[0].quantity.raw + _unit_written(a.question, figs[0].quantity.raw)
-    rest = [c for c in chosen if not stating(c)]
-    return sorted([alt, *rest[: sel.w.max_sentences - 1]], key=_order)
+    return met
 
 
 def _unit_written(question: str, raw: str) -> str:
     """The unit the question writes right after a figure ("5" of "5nm" -> "nm")."""
     m = re.search(re.escape(raw) + r"\s*([A-Za-z%]+|[^\W\d_]{1,2})", question)
     return m.group(1) if m else ""
+
+
+def _states_any(attributes: list[str], c: Candidate) -> bool:
+    return any(states(x, c.text) for x in attributes)
+
+
+def _with_quote(sel: Selection, quote: Candidate, others: list[Candidate]) -> list[Candidate]:
+    """``quote`` and as many of ``others`` as the answer has room for, in text order."""
+    return sorted([quote, *others[: sel.w.max_sentences - 1]], key=_order)
+
+
+def _quote_meeting(
+    sel: Selection,
+    eligible: list[Candidate],
+    chosen: list[Candidate],
+    stating: Callable[[Candidate], bool],
+    meets: Callable[[Candidate], bool],
+) -> list[Candidate] | None:
+    """The chosen quotes when one stating the asked attribute ``meets`` the question's
+    condition; else the best eligible one that does, in place of the chosen ones stating it;
+    None when no quote does."""
+    if any(stating(c) and meets(c) for c in chosen):
+        return chosen
+    found = next((c for c in eligible if c not in chosen and stating(c) and meets(c)), None)
+    if found is None:
+        return None
+    return _with_quote(sel, found, [c for c in chosen if not stating(c)])
 
 
 def _choose(
@@ -325,7 +348,7 @@ def _someone_named(
         if not saying:
             return _refuse(Reason.NOBODY_NAMED, lang, "no quote names the role asked")
         if not any(c in chosen for c in saying):
-            chosen = sorted([saying[0], *chosen[: sel.w.max_sentences - 1]], key=_order)
+            chosen = _with_quote(sel, saying[0], chosen)
     if not _names_someone(sel, chosen):
         return _refuse(Reason.NOBODY_NAMED, lang, "no quote names anyone")
     return chosen
@@ -348,7 +371,7 @@ def _counted_said(
     if not saying and not any(_says(words, c) for c in chosen):
         return _refuse(Reason.PART_ABSENT, lang, f"no quote says {counted}", counted)
     if saying and saying[0] not in chosen:
-        chosen = sorted([saying[0], *chosen[: sel.w.max_sentences - 1]], key=_order)
+        chosen = _with_quote(sel, saying[0], chosen)
     return chosen
 
 
@@ -359,18 +382,13 @@ def _period_quote(
     period takes the place of those stating it for another ("nine months of 2025" makes way
     for "同期 ... 2024"); none, the period refusal."""
     asked = own_cue_attributes(sel.analysis)
-
-    def stating(c: Candidate) -> bool:
-        return any(states(x, c.text) for x in asked)
-
-    alt = next(
-        (c for c in eligible if c not in chosen and stating(c) and _in_period(sel, [c])), None
+    met = _quote_meeting(
+        sel, eligible, chosen, lambda c: _states_any(asked, c), lambda c: _in_period(sel, [c])
     )
-    if alt is None:
+    if met is None:
         period = sel.analysis.period.label if sel.analysis.period else ""
         return _refuse(Reason.PERIOD_ABSENT, lang, f"no quote about {period}", period)
-    rest = [c for c in chosen if not stating(c)]
-    return sorted([alt, *rest[: sel.w.max_sentences - 1]], key=_order)
+    return met
 
 
 def _in_places(
@@ -399,8 +417,7 @@ def _in_places(
     if not found:
         quotes = [c for c in chosen if stating(c)] or chosen
         return next((p.text for p in a.scopes if not any(named(p, c) for c in quotes)), "")
-    rest = [c for c in chosen if not (stating(c) and a.attributes)]
-    return sorted([found[0], *rest[: sel.w.max_sentences - 1]], key=_order)
+    return _with_quote(sel, found[0], [c for c in chosen if not (stating(c) and a.attributes)])
 
 
 def _place_unnamed(sel: Selection, chosen: list[Candidate]) -> str:
@@ -462,13 +479,12 @@ def _years_before(c: Candidate, doc: Document, dims: set[str]) -> set[int]:
     opening = normalize(c.text[:30]).lstrip(" ，,:：")
     if not any(opening.startswith(w.lower()) for w in cues().same_period):
         return set()
-    before = re.split(
-        r"[。！？!?\n]|\.\s", doc.text[max(0, c.start - 300) : c.start].rstrip(" 。.\n")
-    )
-    if not before:
+    spans = sentence_spans(doc.text, max(0, c.start - 300), c.start)
+    if not spans:
         return set()
-    first = next((f for f in figure_periods(before[-1], dims, doc.date) if f), None)
-    return {int(first[:4])} if first else years_in(before[-1])
+    before = doc.text[spans[-1][0] : spans[-1][1]]
+    first = next((f for f in figure_periods(before, dims, doc.date) if f), None)
+    return {int(first[:4])} if first else years_in(before)
 
 
 def _in_period(sel: Selection, chosen: list[Candidate]) -> bool:
@@ -485,7 +501,7 @@ def _in_period(sel: Selection, chosen: list[Candidate]) -> bool:
     # the period is the asked figure's: a quote stating that figure must be about it (unless
     # the period marks the product: "2019年发布的X")
     asked = [] if p.of_entity else own_cue_attributes(sel.analysis)
-    stating = [c for c in chosen if any(states(x, c.text) for x in asked)]
+    stating = [c for c in chosen if _states_any(asked, c)]
     vocab = vocabulary()
     dims = {d for x in asked if x in vocab for d in vocab[x].dims}
     fiscal_asked = cue_in(sel.analysis.question, cues().fiscal)

@@ -719,6 +719,27 @@ class QA:
                 out |= index.docs_with(tokenize(name))
         return out
 
+    def _answer_within(
+        self,
+        only: set[str],
+        analysis: Analysis,
+        facts: Any,
+        resolved: str,
+        k: int,
+        filters: dict[str, Any],
+    ) -> tuple[list[Any], dict[str, Document], OfflineAnswer] | None:
+        """The passages, documents and sentence answer of a search of these documents alone
+        (``k`` passages, or the default); None when it finds no passage."""
+        again = self.search(resolved, k or None, only=only, **filters)
+        if not again.passages:
+            return None
+        more = self.docs_for(again.passages)
+        return (
+            again.passages,
+            more,
+            self._answer_sentences(analysis, facts, resolved, again.passages, more),
+        )
+
     def compose_offline(
         self,
         analysis: Analysis,
@@ -736,21 +757,22 @@ class QA:
             # common words: search the documents that name it before saying none does
             naming = self._docs_naming(analysis)
             if naming and not naming & {p.doc_id for p in passages}:
-                again = self.search(resolved, len(passages) or None, only=naming, **filters)
-                more = self.docs_for(again.passages)
-                if again.passages:
-                    passages, docs = again.passages, more
-                    off = self._answer_sentences(analysis, facts, resolved, passages, docs)
+                redo = self._answer_within(
+                    naming, analysis, facts, resolved, len(passages), filters
+                )
+                if redo is not None:
+                    passages, docs, off = redo
         elif off.reason in ASKED_ABSENT:
             # what was asked may be in a document naming the entity that other documents'
             # common words pushed out of the top k (an English question, a Chinese report)
             naming = self._docs_naming(analysis, every_kind=True) - {p.doc_id for p in passages}
-            if naming:
-                again = self.search(resolved, len(passages) or None, only=naming, **filters)
-                more = self.docs_for(again.passages)
-                redo = self._answer_sentences(analysis, facts, resolved, again.passages, more)
-                if not redo.abstained:
-                    passages, docs, off = again.passages, more, redo
+            redo = (
+                self._answer_within(naming, analysis, facts, resolved, len(passages), filters)
+                if naming
+                else None
+            )
+            if redo is not None and not redo[2].abstained:
+                passages, docs, off = redo
         if off.reason not in (Reason.ENTITY_ABSENT, Reason.UNDISCLOSED) and list_mode(analysis):
             # a list draws on every document the question is about, not only the top k
             wide = self.search(resolved, LIST_DEPTH, **filters)
