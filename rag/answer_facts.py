@@ -729,6 +729,7 @@ def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citati
     words = answer_words()
     # a numbered generation the question asks ("第一代"): only a fact quoted with its name
     gens = [e.aliases for e in a.entities if not e.entity_id and ORDINAL.fullmatch(e.text)]
+    asked_precision = {m.upper() for m in PRECISION.findall(a.question)}
     for qe in targets(a):
         parts = []
         for attr in a.attributes:
@@ -742,6 +743,7 @@ def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citati
                 if matches(f, qe, ents)
                 and _in_period(f, a)
                 and _in_places(f, a)
+                and _precision_ok(f, asked_precision)
                 and all(_alias_hit_text(g, normalize(f.quote)) for g in gens)
                 and (c := _cited_in(f, citations)) is not None
             ]

@@ -68,6 +68,7 @@ from rag.sentences import (
     model_like,
     needed_attributes,
     pick_for_attributes,
+    precision_said,
     score,
     weighted_concepts,
 )
@@ -300,7 +301,12 @@ def _choose(
     # attribute's word answers without a figure
     wordy = bool({"who", "yesno"} & sel.analysis.intents)
     for attr in [] if why else own_cue_attributes(sel.analysis):
-        stating = [c for c in eligible if states(attr, c.text) or (wordy and _cues(attr, c.text))]
+        stating = [
+            c
+            for c in eligible
+            if (states(attr, c.text) or (wordy and _cues(attr, c.text)))
+            and precision_said(sel.analysis.question, attr, c.text)
+        ]
         if not stating:
             what = label(attr, lang)
             return _refuse(Reason.ATTRIBUTE_ABSENT, lang, f"attribute absent: {attr}", what)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -280,6 +281,21 @@ class _Value:
 
 def _number(s: str) -> float:
     return float(s.replace(",", ""))
+
+
+def implied_attributes(text: str, names: Sequence[str] = ()) -> list[str]:
+    """The attributes the figures of ``text`` are with no cue ("chips made on 3nm": process
+    node), each its dimension's ``default`` attribute; a figure inside one of ``names`` (a
+    model number) is none."""
+    out: list[str] = []
+    for v in find_values(text):
+        if any(v.text in n for n in names):
+            continue
+        with_dim = [a.id for a in spec().attrs.values() if v.dim in a.dims]
+        defaults = [a.id for a in spec().attrs.values() if v.dim in a.dims and a.default]
+        pick = defaults if len(defaults) == 1 else with_dim if len(with_dim) == 1 else []
+        out += [x for x in pick if x not in out]
+    return out
 
 
 def find_values(text: str) -> list[_Value]:

@@ -119,6 +119,7 @@ class _Cues:
     subsumes: dict[str, tuple[str, ...]]  # attribute -> cues of others it reads instead
     not_plural: frozenset[str]  # words after "which" that end in -s but are no plural noun
     per_item: tuple[str, ...]  # words asking one figure per item (each, 分别)
+    list_words: tuple[str, ...]  # words asking a list where they open or end the question
     maker_words: tuple[str, ...]  # words asking for the companies behind a named product
     figure_bounds: dict[str, tuple[str, ...]]  # "ge"/"le" -> cues ("以上", "more than" ...)
     period_of_entity: tuple[tuple[str, ...], tuple[str, ...]]  # words (after, before) a period
@@ -157,6 +158,7 @@ def cues() -> _Cues:
         subsumes={k: tuple(v) for k, v in (raw.get("subsumes") or {}).items()},
         not_plural=frozenset(str(w).lower() for w in raw.get("not_plural") or []),
         per_item=_both(raw.get("per_item") or {}),
+        list_words=_both(raw.get("list_words") or {}),
         maker_words=_both(raw.get("maker_words") or {}),
         figure_bounds={
             {"at_least": "ge", "at_most": "le"}[k]: _both(v)
@@ -355,7 +357,7 @@ def intents_of(text: str) -> set[str]:
         found.add("yesno")
     if re.match(r"\s*(?:is|are|does|do|did|has|have|was|were|will|can)\b", low):
         found.add("yesno")
-    if "list" not in found and _asks_plural(low):
+    if "list" not in found and (_asks_plural(low) or _list_word_opens(low)):
         found.add("list")
     return found
 
@@ -368,9 +370,30 @@ def _asks_plural(low: str) -> bool:
         for w in re.findall(r"[a-z][a-z0-9\-]*", low[m.end() :])[:5]:
             if w in not_plural:
                 break
-            if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+            if _plural(w):
                 return True
     return False
+
+
+def _list_word_opens(low: str) -> bool:
+    """The question opens with a word asking for a list ("list chips made on 3nm")."""
+    bare = re.sub(r"^[\s\W]+", "", low)
+    return any(
+        re.match(rf"{re.escape(w)}\b", bare) if _is_latin(w) else bare.startswith(w)
+        for w in cues().list_words
+    )
+
+
+def _plural(w: str) -> bool:
+    return len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is"))
+
+
+def _names_kind(low: str) -> bool:
+    """A plural noun other than an attribute's word ("valuations of inference chip
+    start-ups": start-ups): a question naming nothing asks it of every item of that kind."""
+    said = {w for v in cues().attributes.values() for c in v for w in c.split()}
+    said |= cues().not_plural
+    return any(_plural(w) and w not in said for w in re.findall(r"[a-z][a-z0-9\-]*", low))
 
 
 _QUARTER_ZH = {"一": 1, "二": 2, "三": 3, "四": 4}
@@ -742,12 +765,20 @@ def needs_context(question: str, index: EntityIndex | None = None) -> bool:
 
 
 def _sides(a: Analysis) -> list[QEntity]:
-    """The products and models a question names, less those that are an attribute's cue
+    """The products and models a question names (else its companies), less those that are an
+    attribute's cue
     ("V9配备多少HBM4": HBM4 is the kind of memory asked about, not a second product)."""
     from rag.facts import attributes as vocabulary  # built for every ask anyway
 
     asked = [c for x in vocabulary().values() for c in x.cues]
-    return [e for e in a.entities if e.kind in ("product", "model") and not cue_in(e.text, asked)]
+    named = [e for e in a.entities if not cue_in(e.text, asked)]
+    products = [e for e in named if e.kind in ("product", "model")]
+    if products:
+        return products
+    # no product named: the companies are the sides ("A和B的估值"), less one that is the
+    # vendor of another named ("Baidu's Kunlunxin": one side, not two)
+    vendors = {e.vendor for e in named if e.vendor}
+    return [e for e in named if e.kind == "company" and e.entity_id not in vendors]
 
 
 def analyse(
@@ -788,6 +819,11 @@ def analyse(
         g for g in a.evidence_attributes if not (set(groups.get(g, ())) and set(groups[g]) <= gone)
     ]
     a.figures = figures_of(question, a.entities)
+    if not a.attributes and a.figures and a.intent == "list":
+        # "which chips are made on 3nm": the facts listed are of the figure's attribute
+        from rag.facts import implied_attributes
+
+        a.attributes = implied_attributes(question, [e.text for e in a.entities])
     a.scopes = scoping_places(question, a.entities)
     if a.attributes and a.intent == "value" and len(_sides(a)) > 1:
         a.intents.add("compare")  # "A, B and C HBM capacity": the figure of each
@@ -795,6 +831,9 @@ def analyse(
         vendors = {e.vendor for e in a.entities if e.vendor}
         if len([e for e in a.entities if e.entity_id not in vendors or not e.entity_id]) < 2:
             a.intents.add("list")  # "each Orion accelerator": one item named, a kind
+    kind = a.attributes and not a.entities and _names_kind(normalize(question))
+    if kind and not is_followup(question):  # "valuations of inference chip start-ups"
+        a.intents.add("list")
     a.counted = "" if a.attributes else counted_word(question, a.entities)
     turns = conversation_turns(history)
     if not turns:

@@ -399,6 +399,13 @@ def _in_unit(units: set[str], text: str) -> bool:
     return bool(wanted) and any(v.unit in wanted for v in find_values(text))
 
 
+def precision_said(question: str, attribute: str, text: str) -> bool:
+    """A compute figure asked in a number format ("FP4 performance") is one the text gives
+    in that format; any other attribute, or no format asked, passes."""
+    asked = {p.lower() for p in PRECISION.findall(question)}
+    return attribute != "compute" or not asked or any(p in text.lower() for p in asked)
+
+
 def states_attribute(sel: Selection, ab: Aboutness, c: Candidate, a: str) -> bool:
     """The sentence gives attribute ``a`` in the unit, precision and for the model asked."""
     if a not in c.reasons or undisclosed_about(c.text, a):
@@ -410,8 +417,7 @@ def states_attribute(sel: Selection, ab: Aboutness, c: Candidate, a: str) -> boo
         return False  # a capacity in GB is not answered by a memory type, nor TFLOPS by IPS
     if not _asked_member_named(sel, a, c.text):
         return False  # "片间互联带宽700GB/s" is no memory bandwidth, though both are bandwidths
-    precision = {p.lower() for p in PRECISION.findall(q)}
-    if a == "compute" and precision and not any(p in low for p in precision):
+    if not precision_said(q, a, c.text):
         return False
     fig = ATTR_FIGURE[a].search(c.text) if a in ATTR_FIGURE else None
     gen = cue_pattern("other_generation")
