@@ -36,6 +36,7 @@ from rag.question import (
     cue_in,
     cues,
     qualifiers_of,
+    subyear_parts,
 )
 from rag.textnorm import has_term, normalize
 from rag.types import Citation, Document, Passage
@@ -117,7 +118,13 @@ def _in_period(fact: Any, a: Analysis) -> bool:
         return True
     when = fact.period or fact.date or ""
     lo, hi = a.period.since or "", a.period.until or "9999"
-    return bool(when) and lo[: len(when)] <= when <= hi[: max(len(when), 4)] + "~"
+    if not (bool(when) and lo[: len(when)] <= when <= hi[: max(len(when), 4)] + "~"):
+        return False
+    # a quarter, a half or nine months asked: a quote naming only other parts of a year
+    # gives another part's figure
+    part = subyear_parts(a.period.written) if a.period.label[:1] in ("Q", "H") else set()
+    named = subyear_parts(fact.quote) if part else set()
+    return not (named and not part & named)
 
 
 def _rank(fact: Any, doc_rank: dict[str, int]) -> tuple[int, int, int]:
@@ -768,11 +775,12 @@ def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citati
 def uncited_targets(
     a: Analysis, store: FactSource | None, citations: Sequence[Citation]
 ) -> list[QEntity]:
-    """The entities asked about no cited quote gives a fact of an asked attribute for."""
+    """The entities asked about no cited quote gives a fact of an asked attribute (of the
+    asked period) for."""
     if store is None:
         return []
     ents = {e.entity_id: e for e in store.entities()}
-    facts = [f for x in a.attributes for f in store.facts(attribute=x)]
+    facts = [f for x in a.attributes for f in store.facts(attribute=x) if _in_period(f, a)]
     return [
         qe
         for qe in targets(a)

@@ -29,7 +29,7 @@ from rag.entities import mentions, simplified
 from rag.knowledge import Entity, Fact
 from rag.types import Document
 
-EXTRACTOR_VERSION = "7"
+EXTRACTOR_VERSION = "8"
 _SUBJECT_KINDS = ("company", "product", "model", "org")
 # a memory product (an HBM generation) is the subject of its own capacity or bandwidth, not of compute
 _MEMORY_SUBJECT_ATTRS = frozenset(
@@ -62,11 +62,16 @@ _ORD = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 _DATE_PATTERNS = [
     re.compile(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})\s*日)?"),
     re.compile(
-        r"(?P<y>\d{4})\s*年(?:(?:第|的)?(?P<q>[一二三四1-4])季度?|(?P<h>上|下)半年|前三季度|底|末|初)?"
+        r"(?P<y>\d{4})\s*年(?:(?P<nine>前三季度)|(?:第|的)?(?P<q>[一二三四1-4])季度?|(?P<h>上|下)半年|底|末|初)?"
     ),
     re.compile(
         r"(?P<rel>去年|今年|明年|前年|同年|当年|本年)(?:(?P<m>\d{1,2})月(?:(?P<d>\d{1,2})日)?"
-        r"|第?(?P<q>[一二三四])季度?|(?P<h>上|下)半年|底|末|初)?"
+        r"|(?P<nine>前三季度)|第?(?P<q>[一二三四])季度?|(?P<h>上|下)半年|底|末|初)?"
+    ),
+    # nine months from January (dated by September, see _month_of)
+    re.compile(r"(?P<nine>前三季度|前三个季度)"),
+    re.compile(
+        r"(?i)\b(?:the\s+)?(?P<nine>first\s+(?:nine\s+months|three\s+quarters))\s+of\s+(?:fiscal\s+)?(?P<y>\d{4})\b"
     ),
     re.compile(r"(?<![\d年])(?P<m>\d{1,2})月(?:(?P<d>\d{1,2})日)?"),
     re.compile(
@@ -340,6 +345,8 @@ class _Date:
 
 def _month_of(m: re.Match[str]) -> int | None:
     g = m.groupdict()
+    if g.get("nine"):
+        return 9  # nine months are dated by their last: they sum the quarters before
     if g.get("m"):
         return int(g["m"])
     if g.get("mon"):

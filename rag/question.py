@@ -403,7 +403,9 @@ _YEAR = re.compile(
 _QUARTER = re.compile(r"(?:第?([一二三四])季度|\bq([1-4])\b)")
 _QUARTER_EN = re.compile(r"\b(first|second|third|fourth)[- ]quarter\b")
 _ORDINAL_EN = {"first": 1, "second": 2, "third": 3, "fourth": 4}
-_NINE_MONTHS = re.compile(r"前三季度|前三个?季度|前(?:9|九)个月|\b(?:first )?nine months\b|\b9m\b")
+_NINE_MONTHS = re.compile(
+    r"前三季度|前三个?季度|前(?:9|九)个月|\b(?:first )?nine months\b|\bfirst three quarters\b|\b9m\b"
+)
 _PART_LABEL = {(1, 6): "H1", (7, 12): "H2", (1, 9): "Q1-Q3"}
 _HALF = re.compile(r"上半年|\bh1\b|first half|下半年|\bh2\b|second half")
 _MONTH = re.compile(r"(?<!\d)(1[0-2]|0?[1-9])\s*月")
