@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from rag import datafiles
 from rag.citations import make_citation, numbers_in
 from rag.evidence import names_place
+from rag.facts import round_names
 from rag.lang import HAN_CHAR, lang_of
 from rag.quantities import quantities, unsupported, written_in
 from rag.quantities import supported as figure_equals
@@ -254,6 +255,12 @@ def _pick(a: Analysis, facts: list[Any], doc_rank: dict[str, int], latest: bool)
     return [top, *others[:1]] if not top.qualifier and others else [top]
 
 
+def _round_ok(fact: Any, rounds: set[str]) -> bool:
+    """A figure asked for a named funding round ("raised in its Series E") is one whose quote
+    names that round; the round itself, asked, is any."""
+    return not rounds or fact.attribute == "funding_round" or rounds <= round_names(fact.quote)
+
+
 def _precision_ok(fact: Any, asked: set[str]) -> bool:
     """A figure for another number format ("INT8" when FP16 is asked) does not answer."""
     return not asked or fact.attribute != "compute" or (fact.precision or "").upper() in asked
@@ -266,12 +273,16 @@ def _lookup(
     picks: list[_Pick] = []
     latest = a.intent == "latest"
     asked_precision = {m.upper() for m in PRECISION.findall(a.question)}
+    rounds = round_names(a.question)
     for qe in targets(a):
         for attr in a.attributes:
             found = [
                 f
                 for f in store.facts(attribute=attr)
-                if matches(f, qe, ents) and _in_period(f, a) and _precision_ok(f, asked_precision)
+                if matches(f, qe, ents)
+                and _in_period(f, a)
+                and _precision_ok(f, asked_precision)
+                and _round_ok(f, rounds)
             ]
             retrieved = [f for f in found if f.doc_id in doc_rank]
             found = retrieved or found
@@ -465,8 +476,11 @@ def _listed(
     wanted = qualifiers_of(a.question)
     named = [e for e in a.entities if e.kind in SPECIFIC_KINDS]
     makers_asked = bool(named) and cue_in(a.question, cues().maker_words)
+    rounds = round_names(a.question)
     for attr in asked:
-        found = [f for f in store.facts(attribute=attr) if _in_period(f, a)]
+        found = [
+            f for f in store.facts(attribute=attr) if _in_period(f, a) and _round_ok(f, rounds)
+        ]
         own = [f for f in found if any(matches(f, qe, ents) for qe in named)]
         if a.entities:  # what the question names is the subject, its vendor, or a constraint
             found = [f for f in found if _relates_all(f, a.entities, ents)]
@@ -737,6 +751,7 @@ def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citati
     # a numbered generation the question asks ("第一代"): only a fact quoted with its name
     gens = [e.aliases for e in a.entities if not e.entity_id and ORDINAL.fullmatch(e.text)]
     asked_precision = {m.upper() for m in PRECISION.findall(a.question)}
+    rounds = round_names(a.question)
     for qe in targets(a):
         parts = []
         for attr in a.attributes:
@@ -751,6 +766,7 @@ def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citati
                 and _in_period(f, a)
                 and _in_places(f, a)
                 and _precision_ok(f, asked_precision)
+                and _round_ok(f, rounds)
                 and all(_alias_hit_text(g, normalize(f.quote)) for g in gens)
                 and (c := _cited_in(f, citations)) is not None
             ]

@@ -39,7 +39,7 @@ from rag.evidence import (
     years_in,
 )
 from rag.facts import attributes as vocabulary
-from rag.facts import figure_periods
+from rag.facts import figure_periods, round_names, round_rx
 from rag.glossary import VENDORS
 from rag.lang import HAN_CHAR
 from rag.quantities import quantities
@@ -246,6 +246,35 @@ def _figure_unstated(
     return met
 
 
+def _round_unstated(
+    sel: Selection, eligible: list[Candidate], chosen: list[Candidate]
+) -> list[Candidate] | str:
+    """A question naming a funding round ("raised in its Series E") is answered by a quote
+    stating the asked attribute in a paragraph naming that round: the chosen quotes, or the
+    best eligible one that does; else the round, as written, that no such quote names."""
+    a = sel.analysis
+    asked = [x for x in own_cue_attributes(a) if x != "funding_round"]
+    rounds = round_names(a.question)
+    if not rounds or not asked or a.intent in ("why", "how"):
+        return chosen
+
+    def names_round(c: Candidate) -> bool:
+        # the sentence's own round, else its paragraph's ("... raised $1 billion" after a
+        # sentence naming the Series E)
+        own = round_names(c.text)
+        return rounds <= (own or round_names(sel.contexts.get((c.doc_id, c.start), c.text)))
+
+    def stating(c: Candidate) -> bool:
+        return _states_any(asked, c)
+
+    met = _quote_meeting(sel, eligible, chosen, stating, names_round)
+    if met is None:
+        written = round_rx().search(a.question)
+        return written.group() if written else sorted(rounds)[0]
+    # another round's figure beside the asked one's would be read as an answer too
+    return [c for c in met if not stating(c) or names_round(c)]
+
+
 def _unit_written(question: str, raw: str) -> str:
     """The unit the question writes right after a figure ("5" of "5nm" -> "nm")."""
     m = re.search(re.escape(raw) + r"\s*([A-Za-z%]+|[^\W\d_]{1,2})", question)
@@ -321,6 +350,10 @@ def _choose(
     if isinstance(unstated, str):
         return _refuse(Reason.PART_ABSENT, lang, f"no quote about {unstated}", unstated)
     chosen = unstated
+    unnamed = _round_unstated(sel, eligible, chosen)
+    if isinstance(unnamed, str):
+        return _refuse(Reason.PART_ABSENT, lang, f"no quote about round {unnamed}", unnamed)
+    chosen = unnamed
     if sel.analysis.intent == "who" and not sel.analysis.attributes:
         named = _someone_named(sel, eligible, chosen, lang)
         if isinstance(named, OfflineAnswer):

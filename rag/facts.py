@@ -303,6 +303,24 @@ def implied_attributes(text: str, names: Sequence[str] = ()) -> list[str]:
     return out
 
 
+def round_rx() -> re.Pattern[str]:
+    """The pattern of funding round names (``funding_rounds`` of attributes.yaml)."""
+    return spec().round_rx
+
+
+def round_names(text: str) -> set[str]:
+    """The funding rounds ``text`` names, each by one key whatever its language ("Series B"
+    and "B轮": "B"; "Pre-A轮": "PRE-A"; a named round such as 天使轮 by its own name)."""
+    out = set()
+    for m in spec().round_rx.finditer(text):
+        raw = m.group()
+        pre = "PRE-" if re.match(r"(?i)pre", raw) else ""
+        letter = re.search(r"(?<![A-Za-z])[A-Ha-h](?![a-z])", raw[3:] if pre else raw)
+        word = re.sub(r"(?i)^pre-?|轮$|\s*round$", "", raw).strip().upper()
+        out.add(pre + (letter.group().upper() if letter else word))
+    return out
+
+
 def find_values(text: str) -> list[_Value]:
     """Figures with a unit (or a currency sign) in ``text``, with normalised values."""
     sp = spec()

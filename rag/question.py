@@ -783,6 +783,20 @@ def _sides(a: Analysis) -> list[QEntity]:
     return [e for e in named if e.kind == "company" and e.entity_id not in vendors]
 
 
+def _round_as_condition(a: Analysis) -> None:
+    """A round the question names is a condition, not what it asks ("B轮融资多少", "valued
+    after its Series E"): what else it asks, or the round's amount where it asks how much."""
+    from rag.facts import round_names
+
+    if not round_names(a.question):
+        return
+    rest = [x for x in a.attributes if x != "funding_round"]
+    if not rest and "quantity" not in a.intents:
+        return
+    a.attributes = rest or ["funding_amount"]
+    a.broad_attributes.discard("funding_round")
+
+
 def analyse(
     question: str, history: Iterable[Any] | None = None, index: EntityIndex | None = None
 ) -> Analysis:
@@ -821,6 +835,8 @@ def analyse(
         g for g in a.evidence_attributes if not (set(groups.get(g, ())) and set(groups[g]) <= gone)
     ]
     a.figures = figures_of(question, a.entities)
+    if "funding_round" in a.attributes:
+        _round_as_condition(a)
     if not a.attributes and a.figures and a.intent == "list":
         # "which chips are made on 3nm": the facts listed are of the figure's attribute
         from rag.facts import implied_attributes
