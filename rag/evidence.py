@@ -265,7 +265,7 @@ def figure_for(
 def states(attribute: str, text: str) -> bool:
     """``text`` states ``attribute`` of the fact vocabulary: one of its cues and a value of
     its kind (a figure in one of its units, a date, a memory type, a funding round)."""
-    from rag.facts import attributes, find_dates, find_values, spec
+    from rag.facts import attributes, event_dates, find_values, spec
     from rag.question import cue_in, cues
 
     attr = attributes().get(attribute)
@@ -276,7 +276,7 @@ def states(attribute: str, text: str) -> bool:
     if not cue_in(low, attr.cues):
         return False
     if attr.kind == "date":
-        return bool(find_dates(text, None))
+        return bool(event_dates(text))  # "启动上市辅导" dates no listing
     if attr.kind == "text":
         rx = spec().memory_rx if attribute == "memory_type" else spec().round_rx
         return bool(rx.search(text))

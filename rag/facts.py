@@ -717,6 +717,18 @@ def _clause_of(text: str, s: int, e: int, pos: int) -> tuple[int, int]:
     return s, e
 
 
+def event_dates(text: str) -> list[_Date]:
+    """The dates of ``text`` that may be an event's date: none in a clause with a
+    ``date_blockers`` word (a filing or a tutoring period before a listing, a founding)."""
+    blockers = spec().date_blockers
+    out = []
+    for d in find_dates(text, None):
+        cs, ce = _clause_of(text, 0, len(text), d.start)
+        if not any(w in text[cs:ce].lower() for w in blockers):
+            out.append(d)
+    return out
+
+
 def _make(ctx: _Ctx, s: int, e: int, ent: Entity, attr: str, value: str, **kw: Any) -> Fact:
     doc = ctx.doc
     return Fact(
