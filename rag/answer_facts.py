@@ -123,8 +123,9 @@ def _in_period(fact: Any, a: Analysis) -> bool:
         return False
     # a quarter, a half or nine months asked: a quote naming only other parts of a year
     # gives another part's figure
-    part = subyear_parts(a.period.written) if a.period.label[:1] in ("Q", "H") else set()
-    named = subyear_parts(fact.quote) if part else set()
+    part = subyear_parts(a.period.written) if a.period.label[:1] in ("Q", "H", "F") else set()
+    asked_years = (int(lo[:4] or 0), int(hi[:4]))
+    named = subyear_parts(fact.quote, asked_years) if part else set()
     return not (named and not part & named)
 
 

@@ -546,10 +546,10 @@ def _in_period(sel: Selection, chosen: list[Candidate]) -> bool:
     fiscal_asked = cue_in(sel.analysis.question, cues().fiscal)
     # a quarter, a half or nine months asked: a quote naming other parts of a year only is
     # not about it (a full year keeps the year checks alone: one sentence often holds both)
-    part = subyear_parts(p.written) if p.label[:1] in ("Q", "H") else set()
+    part = subyear_parts(p.written) if p.label[:1] in ("Q", "H", "F") else set()
     for c in stating or chosen:
         doc = sel.docs[c.doc_id]
-        named = subyear_parts(c.text)
+        named = subyear_parts(c.text, (lo, hi))
         if part and named and not part & named:
             continue
         # the asked figure's own period ("nine months of 2025 ..., compared with a loss in

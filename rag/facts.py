@@ -791,13 +791,17 @@ def _value_periods(
         for d in dates
         if not sent[d.end : d.end + 4].lstrip().lower().startswith(sp.reporting_after)
     ]
+    lead = [d for d in own if d.end <= values[0].start] if values else []
     if (
-        len(values) > 1
-        and len(own) == len(values)
-        and all(d.end <= values[0].start for d in own)
-        and any(w in sent[: values[-1].end].lower() for w in sp.respectively)
+        len(lead) > 1
+        and len(values) >= len(lead)
+        and any(w in sent[: values[len(lead) - 1].end].lower() for w in sp.respectively)
     ):
-        return [d.norm for d in own]
+        # "2022年、2023年和2024年的营收分别为A、B和C，2025年上半年为D": the dates before the
+        # first figure pair with as many figures in order; the figures after them keep theirs
+        head = [d.norm for d in lead]
+        rest = _value_periods(text, s, values[len(lead) :], own[len(lead) :], default)
+        return head + rest
     out: list[str | None] = []
     for v in values:
         cs, ce = _clause_of(text, s, s + len(sent), v.start + s)

@@ -126,6 +126,7 @@ class _Cues:
     yesno_endings: tuple[tuple[str, ...], tuple[str, ...]]  # (particles, question words)
     fiscal: tuple[str, ...]  # words that make a year a company's fiscal year (财年, fiscal)
     same_period: tuple[str, ...]  # sentence openings of the period before (同期, that year)
+    full_year: tuple[str, ...]  # words asking a whole year's figure (全年, full-year)
     # (cues, words passed over, measure words) of a how-much question's counted noun
     asked_quantity: tuple[tuple[str, ...], frozenset[str], frozenset[str]]
     place_scope: tuple[tuple[str, ...], tuple[str, ...]]  # words (after, before) a scoped place
@@ -172,6 +173,7 @@ def cues() -> _Cues:
         ),
         fiscal=_both(raw.get("fiscal") or {}),
         same_period=_both(raw.get("same_period") or {}),
+        full_year=_both(raw.get("full_year") or {}),
         yesno_endings=(
             tuple((raw.get("yesno_endings") or {}).get("particles") or []),
             tuple((raw.get("yesno_endings") or {}).get("not") or []),
@@ -406,7 +408,7 @@ _ORDINAL_EN = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 _NINE_MONTHS = re.compile(
     r"前三季度|前三个?季度|前(?:9|九)个月|\b(?:first )?nine months\b|\bfirst three quarters\b|\b9m\b"
 )
-_PART_LABEL = {(1, 6): "H1", (7, 12): "H2", (1, 9): "Q1-Q3"}
+_PART_LABEL = {(1, 6): "H1", (7, 12): "H2", (1, 9): "Q1-Q3", (1, 12): "FY"}
 _HALF = re.compile(r"上半年|\bh1\b|first half|下半年|\bh2\b|second half")
 _MONTH = re.compile(r"(?<!\d)(1[0-2]|0?[1-9])\s*月")
 _MONTHS_EN = [
@@ -432,8 +434,8 @@ def _year(m: re.Match[str]) -> int:
 
 def _subyear(low: str) -> list[tuple[int, int, tuple[int, int]]]:
     """The parts of a year a lower-cased text names, as (first month, last month, span), in
-    the order they appear: nine months (前三季度), quarters (第二季度, Q2, second quarter) and
-    halves (上半年, H1)."""
+    the order they appear: nine months (前三季度), quarters (第二季度, Q2, second quarter),
+    halves (上半年, H1) and the whole year said so (全年, full-year)."""
     out = []
     for m in _NINE_MONTHS.finditer(low):
         out.append((1, 9, m.span()))
@@ -447,12 +449,24 @@ def _subyear(low: str) -> list[tuple[int, int, tuple[int, int]]]:
     for m in _HALF.finditer(rest):
         first = m.group() in ("上半年", "h1", "first half")
         out.append((1, 6, m.span()) if first else (7, 12, m.span()))
+    for w in cues().full_year:  # the whole year, said so ("2024年全年", "full-year 2024")
+        for s, e in _cue_spans(w, rest):
+            out.append((1, 12, (s, e)))
     return sorted(out, key=lambda t: t[2])
 
 
-def subyear_parts(text: str) -> set[tuple[int, int]]:
-    """The parts of a year a text names, as (first month, last month)."""
-    return {(lo, hi) for lo, hi, _ in _subyear(normalize(text))}
+def subyear_parts(text: str, years: tuple[int, int] | None = None) -> set[tuple[int, int]]:
+    """The parts of a year a text names, as (first month, last month); with ``years`` (first,
+    last), only those of a year in that range or written with no year right before them
+    ("2025年上半年" is no part of 2024)."""
+    low = normalize(text)
+    out = set()
+    for lo, hi, (s, _) in _subyear(low):
+        y = re.search(r"(20\d\d)\s*年?\s*(?:的|年度)?\s*$", low[max(0, s - 8) : s])
+        if years and y and not years[0] <= int(y.group(1)) <= years[1]:
+            continue
+        out.add((lo, hi))
+    return out
 
 
 def period_of(text: str) -> Period | None:
