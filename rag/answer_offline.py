@@ -359,6 +359,11 @@ def _choose(
         if isinstance(named, OfflineAnswer):
             return named
         chosen = named
+    elif "who" in sel.analysis.intents and not _names_someone(sel, chosen):
+        # "who founded X and when did it list": the date's quote, and one naming the person
+        naming = next((c for c in eligible if c not in chosen and _names_someone(sel, [c])), None)
+        if naming is not None:
+            chosen = _with_quote(sel, naming, chosen)
     scoped = _in_places(sel, eligible, chosen)
     if isinstance(scoped, str):
         return _refuse(Reason.PLACE_ABSENT, lang, f"no quote about {scoped}", scoped)

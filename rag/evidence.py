@@ -265,7 +265,7 @@ def figure_for(
 def states(attribute: str, text: str) -> bool:
     """``text`` states ``attribute`` of the fact vocabulary: one of its cues and a value of
     its kind (a figure in one of its units, a date, a memory type, a funding round)."""
-    from rag.facts import attributes, event_dates, find_values, spec
+    from rag.facts import attributes, event_clauses, find_values, spec
     from rag.question import cue_in, cues
 
     attr = attributes().get(attribute)
@@ -276,7 +276,9 @@ def states(attribute: str, text: str) -> bool:
     if not cue_in(low, attr.cues):
         return False
     if attr.kind == "date":
-        return bool(event_dates(text))  # "启动上市辅导" dates no listing
+        # a cue in the clause of an event's date ("启动上市辅导" dates no listing; "the IPO
+        # filing had shown ...: ... in 2024" dates no IPO)
+        return any(cue_in(c.lower(), attr.cues) for c in event_clauses(text))
     if attr.kind == "text":
         rx = spec().memory_rx if attribute == "memory_type" else spec().round_rx
         return bool(rx.search(text))

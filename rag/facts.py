@@ -717,15 +717,15 @@ def _clause_of(text: str, s: int, e: int, pos: int) -> tuple[int, int]:
     return s, e
 
 
-def event_dates(text: str) -> list[_Date]:
-    """The dates of ``text`` that may be an event's date: none in a clause with a
+def event_clauses(text: str) -> list[str]:
+    """The clauses of ``text`` holding a date that may be an event's: none with a
     ``date_blockers`` word (a filing or a tutoring period before a listing, a founding)."""
     blockers = spec().date_blockers
     out = []
     for d in find_dates(text, None):
         cs, ce = _clause_of(text, 0, len(text), d.start)
         if not any(w in text[cs:ce].lower() for w in blockers):
-            out.append(d)
+            out.append(text[cs:ce])
     return out
 
 
