@@ -493,11 +493,17 @@ def _order(c: Candidate) -> tuple[int, int]:
 def _says(words: list[str], c: Candidate) -> bool:
     """The quote says one of ``words`` (a word and its translations, ``_with_translations``);
     a quote in a script none of them is written in cannot tell, and counts."""
+    from rag.lexicon import stem
+
     text = normalize(mainland(c.text))
     han = bool(HAN_CHAR.search(text))
-    return any(alias_in(w, text) for w in words) or not any(
-        bool(HAN_CHAR.search(w)) == han for w in words
-    )
+    if any(alias_in(w, text) for w in words):
+        return True
+    # an English word in another form ("commit": "committed", "operate": "operating")
+    stems = {stem(w) for w in words if w.isascii() and w.isalpha() and len(stem(w)) >= 4}
+    if stems and any(t.startswith(tuple(stems)) for t in re.findall(r"[a-z]+", text)):
+        return True
+    return not any(bool(HAN_CHAR.search(w)) == han for w in words)
 
 
 def _with_translations(word: str) -> list[str]:
