@@ -137,6 +137,7 @@ class _Spec:
     negations: tuple[str, ...]
     before_other: tuple[str, ...]
     after_other: tuple[str, ...]
+    bounds_before: tuple[str, ...]  # "more than": a bound, though it ends with "than"
     name_after_other: tuple[str, ...]
     multiple_of: re.Pattern[str]  # "twice the ... of" right before a name: compared with
     technology_after: tuple[str, ...]
@@ -249,6 +250,7 @@ def spec() -> _Spec:
         negations=tuple(str(w).lower() for w in d.get("negations") or ()),
         before_other=tuple(str(w).lower() for w in d.get("not_the_subjects_before") or ()),
         after_other=tuple(str(w).lower() for w in d.get("not_the_subjects_after") or ()),
+        bounds_before=tuple(str(w).lower() for w in d.get("bounds_before") or ()),
         name_after_other=tuple(str(w).lower() for w in d.get("compared_name_after") or ()),
         multiple_of=_multiple_of(d.get("multiple_of") or []),
         technology_after=tuple(str(w).lower() for w in d.get("technology_after") or ()),
@@ -658,6 +660,8 @@ def _other_figure(text: str, vs: int, ve: int) -> bool:
     after = text[ve : ve + 8].lower()
     # the marker may stand before the period it compares with: 比2023年的7.09亿元
     before = _COMPARED_PERIOD.sub("", before).rstrip()
+    if any(before.endswith(w) for w in sp.bounds_before):
+        return False  # "more than 2TB/s": a bound of the subject's own figure
     return any(before.endswith(w) for w in sp.before_other) or any(
         after.startswith(w) for w in sp.after_other
     )
