@@ -130,6 +130,10 @@ def _specific(a: Analysis, question: str) -> list[list[str]]:
     ]
     seed = specific_entities(question)
     if not learned:
+        vendors = [list(v) for v in VENDORS.values()]
+        companies = _named_companies(a, normalize(question))
+        if len(companies) > 1 and all(s in vendors for s in seed):
+            return companies  # "A vs B valuation": each company is a side, seed or learned
         return seed
     names = [normalize(x) for ent in learned for x in ent]
     vendors = [list(v) for v in VENDORS.values()]

@@ -10,6 +10,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -720,6 +721,37 @@ class QA:
                 out |= index.docs_with(tokenize(name))
         return out
 
+    def _with_side(
+        self,
+        analysis: Analysis,
+        facts: Any,
+        resolved: str,
+        passages: list[Any],
+        filters: dict[str, Any],
+    ) -> tuple[list[Any], dict[str, Document], OfflineAnswer] | None:
+        """Two or more things named, and no passage naming one of them ("A vs B valuation", B's
+        story drowned by A's): the passages found, and the best ones of the documents naming
+        it, answer together; None when that answers no better."""
+        from rag.evidence import alias_in
+        from rag.textnorm import normalize
+
+        found = normalize("\n".join(p.text for p in passages))
+        lacking: set[str] = set()
+        for e in analysis.entities:
+            if any(alias_in(x, found) for x in [e.text, *e.aliases]):
+                continue
+            lacking |= self._docs_naming(replace(analysis, entities=[e]), every_kind=True)
+        if not lacking:
+            return None
+        extra = self.search(resolved, len(passages) or None, only=lacking, **filters).passages
+        if not extra:
+            return None
+        keep = max(1, len(passages) - len(extra[:2]))
+        merged = [*passages[:keep], *extra[:2]]
+        docs = self.docs_for(merged)
+        off = self._answer_sentences(analysis, facts, resolved, merged, docs)
+        return None if off.abstained else (merged, docs, off)
+
     def _answer_within(
         self,
         only: set[str],
@@ -763,6 +795,10 @@ class QA:
                 )
                 if redo is not None:
                     passages, docs, off = redo
+            elif len(analysis.entities) > 1:
+                side = self._with_side(analysis, facts, resolved, passages, filters)
+                if side is not None:
+                    passages, docs, off = side
         elif off.reason in ASKED_ABSENT:
             # what was asked may be in a document naming the entity that other documents'
             # common words pushed out of the top k (an English question, a Chinese report)
