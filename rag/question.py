@@ -661,6 +661,53 @@ def _entities(question: str, index: EntityIndex | None) -> list[QEntity]:
             out = [q for q in out if not _inside(question, q.text, aliases[0])]
         written = next((a for a in aliases if a in question), "")
         out.append(QEntity(aliases[0], list(aliases), None, kind, written=written))
+    return _lines_with_numbers(question, out, index)
+
+
+def _lines_with_numbers(
+    question: str, found: list[QEntity], index: EntityIndex | None
+) -> list[QEntity]:
+    """A product line written right before a model number is one product ("Ascend 950": not
+    the line and a number compared): the learned entity of the line's other names with that
+    number ("昇腾950") where the index knows one, else the two as one name."""
+    out = list(found)
+    for num in [q for q in found if q.kind == "model" and not q.entity_id]:
+        at = question.find(num.text)
+        line = next(
+            (
+                q
+                for q in out
+                if q.entity_id
+                and q.kind == "product"
+                and at > 0
+                and re.search(rf"{re.escape(q.text)}\s?$", question[:at])
+            ),
+            None,
+        )
+        if line is None:
+            continue
+        names = list(
+            dict.fromkeys(f"{a}{sep}{num.text}" for a in line.aliases for sep in ("", " "))
+        )
+        written = question[question.rfind(line.text, 0, at) : at + len(num.text)]
+        known = None
+        if index is not None:
+            hits = [
+                ent
+                for n in names
+                for ent, s, e in index.match_entities(n)
+                if s == 0 and e == len(n)
+            ]
+            known = hits[0] if hits else None
+        if known is not None:
+            aliases = [known.name, *[a for a in known.aliases if a != known.name], *names]
+            vendor = getattr(known, "vendor", None)
+            merged = QEntity(
+                written, list(dict.fromkeys(aliases)), known.entity_id, known.kind, vendor
+            )
+        else:
+            merged = QEntity(written, names, None, "model", line.vendor, written=written)
+        out = [merged if q is line else q for q in out if q is not num]
     return out
 
 

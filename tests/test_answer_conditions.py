@@ -152,3 +152,53 @@ def test_a_place_no_source_about_the_subject_names(fake_qa, tmp_path: Path) -> N
     assert refused.abstained, refused.text
     ok = fake_qa.ask("How much did Saudi Arabia commit to Orion AI?")
     assert not ok.abstained and "$1.5 billion" in ok.text, ok.text
+
+
+def test_more_than_a_figure_is_the_subjects_own() -> None:
+    doc = make_doc(
+        "vx",
+        "Vega Labs said on June 10, 2025 that it had shipped HBM9 samples to key customers. "
+        "Vega Labs' HBM9 delivers more than 2.0TB/s of bandwidth per stack, faster than "
+        "1.2TB/s for the previous generation.",
+        lang="en",
+    )
+    got = {
+        (f.entity, f.value)
+        for f in extract_facts(doc, extract_entities(doc))
+        if f.attribute == "memory_bandwidth"
+    }
+    assert ("HBM9", "2.0TB/s") in got, got
+    assert not any(v == "1.2TB/s" for _, v in got), got  # 'faster than': compared with
+
+
+def test_a_product_line_before_a_model_number_is_one_product(fake_qa, tmp_path: Path) -> None:
+    doc = _write(
+        tmp_path / "roadmap.md",
+        "title: Vega Labs outlines its Lyra roadmap\ndate: 2025-09-18\nlang: en",
+        "Vega Labs makes the Lyra accelerator family. The Lyra 800 is made on a 7nm process "
+        "and entered mass production in 2024. Vega Labs said a successor will follow in 2026.",
+    )
+    fake_qa.ingest([doc])
+    a = analyse("Which process node is the Lyra 900 made on?", None, fake_qa.factstore())
+    assert a.intent != "compare" and any(e.text == "Lyra 900" for e in a.entities), a.entities
+    ans = fake_qa.ask("Which process node is the Lyra 900 made on?")
+    assert ans.abstained, ans.text  # the 7nm is the 800's
+    ok = fake_qa.ask("Which process node is the Lyra 800 made on?")
+    assert not ok.abstained and "7nm" in ok.text, ok.text
+
+
+def test_a_compared_side_the_top_k_lacks_is_searched_for(fake_qa, tmp_path: Path) -> None:
+    a = _write(
+        tmp_path / "a.md",
+        "title: 天琴科技递表港交所\ndate: 2025-07-02\nlang: zh",
+        "天琴科技的DeepLyra10推理芯片采用14nm工艺，INT8算力为48 TOPS。"
+        "天琴科技表示，DeepLyra10已进入规模商用，DeepLyra10的客户包括多家安防厂商。",
+    )
+    b = _write(
+        tmp_path / "b.md",
+        "title: 织女科技完成新一轮融资\ndate: 2025-07-15\nlang: zh",
+        "织女科技此前推出的VX100云端推理芯片采用7nm工艺，INT8算力为200 TOPS。",
+    )
+    fake_qa.ingest([a, b])
+    ans = fake_qa.ask("How does DeepLyra10 compare with VX100 in INT8 compute?", k=1)
+    assert "48 TOPS" in ans.text and "200 TOPS" in ans.text, ans.text
