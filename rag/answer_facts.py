@@ -37,6 +37,7 @@ from rag.question import (
     cue_in,
     cues,
     qualifiers_of,
+    sign_of,
     subyear_parts,
 )
 from rag.textnorm import has_term, normalize
@@ -221,6 +222,9 @@ def _note(fact: Any, lang: str, *, when: bool = False) -> str:
         bits.append(str(q.get(lang, fact.qualifier)))
     if fact.precision:
         bits.append(str(fact.precision))
+    negative = answer_words().get("negative_notes", {}).get(fact.attribute)
+    if negative and fact.norm_value is not None and fact.norm_value < 0:
+        bits.append(str(negative[lang]))  # "5.77亿元 (loss)": a loss, not a profit
     year = (fact.period or "")[:4]
     if when and year and year in fact.quote:  # only a year the quote itself gives
         bits.append(year)
@@ -478,9 +482,14 @@ def _listed(
     named = [e for e in a.entities if e.kind in SPECIFIC_KINDS]
     makers_asked = bool(named) and cue_in(a.question, cues().maker_words)
     rounds = round_names(a.question)
+    sign = sign_of(a.question)  # "which are profitable": profits, not losses
     for attr in asked:
         found = [
-            f for f in store.facts(attribute=attr) if _in_period(f, a) and _round_ok(f, rounds)
+            f
+            for f in store.facts(attribute=attr)
+            if _in_period(f, a)
+            and _round_ok(f, rounds)
+            and (not sign or f.norm_value is None or f.norm_value * sign > 0)
         ]
         own = [f for f in found if any(matches(f, qe, ents) for qe in named)]
         if a.entities:  # what the question names is the subject, its vendor, or a constraint

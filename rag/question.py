@@ -324,6 +324,17 @@ def attribute_cues(text: str) -> tuple[list[str], set[str]]:
     return out, broad
 
 
+def sign_of(text: str) -> int:
+    """1 or -1 when the question asks only figures of that sign (question.yaml ``signs``:
+    "profitable", "亏损的"), else 0."""
+    signs = datafiles.load_yaml(QUESTION_FILE).get("signs") or {}
+    low = normalize(text)
+    for key, sign in (("negative", -1), ("positive", 1)):
+        if cue_in(low, list(_both(signs.get(key) or {}))):
+            return sign
+    return 0
+
+
 def qualifiers_of(text: str) -> set[str]:
     """The qualifiers a question asks about ("which chips are planned ...": ``planned``)."""
     return {k for k, _, _ in find_cues(normalize(text), cues().qualifiers)}

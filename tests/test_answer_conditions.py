@@ -202,3 +202,29 @@ def test_a_compared_side_the_top_k_lacks_is_searched_for(fake_qa, tmp_path: Path
     fake_qa.ingest([a, b])
     ans = fake_qa.ask("How does DeepLyra10 compare with VX100 in INT8 compute?", k=1)
     assert "48 TOPS" in ans.text and "200 TOPS" in ans.text, ans.text
+
+
+def test_a_loss_says_so_and_a_profitable_list_keeps_profits(fake_qa, tmp_path: Path) -> None:
+    from rag.question import sign_of
+
+    assert sign_of("Which AI chip companies are profitable?") == 1
+    assert sign_of("哪些AI芯片公司仍在亏损?") == -1
+    assert sign_of("What was Lyra's net profit?") == 0
+    docs = [
+        _write(
+            tmp_path / f"{name}.md",
+            f"title: {name} results\ndate: 2025-08-29\nlang: zh",
+            f"{name}发布2025年半年度报告。{text}",
+        )
+        for name, text in [
+            ("天琴科技", "上半年归属于母公司股东的净利润为3.2亿元，同比扭亏。"),
+            ("织女科技", "上半年归属于母公司股东的净亏损为1.5亿元，亏损同比收窄。"),
+            ("河鼓科技", "上半年归属于母公司股东的净利润为2.1亿元，同比增长40%。"),
+        ]
+    ]
+    fake_qa.ingest(docs)
+    ans = fake_qa.ask("哪些AI芯片公司实现盈利?各自净利润多少?")
+    assert "3.2亿元" in ans.text and "2.1亿元" in ans.text, ans.text
+    assert "1.5亿元" not in ans.text, ans.text
+    loss = fake_qa.ask("织女科技上半年净利润多少?")
+    assert "1.5亿元(亏损)" in loss.text, loss.text  # the lead says it is a loss
