@@ -45,6 +45,7 @@ from rag.lang import HAN_CHAR
 from rag.quantities import quantities
 from rag.quantities import supported as figure_equals
 from rag.question import (
+    PRECISION,
     Analysis,
     QEntity,
     analyse,
@@ -250,6 +251,27 @@ def _figure_unstated(
     return met
 
 
+def _formats_named(
+    sel: Selection, eligible: list[Candidate], chosen: list[Candidate], lang: str
+) -> list[Candidate] | OfflineAnswer:
+    """A number format the question names ("does it support FP6?", "FP8 throughput") is
+    named by a quote of the answer: the chosen ones, or the best eligible one; else the
+    refusal naming the format."""
+    if sel.analysis.intent in ("why", "how"):
+        return chosen
+    for fmt in sorted({m.upper() for m in PRECISION.findall(sel.analysis.question)}):
+        rx = re.compile(rf"(?<![A-Za-z0-9]){fmt}(?![0-9])", re.I)
+
+        def names(c: Candidate, rx: re.Pattern[str] = rx) -> bool:
+            return bool(rx.search(c.text))
+
+        met = _quote_meeting(sel, eligible, chosen, lambda c: True, names)
+        if met is None:
+            return _refuse(Reason.PART_ABSENT, lang, f"no quote names {fmt}", fmt)
+        chosen = met
+    return chosen
+
+
 def _round_unstated(
     sel: Selection, eligible: list[Candidate], chosen: list[Candidate]
 ) -> list[Candidate] | str:
@@ -354,6 +376,10 @@ def _choose(
     if isinstance(unstated, str):
         return _refuse(Reason.PART_ABSENT, lang, f"no quote about {unstated}", unstated)
     chosen = unstated
+    formats = _formats_named(sel, eligible, chosen, lang)
+    if isinstance(formats, OfflineAnswer):
+        return formats
+    chosen = formats
     unnamed = _round_unstated(sel, eligible, chosen)
     if isinstance(unnamed, str):
         return _refuse(Reason.PART_ABSENT, lang, f"no quote about round {unnamed}", unnamed)

@@ -228,3 +228,14 @@ def test_a_loss_says_so_and_a_profitable_list_keeps_profits(fake_qa, tmp_path: P
     assert "1.5亿元" not in ans.text, ans.text
     loss = fake_qa.ask("织女科技上半年净利润多少?")
     assert "1.5亿元(亏损)" in loss.text, loss.text  # the lead says it is a loss
+
+
+def test_a_number_format_named_must_be_quoted() -> None:
+    doc = make_doc(
+        "ly",
+        "天琴900支持FP8、MXFP8、MXFP4等低精度数据格式，FP8算力达到1 PFLOPS。"
+        "天琴900将于2026年第四季度上市。",
+    )
+    assert ask("Does the Lyra 天琴900 support FP6?", doc).abstained
+    ok = ask("天琴900支持FP8吗?", doc)
+    assert not ok.abstained and "FP8" in ok.text, ok.text
