@@ -678,9 +678,9 @@ def _entities(question: str, index: EntityIndex | None) -> list[QEntity]:
 def _lines_with_numbers(
     question: str, found: list[QEntity], index: EntityIndex | None
 ) -> list[QEntity]:
-    """A product line written right before a model number is one product ("Ascend 950": not
+    """A product line written right before a model number is one product ("Lyra 900": not
     the line and a number compared): the learned entity of the line's other names with that
-    number ("昇腾950") where the index knows one, else the two as one name."""
+    number ("天琴900") where the index knows one, else the two as one name."""
     out = list(found)
     for num in [q for q in found if q.kind == "model" and not q.entity_id]:
         at = question.find(num.text)
@@ -850,7 +850,7 @@ def _sides(a: Analysis) -> list[QEntity]:
     if products:
         return products
     # no product named: the companies are the sides ("A和B的估值"), less one that is the
-    # vendor of another named ("Baidu's Kunlunxin": one side, not two)
+    # vendor of another named ("Orion's Lyra unit": one side, not two)
     vendors = {e.vendor for e in named if e.vendor}
     return [e for e in named if e.kind == "company" and e.entity_id not in vendors]
 
