@@ -710,6 +710,8 @@ def _lines_with_numbers(
                 if s == 0 and e == len(n)
             ]
             known = hits[0] if hits else None
+        if known is None and not _numbered_members(index, line):
+            continue  # no numbered member known: the number may be one the reader missed
         if known is not None:
             aliases = [known.name, *[a for a in known.aliases if a != known.name], *names]
             vendor = getattr(known, "vendor", None)
@@ -720,6 +722,22 @@ def _lines_with_numbers(
             merged = QEntity(written, names, None, "model", line.vendor, written=written)
         out = [merged if q is line else q for q in out if q is not num]
     return out
+
+
+def _numbered_members(index: EntityIndex | None, line: QEntity) -> bool:
+    """The index knows a member of the product line by its name and a number ("X 800" of
+    X): a number written after the line names another member."""
+    entities = getattr(index, "entities", None)
+    if entities is None:
+        return False
+    heads = [re.escape(normalize(a)) for a in line.aliases if a]
+    rx = re.compile(rf"^(?:{'|'.join(heads)})\s?[a-z]*\d") if heads else None
+    return rx is not None and any(
+        rx.match(normalize(n))
+        for e in entities()
+        if e.entity_id != line.entity_id
+        for n in [e.name, *e.aliases]
+    )
 
 
 def _series_variants(aliases: list[str]) -> list[str]:
