@@ -30,15 +30,15 @@ from rag.quantities import quantities, unsupported, written_in
 from rag.quantities import supported as figure_equals
 from rag.question import (
     ORDINAL,
-    PRECISION,
     Analysis,
     Figure,
     QEntity,
+    asked_formats,
     cue_in,
     cues,
+    names_other_part,
     qualifiers_of,
     sign_of,
-    subyear_parts,
 )
 from rag.textnorm import has_term, normalize
 from rag.types import Citation, Document, Passage
@@ -122,12 +122,7 @@ def _in_period(fact: Any, a: Analysis) -> bool:
     lo, hi = a.period.since or "", a.period.until or "9999"
     if not (bool(when) and lo[: len(when)] <= when <= hi[: max(len(when), 4)] + "~"):
         return False
-    # a quarter, a half or nine months asked: a quote naming only other parts of a year
-    # gives another part's figure
-    part = subyear_parts(a.period.written) if a.period.label[:1] in ("Q", "H", "F") else set()
-    asked_years = (int(lo[:4] or 0), int(hi[:4]))
-    named = subyear_parts(fact.quote, asked_years) if part else set()
-    return not (named and not part & named)
+    return not names_other_part(a.period, fact.quote)
 
 
 def _rank(fact: Any, doc_rank: dict[str, int]) -> tuple[int, int, int]:
@@ -277,7 +272,7 @@ def _lookup(
     """Facts for every target entity and asked attribute, or None when one is missing."""
     picks: list[_Pick] = []
     latest = a.intent == "latest"
-    asked_precision = {m.upper() for m in PRECISION.findall(a.question)}
+    asked_precision = asked_formats(a.question)
     rounds = round_names(a.question)
     for qe in targets(a):
         for attr in a.attributes:
@@ -760,7 +755,7 @@ def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citati
     words = answer_words()
     # a numbered generation the question asks ("第一代"): only a fact quoted with its name
     gens = [e.aliases for e in a.entities if not e.entity_id and ORDINAL.fullmatch(e.text)]
-    asked_precision = {m.upper() for m in PRECISION.findall(a.question)}
+    asked_precision = asked_formats(a.question)
     rounds = round_names(a.question)
     for qe in targets(a):
         parts = []

@@ -45,15 +45,15 @@ from rag.lang import HAN_CHAR
 from rag.quantities import quantities
 from rag.quantities import supported as figure_equals
 from rag.question import (
-    PRECISION,
     Analysis,
     QEntity,
     analyse,
+    asked_formats,
     cue_in,
     cues,
+    names_other_part,
     own_cue_attributes,
     specific_entities,
-    subyear_parts,
     unknown_names,
 )
 from rag.render import render
@@ -130,14 +130,13 @@ def _specific(a: Analysis, question: str) -> list[list[str]]:
         if e.entity_id and e.kind in ("product", "model")
     ]
     seed = specific_entities(question)
+    vendors = [list(v) for v in VENDORS.values()]
     if not learned:
-        vendors = [list(v) for v in VENDORS.values()]
         companies = _named_companies(a, normalize(question))
         if len(companies) > 1 and all(s in vendors for s in seed):
             return companies  # "A vs B valuation": each company is a side, seed or learned
         return seed
     names = [normalize(x) for ent in learned for x in ent]
-    vendors = [list(v) for v in VENDORS.values()]
     rest = [
         s for s in seed
         if s not in vendors and not any(normalize(x) in n for x in s for n in names)
@@ -259,7 +258,7 @@ def _formats_named(
     refusal naming the format."""
     if sel.analysis.intent in ("why", "how"):
         return chosen
-    for fmt in sorted({m.upper() for m in PRECISION.findall(sel.analysis.question)}):
+    for fmt in sorted(asked_formats(sel.analysis.question)):
         rx = re.compile(rf"(?<![A-Za-z0-9]){fmt}(?![0-9])", re.I)
 
         def names(c: Candidate, rx: re.Pattern[str] = rx) -> bool:
@@ -585,14 +584,10 @@ def _in_period(sel: Selection, chosen: list[Candidate]) -> bool:
     vocab = vocabulary()
     dims = {d for x in asked if x in vocab for d in vocab[x].dims}
     fiscal_asked = cue_in(sel.analysis.question, cues().fiscal)
-    # a quarter, a half or nine months asked: a quote naming other parts of a year only is
-    # not about it (a full year keeps the year checks alone: one sentence often holds both)
-    part = subyear_parts(p.written) if p.label[:1] in ("Q", "H", "F") else set()
     for c in stating or chosen:
         doc = sel.docs[c.doc_id]
-        named = subyear_parts(c.text, (lo, hi))
-        if part and named and not part & named:
-            continue
+        if names_other_part(p, c.text):
+            continue  # "第二季度营收" is no answer to the nine months asked
         # the asked figure's own period ("nine months of 2025 ..., compared with a loss in
         # 2024" is of 2025), not every year the sentence names; a fiscal year is named, not
         # dated, so its figures keep the years the sentence names

@@ -725,9 +725,11 @@ def event_clauses(text: str) -> list[str]:
     """The clauses of ``text`` holding a date that may be an event's: none with a
     ``date_blockers`` word (a filing or a tutoring period before a listing, a founding)."""
     blockers = spec().date_blockers
+    dates = find_dates(text, None)
+    clauses = clause_spans(text, 0, len(text)) if dates else []
     out = []
-    for d in find_dates(text, None):
-        cs, ce = _clause_of(text, 0, len(text), d.start)
+    for d in dates:
+        cs, ce = next(((s, e) for s, e in clauses if s <= d.start < e), (0, len(text)))
         if not any(w in text[cs:ce].lower() for w in blockers):
             out.append(text[cs:ce])
     return out

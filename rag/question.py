@@ -119,7 +119,7 @@ class _Cues:
     subsumes: dict[str, tuple[str, ...]]  # attribute -> cues of others it reads instead
     not_plural: frozenset[str]  # words after "which" that end in -s but are no plural noun
     per_item: tuple[str, ...]  # words asking one figure per item (each, 分别)
-    list_words: tuple[str, ...]  # words asking a list where they open or end the question
+    list_words: tuple[str, ...]  # words asking a list where they open the question
     maker_words: tuple[str, ...]  # words asking for the companies behind a named product
     figure_bounds: dict[str, tuple[str, ...]]  # "ge"/"le" -> cues ("以上", "more than" ...)
     period_of_entity: tuple[tuple[str, ...], tuple[str, ...]]  # words (after, before) a period
@@ -127,6 +127,7 @@ class _Cues:
     fiscal: tuple[str, ...]  # words that make a year a company's fiscal year (财年, fiscal)
     same_period: tuple[str, ...]  # sentence openings of the period before (同期, that year)
     full_year: tuple[str, ...]  # words asking a whole year's figure (全年, full-year)
+    signs: dict[int, tuple[str, ...]]  # 1 / -1 -> words asking only figures of that sign
     # (cues, words passed over, measure words) of a how-much question's counted noun
     asked_quantity: tuple[tuple[str, ...], frozenset[str], frozenset[str]]
     place_scope: tuple[tuple[str, ...], tuple[str, ...]]  # words (after, before) a scoped place
@@ -174,6 +175,10 @@ def cues() -> _Cues:
         fiscal=_both(raw.get("fiscal") or {}),
         same_period=_both(raw.get("same_period") or {}),
         full_year=_both(raw.get("full_year") or {}),
+        signs={
+            sign: _both((raw.get("signs") or {}).get(key) or {})
+            for key, sign in (("negative", -1), ("positive", 1))
+        },
         yesno_endings=(
             tuple((raw.get("yesno_endings") or {}).get("particles") or []),
             tuple((raw.get("yesno_endings") or {}).get("not") or []),
@@ -327,12 +332,8 @@ def attribute_cues(text: str) -> tuple[list[str], set[str]]:
 def sign_of(text: str) -> int:
     """1 or -1 when the question asks only figures of that sign (question.yaml ``signs``:
     "profitable", "亏损的"), else 0."""
-    signs = datafiles.load_yaml(QUESTION_FILE).get("signs") or {}
     low = normalize(text)
-    for key, sign in (("negative", -1), ("positive", 1)):
-        if cue_in(low, list(_both(signs.get(key) or {}))):
-            return sign
-    return 0
+    return next((sign for sign, words in cues().signs.items() if cue_in(low, words)), 0)
 
 
 def qualifiers_of(text: str) -> set[str]:
@@ -478,6 +479,23 @@ def subyear_parts(text: str, years: tuple[int, int] | None = None) -> set[tuple[
             continue
         out.add((lo, hi))
     return out
+
+
+def names_other_part(period: Period, text: str) -> bool:
+    """A quarter, a half, nine months or a whole year said so is asked, and ``text`` names
+    only other parts of the asked years: it gives another part's figure. A plain year asked
+    keeps the year checks alone (one sentence often holds a year and its quarters)."""
+    part = subyear_parts(period.written) if period.label[:1] in ("Q", "H", "F") else set()
+    if not part:
+        return False
+    years = (int((period.since or "0")[:4]), int((period.until or "9999")[:4]))
+    named = subyear_parts(text, years)
+    return bool(named) and not part & named
+
+
+def asked_formats(question: str) -> set[str]:
+    """The number formats a question names (FP8, INT8 ...), upper-cased."""
+    return {m.upper() for m in PRECISION.findall(question)}
 
 
 def period_of(text: str) -> Period | None:
@@ -857,9 +875,9 @@ def needs_context(question: str, index: EntityIndex | None = None) -> bool:
 
 
 def _sides(a: Analysis) -> list[QEntity]:
-    """The products and models a question names (else its companies), less those that are an
-    attribute's cue
-    ("V9配备多少HBM4": HBM4 is the kind of memory asked about, not a second product)."""
+    """The products and models a question names (else its companies), less those that are
+    an attribute's cue ("V9配备多少HBM4": HBM4 is the kind of memory asked about, not a second
+    product)."""
     from rag.facts import attributes as vocabulary  # built for every ask anyway
 
     asked = [c for x in vocabulary().values() for c in x.cues]

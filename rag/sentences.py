@@ -35,7 +35,7 @@ from rag.evidence import (
 from rag.glossary import evidence_has_attribute, matched_groups
 from rag.lang import is_chinese
 from rag.lexicon import stem, translations
-from rag.question import ORDINAL, PRECISION, Analysis
+from rag.question import ORDINAL, Analysis, asked_formats
 from rag.textnorm import mainland, normalize, tokenize
 from rag.types import Document, Passage
 
@@ -402,8 +402,9 @@ def _in_unit(units: set[str], text: str) -> bool:
 def precision_said(question: str, attribute: str, text: str) -> bool:
     """A compute figure asked in a number format ("FP4 performance") is one the text gives
     in that format; any other attribute, or no format asked, passes."""
-    asked = {p.lower() for p in PRECISION.findall(question)}
-    return attribute != "compute" or not asked or any(p in text.lower() for p in asked)
+    asked = asked_formats(question)
+    low = text.lower()
+    return attribute != "compute" or not asked or any(p.lower() in low for p in asked)
 
 
 def states_attribute(sel: Selection, ab: Aboutness, c: Candidate, a: str) -> bool:
