@@ -414,7 +414,7 @@ _QUARTER_ZH = {"一": 1, "二": 2, "三": 3, "四": 4}
 _YEAR = re.compile(
     r"(?<!\d)(20\d\d|\d\d)\s*(?:年|财年)|(?<![\d.])(20\d\d)(?!\d|\.\d)|\bfy\s*(\d\d)\b"
 )
-_QUARTER = re.compile(r"(?:第?([一二三四])季度|\bq([1-4])\b)")
+_QUARTER = re.compile(r"(?:第?([一二三四])季度|第([一二三四])季|\bq([1-4])\b)")
 _QUARTER_EN = re.compile(r"\b(first|second|third|fourth)[- ]quarter\b")
 _ORDINAL_EN = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 _NINE_MONTHS = re.compile(
@@ -453,7 +453,7 @@ def _subyear(low: str) -> list[tuple[int, int, tuple[int, int]]]:
         out.append((1, 9, m.span()))
     rest = _NINE_MONTHS.sub(lambda m: " " * len(m.group()), low)
     for m in _QUARTER.finditer(rest):
-        n = _QUARTER_ZH.get(m.group(1) or "", 0) or int(m.group(2) or 0)
+        n = _QUARTER_ZH.get(m.group(1) or m.group(2) or "", 0) or int(m.group(3) or 0)
         out.append((3 * n - 2, 3 * n, m.span()))
     for m in _QUARTER_EN.finditer(rest):
         n = _ORDINAL_EN[m.group(1)]
@@ -490,6 +490,8 @@ def names_other_part(period: Period, text: str) -> bool:
         return False
     years = (int((period.since or "0")[:4]), int((period.until or "9999")[:4]))
     named = subyear_parts(text, years)
+    if period.since is None:  # a part of no year ("前三季度营收"): only a text naming it
+        return not part & named
     return bool(named) and not part & named
 
 
@@ -504,7 +506,7 @@ def period_of(text: str) -> Period | None:
     low = normalize(text)
     years = [_year(m) for m in _YEAR.finditer(low)]
     if not years:
-        return None
+        return _part_of_no_year(low)
     y0, y1 = min(years), max(years)
     label = str(y0) if y0 == y1 else f"{y0}-{y1}"
     lo_m, hi_m = 1, 12
@@ -528,6 +530,19 @@ def period_of(text: str) -> Period | None:
     return Period(
         f"{y0}-{lo_m:02d}-01", f"{y1}-{hi_m:02d}-{last:02d}", label, _written(low, spans), of_entity
     )
+
+
+def _part_of_no_year(low: str) -> Period | None:
+    """A quarter, a half or nine months asked with no year ("前三季度营收", "Q3 revenue"): a
+    window of no bounds that only texts naming that part meet (``names_other_part``)."""
+    part = next(iter(_subyear(low)), None)
+    if part is None or (part[0], part[1]) == (1, 12):
+        return None
+    label = _PART_LABEL.get((part[0], part[1]), f"Q{part[1] // 3}")
+    after, before = cues().period_of_entity
+    s, e = part[2]
+    of_entity = low[e:].lstrip().startswith(after) or low[:s].rstrip().endswith(before)
+    return Period(None, None, label, low[s:e], of_entity)
 
 
 def _written(low: str, spans: list[tuple[int, int]]) -> str:

@@ -70,6 +70,22 @@ def test_a_whole_year_asked_is_not_answered_by_a_half() -> None:
     assert not ok.abstained and "5.4亿元" in ok.text, ok.text
 
 
+def test_a_part_of_no_year_is_answered_only_by_a_text_naming_it() -> None:
+    p = period_of("天琴科技前三季度营收多少")
+    assert p is not None and (p.since, p.label) == (None, "Q1-Q3")
+    assert period_of("织女科技第三季收入") is not None  # a quarter written without 度
+    assert period_of("天琴科技营收多少") is None
+    doc = make_doc(
+        "ly",
+        "天琴科技2024年实现营业收入5.4亿元，同比增长30%。"
+        "天琴科技前三季度实现营业收入6.1亿元，同比增长52%。",
+    )
+    ok = ask("天琴科技前三季度营收多少?", doc)
+    assert not ok.abstained and "6.1亿元" in ok.text, ok.text
+    only_year = make_doc("ly", "天琴科技2024年实现营业收入5.4亿元，同比增长30%。")
+    assert_abstained(ask("天琴科技前三季度营收多少?", only_year), chinese=True)
+
+
 def test_years_listed_before_respectively_pair_with_the_first_figures() -> None:
     text = (
         "天琴科技2022年、2023年和2024年的营收分别为1.9亿元、2.9亿元和5.4亿元，"
