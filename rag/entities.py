@@ -63,6 +63,7 @@ class _Cues:
     alias_intro: tuple[str, ...]
     links_zh: tuple[str, ...]
     links_en: tuple[str, ...]
+    pronouns: tuple[str, ...]  # a sentence's company, then "its X100" / "其X100"
     person_after: tuple[str, ...]
     person_before: tuple[str, ...]
     en_before: tuple[str, ...]
@@ -102,6 +103,7 @@ def cues() -> _Cues:
         alias_intro=longest("alias_intro"),
         links_zh=longest("vendor_links_zh"),
         links_en=longest("vendor_links_en"),
+        pronouns=longest("vendor_pronouns"),
         person_after=tuple(d.get("person_after") or []),
         person_before=tuple(d.get("person_before") or []),
         en_before=tuple(s.lower() for s in d.get("en_company_before") or []),
@@ -870,10 +872,60 @@ def _vendor_links(text: str, col: _Collector) -> None:
             continue
         end, comp = last_company
         between = text[end:s]
-        if len(between) > 16:
-            continue
-        if _is_link(between, c):
+        if (len(between) <= 16 and _is_link(between, c)) or _pronoun_link(between, c):
             col.vote_vendor(ent.entity_id, comp.entity_id)
+    _line_vendors(col)
+
+
+def _pronoun_link(between: str, c: _Cues) -> bool:
+    """``Foo, the Toronto chip company, began selling its X100``: the possessive right before
+    the product is the company's, where no sentence ends between them."""
+    if re.search(r"[。！？；!?;]|\.\s", between) or len(between) > 200:
+        return False
+    tail = between.rstrip().lower()
+    return any(
+        tail.endswith(p) and (len(tail) == len(p) or not tail[-len(p) - 1].isalnum())
+        for p in c.pronouns
+    )
+
+
+def _line_vendors(col: _Collector) -> None:
+    """A model with no vendor of its own inherits its product line's, where an alias writes
+    the line before it ("Foo X100" of the Foo line)."""
+    for ent in list(col.found.values()):
+        if ent.kind != "model" or col.votes.get(ent.entity_id):
+            continue
+        for alias in ent.aliases:
+            head = alias.rsplit(" ", 1)[0] if " " in alias else ""
+            lid = col.by_alias.get(compact_key(head)) if head else None
+            if lid and lid != ent.entity_id and col.votes.get(lid):
+                col.vote_vendor(ent.entity_id, col.votes[lid].most_common(1)[0][0])
+                break
+    # a model number of the same shape as its article's other models ("X100" beside "X150")
+    # is of their vendor, where they all have the same one
+    shape = {
+        e.entity_id: _model_shape(e.name)
+        for e in col.found.values()
+        if e.kind == "model" and not _standard(e.name)
+    }
+    for eid, key in shape.items():
+        if col.votes.get(eid) or key is None:
+            continue
+        vendors = {
+            col.votes[o].most_common(1)[0][0]
+            for o, k in shape.items()
+            if o != eid and k == key and col.votes.get(o)
+        }
+        if len(vendors) == 1:
+            col.vote_vendor(eid, vendors.pop())
+
+
+def _model_shape(name: str) -> str | None:
+    """A model number's letters around its digits ("p150a": "p#a"), or None for no model."""
+    m = re.fullmatch(r"([A-Za-z]*)\d+([A-Za-z]*)", name.strip())
+    return (
+        f"{m.group(1).lower()}#{m.group(2).lower()}" if m and (m.group(1) or m.group(2)) else None
+    )
 
 
 def _is_link(between: str, c: _Cues) -> bool:

@@ -389,6 +389,18 @@ def _asks_plural(low: str) -> bool:
     return False
 
 
+def _plural_asked(question: str, a: Analysis) -> bool:
+    """An asked attribute's English word in the plural ("prices", "capacities")."""
+    words = set(re.findall(r"[a-z]+", normalize(question)))
+    for attr in a.attributes:
+        for cue in cues().attributes.get(attr, ()):
+            last = cue.split()[-1] if _is_latin(cue) else ""
+            forms = {last + "s", last + "es", last[:-1] + "ies" if last.endswith("y") else ""}
+            if len(last) > 2 and words & (forms - {""}):
+                return True
+    return False
+
+
 def _list_word_opens(low: str) -> bool:
     """The question opens with a word asking for a list ("list chips made on 3nm")."""
     bare = re.sub(r"^[\s\W]+", "", low)
@@ -972,6 +984,9 @@ def analyse(
         vendors = {e.vendor for e in a.entities if e.vendor}
         if len([e for e in a.entities if e.entity_id not in vendors or not e.entity_id]) < 2:
             a.intents.add("list")  # "each Orion accelerator": one item named, a kind
+    companies_only = bool(a.entities) and all(e.kind == "company" for e in a.entities)
+    if a.attributes and a.intent == "value" and companies_only and _plural_asked(question, a):
+        a.intents.add("list")  # "Orion card prices": the figure of each of its items
     kind = a.attributes and not a.entities and _names_kind(normalize(question))
     if kind and not is_followup(question):  # "valuations of inference chip start-ups"
         a.intents.add("list")

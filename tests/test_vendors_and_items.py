@@ -1,0 +1,52 @@
+"""Round 15 mechanisms: a product's vendor learned from a possessive ("its Orion cards") and
+from its siblings' model numbers, and a company's figures asked in the plural listed item by
+item. Invented names throughout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rag.entities import extract_entities
+from rag.question import analyse
+from tests.test_answer_offline import make_doc
+from tests.test_answer_reach import _write
+
+LYRA = (
+    "Lyra Technologies, the Toronto-based chip start-up led by its founder, has begun selling "
+    "its Orion accelerator cards to developers. The Orion X150 has 32GB of memory and sells "
+    "for $1,399. The smaller X100 has 28GB and costs $999."
+)
+
+
+def _vendors(text: str) -> dict[str, str | None]:
+    return {e.name: e.vendor for e in extract_entities(make_doc("ly", text))}
+
+
+def test_a_possessive_makes_the_sentences_company_the_vendor() -> None:
+    vendors = _vendors(LYRA)
+    lyra = next(k for k in vendors if k.startswith("Lyra"))
+    assert vendors["Orion"] is not None and vendors["Orion"] in lyra.lower(), vendors
+    # the line's vendor passes to its model, and to a model number of the same shape
+    assert vendors["X150"] == vendors["Orion"] == vendors["X100"], vendors
+
+
+def test_a_possessive_across_a_sentence_end_links_nothing() -> None:
+    vendors = _vendors("Lyra Technologies raised $50 million. Its Orion cards sell well.")
+    assert vendors.get("Orion") is None, vendors
+
+
+def test_a_companys_figure_asked_in_the_plural_lists_its_items(fake_qa, tmp_path: Path) -> None:
+    fake_qa.ingest(
+        [
+            _write(
+                tmp_path / "ly.md",
+                "title: Lyra sells Orion cards\ndate: 2025-04-10\nlang: en",
+                LYRA,
+            )
+        ]
+    )
+    a = analyse("Lyra card prices", None, fake_qa.factstore())
+    assert a.intent == "list" and a.attributes == ["price"], (a.intents, a.attributes)
+    ans = fake_qa.ask("Lyra card prices")
+    assert "$999" in ans.text and "$1,399" in ans.text, ans.text
+    assert analyse("Lyra card price", None, fake_qa.factstore()).intent != "list"
