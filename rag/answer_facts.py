@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from rag import datafiles
 from rag.citations import make_citation, numbers_in
 from rag.evidence import names_place
-from rag.facts import round_names
+from rag.facts import is_memory_type, memory_types_in, round_names
 from rag.lang import HAN_CHAR, lang_of
 from rag.quantities import quantities, unsupported, written_in
 from rag.quantities import supported as figure_equals
@@ -478,6 +478,7 @@ def _listed(
     makers_asked = bool(named) and cue_in(a.question, cues().maker_words)
     rounds = round_names(a.question)
     sign = sign_of(a.question)  # "which are profitable": profits, not losses
+    types = memory_types_in(a.question)  # "which chips use SRAM": that memory type only
     for attr in asked:
         found = [
             f
@@ -485,6 +486,7 @@ def _listed(
             if _in_period(f, a)
             and _round_ok(f, rounds)
             and (not sign or f.norm_value is None or f.norm_value * sign > 0)
+            and (attr != "memory_type" or not types or is_memory_type(f.value, types))
         ]
         own = [f for f in found if any(matches(f, qe, ents) for qe in named)]
         if a.entities:  # what the question names is the subject, its vendor, or a constraint

@@ -305,6 +305,18 @@ def implied_attributes(text: str, names: Sequence[str] = ()) -> list[str]:
     return out
 
 
+def memory_types_in(text: str) -> set[str]:
+    """The memory technologies ``text`` names (``memory_types`` of attributes.yaml), each
+    upper-cased with no spaces ("HBM3E", "SRAM")."""
+    return {re.sub(r"\s", "", m.group()).upper() for m in spec().memory_rx.finditer(text)}
+
+
+def is_memory_type(value: str, named: set[str]) -> bool:
+    """A memory type fact's value is one of ``named``, or a stack of it ("HBM3E 12H")."""
+    v = re.sub(r"\s", "", value).upper()
+    return any(re.fullmatch(rf"{re.escape(t)}(?:\d{{1,2}}-?H(?:I|IGH)?)?", v) for t in named)
+
+
 def round_rx() -> re.Pattern[str]:
     """The pattern of funding round names (``funding_rounds`` of attributes.yaml)."""
     return spec().round_rx
@@ -1148,4 +1160,13 @@ def _remember(ctx: _Ctx, s: int, ments: list[_Mention], used: list[Entity]) -> N
         ctx.recent = companies[:1]
 
 
-__all__ = ["EXTRACTOR_VERSION", "Attr", "attributes", "extract_facts", "find_dates", "find_values"]
+__all__ = [
+    "EXTRACTOR_VERSION",
+    "Attr",
+    "attributes",
+    "extract_facts",
+    "find_dates",
+    "find_values",
+    "is_memory_type",
+    "memory_types_in",
+]

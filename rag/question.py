@@ -977,6 +977,10 @@ def analyse(
         from rag.facts import implied_attributes
 
         a.attributes = implied_attributes(question, [e.text for e in a.entities])
+    from rag.facts import memory_types_in
+
+    if not a.attributes and a.intent == "list" and memory_types_in(question):
+        a.attributes = ["memory_type"]  # "which chips use SRAM": the memory type is the figure
     a.scopes = scoping_places(question, a.entities)
     if a.attributes and a.intent == "value" and len(_sides(a)) > 1:
         a.intents.add("compare")  # "A, B and C HBM capacity": the figure of each

@@ -50,3 +50,20 @@ def test_a_companys_figure_asked_in_the_plural_lists_its_items(fake_qa, tmp_path
     ans = fake_qa.ask("Lyra card prices")
     assert "$999" in ans.text and "$1,399" in ans.text, ans.text
     assert analyse("Lyra card price", None, fake_qa.factstore()).intent != "list"
+
+
+def test_which_chips_use_a_memory_type_lists_only_that_type(fake_qa, tmp_path: Path) -> None:
+    body = (
+        "Lyra Technologies' X100 carries 2GB of SRAM memory on the chip. "
+        "Vega Labs' V900 uses 96GB of HBM3E memory. "
+        "Deneb Systems' D700 uses 48GB of GDDR6 memory. "
+        "Altair Labs' A500 carries 230MB of SRAM memory."
+    )
+    fake_qa.ingest(
+        [_write(tmp_path / "m.md", "title: Three chips\ndate: 2025-04-10\nlang: en", body)]
+    )
+    a = analyse("Which chips use SRAM?", None, fake_qa.factstore())
+    assert a.intent == "list" and a.attributes == ["memory_type"], (a.intents, a.attributes)
+    ans = fake_qa.ask("Which chips use SRAM?")
+    assert "X100" in ans.text and "A500" in ans.text, ans.text
+    assert "V900" not in ans.text and "D700" not in ans.text, ans.text
