@@ -979,7 +979,8 @@ def analyse(
         a.attributes = implied_attributes(question, [e.text for e in a.entities])
     from rag.facts import memory_types_in
 
-    if not a.attributes and a.intent == "list" and memory_types_in(question):
+    makers = cue_in(question, cues().maker_words)  # "HBM4 suppliers": its makers, not users
+    if not a.attributes and a.intent == "list" and memory_types_in(question) and not makers:
         a.attributes = ["memory_type"]  # "which chips use SRAM": the memory type is the figure
     a.scopes = scoping_places(question, a.entities)
     if a.attributes and a.intent == "value" and len(_sides(a)) > 1:
