@@ -18,6 +18,7 @@ from rag.answer_facts import (
     answer_from_facts,
     answer_list,
     fact_leads,
+    label,
     list_mode,
     relevant_facts,
     targets,
@@ -812,11 +813,11 @@ class QA:
                 passages, docs, off = redo
         if off.reason not in (Reason.ENTITY_ABSENT, Reason.UNDISCLOSED) and list_mode(analysis):
             # a list draws on every document the question is about, not only the top k
-            wide = self.search(resolved, LIST_DEPTH, **filters)
-            scope = {p.doc_id for p in wide.passages}
+            wide = self._list_passages(analysis, resolved, filters)
+            scope = {p.doc_id for p in wide}
             try:
                 listed = answer_list(
-                    analysis, facts, wide.passages, self._doc_loader(docs), allowed_docs=scope
+                    analysis, facts, wide, self._doc_loader(docs), allowed_docs=scope
                 )
             except NotFoundError:  # a document removed meanwhile by another process
                 listed = None
@@ -850,6 +851,20 @@ class QA:
         sep = "" if analysis.lang == "zh" else "\n"
         text = off.text.removeprefix(other_language_lead(analysis.lang))
         return OfflineAnswer(lead + sep + text, off.citations, False, [*off.notes, "fact lead"])
+
+    def _list_passages(
+        self, analysis: Analysis, resolved: str, filters: dict[str, Any]
+    ) -> list[Any]:
+        """The passages a list draws on: the question's, then those found with the asked
+        attributes' names in the other language added ("listed" finds 上市 reports)."""
+        wide = list(self.search(resolved, LIST_DEPTH, **filters).passages)
+        other = "en" if analysis.lang == "zh" else "zh"
+        names = " ".join(label(x, other) for x in analysis.attributes[:2])
+        if names:
+            seen = {(p.doc_id, p.chunk_id) for p in wide}
+            more = self.search(f"{resolved} {names}", LIST_DEPTH, **filters).passages
+            wide += [p for p in more if (p.doc_id, p.chunk_id) not in seen]
+        return wide
 
     def _from_facts(
         self,

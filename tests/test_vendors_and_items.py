@@ -67,3 +67,35 @@ def test_which_chips_use_a_memory_type_lists_only_that_type(fake_qa, tmp_path: P
     ans = fake_qa.ask("Which chips use SRAM?")
     assert "X100" in ans.text and "A500" in ans.text, ans.text
     assert "V900" not in ans.text and "D700" not in ans.text, ans.text
+
+
+def test_a_list_searches_again_with_the_attributes_name_in_the_other_language(
+    fake_qa, tmp_path: Path, monkeypatch
+) -> None:
+    """An English list question over Chinese reports also searches with the asked
+    attribute's Chinese name (上市时间): the dense ranking of an English question can leave
+    every Chinese report out of the top passages (as on the shipped corpus)."""
+    files = [
+        _write(
+            tmp_path / "zh1.md",
+            "title: 天琴科技在科创板挂牌上市\ndate: 2025-12-05\nlang: zh",
+            "2025年12月5日,天琴科技在上海证券交易所科创板挂牌上市,股票代码688001。",
+        ),
+        _write(
+            tmp_path / "zh2.md",
+            "title: 织女科技科创板上市\ndate: 2025-12-17\nlang: zh",
+            "2025年12月17日,织女科技在科创板正式上市,股票代码688002。",
+        ),
+    ]
+    fake_qa.ingest(files)
+    asked: list[str] = []
+    search = fake_qa.search
+
+    def recording(query: str, *args, **kw):  # the real search, its queries recorded
+        asked.append(query)
+        return search(query, *args, **kw)
+
+    monkeypatch.setattr(fake_qa, "search", recording)
+    ans = fake_qa.ask("Which Chinese GPU companies listed in 2025?")
+    assert any(q.endswith("上市时间") for q in asked), asked
+    assert "2025年12月5日" in ans.text and "2025年12月17日" in ans.text, ans.text
