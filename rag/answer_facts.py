@@ -491,6 +491,8 @@ def _listed(
         own = [f for f in found if any(matches(f, qe, ents) for qe in named)]
         if a.entities:  # what the question names is the subject, its vendor, or a constraint
             found = [f for f in found if _relates_all(f, a.entities, ents)]
+        members = [f for f in found if any(_member(f, qe, ents) for qe in named)]
+        found = members or found  # "the Orion 950 series": its models, not the vendor's others
         if makers_asked:  # "which companies sampled X": X's facts, by the maker they name
             found += [m for f in own if (m := _as_maker(f, ents)) is not None]
         groups: dict[str, list[tuple[tuple[Any, ...], Any]]] = {}
@@ -503,6 +505,25 @@ def _listed(
             same = [f for pick, f in group if pick[0] == group[0][0][0]]
             by_entity.setdefault(entity_id, {})[attr] = _distinct(same)[:MAX_VALUES]
     return by_entity
+
+
+def _member(fact: Any, qe: QEntity, ents: dict[str, Any]) -> bool:
+    """The fact is of a model of the numbered product line ``qe`` names: a name that opens
+    with the line's name ("Orion 950PR" of "Orion 950") or with its number ("950DT"). A line
+    with no number ("the Orion TPU") has generations of other names, so no members here."""
+    if qe.kind != "product":
+        return False
+    lines = {normalize(x).replace(" ", "") for x in qe.aliases}
+    numbers = {m.group() for x in lines if (m := re.search(r"\d{2,}$", x))}
+    if not numbers:
+        return False
+    for name in _names_of(fact, ents):
+        n = name.replace(" ", "")
+        if any(n != x and n.startswith(x) for x in lines):
+            return True
+        if any(re.fullmatch(rf"{x}[a-z]+\d*", n) for x in numbers):
+            return True
+    return False
 
 
 def _as_maker(fact: Any, ents: dict[str, Any]) -> Any | None:
@@ -594,6 +615,8 @@ def _with_vendor(name: str, fact: Any, ents: dict[str, Any], lang: str) -> str:
 def _relates(fact: Any, qe: QEntity, ents: dict[str, Any]) -> bool:
     """The fact is about the question's entity, a product of it, or its sentence names it
     ("listed on the X Market": the market constrains the list, it is not its subject)."""
+    if _member(fact, qe, ents):  # "each Orion 950 model": 950PR, 950DT
+        return True
     if qe.kind in SPECIFIC_KINDS:  # "which chips use X": X's users, not X itself
         return not matches(fact, qe, ents) and _alias_hit_text(qe.aliases, normalize(fact.quote))
     if matches(fact, qe, ents) or _vendor_is(fact, qe, ents):

@@ -901,6 +901,19 @@ def _line_vendors(col: _Collector) -> None:
             if lid and lid != ent.entity_id and col.votes.get(lid):
                 col.vote_vendor(ent.entity_id, col.votes[lid].most_common(1)[0][0])
                 break
+    # a model number that opens with a line's number ("950DT" of "Foo 950") is of its vendor
+    lines = [e for e in col.found.values() if e.kind == "product" and col.votes.get(e.entity_id)]
+    for ent in list(col.found.values()):
+        digits = re.match(r"\d{2,}(?=[A-Za-z])", ent.name)
+        if ent.kind != "model" or col.votes.get(ent.entity_id) or digits is None:
+            continue
+        owners = {
+            col.votes[e.entity_id].most_common(1)[0][0]
+            for e in lines
+            if re.search(rf"(?<!\d){digits.group()}$", e.name)
+        }
+        if len(owners) == 1:
+            col.vote_vendor(ent.entity_id, owners.pop())
     # a model number of the same shape as its article's other models ("X100" beside "X150")
     # is of their vendor, where they all have the same one
     shape = {

@@ -389,6 +389,12 @@ def _asks_plural(low: str) -> bool:
     return False
 
 
+def _names_kind_zh(question: str) -> bool:
+    """A Chinese question naming a kind of company ("创业公司的融资额", "哪家厂商"): Chinese
+    has no plural, so the kind word (``maker_words``) is the sign of a list."""
+    return lang_of(question) == "zh" and cue_in(question, cues().maker_words)
+
+
 def _plural_asked(question: str, a: Analysis) -> bool:
     """An asked attribute's English word in the plural ("prices", "capacities")."""
     words = set(re.findall(r"[a-z]+", normalize(question)))
@@ -985,14 +991,16 @@ def analyse(
     a.scopes = scoping_places(question, a.entities)
     if a.attributes and a.intent == "value" and len(_sides(a)) > 1:
         a.intents.add("compare")  # "A, B and C HBM capacity": the figure of each
-    if a.attributes and a.intent == "compare" and cue_in(question, cues().per_item):
+    if a.attributes and a.intent in ("compare", "value") and cue_in(question, cues().per_item):
         vendors = {e.vendor for e in a.entities if e.vendor}
-        if len([e for e in a.entities if e.entity_id not in vendors or not e.entity_id]) < 2:
+        items = [e for e in a.entities if not (e.kind == "company" and vendors)]
+        if len([e for e in items if e.entity_id not in vendors or not e.entity_id]) < 2:
             a.intents.add("list")  # "each Orion accelerator": one item named, a kind
     companies_only = bool(a.entities) and all(e.kind == "company" for e in a.entities)
     if a.attributes and a.intent == "value" and companies_only and _plural_asked(question, a):
         a.intents.add("list")  # "Orion card prices": the figure of each of its items
     kind = a.attributes and not a.entities and _names_kind(normalize(question))
+    kind = kind or (a.attributes and not a.entities and _names_kind_zh(question))
     if kind and not is_followup(question):  # "valuations of inference chip start-ups"
         a.intents.add("list")
     a.counted = "" if a.attributes else counted_word(question, a.entities)

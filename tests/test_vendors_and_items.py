@@ -99,3 +99,43 @@ def test_a_list_searches_again_with_the_attributes_name_in_the_other_language(
     ans = fake_qa.ask("Which Chinese GPU companies listed in 2025?")
     assert any(q.endswith("上市时间") for q in asked), asked
     assert "2025年12月5日" in ans.text and "2025年12月17日" in ans.text, ans.text
+
+
+ORION_950 = (
+    "天琴科技发布“织女950”系列芯片。织女950系列分为两款：950PR计划在2026年第一季度推出，"
+    "950DT计划在2026年第四季度推出。950PR搭载的内存容量为128GB。950DT搭载的内存容量为144GB。"
+    "天琴科技的VX920搭载的内存容量为64GB。"
+)
+
+
+def test_a_model_opening_with_a_lines_number_is_of_the_lines_vendor() -> None:
+    vendors = _vendors(ORION_950)
+    assert vendors["950DT"] is not None and vendors["950DT"] == vendors["织女950"], vendors
+
+
+def test_each_model_of_a_numbered_line_is_listed(fake_qa, tmp_path: Path) -> None:
+    fake_qa.ingest(
+        [_write(tmp_path / "o.md", "title: 织女950系列\ndate: 2025-09-18\nlang: zh", ORION_950)]
+    )
+    for q in ("天琴科技织女950系列各型号的内存容量", "Memory capacity of each 织女950 model"):
+        ans = fake_qa.ask(q)
+        assert "128GB" in ans.text and "144GB" in ans.text, (q, ans.text)
+        assert "64GB" not in ans.text, (q, ans.text)  # the vendor's other line is no member
+
+
+def test_chinese_kind_words_and_per_item_words_ask_lists(fake_qa, tmp_path: Path) -> None:
+    fake_qa.ingest(
+        [
+            _write(
+                tmp_path / "ly.md",
+                "title: Lyra sells Orion cards\ndate: 2025-04-10\nlang: en",
+                LYRA,
+            )
+        ]
+    )
+    store = fake_qa.factstore()
+    assert analyse("Lyra的两款卡各多少钱", None, store).intent == "list"
+    assert analyse("推理芯片创业公司的融资额", None, store).intent == "list"
+    assert analyse("Lyra的卡多少钱", None, store).intent != "list"
+    ans = fake_qa.ask("Lyra的两款卡各多少钱")
+    assert "$999" in ans.text and "$1,399" in ans.text, ans.text
