@@ -55,6 +55,7 @@ class Weights:
     causal: float = 1.5  # a reason or purpose, for a why question
     date: float = 1.0  # a date, for a when question
     recency: float = 1.2  # times the document's newness (0..1), for a latest question
+    lead: float = 1.0  # a report's first sentence, for a latest question asking no figure
     undisclosed: float = -1.0  # the sentence withholds a figure
     heading: float = -1.5  # a headline names the topic; the sentences under it answer
     length_damp: float = 0.15  # long sentences are damped by 1 + this * log1p(extra/60)
@@ -255,11 +256,20 @@ def _sentence_score(
         sc += w.date
     if "latest" in a.intents and doc.date:
         sc += w.recency * newest.get(doc.date, 0.0)
+        if not sel.attrs and _is_lead(doc.text, s):  # "HBM4最新进展": the news is the lead
+            sc += w.lead
     if cue_pattern("undisclosed").search(text):
         sc += w.undisclosed
     if is_heading(doc.text, s, e):
         sc += w.heading
     return sc, reasons
+
+
+def _is_lead(text: str, s: int) -> bool:
+    """The sentence at ``s`` opens the report: only headings and blank lines before it."""
+    before = text[:s]
+    lines = [ln for ln in before.split("\n") if ln.strip()]
+    return all(is_heading(ln, 0, len(ln)) for ln in lines)
 
 
 def gather(sel: Selection, passages: list[Passage]) -> list[Candidate]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rag.entities import extract_entities
 from rag.question import analyse
-from tests.test_answer_offline import make_doc
+from tests.test_answer_offline import ask, make_doc
 from tests.test_answer_reach import _write
 
 LYRA = (
@@ -139,3 +139,15 @@ def test_chinese_kind_words_and_per_item_words_ask_lists(fake_qa, tmp_path: Path
     assert analyse("Lyra的卡多少钱", None, store).intent != "list"
     ans = fake_qa.ask("Lyra的两款卡各多少钱")
     assert "$999" in ans.text and "$1,399" in ans.text, ans.text
+
+
+def test_a_latest_question_asking_no_figure_is_answered_by_the_reports_lead() -> None:
+    doc = make_doc(
+        "ly",
+        "2025年9月12日,天琴科技宣布VX900芯片已完成开发并进入量产阶段。\n\n"
+        "据天琴科技介绍,VX900芯片的数据通道数量为2048个,是上一代的两倍,能效提升40%以上。"
+        "天琴科技表示,VX900芯片用于客户系统后,整体服务性能最多可提升69%。",
+        date="2025-09-12",
+    )
+    ans = ask("天琴科技VX900芯片最新进展", doc)
+    assert not ans.abstained and ans.text.startswith("2025年9月12日"), ans.text
