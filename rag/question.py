@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
@@ -130,6 +130,7 @@ class _Cues:
     signs: dict[int, tuple[str, ...]]  # 1 / -1 -> words asking only figures of that sign
     # (cues, words passed over, measure words) of a how-much question's counted noun
     asked_quantity: tuple[tuple[str, ...], frozenset[str], frozenset[str]]
+    open_nouns: frozenset[str]  # nouns a "what is X's N" asks no figure with (status, plan)
     place_scope: tuple[tuple[str, ...], tuple[str, ...]]  # words (after, before) a scoped place
     # (English forms with {ordinal}/{n}, number -> ordinal word) of a numbered generation
     generation_names: tuple[tuple[str, ...], dict[int, str]]
@@ -172,6 +173,7 @@ def cues() -> _Cues:
             frozenset(_both((raw.get("asked_quantity") or {}).get("skip") or {})),
             frozenset(str(w) for w in (raw.get("asked_quantity") or {}).get("measures") or []),
         ),
+        open_nouns=frozenset(str(w).lower() for w in raw.get("open_nouns") or []),
         fiscal=_both(raw.get("fiscal") or {}),
         same_period=_both(raw.get("same_period") or {}),
         full_year=_both(raw.get("full_year") or {}),
@@ -1092,7 +1094,41 @@ def counted_word(question: str, entities: Sequence[QEntity] = ()) -> str:
                 word = _han_noun_beside(low, s, e, skip, measures)
             if word and usable(word):
                 return word
-    return ""
+    return _asked_noun(low, usable, names)
+
+
+# "what is the N of X", "what's X's N", "X's N?", "N of X?": the noun phrase asked
+_WHAT_OF = re.compile(
+    r"^(?:what|what's|whats)\s+(?:is|was|are|were)?\s*(?:the\s+)?(.+?)\s+(?:of|for|at|on)\s"
+)
+_POSSESSED = re.compile(r"(?:'s|’s|s')\s+([a-z][a-z \-]*?)\s*\??\s*$")
+_BARE_OF = re.compile(r"^([a-z][a-z \-]*?)\s+of\s+\S")
+
+
+def _asked_noun(low: str, usable: Callable[[str], bool], names: Sequence[str] = ()) -> str:
+    """The noun an English what-question asks of its subject where no vocabulary attribute
+    names it ("what is the die size of X": die; "X's clock speed?": clock): of the phrase's
+    usable words, the first the lexicon translates, else its last; "X N?" after the last of
+    the question's ``names`` too. None for an open noun (``open_nouns``: status, strategy
+    ...), which asks no figure."""
+    from rag.lexicon import translations
+
+    m = _WHAT_OF.match(low) or _POSSESSED.search(low) or _BARE_OF.match(low)
+    phrase = m.group(1) if m else ""
+    ends = [i + len(n) for n in names if n and (i := low.rfind(n)) >= 0]
+    bare = not re.match(
+        r"\s*(?:what|where|who|whom|when|why|how|which|is|are|was|were|do|does|did|"
+        r"can|could|will|would|has|have|had|should)\b",
+        low,
+    )
+    if not phrase and ends and bare and low.rstrip().endswith("?"):
+        phrase = low[max(ends) :].rstrip(" ?")  # "X clock speed?"
+    words = [w for w in re.findall(r"[a-z][a-z\-]*", phrase) if w not in ("its", "their")]
+    if not words or len(words) > 3 or any(w in cues().open_nouns for w in words):
+        return ""
+    words = [w for w in words if usable(w)]
+    known = [w for w in words if translations(w)]
+    return (known or words[-1:] or [""])[0]
 
 
 def _han_noun_beside(

@@ -151,3 +151,23 @@ def test_a_latest_question_asking_no_figure_is_answered_by_the_reports_lead() ->
     )
     ans = ask("天琴科技VX900芯片最新进展", doc)
     assert not ans.abstained and ans.text.startswith("2025年9月12日"), ans.text
+
+
+def test_a_noun_no_attribute_names_must_be_said_with_a_figure() -> None:
+    """ "What is the die size of X", "X clock speed?": no vocabulary attribute names the noun,
+    so a quote saying it (or its lexicon word) with a figure answers, and nothing else."""
+    assert analyse("What is the die size of the VX900?").counted == "die"
+    assert analyse("VX900 clock speed?").counted == "clock"
+    assert analyse("What is the status of the VX900?").counted == ""  # an open noun
+    assert analyse("Where did the VX900 come from organisationally?").counted == ""
+    doc = make_doc(
+        "vx",
+        "Lyra's VX900 carries 96GB of HBM3E memory and draws 700W. "
+        "The VX900 is made on a 5nm process.",
+        lang="en",
+    )
+    assert ask("What is the die size of the VX900?", doc).abstained
+    assert ask("VX900 clock speed?", doc).abstained
+    clocked = make_doc("vx", "The VX900 runs at a clock of 1.8GHz and draws 700W.", lang="en")
+    ok = ask("VX900 clock speed?", clocked)
+    assert not ok.abstained and "1.8GHz" in ok.text, ok.text
