@@ -171,3 +171,9 @@ def test_a_noun_no_attribute_names_must_be_said_with_a_figure() -> None:
     clocked = make_doc("vx", "The VX900 runs at a clock of 1.8GHz and draws 700W.", lang="en")
     ok = ask("VX900 clock speed?", clocked)
     assert not ok.abstained and "1.8GHz" in ok.text, ok.text
+
+
+def test_who_with_a_comparative_compares() -> None:
+    """ "A和B的估值谁高" compares two sides; "谁" alone asks for a person or company."""
+    assert analyse("天琴科技和织女科技的估值谁高").intent == "compare"
+    assert analyse("天琴科技的创始人是谁").intent == "who"
