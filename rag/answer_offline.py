@@ -437,11 +437,16 @@ def _counted_said(
     gen = cue_pattern("other_generation")
     older = bool(gen.search(sel.analysis.question))
     words = _with_translations(counted)
+    dims = set(cues().measured_by.get(counted, ()))
+
+    def says(c: Candidate) -> bool:  # the word, or a figure of what it measures (1.5GHz)
+        return _says(words, c) or bool(dims and {q.dim for q in quantities(c.text)} & dims)
+
     saying = sorted(
-        (c for c in eligible if re.search(r"\d", c.text) and _says(words, c)),
+        (c for c in eligible if re.search(r"\d", c.text) and says(c)),
         key=lambda c: bool(gen.search(c.text)) and not older,
     )
-    if not saying and not any(_says(words, c) for c in chosen):
+    if not saying and not any(says(c) for c in chosen):
         return _refuse(Reason.PART_ABSENT, lang, f"no quote says {counted}", counted)
     if saying and saying[0] not in chosen:
         chosen = _with_quote(sel, saying[0], chosen)

@@ -131,6 +131,7 @@ class _Cues:
     # (cues, words passed over, measure words) of a how-much question's counted noun
     asked_quantity: tuple[tuple[str, ...], frozenset[str], frozenset[str]]
     open_nouns: frozenset[str]  # nouns a "what is X's N" asks no figure with (status, plan)
+    measured_by: dict[str, tuple[str, ...]]  # asked noun -> dimensions a figure says it in
     place_scope: tuple[tuple[str, ...], tuple[str, ...]]  # words (after, before) a scoped place
     # (English forms with {ordinal}/{n}, number -> ordinal word) of a numbered generation
     generation_names: tuple[tuple[str, ...], dict[int, str]]
@@ -174,6 +175,10 @@ def cues() -> _Cues:
             frozenset(str(w) for w in (raw.get("asked_quantity") or {}).get("measures") or []),
         ),
         open_nouns=frozenset(str(w).lower() for w in raw.get("open_nouns") or []),
+        measured_by={
+            str(k).lower(): tuple(str(d) for d in v)
+            for k, v in (raw.get("measured_by") or {}).items()
+        },
         fiscal=_both(raw.get("fiscal") or {}),
         same_period=_both(raw.get("same_period") or {}),
         full_year=_both(raw.get("full_year") or {}),

@@ -171,6 +171,9 @@ def test_a_noun_no_attribute_names_must_be_said_with_a_figure() -> None:
     clocked = make_doc("vx", "The VX900 runs at a clock of 1.8GHz and draws 700W.", lang="en")
     ok = ask("VX900 clock speed?", clocked)
     assert not ok.abstained and "1.8GHz" in ok.text, ok.text
+    unit_only = make_doc("vx", "The VX900 runs at 1.8GHz and draws 700W.", lang="en")
+    ok = ask("What is the clock speed of the VX900?", unit_only)  # the unit says it
+    assert not ok.abstained and "1.8GHz" in ok.text, ok.text
 
 
 def test_who_with_a_comparative_compares() -> None:
