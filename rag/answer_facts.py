@@ -48,6 +48,7 @@ DATA_FILE = "answer.yaml"
 SPECIFIC_KINDS = ("model", "product")
 MAX_LIST = 12  # a list answer names at most this many entities, best-retrieved first
 MAX_VALUES = 3  # distinct figures a list shows for one entity and attribute, side by side
+MAX_HISTORY = 10  # ... and for the one entity of a list of its own figures (its funding rounds)
 
 
 class FactSource(Protocol):
@@ -431,8 +432,11 @@ def _compose_list(
     by_entity = _listed(a, store, asked, doc_rank, ents)
     if a.figures:
         by_entity = _meeting(by_entity, a.figures)
+    if len(by_entity) == 1 and a.entities:
+        return _compose_history(a, next(iter(by_entity.values())), load_doc, ents, store)
     if len(by_entity) < 2:
         return None
+    by_entity = {k: {x: fs[:MAX_VALUES] for x, fs in d.items()} for k, d in by_entity.items()}
     cites = _Cites(load_doc)
     lang = a.lang
     head = asked[0] if len(asked) == 1 else ""
@@ -461,6 +465,53 @@ def _compose_list(
             )
         )
     return Composed("\n".join(lines), cites.list, [f"list of {len(ranked)} entities"], cites.names)
+
+
+def _compose_history(
+    a: Analysis,
+    facts: dict[str, list[Any]],
+    load_doc: Callable[[str], Document],
+    ents: dict[str, Any],
+    store: FactSource | None = None,
+) -> Composed | None:
+    """The list of one entity's own figures ("燧原历轮融资", "list Enflame's funding rounds"):
+    each distinct figure of an asked attribute, oldest first, with its date; None when the
+    entity has only one (a value question then)."""
+    if max(len(fs) for fs in facts.values()) < 2:
+        return None
+    cites = _Cites(load_doc)
+    lang = a.lang
+    first = next(iter(facts.values()))[0]
+    name = _with_vendor(display_name(None, first, ents, lang), first, ents, lang)
+    cites.names.append(name)
+    labels = phrase_sep(lang).join(label(x, lang) for x in facts)
+    lines = [phrase("history_head", lang, name=name, label=labels)]
+    companions = answer_words().get("companions") or {}
+    for attr, fs in facts.items():
+        others = [x for x in companions.get(attr, []) if x not in facts]
+        for f in sorted(fs, key=lambda f: f.period or f.date or "9999"):
+            what = f"{label(attr, lang)} {shown(f, lang)}" if len(facts) > 1 else shown(f, lang)
+            what += "".join(
+                phrase_sep(lang) + shown(b, lang) for b in _same_sentence(store, f, others)
+            )
+            note = _note(f, lang, when=True)
+            lines.append(
+                phrase("history_item", lang, value=what, note=note, cite=cites.mark(f, lang))
+            )
+    return Composed("\n".join(lines), cites.list, [f"history of {name}"], cites.names)
+
+
+def _same_sentence(store: FactSource | None, fact: Any, attributes: list[str]) -> list[Any]:
+    """The entity's facts of ``attributes`` learned from the sentence ``fact`` came from (a
+    round's amount: "完成3亿元A轮融资")."""
+    if store is None:
+        return []
+    return [
+        f
+        for x in attributes
+        for f in store.facts(attribute=x)
+        if f.entity_id == fact.entity_id and f.doc_id == fact.doc_id and f.start == fact.start
+    ][: len(attributes)]
 
 
 def _listed(
@@ -503,7 +554,7 @@ def _listed(
             # an entity's other figures of the same kind stand beside the first (two parts
             # of one product line, two sources that disagree), each with its own citation
             same = [f for pick, f in group if pick[0] == group[0][0][0]]
-            by_entity.setdefault(entity_id, {})[attr] = _distinct(same)[:MAX_VALUES]
+            by_entity.setdefault(entity_id, {})[attr] = _distinct(same)[:MAX_HISTORY]
     return by_entity
 
 

@@ -180,3 +180,22 @@ def test_who_with_a_comparative_compares() -> None:
     """ "A和B的估值谁高" compares two sides; "谁" alone asks for a person or company."""
     assert analyse("天琴科技和织女科技的估值谁高").intent == "compare"
     assert analyse("天琴科技的创始人是谁").intent == "who"
+
+
+def test_a_list_of_one_entitys_own_figures_is_its_history(fake_qa, tmp_path: Path) -> None:
+    """ "天琴科技历轮融资分别是多少": one entity, several figures of the asked attribute, each
+    shown oldest first with the amount its sentence gives beside the round."""
+    body = (
+        "天琴科技成立于2018年3月，主营推理芯片。\n\n2019年，天琴科技完成3亿元A轮融资。\n\n"
+        "天琴科技的推理卡已在多家云厂商部署。\n\n2020年6月，天琴科技完成7亿元B轮融资。\n\n"
+        "2021年1月，天琴科技完成18亿元C轮融资，由织女资本领投。\n\n"
+        "2023年底，天琴科技完成20亿元D轮融资。\n\n2024年，天琴科技完成25亿元E轮融资。"
+    )
+    fake_qa.ingest(
+        [_write(tmp_path / "ly.md", "title: 天琴科技融资梳理\ndate: 2025-09-22\nlang: zh", body)]
+    )
+    for q in ("天琴科技历轮融资分别是多少", "列出天琴科技的融资轮次"):
+        ans = fake_qa.ask(q)
+        for want in ("A轮", "3亿元", "B轮", "7亿元", "C轮", "18亿元", "D轮", "20亿元", "E轮"):
+            assert want in ans.text, (q, ans.text)
+        assert ans.text.index("A轮") < ans.text.index("B轮") < ans.text.index("C轮"), ans.text
