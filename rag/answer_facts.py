@@ -22,7 +22,7 @@ from types import SimpleNamespace
 from typing import Any, Protocol
 
 from rag import datafiles
-from rag.citations import make_citation, numbers_in
+from rag.citations import make_citation, numbers_in, sentence_spans
 from rag.evidence import names_place
 from rag.facts import is_memory_type, memory_types_in, round_names
 from rag.lang import HAN_CHAR, lang_of
@@ -755,6 +755,67 @@ def relevant_facts(
     return sorted(found, key=lambda f: _rank(f, rank))[:limit]
 
 
+def answer_members(
+    a: Analysis,
+    store: FactSource | None,
+    passages: list[Passage],
+    load_doc: Callable[[str], Document],
+) -> Composed | None:
+    """A list question asking no attribute about a product line ("海光DCU有哪几代产品", "list
+    the Orion generations"): the line's products (names that open with the line's name) in
+    the retrieved documents, each cited with the first sentence there that names it; None
+    with fewer than two."""
+    lines = [qe for qe in a.entities if qe.kind == "product"]
+    if store is None or a.intent != "list" or a.attributes or not lines:
+        return None  # a company alone: "which chipmakers ..." asks companies, not products
+    ents = {e.entity_id: e for e in store.entities()}
+    scope = _doc_rank(passages)
+    found = []
+    for e in ents.values():
+        if e.kind not in ("product", "model") or not set(e.doc_ids or []) & set(scope):
+            continue
+        named = {normalize(n).replace(" ", "") for n in [e.name, *e.aliases]}
+        if any(
+            any(n != x and n.startswith(x) for n in named)
+            for qe in lines
+            for x in {normalize(al).replace(" ", "") for al in qe.aliases}
+            if len(x) > 1
+        ):
+            found.append(e)
+    cites = _Cites(load_doc)
+    items = []
+    for e in found:
+        spot = _first_naming(e, sorted(set(e.doc_ids or []) & set(scope), key=scope.get), load_doc)
+        if spot is not None:
+            items.append((spot, e))
+    if len(items) < 2:
+        return None
+    lines_out = [phrase("members_head", a.lang)]
+    for spot, e in sorted(items, key=lambda t: (scope[t[0].doc_id], t[0].start))[:MAX_LIST]:
+        cites.names.append(e.name)
+        lines_out.append(
+            phrase("history_item", a.lang, value=e.name, note="", cite=cites.mark(spot, a.lang))
+        )
+    return Composed("\n".join(lines_out), cites.list, [f"{len(items)} products"], cites.names)
+
+
+def _first_naming(
+    e: Any, doc_ids: list[str], load_doc: Callable[[str], Document]
+) -> SimpleNamespace | None:
+    """The first sentence of these documents that names ``e``: (doc_id, start, end)."""
+    for doc_id in doc_ids:
+        doc = load_doc(doc_id)
+        low = doc.text.lower()
+        hits = [i for n in [e.name, *e.aliases] if len(n) > 1 and (i := low.find(n.lower())) >= 0]
+        if not hits:
+            continue
+        at = min(hits)
+        for s, t in sentence_spans(doc.text, max(0, at - 400), min(len(doc.text), at + 400)):
+            if s <= at < t:
+                return SimpleNamespace(doc_id=doc_id, start=s, end=t)
+    return None
+
+
 def list_mode(a: Analysis) -> bool:
     """A list question ("which vendors ... and how much each"): what it names constrains
     the list (made by, mentioned with, or reported in an article about it)."""
@@ -928,6 +989,7 @@ __all__ = [
     "Composed",
     "answer_from_facts",
     "answer_list",
+    "answer_members",
     "fact_leads",
     "label",
     "list_mode",

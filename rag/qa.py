@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from rag.answer_facts import (
     answer_from_facts,
     answer_list,
+    answer_members,
     fact_leads,
     label,
     list_mode,
@@ -823,6 +824,11 @@ class QA:
                 listed = None
             if listed is not None:
                 return OfflineAnswer(listed.text, listed.citations, False, listed.notes)
+        if off.reason not in (Reason.ENTITY_ABSENT, Reason.UNDISCLOSED) and not analysis.attributes:
+            # "海光DCU有哪几代产品": the products the question's line or company names
+            members = self._members(analysis, facts, resolved, filters, docs)
+            if members is not None:
+                return members
         retrieved = {p.doc_id for p in passages}
         if off.reason is Reason.ATTRIBUTE_ABSENT:
             # no sentence was read as stating it, but a fact of a retrieved document does
@@ -851,6 +857,26 @@ class QA:
         sep = "" if analysis.lang == "zh" else "\n"
         text = off.text.removeprefix(other_language_lead(analysis.lang))
         return OfflineAnswer(lead + sep + text, off.citations, False, [*off.notes, "fact lead"])
+
+    def _members(
+        self,
+        analysis: Analysis,
+        facts: Any,
+        resolved: str,
+        filters: dict[str, Any],
+        docs: dict[str, Document],
+    ) -> OfflineAnswer | None:
+        """The products a list question asking no attribute names by their line or maker."""
+        if analysis.intent != "list" or facts is None:
+            return None
+        wide = self.search(resolved, LIST_DEPTH, **filters).passages
+        try:
+            got = answer_members(analysis, facts, wide, self._doc_loader(docs))
+        except NotFoundError:  # a document removed meanwhile by another process
+            return None
+        if got is None:
+            return None
+        return OfflineAnswer(got.text, got.citations, False, got.notes)
 
     def _list_passages(
         self, analysis: Analysis, resolved: str, filters: dict[str, Any]

@@ -199,3 +199,24 @@ def test_a_list_of_one_entitys_own_figures_is_its_history(fake_qa, tmp_path: Pat
         for want in ("A轮", "3亿元", "B轮", "7亿元", "C轮", "18亿元", "D轮", "20亿元", "E轮"):
             assert want in ans.text, (q, ans.text)
         assert ans.text.index("A轮") < ans.text.index("B轮") < ans.text.index("C轮"), ans.text
+
+
+def test_a_list_of_a_lines_products_names_each_with_its_sentence(fake_qa, tmp_path: Path) -> None:
+    body = (
+        "天琴科技的产品分两条线，其中“织女”系列是加速卡。\n\n"
+        "织女一号于2021年实现商业化，配备32GB HBM2显存。织女二号在2023年发布，性能提升100%。\n\n"
+        "织女三号目前还在研发中，计划在2026年推出。"
+    )
+    fake_qa.ingest(
+        [
+            _write(
+                tmp_path / "zn.md", "title: 天琴科技织女系列整理\ndate: 2025-10-30\nlang: zh", body
+            )
+        ]
+    )
+    a = analyse("织女有哪几代产品", None, fake_qa.factstore())
+    assert a.intent == "list" and not a.attributes, (a.intents, a.attributes, a.entities)
+    ans = fake_qa.ask("织女有哪几代产品")
+    for name in ("织女一号", "织女二号", "织女三号"):
+        assert name in ans.text, ans.text
+    assert ans.citations and all(c.quote for c in ans.citations), ans.citations
