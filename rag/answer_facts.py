@@ -785,7 +785,8 @@ def answer_members(
     cites = _Cites(load_doc)
     items = []
     for e in found:
-        spot = _first_naming(e, sorted(set(e.doc_ids or []) & set(scope), key=scope.get), load_doc)
+        mine = sorted(set(e.doc_ids or []) & set(scope), key=lambda d: scope[d])
+        spot = _first_naming(e, mine, load_doc)
         if spot is not None:
             items.append((spot, e))
     if len(items) < 2:
