@@ -817,6 +817,45 @@ def _first_naming(
     return None
 
 
+def answer_specs(
+    a: Analysis,
+    store: FactSource | None,
+    passages: list[Passage],
+    load_doc: Callable[[str], Document],
+) -> Composed | None:
+    """The spec sheet of the one product a question asks for by a spec word and no attribute
+    ("深算一号的参数", "What are the specs of the X100?"): a figure for each attribute the
+    facts hold for it; None with fewer than two."""
+    if store is None or a.attributes or not cue_in(a.question, cues().spec_words):
+        return None
+    if len([e for e in a.entities if e.kind in SPECIFIC_KINDS]) != 1:
+        return None
+    return _checked(_compose_specs, a, store, passages, load_doc, None)
+
+
+def _compose_specs(
+    a: Analysis,
+    store: FactSource,
+    doc_rank: dict[str, int],
+    load_doc: Callable[[str], Document],
+    ents: dict[str, Any],
+) -> Composed | None:
+    from rag.facts import attributes as vocabulary
+
+    qe = next(e for e in a.entities if e.kind in SPECIFIC_KINDS)
+    company = set(answer_words()["company_attributes"])
+    picks = []
+    for attr in vocabulary():
+        found = [f for f in store.facts(attribute=attr) if matches(f, qe, ents)]
+        if found and attr not in company:
+            picks.append(_Pick(qe, attr, _pick(a, found, doc_rank, False)[:1]))
+    if len(picks) < 2:
+        return None
+    cites = _Cites(load_doc)
+    text = _render_entity(picks, cites, ents, a.lang)
+    return Composed(text, cites.list, [f"spec sheet of {len(picks)} attributes"], cites.names)
+
+
 def list_mode(a: Analysis) -> bool:
     """A list question ("which vendors ... and how much each"): what it names constrains
     the list (made by, mentioned with, or reported in an article about it)."""
@@ -991,6 +1030,7 @@ __all__ = [
     "answer_from_facts",
     "answer_list",
     "answer_members",
+    "answer_specs",
     "fact_leads",
     "label",
     "list_mode",

@@ -18,6 +18,7 @@ from rag.answer_facts import (
     answer_from_facts,
     answer_list,
     answer_members,
+    answer_specs,
     fact_leads,
     label,
     list_mode,
@@ -824,6 +825,18 @@ class QA:
                 listed = None
             if listed is not None:
                 return OfflineAnswer(listed.text, listed.citations, False, listed.notes)
+        if not off.abstained and not analysis.attributes:
+            # "深算一号的参数": every figure the facts hold for the product
+            try:
+                specs = answer_specs(analysis, facts, passages, self._doc_loader(docs))
+            except NotFoundError:  # a document removed meanwhile by another process
+                specs = None
+            if specs is not None:
+                zh = analysis.lang == "zh"
+                quotes = ("" if zh else " ").join(
+                    quoted(c.quote, c.n, zh=zh) for c in specs.citations
+                )
+                return OfflineAnswer(f"{specs.text}\n{quotes}", specs.citations, False, specs.notes)
         if off.reason not in (Reason.ENTITY_ABSENT, Reason.UNDISCLOSED) and not analysis.attributes:
             # "海光DCU有哪几代产品": the products the question's line or company names
             members = self._members(analysis, facts, resolved, filters, docs)

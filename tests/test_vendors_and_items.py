@@ -220,3 +220,18 @@ def test_a_list_of_a_lines_products_names_each_with_its_sentence(fake_qa, tmp_pa
     for name in ("织女一号", "织女二号", "织女三号"):
         assert name in ans.text, ans.text
     assert ans.citations and all(c.quote for c in ans.citations), ans.citations
+
+
+def test_a_products_spec_sheet_gives_each_attribute_the_facts_hold(fake_qa, tmp_path: Path) -> None:
+    body = (
+        "Lyra Technologies' X100 carries 96GB of HBM3E memory with 4TB/s of bandwidth. "
+        "Lyra said the X100 draws 700W and is made on a 5nm process.\n\n"
+        "Lyra Technologies reported revenue of $120 million in 2024."
+    )
+    fake_qa.ingest(
+        [_write(tmp_path / "x.md", "title: Lyra X100\ndate: 2025-04-10\nlang: en", body)]
+    )
+    ans = fake_qa.ask("What are the specs of the X100?")
+    for want in ("96GB", "4TB/s", "700W", "5nm"):
+        assert want in ans.text, ans.text
+    assert "$120 million" not in ans.text, ans.text  # the company's figure is no spec
