@@ -429,7 +429,7 @@ def _compose_list(
     """Every matching fact of every document, one line per entity (all asked attributes)."""
     # the attributes asked by a cue of their own; the broad ones only when there are none
     asked = [x for x in a.attributes if x not in a.broad_attributes] or a.attributes
-    by_entity = _listed(a, store, asked, doc_rank, ents)
+    by_entity = _listed(a, store, asked, doc_rank, ents, load_doc)
     if a.figures:
         by_entity = _meeting(by_entity, a.figures)
     if len(by_entity) == 1 and a.entities:
@@ -520,6 +520,7 @@ def _listed(
     asked: list[str],
     doc_rank: dict[str, int],
     ents: dict[str, Any],
+    load_doc: Callable[[str], Document] | None = None,
 ) -> dict[str, dict[str, list[Any]]]:
     """The facts of the asked attributes a list shows, by entity and attribute: those that
     relate to one of the question's names, or all where it names none."""
@@ -545,7 +546,7 @@ def _listed(
         members = [f for f in found if any(_member(f, qe, ents) for qe in named)]
         found = members or found  # "the Orion 950 series": its models, not the vendor's others
         if makers_asked:  # "which companies sampled X": X's facts, by the maker they name
-            found += [m for f in own if (m := _as_maker(f, ents)) is not None]
+            found += [m for f in own if (m := _as_maker(f, ents, load_doc)) is not None]
         groups: dict[str, list[tuple[tuple[Any, ...], Any]]] = {}
         picks = sorted(((_list_pick(f, a, wanted, doc_rank), f) for f in found), key=lambda p: p[0])
         for pick, f in picks:
@@ -577,10 +578,13 @@ def _member(fact: Any, qe: QEntity, ents: dict[str, Any]) -> bool:
     return False
 
 
-def _as_maker(fact: Any, ents: dict[str, Any]) -> Any | None:
+def _as_maker(
+    fact: Any, ents: dict[str, Any], load_doc: Callable[[str], Document] | None = None
+) -> Any | None:
     """The fact as one of the company its quote names nearest before the figure (a product's
     fact stated by its maker: "Vega Labs began mass production of HBM9 in May"), else the
-    first after it; None when the quote names no company."""
+    first after it, else the first its report's title names ("Vega HBM9 passes tests": a
+    report about the maker); None when neither names a company."""
     low = normalize(fact.quote)
     pos = low.find(normalize(fact.value))
     pos = pos if pos >= 0 else len(low)
@@ -599,9 +603,27 @@ def _as_maker(fact: Any, ents: dict[str, Any]) -> Any | None:
         elif near is None and spots and (after is None or min(spots) < after[0]):
             after = (min(spots), e)
     pick = before or after
+    if pick is None and load_doc is not None:
+        pick = _title_company(load_doc(fact.doc_id).title, fact, ents)
     if pick is None:
         return None
     return replace(fact, entity_id=pick[1].entity_id, entity=pick[1].name)
+
+
+def _title_company(title: str, fact: Any, ents: dict[str, Any]) -> tuple[int, Any] | None:
+    """The company a report's title names first (its subject)."""
+    low = normalize(title)
+    first: tuple[int, Any] | None = None
+    for e in ents.values():
+        if e.kind != "company" or e.entity_id == fact.entity_id:
+            continue
+        names = [x for x in dict.fromkeys([e.name, *e.aliases]) if len(normalize(x)) > 1]
+        spots = [
+            i for x in names if _alias_hit_text([x], low) and (i := low.find(normalize(x))) >= 0
+        ]
+        if spots and (first is None or min(spots) < first[0]):
+            first = (min(spots), e)
+    return first
 
 
 def _fits(fact: Any, figures: list[Figure]) -> bool | None:

@@ -29,7 +29,7 @@ from rag.entities import mentions, simplified
 from rag.knowledge import Entity, Fact
 from rag.types import Document
 
-EXTRACTOR_VERSION = "9"
+EXTRACTOR_VERSION = "10"
 _SUBJECT_KINDS = ("company", "product", "model", "org")
 # a memory product (an HBM generation) is the subject of its own capacity or bandwidth, not of compute
 _MEMORY_SUBJECT_ATTRS = frozenset(
@@ -88,7 +88,7 @@ _DATE_PATTERNS = [
     ),
     re.compile(r"(?i)\b(?P<rel>last year|this year|next year|the same year)\b"),
     re.compile(
-        r"(?i)(?<![\d.$,])\b(?:in|by|from|since|until|during|early|late|mid-)?\s*(?P<y>(?:19|20)\d{2})\b(?![\d%.,年])"
+        r"(?i)(?<![\d.$,])\b(?:in|by|from|since|until|during|early|late|mid-)?\s*(?P<y>(?:19|20)\d{2})\b(?![\d%.,年])(?!\s?-?(?:bits?|位|个|pins?)(?![a-z]))"
     ),
 ]
 

@@ -235,3 +235,26 @@ def test_a_products_spec_sheet_gives_each_attribute_the_facts_hold(fake_qa, tmp_
     for want in ("96GB", "4TB/s", "700W", "5nm"):
         assert want in ans.text, ans.text
     assert "$120 million" not in ans.text, ans.text  # the company's figure is no spec
+
+
+def test_a_makers_list_takes_the_maker_a_reports_title_names(fake_qa, tmp_path: Path) -> None:
+    """ "各家HBM9的容量": a figure whose sentence names no company is the maker's whose report it
+    is (the company its title names first)."""
+    fake_qa.ingest(
+        [
+            _write(
+                tmp_path / "v.md",
+                "title: 织女科技HBM9传通过验证\ndate: 2025-10-23\nlang: zh",
+                "据媒体报道，织女科技的HBM9已通过客户验证。\n\n12层堆叠的HBM9容量为48GB，单颗堆叠频宽约2.8TB/s。",
+            ),
+            _write(
+                tmp_path / "l.md",
+                "title: 天琴科技送样HBM9\ndate: 2025-06-10\nlang: zh",
+                "天琴科技宣布已向客户送样HBM9，天琴科技的HBM9单颗容量为36GB。",
+            ),
+        ]
+    )
+    ans = fake_qa.ask("各家HBM9的容量")
+    assert "48GB" in ans.text and "36GB" in ans.text, ans.text
+    line = next(x for x in ans.text.splitlines() if "48GB" in x)
+    assert "织女" in line, ans.text
