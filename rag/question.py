@@ -1117,7 +1117,7 @@ def _asked_noun(low: str, usable: Callable[[str], bool], names: Sequence[str] = 
     names it ("what is the die size of X": die; "X's clock speed?": clock): of the phrase's
     usable words, the first the lexicon translates, else its last; "X N?" after the last of
     the question's ``names`` too. None for an open noun (``open_nouns``: status, strategy
-    ...), which asks no figure."""
+    ...) or a product kind ("X's flagship GPU": a name), which ask no figure."""
     from rag.lexicon import translations
 
     m = _WHAT_OF.match(low) or _POSSESSED.search(low) or _BARE_OF.match(low)
@@ -1131,7 +1131,10 @@ def _asked_noun(low: str, usable: Callable[[str], bool], names: Sequence[str] = 
     if not phrase and ends and bare and low.rstrip().endswith("?"):
         phrase = low[max(ends) :].rstrip(" ?")  # "X clock speed?"
     words = [w for w in re.findall(r"[a-z][a-z\-]*", phrase) if w not in ("its", "their")]
-    if not words or len(words) > 3 or any(w in cues().open_nouns for w in words):
+    from rag.entities import cues as entity_cues
+
+    kinds = {k.lower() for k in entity_cues().en_kinds}  # "X's flagship GPU": a name
+    if not words or len(words) > 3 or any(w in cues().open_nouns or w in kinds for w in words):
         return ""
     words = [w for w in words if usable(w)]
     known = [w for w in words if translations(w)]

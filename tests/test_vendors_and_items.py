@@ -159,6 +159,7 @@ def test_a_noun_no_attribute_names_must_be_said_with_a_figure() -> None:
     assert analyse("What is the die size of the VX900?").counted == "die"
     assert analyse("VX900 clock speed?").counted == "clock"
     assert analyse("What is the status of the VX900?").counted == ""  # an open noun
+    assert analyse("What is Lyra's flagship training GPU?").counted == ""  # a name is asked
     assert analyse("Where did the VX900 come from organisationally?").counted == ""
     doc = make_doc(
         "vx",
