@@ -987,6 +987,8 @@ def analyse(
     a.figures = figures_of(question, a.entities)
     if "funding_round" in a.attributes:
         _round_as_condition(a)
+    if a.attributes == ["funding_round"] and "quantity" in a.intents:
+        a.attributes = ["funding_amount"]  # "这轮融资多少钱": how much, not which round
     if not a.attributes and a.figures and a.intent == "list":
         # "which chips are made on 3nm": the facts listed are of the figure's attribute
         from rag.facts import implied_attributes

@@ -259,3 +259,11 @@ def test_a_makers_list_takes_the_maker_a_reports_title_names(fake_qa, tmp_path: 
     assert "48GB" in ans.text and "36GB" in ans.text, ans.text
     line = next(x for x in ans.text.splitlines() if "48GB" in x)
     assert "织女" in line, ans.text
+
+
+def test_money_asked_of_a_round_is_its_amount_not_a_price() -> None:
+    assert analyse("天琴科技C轮融资多少钱").attributes == ["funding_amount"]
+    assert analyse("天琴科技这轮融资多少钱").attributes == ["funding_amount"]
+    assert analyse("天琴科技现在估值多少钱").attributes == ["valuation"]
+    assert analyse("天琴科技完成了哪一轮融资").attributes == ["funding_round"]
+    assert analyse("天琴科技发行价多少钱").attributes == ["price"]
