@@ -267,3 +267,10 @@ def test_money_asked_of_a_round_is_its_amount_not_a_price() -> None:
     assert analyse("天琴科技现在估值多少钱").attributes == ["valuation"]
     assert analyse("天琴科技完成了哪一轮融资").attributes == ["funding_round"]
     assert analyse("天琴科技发行价多少钱").attributes == ["price"]
+
+
+def test_listed_on_an_exchange_asks_listing_dates_scoped_to_its_place() -> None:
+    a = analyse("哪些公司在港交所上市了？")
+    assert a.intent == "list" and a.attributes == ["listing_date"], (a.intents, a.attributes)
+    assert [e.entity_id for e in a.entities if e.kind == "place"] == ["香港"], a.entities
+    assert analyse("有哪些GPU公司在科创板上市了").attributes == ["listing_date"]
