@@ -269,8 +269,19 @@ def test_money_asked_of_a_round_is_its_amount_not_a_price() -> None:
     assert analyse("天琴科技发行价多少钱").attributes == ["price"]
 
 
-def test_listed_on_an_exchange_asks_listing_dates_scoped_to_its_place() -> None:
-    a = analyse("哪些公司在港交所上市了？")
+def test_listed_on_an_exchange_asks_listing_dates_scoped_to_its_place(
+    fake_qa, tmp_path: Path
+) -> None:
+    fake_qa.ingest(
+        [
+            _write(
+                tmp_path / "hk.md",
+                "title: 天琴科技登陆港交所\ndate: 2026-01-02\nlang: zh",
+                "2026年1月2日,天琴科技在香港联合交易所主板挂牌上市。",
+            )
+        ]
+    )
+    a = analyse("哪些公司在港交所上市了？", None, fake_qa.factstore())
     assert a.intent == "list" and a.attributes == ["listing_date"], (a.intents, a.attributes)
     assert [e.entity_id for e in a.entities if e.kind == "place"] == ["香港"], a.entities
     assert analyse("有哪些GPU公司在科创板上市了").attributes == ["listing_date"]
