@@ -272,7 +272,7 @@ def _lookup(
 ) -> list[_Pick] | None:
     """Facts for every target entity and asked attribute, or None when one is missing."""
     picks: list[_Pick] = []
-    latest = a.intent == "latest"
+    latest = "latest" in a.intents  # "who raised more in their latest round": newest each
     asked_precision = asked_formats(a.question)
     rounds = round_names(a.question)
     for qe in targets(a):
@@ -408,7 +408,7 @@ def _compose_targets(
                 phrase("missing", a.lang, name=name, label=label(mine[0].attribute, a.lang))
             )
             continue
-        if a.intent == "latest":
+        if "latest" in a.intents:
             lines += [_render_latest(p, cites, ents, a.lang) for p in mine]
         else:
             lines.append(_render_entity(mine, cites, ents, a.lang))

@@ -848,7 +848,7 @@ class QA:
             return self._from_facts(analysis, facts, passages, docs, retrieved) or off
         if off.abstained:
             return off
-        if analysis.intent == "latest":
+        if "latest" in analysis.intents:
             # the newest dated figure, and what it replaced, may be in any document
             within = retrieved if any(filters.values()) else None
             newest = self._from_facts(analysis, facts, passages, docs, within)

@@ -285,3 +285,23 @@ def test_listed_on_an_exchange_asks_listing_dates_scoped_to_its_place(
     assert a.intent == "list" and a.attributes == ["listing_date"], (a.intents, a.attributes)
     assert [e.entity_id for e in a.entities if e.kind == "place"] == ["香港"], a.entities
     assert analyse("有哪些GPU公司在科创板上市了").attributes == ["listing_date"]
+
+
+def test_a_comparison_of_latest_figures_gives_each_sides_newest(fake_qa, tmp_path: Path) -> None:
+    body_a = (
+        "Lyra Technologies said on September 17, 2025 that it had raised $750 million at a "
+        "post-money valuation of $6.9 billion. The valuation is more than double the "
+        "$2.8 billion Lyra was valued at in August 2024."
+    )
+    body_b = "Vega Labs said on September 30, 2025 that it closed a round at a valuation of $8.1 billion."
+    fake_qa.ingest(
+        [
+            _write(tmp_path / "a.md", "title: Lyra raises\ndate: 2025-09-17\nlang: en", body_a),
+            _write(tmp_path / "b.md", "title: Vega raises\ndate: 2025-09-30\nlang: en", body_b),
+        ]
+    )
+    ans = fake_qa.ask("Compare the latest valuations of Lyra Technologies and Vega Labs")
+    lead = ans.text.splitlines()[0]
+    assert "$6.9 billion" in lead and "$8.1 billion" in lead, ans.text
+    # the newest figure is said as the one in force, the older as what it replaced
+    assert "replacing $2.8 billion" in lead, ans.text
