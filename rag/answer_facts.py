@@ -474,7 +474,7 @@ def _compose_history(
     ents: dict[str, Any],
     store: FactSource | None = None,
 ) -> Composed | None:
-    """The list of one entity's own figures ("燧原历轮融资", "list Enflame's funding rounds"):
+    """The list of one entity's own figures ("天琴科技历轮融资", "list Lyra's funding rounds"):
     each distinct figure of an asked attribute, oldest first, with its date; None when the
     entity has only one (a value question then)."""
     if max(len(fs) for fs in facts.values()) < 2:
@@ -561,7 +561,7 @@ def _listed(
 
 def _member(fact: Any, qe: QEntity, ents: dict[str, Any]) -> bool:
     """The fact is of a model of the numbered product line ``qe`` names: a name that opens
-    with the line's name ("Orion 950PR" of "Orion 950") or with its number ("950DT"). A line
+    with the line's name ("Orion 700XR" of "Orion 700") or with its number ("700LT"). A line
     with no number ("the Orion TPU") has generations of other names, so no members here."""
     if qe.kind != "product":
         return False
@@ -688,7 +688,7 @@ def _with_vendor(name: str, fact: Any, ents: dict[str, Any], lang: str) -> str:
 def _relates(fact: Any, qe: QEntity, ents: dict[str, Any]) -> bool:
     """The fact is about the question's entity, a product of it, or its sentence names it
     ("listed on the X Market": the market constrains the list, it is not its subject)."""
-    if _member(fact, qe, ents):  # "each Orion 950 model": 950PR, 950DT
+    if _member(fact, qe, ents):  # "each Orion 700 model": 700XR, 700LT
         return True
     if qe.kind in SPECIFIC_KINDS:  # "which chips use X": X's users, not X itself
         return not matches(fact, qe, ents) and _alias_hit_text(qe.aliases, normalize(fact.quote))
@@ -783,7 +783,7 @@ def answer_members(
     passages: list[Passage],
     load_doc: Callable[[str], Document],
 ) -> Composed | None:
-    """A list question asking no attribute about a product line ("海光DCU有哪几代产品", "list
+    """A list question asking no attribute about a product line ("织女系列有哪几代产品", "list
     the Orion generations"): the line's products (names that open with the line's name) in
     the retrieved documents, each cited with the first sentence there that names it; None
     with fewer than two."""
@@ -846,7 +846,7 @@ def answer_specs(
     load_doc: Callable[[str], Document],
 ) -> Composed | None:
     """The spec sheet of the one product a question asks for by a spec word and no attribute
-    ("深算一号的参数", "What are the specs of the X100?"): a figure for each attribute the
+    ("织女一号的参数", "What are the specs of the X100?"): a figure for each attribute the
     facts hold for it; None with fewer than two."""
     if store is None or a.attributes or not cue_in(a.question, cues().spec_words):
         return None

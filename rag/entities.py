@@ -901,7 +901,7 @@ def _line_vendors(col: _Collector) -> None:
             if lid and lid != ent.entity_id and col.votes.get(lid):
                 col.vote_vendor(ent.entity_id, col.votes[lid].most_common(1)[0][0])
                 break
-    # a model number that opens with a line's number ("950DT" of "Foo 950") is of its vendor
+    # a model number that opens with a line's number ("700LT" of "Foo 700") is of its vendor
     lines = [e for e in col.found.values() if e.kind == "product" and col.votes.get(e.entity_id)]
     for ent in list(col.found.values()):
         digits = re.match(r"\d{2,}(?=[A-Za-z])", ent.name)
@@ -934,7 +934,7 @@ def _line_vendors(col: _Collector) -> None:
 
 
 def _model_shape(name: str) -> str | None:
-    """A model number's letters around its digits ("p150a": "p#a"), or None for no model."""
+    """A model number's letters around its digits ("x150a": "x#a"), or None for no model."""
     m = re.fullmatch(r"([A-Za-z]*)\d+([A-Za-z]*)", name.strip())
     return (
         f"{m.group(1).lower()}#{m.group(2).lower()}" if m and (m.group(1) or m.group(2)) else None

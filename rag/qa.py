@@ -813,35 +813,9 @@ class QA:
             )
             if redo is not None and not redo[2].abstained:
                 passages, docs, off = redo
-        if off.reason not in (Reason.ENTITY_ABSENT, Reason.UNDISCLOSED) and list_mode(analysis):
-            # a list draws on every document the question is about, not only the top k
-            wide = self._list_passages(analysis, resolved, filters)
-            scope = {p.doc_id for p in wide}
-            try:
-                listed = answer_list(
-                    analysis, facts, wide, self._doc_loader(docs), allowed_docs=scope
-                )
-            except NotFoundError:  # a document removed meanwhile by another process
-                listed = None
-            if listed is not None:
-                return OfflineAnswer(listed.text, listed.citations, False, listed.notes)
-        if not off.abstained and not analysis.attributes:
-            # "深算一号的参数": every figure the facts hold for the product
-            try:
-                specs = answer_specs(analysis, facts, passages, self._doc_loader(docs))
-            except NotFoundError:  # a document removed meanwhile by another process
-                specs = None
-            if specs is not None:
-                zh = analysis.lang == "zh"
-                quotes = ("" if zh else " ").join(
-                    quoted(c.quote, c.n, zh=zh) for c in specs.citations
-                )
-                return OfflineAnswer(f"{specs.text}\n{quotes}", specs.citations, False, specs.notes)
-        if off.reason not in (Reason.ENTITY_ABSENT, Reason.UNDISCLOSED) and not analysis.attributes:
-            # "海光DCU有哪几代产品": the products the question's line or company names
-            members = self._members(analysis, facts, resolved, filters, docs)
-            if members is not None:
-                return members
+        whole = self._whole_answer(analysis, facts, resolved, passages, docs, filters, off)
+        if whole is not None:
+            return whole
         retrieved = {p.doc_id for p in passages}
         if off.reason is Reason.ATTRIBUTE_ABSENT:
             # no sentence was read as stating it, but a fact of a retrieved document does
@@ -871,6 +845,44 @@ class QA:
         text = off.text.removeprefix(other_language_lead(analysis.lang))
         return OfflineAnswer(lead + sep + text, off.citations, False, [*off.notes, "fact lead"])
 
+    def _whole_answer(
+        self,
+        analysis: Analysis,
+        facts: Any,
+        resolved: str,
+        passages: list[Any],
+        docs: dict[str, Document],
+        filters: dict[str, Any],
+        off: OfflineAnswer,
+    ) -> OfflineAnswer | None:
+        """An answer of its own kind in place of the sentences: a list from every document's
+        facts, a product's spec sheet, or the products of a named line; None otherwise."""
+        searched = off.reason not in (Reason.ENTITY_ABSENT, Reason.UNDISCLOSED)
+        if searched and list_mode(analysis):
+            # a list draws on every document the question is about, not only the top k
+            wide = self._list_passages(analysis, resolved, filters)
+            scope = {p.doc_id for p in wide}
+            try:
+                listed = answer_list(
+                    analysis, facts, wide, self._doc_loader(docs), allowed_docs=scope
+                )
+            except NotFoundError:  # a document removed meanwhile by another process
+                listed = None
+            if listed is not None:
+                return OfflineAnswer(listed.text, listed.citations, False, listed.notes)
+        if analysis.attributes:
+            return None
+        if not off.abstained:
+            # "织女一号的参数": every figure the facts hold for the product
+            try:
+                specs = answer_specs(analysis, facts, passages, self._doc_loader(docs))
+            except NotFoundError:  # a document removed meanwhile by another process
+                specs = None
+            if specs is not None:
+                return _with_quotes(specs, analysis.lang)
+        # "织女系列有哪几代产品": the products whose names open with the named line's
+        return self._members(analysis, facts, resolved, filters, docs) if searched else None
+
     def _members(
         self,
         analysis: Analysis,
@@ -879,7 +891,7 @@ class QA:
         filters: dict[str, Any],
         docs: dict[str, Document],
     ) -> OfflineAnswer | None:
-        """The products a list question asking no attribute names by their line or maker."""
+        """The products of the line a list question asking no attribute names."""
         if analysis.intent != "list" or facts is None:
             return None
         wide = self.search(resolved, LIST_DEPTH, **filters).passages
@@ -925,16 +937,21 @@ class QA:
             return None
         if got is None or got.missing:
             return None
-        zh = analysis.lang == "zh"
-        quotes = ("" if zh else " ").join(quoted(c.quote, c.n, zh=zh) for c in got.citations)
-        text = f"{got.text}\n{quotes}" if quotes else got.text
-        return OfflineAnswer(text, got.citations, False, got.notes)
+        return _with_quotes(got, analysis.lang)
 
     def as_runnable(self) -> Any:
         """The whole pipeline as a LangChain chain: ``QAInput -> Answer`` (see ``rag.chain``)."""
         from rag.chain import build_chain
 
         return build_chain(self)
+
+
+def _with_quotes(got: Any, lang: str) -> OfflineAnswer:
+    """A fact-composed answer, then the sentences its figures come from."""
+    zh = lang == "zh"
+    quotes = ("" if zh else " ").join(quoted(c.quote, c.n, zh=zh) for c in got.citations)
+    text = f"{got.text}\n{quotes}" if quotes else got.text
+    return OfflineAnswer(text, got.citations, False, got.notes)
 
 
 def _timed(

@@ -996,24 +996,11 @@ def analyse(
         a.attributes = implied_attributes(question, [e.text for e in a.entities])
     from rag.facts import memory_types_in
 
-    makers = cue_in(question, cues().maker_words)  # "HBM4 suppliers": its makers, not users
+    makers = cue_in(question, cues().maker_words)  # "HBM9 suppliers": its makers, not users
     if not a.attributes and a.intent == "list" and memory_types_in(question) and not makers:
         a.attributes = ["memory_type"]  # "which chips use SRAM": the memory type is the figure
     a.scopes = scoping_places(question, a.entities)
-    if a.attributes and a.intent == "value" and len(_sides(a)) > 1:
-        a.intents.add("compare")  # "A, B and C HBM capacity": the figure of each
-    if a.attributes and a.intent in ("compare", "value") and cue_in(question, cues().per_item):
-        vendors = {e.vendor for e in a.entities if e.vendor}
-        items = [e for e in a.entities if not (e.kind == "company" and vendors)]
-        if len([e for e in items if e.entity_id not in vendors or not e.entity_id]) < 2:
-            a.intents.add("list")  # "each Orion accelerator": one item named, a kind
-    companies_only = bool(a.entities) and all(e.kind == "company" for e in a.entities)
-    if a.attributes and a.intent == "value" and companies_only and _plural_asked(question, a):
-        a.intents.add("list")  # "Orion card prices": the figure of each of its items
-    kind = a.attributes and not a.entities and _names_kind(normalize(question))
-    kind = kind or (a.attributes and not a.entities and _names_kind_zh(question))
-    if kind and not is_followup(question):  # "valuations of inference chip start-ups"
-        a.intents.add("list")
+    _items_asked(a, question)
     a.counted = "" if a.attributes else counted_word(question, a.entities)
     turns = conversation_turns(history)
     if not turns:
@@ -1039,6 +1026,25 @@ def analyse(
                 a.followup = True
                 break
     return a
+
+
+def _items_asked(a: Analysis, question: str) -> None:
+    """The intents a question asks by the items it names: several sides compared, one
+    figure per item of a kind (a list), or the figure of each item of a company's."""
+    if a.attributes and a.intent == "value" and len(_sides(a)) > 1:
+        a.intents.add("compare")  # "A, B and C HBM capacity": the figure of each
+    if a.attributes and a.intent in ("compare", "value") and cue_in(question, cues().per_item):
+        vendors = {e.vendor for e in a.entities if e.vendor}
+        items = [e for e in a.entities if not (e.kind == "company" and vendors)]
+        if len([e for e in items if e.entity_id not in vendors or not e.entity_id]) < 2:
+            a.intents.add("list")  # "each Orion accelerator": one item named, a kind
+    companies_only = bool(a.entities) and all(e.kind == "company" for e in a.entities)
+    if a.attributes and a.intent == "value" and companies_only and _plural_asked(question, a):
+        a.intents.add("list")  # "Orion card prices": the figure of each of its items
+    kind = a.attributes and not a.entities and _names_kind(normalize(question))
+    kind = kind or (a.attributes and not a.entities and _names_kind_zh(question))
+    if kind and not is_followup(question):  # "valuations of inference chip start-ups"
+        a.intents.add("list")
 
 
 def scoping_places(question: str, entities: Sequence[QEntity]) -> list[QEntity]:

@@ -256,7 +256,7 @@ def _sentence_score(
         sc += w.date
     if "latest" in a.intents and doc.date:
         sc += w.recency * newest.get(doc.date, 0.0)
-        if not sel.attrs and _is_lead(doc.text, s):  # "HBM4最新进展": the news is the lead
+        if not sel.attrs and _is_lead(doc.text, s):  # "HBM9最新进展": the news is the lead
             sc += w.lead
     if cue_pattern("undisclosed").search(text):
         sc += w.undisclosed
