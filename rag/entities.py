@@ -890,8 +890,10 @@ def _pronoun_link(between: str, c: _Cues) -> bool:
 
 
 def _line_vendors(col: _Collector) -> None:
-    """A model with no vendor of its own inherits its product line's, where an alias writes
-    the line before it ("Foo X100" of the Foo line)."""
+    """A model with no vendor of its own inherits one from its article: its product line's,
+    where an alias writes the line before it ("Foo X100" of the Foo line) or the line's name
+    ends with the number the model opens with; else that of its article's models of the same
+    shape, where they all have one vendor."""
     for ent in list(col.found.values()):
         if ent.kind != "model" or col.votes.get(ent.entity_id):
             continue
