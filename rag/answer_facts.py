@@ -16,7 +16,7 @@ Templates and labels live in ``rag/data/answer.yaml``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Any, Protocol
@@ -489,11 +489,10 @@ def _compose_history(
     companions = answer_words().get("companions") or {}
     for attr, fs in facts.items():
         others = [x for x in companions.get(attr, []) if x not in facts]
+        beside = [f for x in others for f in store.facts(attribute=x)] if store else []
         for f in sorted(fs, key=lambda f: f.period or f.date or "9999"):
             what = f"{label(attr, lang)} {shown(f, lang)}" if len(facts) > 1 else shown(f, lang)
-            what += "".join(
-                phrase_sep(lang) + shown(b, lang) for b in _same_sentence(store, f, others)
-            )
+            what += "".join(phrase_sep(lang) + shown(b, lang) for b in _same_sentence(beside, f))
             note = _note(f, lang, when=True)
             lines.append(
                 phrase("history_item", lang, value=what, note=note, cite=cites.mark(f, lang))
@@ -501,17 +500,14 @@ def _compose_history(
     return Composed("\n".join(lines), cites.list, [f"history of {name}"], cites.names)
 
 
-def _same_sentence(store: FactSource | None, fact: Any, attributes: list[str]) -> list[Any]:
-    """The entity's facts of ``attributes`` learned from the sentence ``fact`` came from (a
-    round's amount: "完成3亿元A轮融资")."""
-    if store is None:
-        return []
-    return [
-        f
-        for x in attributes
-        for f in store.facts(attribute=x)
-        if f.entity_id == fact.entity_id and f.doc_id == fact.doc_id and f.start == fact.start
-    ][: len(attributes)]
+def _same_sentence(candidates: list[Any], fact: Any) -> list[Any]:
+    """The entity's facts among ``candidates`` learned from the sentence ``fact`` came from
+    (a round's amount: "完成3亿元A轮融资"), one per attribute."""
+    out: dict[str, Any] = {}
+    for f in candidates:
+        if f.entity_id == fact.entity_id and f.doc_id == fact.doc_id and f.start == fact.start:
+            out.setdefault(f.attribute, f)
+    return list(out.values())
 
 
 def _listed(
@@ -565,17 +561,23 @@ def _member(fact: Any, qe: QEntity, ents: dict[str, Any]) -> bool:
     with no number ("the Orion TPU") has generations of other names, so no members here."""
     if qe.kind != "product":
         return False
-    lines = {normalize(x).replace(" ", "") for x in qe.aliases}
+    lines = _compact_names(qe.aliases)
     numbers = {m.group() for x in lines if (m := re.search(r"\d{2,}$", x))}
     if not numbers:
         return False
-    for name in _names_of(fact, ents):
-        n = name.replace(" ", "")
-        if any(n != x and n.startswith(x) for x in lines):
-            return True
-        if any(re.fullmatch(rf"{x}[a-z]+\d*", n) for x in numbers):
-            return True
-    return False
+    names = _compact_names(_names_of(fact, ents))
+    if _opens_with_line(names, lines):
+        return True
+    return any(re.fullmatch(rf"{x}[a-z]+\d*", n) for n in names for x in numbers)
+
+
+def _compact_names(names: Iterable[str]) -> set[str]:
+    return {normalize(n).replace(" ", "") for n in names}
+
+
+def _opens_with_line(names: set[str], lines: set[str]) -> bool:
+    """One of ``names`` is a line's name and more ("Orion 700XR" of "Orion 700")."""
+    return any(n != x and n.startswith(x) for n in names for x in lines if len(x) > 1)
 
 
 def _as_maker(
@@ -590,30 +592,26 @@ def _as_maker(
     pos = pos if pos >= 0 else len(low)
     before: tuple[int, Any] | None = None
     after: tuple[int, Any] | None = None
-    for e in ents.values():
-        if e.kind != "company" or e.entity_id == fact.entity_id:
-            continue
-        names = [x for x in dict.fromkeys([e.name, *e.aliases]) if len(normalize(x)) > 1]
-        if not _alias_hit_text(names, low):
-            continue
-        spots = [i for x in names if (i := low.find(normalize(x))) >= 0]
+    for spots, e in _companies_named(low, fact, ents):
         near = max((i for i in spots if i < pos), default=None)
         if near is not None and (before is None or near > before[0]):
             before = (near, e)
-        elif near is None and spots and (after is None or min(spots) < after[0]):
+        elif near is None and (after is None or min(spots) < after[0]):
             after = (min(spots), e)
     pick = before or after
-    if pick is None and load_doc is not None:
-        pick = _title_company(load_doc(fact.doc_id).title, fact, ents)
+    if pick is None and load_doc is not None:  # the company the report's title names first
+        title = normalize(load_doc(fact.doc_id).title)
+        named = [(min(spots), e) for spots, e in _companies_named(title, fact, ents)]
+        pick = min(named, key=lambda t: t[0]) if named else None
     if pick is None:
         return None
     return replace(fact, entity_id=pick[1].entity_id, entity=pick[1].name)
 
 
-def _title_company(title: str, fact: Any, ents: dict[str, Any]) -> tuple[int, Any] | None:
-    """The company a report's title names first (its subject)."""
-    low = normalize(title)
-    first: tuple[int, Any] | None = None
+def _companies_named(low: str, fact: Any, ents: dict[str, Any]) -> list[tuple[list[int], Any]]:
+    """The companies other than the fact's own that a normalised text names, each with the
+    places where one of its names stands as a word."""
+    out = []
     for e in ents.values():
         if e.kind != "company" or e.entity_id == fact.entity_id:
             continue
@@ -621,9 +619,9 @@ def _title_company(title: str, fact: Any, ents: dict[str, Any]) -> tuple[int, An
         spots = [
             i for x in names if _alias_hit_text([x], low) and (i := low.find(normalize(x))) >= 0
         ]
-        if spots and (first is None or min(spots) < first[0]):
-            first = (min(spots), e)
-    return first
+        if spots:
+            out.append((spots, e))
+    return out
 
 
 def _fits(fact: Any, figures: list[Figure]) -> bool | None:
@@ -787,23 +785,19 @@ def answer_members(
     the Orion generations"): the line's products (names that open with the line's name) in
     the retrieved documents, each cited with the first sentence there that names it; None
     with fewer than two."""
-    lines = [qe for qe in a.entities if qe.kind == "product"]
-    if store is None or a.intent != "list" or a.attributes or not lines:
-        return None  # a company alone: "which chipmakers ..." asks companies, not products
+    lines = member_lines(a)
+    if store is None or not lines:
+        return None
     ents = {e.entity_id: e for e in store.entities()}
     scope = _doc_rank(passages)
-    found = []
-    for e in ents.values():
-        if e.kind not in ("product", "model") or not set(e.doc_ids or []) & set(scope):
-            continue
-        named = {normalize(n).replace(" ", "") for n in [e.name, *e.aliases]}
-        if any(
-            any(n != x and n.startswith(x) for n in named)
-            for qe in lines
-            for x in {normalize(al).replace(" ", "") for al in qe.aliases}
-            if len(x) > 1
-        ):
-            found.append(e)
+    heads = _compact_names(al for qe in lines for al in qe.aliases)
+    found = [
+        e
+        for e in ents.values()
+        if e.kind in ("product", "model")
+        and set(e.doc_ids or []) & set(scope)
+        and _opens_with_line(_compact_names([e.name, *e.aliases]), heads)
+    ]
     cites = _Cites(load_doc)
     items = []
     for e in found:
@@ -820,6 +814,14 @@ def answer_members(
             phrase("history_item", a.lang, value=e.name, note="", cite=cites.mark(spot, a.lang))
         )
     return Composed("\n".join(lines_out), cites.list, [f"{len(items)} products"], cites.names)
+
+
+def member_lines(a: Analysis) -> list[QEntity]:
+    """The product lines whose products a list question asking no attribute asks for; none
+    for a company alone ("which chipmakers ..." asks companies, not products)."""
+    if a.intent != "list" or a.attributes:
+        return []
+    return [qe for qe in a.entities if qe.kind == "product"]
 
 
 def _first_naming(
@@ -867,9 +869,9 @@ def _compose_specs(
     qe = next(e for e in a.entities if e.kind in SPECIFIC_KINDS)
     company = set(answer_words()["company_attributes"])
     picks = []
-    for attr in vocabulary():
+    for attr in (x for x in vocabulary() if x not in company):
         found = [f for f in store.facts(attribute=attr) if matches(f, qe, ents)]
-        if found and attr not in company:
+        if found:
             picks.append(_Pick(qe, attr, _pick(a, found, doc_rank, False)[:1]))
     if len(picks) < 2:
         return None
@@ -1057,6 +1059,7 @@ __all__ = [
     "label",
     "list_mode",
     "matches",
+    "member_lines",
     "relevant_facts",
     "supported",
     "targets",

@@ -22,6 +22,7 @@ from rag.answer_facts import (
     fact_leads,
     label,
     list_mode,
+    member_lines,
     relevant_facts,
     targets,
     uncited_targets,
@@ -892,8 +893,8 @@ class QA:
         docs: dict[str, Document],
     ) -> OfflineAnswer | None:
         """The products of the line a list question asking no attribute names."""
-        if analysis.intent != "list" or facts is None:
-            return None
+        if facts is None or not member_lines(analysis):
+            return None  # asked of no line: no wide search on the way to the sentences
         wide = self.search(resolved, LIST_DEPTH, **filters).passages
         try:
             got = answer_members(analysis, facts, wide, self._doc_loader(docs))

@@ -1118,6 +1118,11 @@ _WHAT_OF = re.compile(
 )
 _POSSESSED = re.compile(r"(?:'s|’s|s')\s+([a-z][a-z \-]*?)\s*\??\s*$")
 _BARE_OF = re.compile(r"^([a-z][a-z \-]*?)\s+of\s+\S")
+# a question opening with a question word or an auxiliary: no bare "X N?"
+_QUESTION_WORD = re.compile(
+    r"\s*(?:what|where|who|whom|when|why|how|which|is|are|was|were|do|does|did|"
+    r"can|could|will|would|has|have|had|should)\b"
+)
 
 
 def _asked_noun(low: str, usable: Callable[[str], bool], names: Sequence[str] = ()) -> str:
@@ -1131,11 +1136,7 @@ def _asked_noun(low: str, usable: Callable[[str], bool], names: Sequence[str] = 
     m = _WHAT_OF.match(low) or _POSSESSED.search(low) or _BARE_OF.match(low)
     phrase = m.group(1) if m else ""
     ends = [i + len(n) for n in names if n and (i := low.rfind(n)) >= 0]
-    bare = not re.match(
-        r"\s*(?:what|where|who|whom|when|why|how|which|is|are|was|were|do|does|did|"
-        r"can|could|will|would|has|have|had|should)\b",
-        low,
-    )
+    bare = not _QUESTION_WORD.match(low)
     if not phrase and ends and bare and low.rstrip().endswith("?"):
         phrase = low[max(ends) :].rstrip(" ?")  # "X clock speed?"
     words = [w for w in re.findall(r"[a-z][a-z\-]*", phrase) if w not in ("its", "their")]
