@@ -134,6 +134,8 @@ class _Cues:
     open_nouns: frozenset[str]  # nouns a "what is X's N" asks no figure with (status, plan)
     measured_by: dict[str, tuple[str, ...]]  # asked noun -> dimensions a figure says it in
     place_scope: tuple[tuple[str, ...], tuple[str, ...]]  # words (after, before) a scoped place
+    segments: tuple[tuple[str, ...], ...]  # each business segment's words (数据中心, gaming)
+    segment_gap: int  # at most this many characters between a segment and the attribute
     # (English forms with {ordinal}/{n}, number -> ordinal word) of a numbered generation
     generation_names: tuple[tuple[str, ...], dict[int, str]]
 
@@ -193,6 +195,11 @@ def cues() -> _Cues:
             tuple((raw.get("yesno_endings") or {}).get("not") or []),
         ),
         place_scope=_before_after(raw.get("place_scope") or {}),
+        segments=tuple(
+            tuple(str(w) for w in group)
+            for group in (raw.get("segment_scope") or {}).get("segments") or []
+        ),
+        segment_gap=int((raw.get("segment_scope") or {}).get("gap", 0)),
         generation_names=_generation_forms(raw.get("generation_names") or {}),
     )
 
@@ -999,7 +1006,7 @@ def analyse(
     makers = cue_in(question, cues().maker_words)  # "HBM9 suppliers": its makers, not users
     if not a.attributes and a.intent == "list" and memory_types_in(question) and not makers:
         a.attributes = ["memory_type"]  # "which chips use SRAM": the memory type is the figure
-    a.scopes = scoping_places(question, a.entities)
+    a.scopes = scoping_places(question, a.entities) + scoping_segments(question, a)
     _items_asked(a, question)
     a.counted = "" if a.attributes else counted_word(question, a.entities)
     turns = conversation_turns(history)
@@ -1066,6 +1073,40 @@ def scoping_places(question: str, entities: Sequence[QEntity]) -> list[QEntity]:
             _starts_with_word(tail, w) for w in after
         ):
             out.append(e)
+    return out
+
+
+def scoping_segments(question: str, a: Analysis) -> list[QEntity]:
+    """The business segments (``segment_scope``) that scope the figure asked: a segment's
+    word written right before a cue of an asked attribute ("数据中心GPU收入", "gaming
+    revenue"), not inside a name the question gives ("Orion Cloud"). Each is a scope of
+    kind ``segment``, its words in both languages its aliases."""
+    from rag.glossary import masked
+    from rag.textnorm import mainland
+
+    c = cues()
+    low = masked(normalize(mainland(question)))
+    asked = own_cue_attributes(a)
+    starts = [s for k, s, _ in strongest_cues(low, c.attributes) if k in asked]
+    names = [
+        (i, i + len(n))
+        for e in a.entities
+        for n in {normalize(x) for x in [e.text, e.written, *e.aliases] if x}
+        for i in [low.find(n)]
+        if n and i >= 0
+    ]
+    out: list[QEntity] = []
+    for group in c.segments:
+        for word in group:
+            spans = [
+                (s, e)
+                for s, e in _cue_spans(normalize(word), low)
+                if not any(ns <= s and e <= ne for ns, ne in names)
+                and any(0 <= cs - e <= c.segment_gap for cs in starts)
+            ]
+            if spans:
+                out.append(QEntity(text=word, aliases=list(group), kind="segment"))
+                break
     return out
 
 
@@ -1236,5 +1277,6 @@ __all__ = [
     "other_script_names",
     "resolved_text",
     "scoping_places",
+    "scoping_segments",
     "strongest_cues",
 ]

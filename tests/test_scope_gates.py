@@ -1,6 +1,7 @@
 """Gates on what a figure is of, over a real keyword store of a tiny corpus (entities learned
 at ingest): a figure asked for one place ("revenue in Japan") is answered only by a quote
-naming that place (the company's total is no answer for one of its markets); a quantity the
+naming that place (the company's total is no answer for one of its markets), and one asked
+for a business segment ("gaming revenue", "数据中心收入") only by a quote naming it; a quantity the
 attribute vocabulary has no name for ("how many employees", "毛利率是多少") only by a quote
 saying what is counted."""
 
@@ -55,6 +56,12 @@ def qa(tmp_path_factory: pytest.TempPathFactory) -> QA:
     (folder / "星河.md").write_text(
         "# 星河芯片发布年报\n\n星河芯片2025年营收为12亿元,同比增长40%。"
         "星河芯片2025年毛利率为55%,高于上年。星河芯片的总部位于苏州。\n",
+        encoding="utf-8",
+    )
+    (folder / "lyra.md").write_text(
+        "# Lyra Systems full-year results\n\n"
+        "Lyra Systems reported revenue of $5.2 billion for 2025, up 18% from a year earlier. "
+        "Lyra Systems said its gaming revenue was $1.3 billion in 2025.\n",
         encoding="utf-8",
     )
     assert store.ingest([folder]).failed == 0
@@ -190,3 +197,27 @@ def test_a_compared_side_without_the_figure_gets_the_quote_saying_the_attribute(
     assert not ans.abstained and "4.0TB/s" in ans.text, ans.text
     assert "略逊" in ans.text and "800GB/s" not in ans.text, ans.text
     assert "6.0TB/s" not in ans.text, ans.text  # a third model is neither side
+
+
+def test_a_segment_before_the_attribute_scopes_the_figure(qa: QA) -> None:
+    a = analyse("What was Lyra Systems' data-center revenue in 2025?", None, qa.factstore())
+    assert [e.kind for e in a.scopes] == ["segment"], a.scopes
+    # a segment not beside an asked attribute scopes nothing
+    assert not analyse("Which gaming chips did Lyra Systems ship?", None, qa.factstore()).scopes
+
+
+def test_a_company_total_is_no_answer_for_one_segment(qa: QA) -> None:
+    """The segment named in a quote answers in either language; one no quote names is
+    refused, though the company's total is stated."""
+    ans = qa.ask("What was Lyra Systems' gaming revenue in 2025?")
+    assert not ans.abstained and "1.3 billion" in ans.text, ans.text
+    zh = qa.ask("Lyra Systems 2025年游戏业务营收多少?")
+    assert not zh.abstained and "1.3" in zh.text, zh.text
+    for q in (
+        "What was Lyra Systems' data-center revenue in 2025?",
+        "Lyra Systems的数据中心收入是多少?",
+    ):
+        refused = qa.ask(q)
+        assert refused.abstained, refused.text
+    total = qa.ask("What was Lyra Systems' revenue in 2025?")
+    assert not total.abstained and "5.2 billion" in total.text, total.text
