@@ -477,7 +477,8 @@ def _in_places(
     it for the place (chosen, or the best eligible one); a figure of the whole company is no
     answer for one of its markets."""
     a = sel.analysis
-    if not a.scopes or a.intent not in ("value", "latest"):
+    variant = any(p.kind == "variant" for p in a.scopes)  # of any figure or statement
+    if not a.scopes or (a.intent not in ("value", "latest") and not variant):
         return chosen
 
     def named(place: QEntity, c: Candidate) -> bool:

@@ -136,6 +136,7 @@ class _Cues:
     place_scope: tuple[tuple[str, ...], tuple[str, ...]]  # words (after, before) a scoped place
     segments: tuple[tuple[str, ...], ...]  # each business segment's words (数据中心, gaming)
     segment_gap: int  # at most this many characters between a segment and the attribute
+    variant_words: tuple[str, ...]  # words naming a variant of a product line (ultra, pro)
     # (English forms with {ordinal}/{n}, number -> ordinal word) of a numbered generation
     generation_names: tuple[tuple[str, ...], dict[int, str]]
 
@@ -200,6 +201,7 @@ def cues() -> _Cues:
             for group in (raw.get("segment_scope") or {}).get("segments") or []
         ),
         segment_gap=int((raw.get("segment_scope") or {}).get("gap", 0)),
+        variant_words=tuple(str(w).lower() for w in raw.get("variant_words") or []),
         generation_names=_generation_forms(raw.get("generation_names") or {}),
     )
 
@@ -1007,6 +1009,7 @@ def analyse(
     if not a.attributes and a.intent == "list" and memory_types_in(question) and not makers:
         a.attributes = ["memory_type"]  # "which chips use SRAM": the memory type is the figure
     a.scopes = scoping_places(question, a.entities) + scoping_segments(question, a)
+    a.scopes += scoping_variants(question, a.entities)
     _items_asked(a, question)
     a.counted = "" if a.attributes else counted_word(question, a.entities)
     turns = conversation_turns(history)
@@ -1106,6 +1109,33 @@ def scoping_segments(question: str, a: Analysis) -> list[QEntity]:
             ]
             if spans:
                 out.append(QEntity(text=word, aliases=list(group), kind="segment"))
+                break
+    return out
+
+
+def scoping_variants(question: str, entities: Sequence[QEntity]) -> list[QEntity]:
+    """The product variants the question asks about: a ``variant_words`` word written right
+    after a product it names ("Orion Ultra", "VX900 Pro"), where no name it knows already
+    holds the word and no further name part (a model number: "RTX Pro 6000") follows it.
+    Each is a scope of kind ``variant``, "<product> <variant>" spaced and glued its names."""
+    words = cues().variant_words
+    low = normalize(question)
+    out: list[QEntity] = []
+    for e in entities if words else ():
+        if e.kind in ("company", "place", "segment") or e.inherited:
+            continue
+        names = {normalize(x) for x in [e.text, e.written, *e.aliases] if x}
+        if any(re.search(rf"\b(?:{'|'.join(map(re.escape, words))})\b", n) for n in names):
+            continue  # the name holds a variant word already ("Orion Ultra" is known)
+        for n in sorted(names, key=len, reverse=True):
+            m = re.search(
+                rf"(?<![a-z0-9]){re.escape(n)}[ -]?([a-z]+)(?![a-z0-9])(\s*[a-z0-9-]*\d\w*)?", low
+            )
+            more = m and m.group(2) and not re.fullmatch(r"\s*(?:19|20)\d\d", m.group(2))
+            if m and m.group(1) in words and not more:
+                word = m.group(1).capitalize()
+                text = f"{e.text} {word}"
+                out.append(QEntity(text=text, aliases=[text, e.text + word], kind="variant"))
                 break
     return out
 
@@ -1278,5 +1308,6 @@ __all__ = [
     "resolved_text",
     "scoping_places",
     "scoping_segments",
+    "scoping_variants",
     "strongest_cues",
 ]

@@ -43,6 +43,7 @@ def _load_stopwords() -> None:
 
 
 _TOKEN_OK = re.compile(f"[0-9a-z{HAN}]")
+_POSSESSIVE = re.compile(r"(?<=[0-9a-z])['’]s(?![0-9a-z])")  # an English possessive's "'s"
 
 
 def _converter() -> Any:
@@ -285,7 +286,7 @@ def _tokens_cached(text: str) -> tuple[str, ...]:
 
 def tokenize_uncached(text: str) -> list[str]:
     """Keyword tokens of ``text``: normalised jieba search-mode words, stopwords dropped."""
-    norm = normalize(text)
+    norm = _POSSESSIVE.sub("", normalize(text))  # "VX900's": no "s" token to match "GB/s"
     out = []
     for tok in load_jieba().lcut_for_search(norm):
         tok = tok.strip()
