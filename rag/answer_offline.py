@@ -442,13 +442,19 @@ def _counted_said(
     def says(c: Candidate) -> bool:  # the word, or a figure of what it measures (1.5GHz)
         return _says(words, c) or bool(dims and {q.dim for q in quantities(c.text)} & dims)
 
+    def figured(c: Candidate) -> bool:  # a figure (三千名 too), not a model number or year
+        return any(
+            not q.ident and not (q.dim is None and re.fullmatch(r"(?:19|20)\d\d", q.raw))
+            for q in quantities(c.text)
+        )
+
     saying = sorted(
-        (c for c in eligible if re.search(r"\d", c.text) and says(c)),
+        (c for c in eligible if figured(c) and says(c)),
         key=lambda c: bool(gen.search(c.text)) and not older,
     )
-    if not saying and not any(says(c) for c in chosen):
+    if not saying:  # the word without a figure ("提高了时钟频率") says not how much
         return _refuse(Reason.PART_ABSENT, lang, f"no quote says {counted}", counted)
-    if saying and saying[0] not in chosen:
+    if saying[0] not in chosen:
         chosen = _with_quote(sel, saying[0], chosen)
     return chosen
 

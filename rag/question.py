@@ -1225,9 +1225,11 @@ def _han_noun_beside(
     low: str, s: int, e: int, skip: frozenset[str], measures: frozenset[str]
 ) -> str:
     """The noun a Chinese quantity cue at ``low[s:e]`` asks about: right after it (past a
-    measure word: 多少个机柜, 多大规模), else right before it (past ``skip`` words: 毛利率是多少)."""
+    measure word: 多少个机柜, 多大规模), else right before it (past ``skip`` words: 毛利率是多少).
+    A word the lexicon translates is a noun whatever jieba tags it (主频 is tagged 'b')."""
     import jieba.posseg as pseg
 
+    from rag.lexicon import translations
     from rag.textnorm import load_jieba
 
     load_jieba()
@@ -1242,6 +1244,8 @@ def _han_noun_beside(
     while before and before[-1][0] in skip:
         before.pop()
     if before and before[-1][1].startswith(("n", "vn", "x", "eng")):
+        return before[-1][0]
+    if before and HAN_CHAR.match(before[-1][0]) and translations(before[-1][0]):
         return before[-1][0]
     return ""
 
