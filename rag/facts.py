@@ -29,7 +29,7 @@ from rag.entities import mentions, simplified
 from rag.knowledge import Entity, Fact
 from rag.types import Document
 
-EXTRACTOR_VERSION = "10"
+EXTRACTOR_VERSION = "11"
 _SUBJECT_KINDS = ("company", "product", "model", "org")
 # a memory product (an HBM generation) is the subject of its own capacity or bandwidth, not of compute
 _MEMORY_SUBJECT_ATTRS = frozenset(
@@ -864,7 +864,10 @@ def _quantity_facts(
         cands = [a.id for a in sp.attrs.values() if v.dim in a.dims]
         clause = _clause_of(text, s, e, vs)
         got = _pick_cue(cues, vs, ve, clause, cands)
-        if got is None or (v.needs_cue and not any(clause[0] <= c.start < clause[1] for c in cues)):
+        if got is None or (
+            # a unit read only beside a cue: the cue of an attribute of its kind, in its clause
+            v.needs_cue and (not got[1] or not any(clause[0] <= c.start < clause[1] for c in cues))
+        ):
             continue
         attr, word = got
         norm = v.norm

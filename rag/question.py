@@ -119,6 +119,7 @@ class _Cues:
     subsumes: dict[str, tuple[str, ...]]  # attribute -> cues of others it reads instead
     not_plural: frozenset[str]  # words after "which" that end in -s but are no plural noun
     per_item: tuple[str, ...]  # words asking one figure per item (each, 分别)
+    series_words: tuple[str, ...]  # words calling a name a line of products (系列, series)
     list_words: tuple[str, ...]  # words asking a list where they open the question
     maker_words: tuple[str, ...]  # words asking for the companies behind a named product
     spec_words: tuple[str, ...]  # words asking a product's whole spec sheet (参数, specs)
@@ -166,6 +167,7 @@ def cues() -> _Cues:
         subsumes={k: tuple(v) for k, v in (raw.get("subsumes") or {}).items()},
         not_plural=frozenset(str(w).lower() for w in raw.get("not_plural") or []),
         per_item=_both(raw.get("per_item") or {}),
+        series_words=_both(raw.get("series_words") or {}),
         list_words=_both(raw.get("list_words") or {}),
         maker_words=_both(raw.get("maker_words") or {}),
         spec_words=_both(raw.get("spec_words") or {}),
@@ -1010,7 +1012,7 @@ def analyse(
         a.attributes = ["memory_type"]  # "which chips use SRAM": the memory type is the figure
     a.scopes = scoping_places(question, a.entities) + scoping_segments(question, a)
     a.scopes += scoping_variants(question, a.entities)
-    _items_asked(a, question)
+    _items_asked(a, question, index)
     a.counted = "" if a.attributes else counted_word(question, a.entities)
     turns = conversation_turns(history)
     if not turns:
@@ -1038,7 +1040,7 @@ def analyse(
     return a
 
 
-def _items_asked(a: Analysis, question: str) -> None:
+def _items_asked(a: Analysis, question: str, index: EntityIndex | None = None) -> None:
     """The intents a question asks by the items it names: several sides compared, one
     figure per item of a kind (a list), or the figure of each item of a company's."""
     if a.attributes and a.intent == "value" and len(_sides(a)) > 1:
@@ -1046,7 +1048,8 @@ def _items_asked(a: Analysis, question: str) -> None:
     if a.attributes and a.intent in ("compare", "value") and cue_in(question, cues().per_item):
         vendors = {e.vendor for e in a.entities if e.vendor}
         items = [e for e in a.entities if not (e.kind == "company" and vendors)]
-        if len([e for e in items if e.entity_id not in vendors or not e.entity_id]) < 2:
+        items = [e for e in items if e.entity_id not in vendors or not e.entity_id]
+        if not items or (len(items) == 1 and _a_line(items[0], index, question)):
             a.intents.add("list")  # "each Orion accelerator": one item named, a kind
     companies_only = bool(a.entities) and all(e.kind == "company" for e in a.entities)
     if a.attributes and a.intent == "value" and companies_only and _plural_asked(question, a):
@@ -1055,6 +1058,29 @@ def _items_asked(a: Analysis, question: str) -> None:
     kind = kind or (a.attributes and not a.entities and _names_kind_zh(question))
     if kind and not is_followup(question):  # "valuations of inference chip start-ups"
         a.intents.add("list")
+
+
+def _a_line(e: QEntity, index: EntityIndex | None, question: str = "") -> bool:
+    """``e`` names several items: a company, a name the question calls a series ("织女X10
+    系列", "the Orion family"), or a product line the learned entities hold members of: a
+    longer name starting with its name ("Orion" of "Orion X10") or with its closing number
+    ("X10PR" of "织女X10"); not "VX20" of "VX200", another number. "Each <one product>
+    chip" asks the figure per unit, no list; without the learned entities a named item is
+    taken for a line."""
+    from rag.entities import compact_key
+
+    learned = getattr(index, "entities", None)
+    if e.kind == "company" or learned is None or cue_in(question, cues().series_words):
+        return True
+    names = {k for k in (compact_key(x) for x in [e.text, *e.aliases] if x) if len(k) >= 2}
+    names |= {m.group() for n in names if (m := re.search(r"\d{2,}$", n)) and m.start() > 0}
+    for other in learned():
+        for k in (compact_key(x) for x in [other.name, *other.aliases] if x):
+            for n in names:
+                rest = k[len(n) :]
+                if rest and k.startswith(n) and not (n[-1].isdigit() and rest[0].isdigit()):
+                    return True
+    return False
 
 
 def scoping_places(question: str, entities: Sequence[QEntity]) -> list[QEntity]:

@@ -227,3 +227,12 @@ def test_a_figure_in_us_or_hong_kong_dollars_written_out_is_a_currency() -> None
     assert [(v.unit, v.norm) for v in find_values("55.8 billion Hong Kong dollars")] == [
         ("HKD", 55.8e9)
     ]
+
+
+def test_a_transistor_count_written_after_the_word_is_read() -> None:
+    """ "晶体管数量约为1850亿个": the count follows the word, its measure word bare; a bare
+    "个" with no transistor cue in the clause is no transistor count."""
+    fs = facts_of("VX900采用5nm工艺,晶体管数量约为1850亿个。")
+    f = one(fs, "transistors")
+    assert (f.entity, f.norm_value) == ("VX900", 1.85e11)
+    assert not [f for f in facts_of("VX900集群部署了3万个。") if f.attribute == "transistors"]

@@ -35,6 +35,12 @@ def qa(tmp_path_factory: pytest.TempPathFactory) -> QA:
         "Pro 6000 workstation card sold out in the first quarter.\n",
         encoding="utf-8",
     )
+    (folder / "nova.md").write_text(
+        "# Vega Labs expands its Nova line\n\n"
+        "Vega Labs sells Nova accelerators. The Nova 100 has 16GB of memory and the Nova 200 "
+        "has 32GB of memory. Vega Labs said Nova chips are made on a 5nm process.\n",
+        encoding="utf-8",
+    )
     assert store.ingest([folder]).failed == 0
     return store
 
@@ -70,3 +76,16 @@ def test_the_base_models_figure_is_no_answer_for_a_variant(qa: QA) -> None:
     assert not ultra.abstained and "144GB" in ultra.text, ultra.text
     base = qa.ask("How much memory does the VX900 have?")
     assert not base.abstained and "96GB" in base.text, base.text
+
+
+def test_each_unit_of_one_product_is_no_list(qa: QA) -> None:
+    """ "each VX900 chip" is one product's figure per unit; "each Nova chip" asks of a line
+    the learned entities hold members of (Nova 100, Nova 200), one figure per member."""
+    one = analyse("How much memory does each VX900 chip have?", None, qa.factstore())
+    assert "list" not in one.intents, one.intents
+    ans = qa.ask("How much memory does each VX900 chip have?")
+    assert not ans.abstained and "96GB" in ans.text, ans.text
+    line = analyse("How much memory does each Nova chip have?", None, qa.factstore())
+    assert "list" in line.intents, line.intents
+    listed = qa.ask("How much memory does each Nova chip have?")
+    assert "16GB" in listed.text and "32GB" in listed.text, listed.text
