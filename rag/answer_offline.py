@@ -30,6 +30,7 @@ from rag.citations import sentence_spans
 from rag.evidence import (
     ATTR_FIGURE,
     alias_in,
+    compared_years,
     cue_pattern,
     names_place,
     other_model_tokens,
@@ -616,6 +617,8 @@ def _in_period(sel: Selection, chosen: list[Candidate]) -> bool:
                     return True
                 continue
         years = years_in(c.text)
+        if stating:  # "营收将比2024年翻一番" is of a later year than the one it is compared with
+            years -= compared_years(c.text)
         if doc.date and (not years or stating):
             # a figure stated in a report of that year counts, though the sentence also names
             # the year it is compared with ("compared with a loss in 2024")

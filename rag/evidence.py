@@ -295,6 +295,22 @@ def states(attribute: str, text: str) -> bool:
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)(20\d\d)(?!\d)|(?<!\d)(\d\d)\s*年")
 
 
+def compared_years(text: str) -> set[int]:
+    """The years ``text`` names only as what a figure is compared with: right after a
+    ``not_the_subjects_before`` word ("比2024年翻一番", "up from 2024", "than in 2024")."""
+    from rag.facts import spec
+
+    low = text.lower()
+    out = set()
+    for m in _YEAR_IN_TEXT.finditer(low):
+        head = low[max(0, m.start() - 16) : m.start()].rstrip()
+        head = re.sub(r"(?:\b(?:in|the|of|fiscal|fy)\s*)+$", "", head).rstrip()
+        if any(head.endswith(w) for w in spec().before_other):
+            y = m.group(1) or m.group(2)
+            out.add(int(y) if len(y) == 4 else 2000 + int(y))
+    return out
+
+
 def years_in(text: str) -> set[int]:
     """The years a text names (2025, 2025年, 25年)."""
     out = set()

@@ -806,7 +806,10 @@ class QA:
         elif off.reason in ASKED_ABSENT:
             # what was asked may be in a document naming the entity that other documents'
             # common words pushed out of the top k (an English question, a Chinese report)
-            naming = self._docs_naming(analysis, every_kind=True) - {p.doc_id for p in passages}
+            naming = self._docs_naming(analysis, every_kind=True)
+            if off.reason is not Reason.PERIOD_ABSENT:
+                naming -= {p.doc_id for p in passages}
+            # (the asked period's figure may sit in another chunk of a document retrieved)
             redo = (
                 self._answer_within(naming, analysis, facts, resolved, len(passages), filters)
                 if naming

@@ -255,3 +255,30 @@ def test_a_number_format_named_must_be_quoted() -> None:
     assert ask("Does the Lyra 天琴900 support FP6?", doc).abstained
     ok = ask("天琴900支持FP8吗?", doc)
     assert not ok.abstained and "FP8" in ok.text, ok.text
+
+
+def test_a_year_a_figure_is_compared_with_is_not_its_period() -> None:
+    """ "营收将比2024年翻一番" is of a later year: no answer to "2024年营收" from a report of
+    2025; "比2023年的7.09亿元" still gives 2023's figure."""
+    from rag.evidence import compared_years
+
+    assert compared_years("公司预计,2025年来自AI加速器的营收将比2024年翻一番。") == {2024}
+    assert compared_years("revenue was higher than in fiscal 2024") == {2024}
+    assert compared_years("2024年营收为5.4亿元。") == set()
+    doc = make_doc(
+        "ly",
+        "天琴科技预计,2025年来自数据中心的营收将比2024年翻一番。天琴科技总部位于苏州。",
+        date="2025-01-16",
+    )
+    assert_abstained(ask("天琴科技2024年营收多少?", doc), chinese=True)
+    en = make_doc(
+        "ly-en",
+        "Lyra Technologies expects its AI revenue in 2025 to double compared with 2024. "
+        "Lyra Technologies is based in Suzhou.",
+        lang="en",
+        date="2025-01-16",
+    )
+    assert_abstained(ask("What was Lyra Technologies' revenue in 2024?", en), chinese=False)
+    ok = make_doc("ly2", "天琴科技2024年营收为5.4亿元,比2023年的2.9亿元增长86%。")
+    got = ask("天琴科技2023年营收多少?", ok)
+    assert not got.abstained and "2.9亿元" in got.text, got.text
