@@ -132,14 +132,20 @@ def _rank(fact: Any, doc_rank: dict[str, int]) -> tuple[int, int, int]:
     return (doc_rank.get(fact.doc_id, len(doc_rank)), qualified, fact.end - fact.start)
 
 
+def _unwanted(fact: Any, wanted: set[str]) -> int:
+    """1 when the fact is not of the kind of figure asked (``wanted``: the qualifiers the
+    question asks about; none asked, an official figure), else 0."""
+    kind = fact.qualifier if fact.qualifier and fact.qualifier != "official" else "official"
+    return 0 if (kind in wanted if wanted else kind == "official") else 1
+
+
 def _list_pick(
     fact: Any, a: Analysis, wanted: set[str], doc_rank: dict[str, int]
 ) -> tuple[Any, ...]:
     """Which of an entity's figures a list shows: the kind the question asks for (official
     unless it asks about plans or rumours), the newest for a latest/actual question, then
     the better-retrieved document. ``wanted``: the qualifiers the question asks about."""
-    kind = fact.qualifier if fact.qualifier and fact.qualifier != "official" else "official"
-    mismatch = 0 if (kind in wanted if wanted else kind == "official") else 1
+    mismatch = _unwanted(fact, wanted)
     when = fact.period or fact.date or "" if "latest" in a.intents else ""
     newest = tuple(-ord(ch) for ch in when)  # a later date sorts first, undated last
     return (mismatch, 0 if when else 1, newest, *_rank(fact, doc_rank))
@@ -958,6 +964,7 @@ def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citati
     gens = [e.aliases for e in a.entities if not e.entity_id and ORDINAL.fullmatch(e.text)]
     asked_precision = asked_formats(a.question)
     rounds = round_names(a.question)
+    wanted = qualifiers_of(a.question)
     for qe in targets(a):
         parts = []
         for attr in a.attributes:
@@ -977,7 +984,10 @@ def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citati
                 and (c := _cited_in(f, citations)) is not None
             ]
             if hits:
-                f, c = min(hits, key=lambda h: h[1].n)
+                # the kind of figure asked first (official unless the question asks about
+                # plans or rumours: "计划募集39.04亿元" is no lead for what an IPO raised
+                # when a cited quote gives the actual sum), then the first cited
+                f, c = min(hits, key=lambda h: (_unwanted(h[0], wanted), h[1].n))
                 mark = f"[{c.n}]" if a.lang == "zh" else f" [{c.n}]"
                 parts.append((f, mark))
         if not parts:

@@ -446,3 +446,23 @@ def test_a_list_of_one_makers_parts_of_a_kind_keeps_only_that_makers() -> None:
     assert not _relates_all(f("mx hbm10", "MX HBM10 holds 48GB."), maker_and_kind, ents)
     own_line = [q("amd"), q("zline")]
     assert _relates_all(f("z300", "The Z300 carries 256GB of memory."), own_line, ents)
+
+
+def test_the_lead_states_the_actual_figure_unless_a_plan_is_asked(fake_qa, tmp_path) -> None:
+    """Both the prospectus's planned raise and the actual one are quoted: the lead states
+    the actual sum for "how much did it raise", the planned one when the plan is asked."""
+    (tmp_path / "p.md").write_text(
+        "---\ntitle: 织女科技科创板IPO获受理\ndate: 2025-07-01\nlang: zh\n---\n"
+        "织女科技的科创板上市申请获受理。招股书显示,织女科技本次计划募集资金39.04亿元。\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "l.md").write_text(
+        "---\ntitle: 织女科技科创板上市\ndate: 2025-12-17\nlang: zh\n---\n"
+        "织女科技在科创板上市,实际募集资金总额约41.97亿元,高于招股书中计划的39.04亿元。\n",
+        encoding="utf-8",
+    )
+    fake_qa.ingest([tmp_path / "p.md", tmp_path / "l.md"])
+    actual = fake_qa.ask("织女科技IPO募资多少?")
+    assert not actual.abstained and actual.text.split("[")[0].endswith("41.97亿元"), actual.text
+    plan = fake_qa.ask("织女科技计划募资多少?")
+    assert not plan.abstained and "39.04亿元" in plan.text.split("[")[0], plan.text
