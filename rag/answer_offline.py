@@ -384,6 +384,13 @@ def _choose(
     if isinstance(unnamed, str):
         return _refuse(Reason.PART_ABSENT, lang, f"no quote about round {unnamed}", unnamed)
     chosen = unnamed
+    causal = cue_pattern("causal")
+    if "why" in sel.analysis.intents and not any(causal.search(c.text) for c in chosen):
+        # a why question is answered by a quote giving a reason or purpose: the best
+        # eligible one joins the chosen where none of them gives one
+        giving = next((c for c in eligible if causal.search(c.text)), None)
+        if giving is not None:
+            chosen = _with_quote(sel, giving, chosen)
     if sel.analysis.intent == "who" and not sel.analysis.attributes:
         named = _someone_named(sel, eligible, chosen, lang)
         if isinstance(named, OfflineAnswer):

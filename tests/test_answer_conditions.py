@@ -282,3 +282,18 @@ def test_a_year_a_figure_is_compared_with_is_not_its_period() -> None:
     ok = make_doc("ly2", "天琴科技2024年营收为5.4亿元,比2023年的2.9亿元增长86%。")
     got = ask("天琴科技2023年营收多少?", ok)
     assert not got.abstained and "2.9亿元" in got.text, got.text
+
+
+def test_a_purpose_asked_is_answered_by_a_quote_giving_it() -> None:
+    """ "将用于什么", "what will it use the proceeds for" ask a purpose, a kind of reason: the
+    answer quotes the sentence saying what the money is for, not only how much it is."""
+    doc = make_doc(
+        "ly",
+        "天琴科技的科创板上市申请获受理。招股书显示,天琴科技本次计划募集资金39亿元。"
+        "天琴科技本次实际募集资金总额约42亿元,高于计划募集资金39亿元。"
+        "织女科技同日获受理,计划募集资金30亿元,与天琴科技募集资金规模相近。"
+        "天琴科技上一轮融资募集资金10亿元。天琴科技表示,募集资金将用于新一代推理芯片的研发。",
+    )
+    for q in ("天琴科技的募集资金将用于什么?", "What will 天琴科技 use its IPO proceeds for?"):
+        got = ask(q, doc)
+        assert not got.abstained and "推理芯片的研发" in got.text, (q, got.text)
