@@ -114,6 +114,7 @@ class _Cues:
     only_own: frozenset[str]  # families whose own-cue members are all a question asks of them
     intents: dict[str, tuple[str, ...]]
     pointers: tuple[str, ...]
+    pointers_anywhere: tuple[str, ...]  # pronouns that point back wherever they stand
     qualifiers: dict[str, tuple[str, ...]]  # qualifier -> cues ("planned": plan, 计划 ...)
     evidence_groups: dict[str, tuple[str, ...]]  # glossary evidence group -> attributes
     subsumes: dict[str, tuple[str, ...]]  # attribute -> cues of others it reads instead
@@ -162,6 +163,7 @@ def cues() -> _Cues:
         ),
         intents={i: _both(v) for i, v in raw["intents"].items()},
         pointers=tuple(pointers.get("zh", [])) + tuple(pointers.get("en", [])),
+        pointers_anywhere=tuple(str(w).lower() for w in pointers.get("anywhere") or []),
         qualifiers={q: _both(v) for q, v in (raw.get("qualifiers") or {}).items()},
         evidence_groups={g: tuple(m) for g, m in (raw.get("evidence_groups") or {}).items()},
         subsumes={k: tuple(v) for k, v in (raw.get("subsumes") or {}).items()},
@@ -900,7 +902,10 @@ def is_followup(question: str) -> bool:
                 return True
         elif low.startswith(pn) or (pn == "呢" and low.rstrip("?？ ").endswith("呢")):
             return True
-    return False
+    return any(
+        re.search(rf"(?<![a-z0-9']){re.escape(p)}(?![a-z0-9'])", low)
+        for p in cues().pointers_anywhere
+    )
 
 
 def conversation_turns(history: Iterable[Any] | None) -> list[tuple[str, str]]:
@@ -1018,10 +1023,17 @@ def analyse(
     if not turns:
         return a
     pointer = is_followup(question)
+    # a place is no subject: "why did it stop being sold in China?" still asks of "it"
+    places = [e for e in a.entities if e.kind == "place"]
+    subject = len(places) < len(a.entities)
     for earlier in reversed([c for role, c in turns if role == "user"]):
         prev = analyse(earlier, None, index)
-        if not a.entities and (prev.entities and (pointer or a.attributes or len(question) < 40)):
-            a.entities = [QEntity(**{**e.__dict__, "inherited": True}) for e in prev.entities]
+        if not subject and (
+            prev.entities and (pointer or a.attributes or (len(question) < 40 and not places))
+        ):
+            a.entities = _inherited(prev.entities, a.attributes)
+            a.entities += [e for e in places if e.text not in {x.text for x in a.entities}]
+            subject = True
             a.followup = True
         if not a.attributes and prev.attributes and (pointer or a.entities):
             a.attributes = list(prev.attributes)
@@ -1030,14 +1042,30 @@ def analyse(
             a.period = prev.period
         if a.entities and a.attributes:
             break
-    if not a.entities and pointer:  # "its power?" after an answer that named the product
+    if not subject and pointer:  # "its power?" after an answer that named the product
         for earlier in reversed([c for role, c in turns if role == "assistant"]):
             named = _entities(earlier, index)
             if named:
                 a.entities = [QEntity(**{**e.__dict__, "inherited": True}) for e in named]
+                a.entities += places
                 a.followup = True
                 break
     return a
+
+
+def _inherited(earlier: Sequence[QEntity], attributes: Sequence[str]) -> list[QEntity]:
+    """The entities a follow-up takes from an earlier question: all of them, or its
+    companies alone where every attribute asked is a company's ("TSMC的N2工艺..." then
+    "它的投资计划": the company invests, not its process)."""
+    from rag.facts import attributes as vocabulary
+
+    vocab = vocabulary()
+    companies = [e for e in earlier if e.kind == "company"]
+    own = bool(attributes) and all(x in vocab and vocab[x].subject == "company" for x in attributes)
+    return [
+        QEntity(**{**e.__dict__, "inherited": True})
+        for e in (companies if own and companies else earlier)
+    ]
 
 
 def _items_asked(a: Analysis, question: str, index: EntityIndex | None = None) -> None:

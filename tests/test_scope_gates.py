@@ -221,3 +221,16 @@ def test_a_company_total_is_no_answer_for_one_segment(qa: QA) -> None:
         assert refused.abstained, refused.text
     total = qa.ask("What was Lyra Systems' revenue in 2025?")
     assert not total.abstained and "5.2 billion" in total.text, total.text
+
+
+def test_a_followup_naming_only_a_place_still_asks_of_the_earlier_subject(qa: QA) -> None:
+    """ "how many engineers did it hire in Japan?": Japan is a place, not the subject; and a
+    company's attribute asked of "it" takes the company, not the product named with it."""
+    store = qa.factstore()
+    history = [{"role": "user", "content": "What was Acme Semiconductor's revenue in 2025?"}]
+    a = analyse("How many engineers did it hire in Japan?", history, store)
+    assert a.followup and "Acme Semiconductor" in a.entity_names, a.entities
+    assert any(e.kind == "place" for e in a.entities), a.entities
+    orion = [{"role": "user", "content": "When did Orion Chips announce its Orion accelerator?"}]
+    b = analyse("What was its revenue in Japan?", orion, store)
+    assert [e.kind for e in b.entities if e.inherited] == ["company"], b.entities
