@@ -384,13 +384,7 @@ def _choose(
     if isinstance(unnamed, str):
         return _refuse(Reason.PART_ABSENT, lang, f"no quote about round {unnamed}", unnamed)
     chosen = unnamed
-    causal = cue_pattern("causal")
-    if "why" in sel.analysis.intents and not any(causal.search(c.text) for c in chosen):
-        # a why question is answered by a quote giving a reason or purpose: the best
-        # eligible one joins the chosen where none of them gives one
-        giving = next((c for c in eligible if causal.search(c.text)), None)
-        if giving is not None:
-            chosen = _with_quote(sel, giving, chosen)
+    chosen = _with_reason(sel, eligible, chosen)
     if sel.analysis.intent == "who" and not sel.analysis.attributes:
         named = _someone_named(sel, eligible, chosen, lang)
         if isinstance(named, OfflineAnswer):
@@ -416,6 +410,18 @@ def _choose(
     if not _in_period(sel, chosen):
         return _period_quote(sel, eligible, chosen, lang)
     return chosen
+
+
+def _with_reason(
+    sel: Selection, eligible: list[Candidate], chosen: list[Candidate]
+) -> list[Candidate]:
+    """A why question is answered by a quote giving a reason or purpose: the best eligible
+    one joins the chosen where none of them gives one."""
+    causal = cue_pattern("causal")
+    if "why" not in sel.analysis.intents or any(causal.search(c.text) for c in chosen):
+        return chosen
+    giving = next((c for c in eligible if causal.search(c.text)), None)
+    return chosen if giving is None else _with_quote(sel, giving, chosen)
 
 
 def _someone_named(

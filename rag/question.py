@@ -1020,8 +1020,15 @@ def analyse(
     _items_asked(a, question, index)
     a.counted = "" if a.attributes else counted_word(question, a.entities)
     turns = conversation_turns(history)
-    if not turns:
-        return a
+    if turns:
+        _asked_of(a, question, turns, index)
+    return a
+
+
+def _asked_of(
+    a: Analysis, question: str, turns: Sequence[tuple[str, str]], index: EntityIndex | None
+) -> None:
+    """Fill what a follow-up leaves out (its subject, attribute, period) from earlier turns."""
     pointer = is_followup(question)
     # a place is no subject: "why did it stop being sold in China?" still asks of "it"
     places = [e for e in a.entities if e.kind == "place"]
@@ -1050,7 +1057,6 @@ def analyse(
                 a.entities += places
                 a.followup = True
                 break
-    return a
 
 
 def _inherited(earlier: Sequence[QEntity], attributes: Sequence[str]) -> list[QEntity]:

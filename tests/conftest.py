@@ -62,6 +62,21 @@ def fake_qa(tmp_path: Path):
     return QA.open(tmp_path / "store", embeddings="fake")
 
 
+def keyword_store(root: Path, docs: dict[str, str]):
+    """A keyword-retrieval store (fake embedder) over ``docs`` (file name -> text) under
+    ``root``, every file ingested: the small real corpus a mechanism's test asks over."""
+    from rag import QA
+    from rag.config import Settings
+
+    store = QA.open(root / "store", settings=Settings(retrieval="keyword"), embeddings="fake")
+    folder = root / "in"
+    folder.mkdir()
+    for name, text in docs.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    assert store.ingest([folder]).failed == 0
+    return store
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

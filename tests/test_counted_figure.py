@@ -9,30 +9,26 @@ import pytest
 
 from rag import QA
 from rag.question import counted_word
+from tests.conftest import keyword_store
 
 
 @pytest.fixture(scope="module")
 def qa(tmp_path_factory: pytest.TempPathFactory) -> QA:
-    from rag.config import Settings
-
-    root = tmp_path_factory.mktemp("counted")
-    store = QA.open(root / "store", settings=Settings(retrieval="keyword"), embeddings="fake")
-    folder = root / "in"
-    folder.mkdir()
-    (folder / "vega.md").write_text(
-        "# Vega Labs ships the VX900 accelerator\n\n"
-        "Vega Labs began shipping its VX900 accelerator in March 2025. The VX900 carries "
-        "96GB of HBM3 memory. For the VX900, Vega Labs widened the matrix units and raised "
-        "the clock frequency over the previous generation.\n",
-        encoding="utf-8",
+    return keyword_store(
+        tmp_path_factory.mktemp("counted"),
+        {
+            "vega.md": (
+                "# Vega Labs ships the VX900 accelerator\n\n"
+                "Vega Labs began shipping its VX900 accelerator in March 2025. The VX900 carries "
+                "96GB of HBM3 memory. For the VX900, Vega Labs widened the matrix units and raised "
+                "the clock frequency over the previous generation.\n"
+            ),
+            "天琴.md": (
+                "# 织女科技发布天琴处理器\n\n织女科技发布服务器处理器天琴T8。天琴T8采用5nm工艺,"
+                "单颗芯片有96个核心,主频最高3.0GHz。\n"
+            ),
+        },
     )
-    (folder / "天琴.md").write_text(
-        "# 织女科技发布天琴处理器\n\n织女科技发布服务器处理器天琴T8。天琴T8采用5nm工艺,"
-        "单颗芯片有96个核心,主频最高3.0GHz。\n",
-        encoding="utf-8",
-    )
-    assert store.ingest([folder]).failed == 0
-    return store
 
 
 def test_a_word_the_lexicon_knows_is_the_counted_noun() -> None:

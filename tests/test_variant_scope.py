@@ -11,38 +11,33 @@ import pytest
 from rag import QA
 from rag.question import analyse, scoping_variants
 from rag.textnorm import tokenize
+from tests.conftest import keyword_store
 
 
 @pytest.fixture(scope="module")
 def qa(tmp_path_factory: pytest.TempPathFactory) -> QA:
-    from rag.config import Settings
-
-    root = tmp_path_factory.mktemp("variant")
-    store = QA.open(root / "store", settings=Settings(retrieval="keyword"), embeddings="fake")
-    folder = root / "in"
-    folder.mkdir()
-    (folder / "vega.md").write_text(
-        "# Vega Labs ships the VX900 accelerator\n\n"
-        "Vega Labs began shipping its VX900 accelerator in March 2025. The VX900 carries "
-        "96GB of HBM3 memory. Each VX900 links to its peers at 700GB/s.\n\n"
-        "## Next year\n\n"
-        "Vega Labs said the VX900 Ultra, due in 2026, will carry 144GB of HBM3E memory.\n",
-        encoding="utf-8",
+    return keyword_store(
+        tmp_path_factory.mktemp("variant"),
+        {
+            "vega.md": (
+                "# Vega Labs ships the VX900 accelerator\n\n"
+                "Vega Labs began shipping its VX900 accelerator in March 2025. The VX900 carries "
+                "96GB of HBM3 memory. Each VX900 links to its peers at 700GB/s.\n\n"
+                "## Next year\n\n"
+                "Vega Labs said the VX900 Ultra, due in 2026, will carry 144GB of HBM3E memory.\n"
+            ),
+            "lyra.md": (
+                "# Lyra Systems results\n\n"
+                "Lyra Systems reported revenue of $5.2 billion for 2025. Lyra Systems said its Lyra "
+                "Pro 6000 workstation card sold out in the first quarter.\n"
+            ),
+            "nova.md": (
+                "# Vega Labs expands its Nova line\n\n"
+                "Vega Labs sells Nova accelerators. The Nova 100 has 16GB of memory and the Nova 200 "
+                "has 32GB of memory. Vega Labs said Nova chips are made on a 5nm process.\n"
+            ),
+        },
     )
-    (folder / "lyra.md").write_text(
-        "# Lyra Systems results\n\n"
-        "Lyra Systems reported revenue of $5.2 billion for 2025. Lyra Systems said its Lyra "
-        "Pro 6000 workstation card sold out in the first quarter.\n",
-        encoding="utf-8",
-    )
-    (folder / "nova.md").write_text(
-        "# Vega Labs expands its Nova line\n\n"
-        "Vega Labs sells Nova accelerators. The Nova 100 has 16GB of memory and the Nova 200 "
-        "has 32GB of memory. Vega Labs said Nova chips are made on a 5nm process.\n",
-        encoding="utf-8",
-    )
-    assert store.ingest([folder]).failed == 0
-    return store
 
 
 def test_a_possessive_is_no_keyword() -> None:
