@@ -445,10 +445,14 @@ def _compose_list(
     by_entity = {k: {x: fs[:MAX_VALUES] for x, fs in d.items()} for k, d in by_entity.items()}
     cites = _Cites(load_doc)
     lang = a.lang
-    head = asked[0] if len(asked) == 1 else ""
+    head = asked[0] if len(asked) == 1 and not a.events else ""
     lines = [phrase("list_head", lang, label=label(head, lang))] if head else []
-    ranked = sorted(
-        by_entity.values(), key=lambda d: min(_rank(fs[0], doc_rank) for fs in d.values())
+    ranked = sorted(  # items with a figure asked first (an event alone says less)
+        by_entity.values(),
+        key=lambda d: (
+            not set(asked) & set(d),
+            min(_rank(fs[0], doc_rank) for fs in d.values()),
+        ),
     )
     for facts in ranked[:MAX_LIST]:
         first = next(iter(facts.values()))[0]
@@ -525,40 +529,76 @@ def _listed(
     load_doc: Callable[[str], Document] | None = None,
 ) -> dict[str, dict[str, list[Any]]]:
     """The facts of the asked attributes a list shows, by entity and attribute: those that
-    relate to one of the question's names, or all where it names none."""
-    by_entity: dict[str, dict[str, list[Any]]] = {}
+    relate to one of the question's names, or all where it names none. Where the question
+    asks events too ("which makers sampled X, and what bandwidth did each give"), the items
+    are those that had one (in the period asked: the period is the event's), each showing
+    its figures, then the event; an item with the event and no figure comes last."""
     wanted = qualifiers_of(a.question)
+    by_entity: dict[str, dict[str, list[Any]]] = {}
+    timed = not a.events
+    for attr in asked:
+        found = _attribute_facts(a, store, attr, ents, load_doc, timed=timed)
+        for entity_id, same in _grouped(found, a, wanted, doc_rank).items():
+            by_entity.setdefault(entity_id, {})[attr] = same
+    if not a.events:
+        return by_entity
+    had: dict[str, dict[str, list[Any]]] = {}
+    for event in a.events:
+        found = _attribute_facts(a, store, event, ents, load_doc, timed=True)
+        for entity_id, same in _grouped(found, a, wanted, doc_rank).items():
+            had.setdefault(entity_id, {})[event] = same
+    with_figures = {k: {**d, **had[k]} for k, d in by_entity.items() if k in had}
+    return with_figures | {k: d for k, d in had.items() if k not in with_figures}
+
+
+def _attribute_facts(
+    a: Analysis,
+    store: FactSource,
+    attr: str,
+    ents: dict[str, Any],
+    load_doc: Callable[[str], Document] | None,
+    *,
+    timed: bool = True,
+) -> list[Any]:
+    """The facts of ``attr`` a list may show: meeting the question's conditions (its period
+    where ``timed``, round, sign, memory type) and related to what it names."""
     named = [e for e in a.entities if e.kind in SPECIFIC_KINDS]
     makers_asked = bool(named) and cue_in(a.question, cues().maker_words)
     rounds = round_names(a.question)
     sign = sign_of(a.question)  # "which are profitable": profits, not losses
     types = memory_types_in(a.question)  # "which chips use SRAM": that memory type only
-    for attr in asked:
-        found = [
-            f
-            for f in store.facts(attribute=attr)
-            if _in_period(f, a)
-            and _round_ok(f, rounds)
-            and (not sign or f.norm_value is None or f.norm_value * sign > 0)
-            and (attr != "memory_type" or not types or is_memory_type(f.value, types))
-        ]
-        own = [f for f in found if any(matches(f, qe, ents) for qe in named)]
-        if a.entities:  # what the question names is the subject, its vendor, or a constraint
-            found = [f for f in found if _relates_all(f, a.entities, ents)]
-        members = [f for f in found if any(_member(f, qe, ents) for qe in named)]
-        found = members or found  # "the Orion 950 series": its models, not the vendor's others
-        if makers_asked:  # "which companies sampled X": X's facts, by the maker they name
-            found += [m for f in own if (m := _as_maker(f, ents, load_doc)) is not None]
-        groups: dict[str, list[tuple[tuple[Any, ...], Any]]] = {}
-        picks = sorted(((_list_pick(f, a, wanted, doc_rank), f) for f in found), key=lambda p: p[0])
-        for pick, f in picks:
-            groups.setdefault(f.entity_id, []).append((pick, f))
-        for entity_id, group in groups.items():
-            # an entity's other figures of the same kind stand beside the first (two parts
-            # of one product line, two sources that disagree), each with its own citation
-            same = [f for pick, f in group if pick[0] == group[0][0][0]]
-            by_entity.setdefault(entity_id, {})[attr] = _distinct(same)[:MAX_HISTORY]
-    return by_entity
+    found = [
+        f
+        for f in store.facts(attribute=attr)
+        if (not timed or _in_period(f, a))
+        and _round_ok(f, rounds)
+        and (not sign or f.norm_value is None or f.norm_value * sign > 0)
+        and (attr != "memory_type" or not types or is_memory_type(f.value, types))
+    ]
+    own = [f for f in found if any(matches(f, qe, ents) for qe in named)]
+    if a.entities:  # what the question names is the subject, its vendor, or a constraint
+        found = [f for f in found if _relates_all(f, a.entities, ents)]
+    members = [f for f in found if any(_member(f, qe, ents) for qe in named)]
+    found = members or found  # "the Orion 950 series": its models, not the vendor's others
+    if makers_asked:  # "which companies sampled X": X's facts, by the maker they name
+        found += [m for f in own if (m := _as_maker(f, ents, load_doc)) is not None]
+    return found
+
+
+def _grouped(
+    found: list[Any], a: Analysis, wanted: set[str], doc_rank: dict[str, int]
+) -> dict[str, list[Any]]:
+    """Each entity's facts to show, best first: an entity's other figures of the same kind
+    stand beside the first (two parts of one product line, two sources that disagree), each
+    with its own citation."""
+    groups: dict[str, list[tuple[tuple[Any, ...], Any]]] = {}
+    picks = sorted(((_list_pick(f, a, wanted, doc_rank), f) for f in found), key=lambda p: p[0])
+    for pick, f in picks:
+        groups.setdefault(f.entity_id, []).append((pick, f))
+    return {
+        entity_id: _distinct([f for pick, f in group if pick[0] == group[0][0][0]])[:MAX_HISTORY]
+        for entity_id, group in groups.items()
+    }
 
 
 def _member(fact: Any, qe: QEntity, ents: dict[str, Any]) -> bool:

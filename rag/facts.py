@@ -29,7 +29,7 @@ from rag.entities import mentions, simplified
 from rag.knowledge import Entity, Fact
 from rag.types import Document
 
-EXTRACTOR_VERSION = "11"
+EXTRACTOR_VERSION = "12"
 _SUBJECT_KINDS = ("company", "product", "model", "org")
 # a memory product (an HBM generation) is the subject of its own capacity or bandwidth, not of compute
 _MEMORY_SUBJECT_ATTRS = frozenset(
@@ -780,6 +780,9 @@ def _sentence_facts(ctx: _Ctx, s: int, e: int, ments: list[_Mention]) -> list[Fa
         ctx.last_year = years[-1]
     carry = ctx.carry or ctx.heading
     cues = [_Cue(c.start + s, c.end + s, c.attrs, c.word) for c in _cues(sent)]
+    # a cue inside a company's name is part of the name ("Orion Memory", 长江存储), no cue
+    names = [(m[0], m[1]) for m in ments if m[2].kind in ("company", "org")]
+    cues = [c for c in cues if not any(ns <= c.start and c.end <= ne for ns, ne in names)]
     period = next((d.norm for d in dates), None) or (ctx.doc.date or None)
     out: list[Fact] = []
     out += _quantity_facts(ctx, s, e, ments, cues, dates, period, carry)

@@ -96,6 +96,9 @@ class Analysis:
     scopes: list[QEntity] = field(default_factory=list)
     # the word a how-much question asks about when no attribute names it ("员工", "employees")
     counted: str = ""
+    # events the listed items must have had, asked by their date cue beside a figure asked
+    # ("which makers sampled X, and what bandwidth did each give": sampling is the condition)
+    events: list[str] = field(default_factory=list)
 
     @property
     def intent(self) -> str:
@@ -327,9 +330,14 @@ def attribute_cues(text: str) -> tuple[list[str], set[str]]:
         ("family:" + k, s, e)
         for k, s, e in find_cues(low, {k: v[1] for k, v in c.families.items()})
     ]
+    # a cue inside a maker word names the kind of company ("memory makers", 存储厂商), no
+    # attribute: the longer maker word absorbs it
+    hits += find_cues(low, {"maker:": c.maker_words})
     out: list[str] = []
     broad: set[str] = set()
     for key, _, _ in _longest_first(hits):
+        if key == "maker:":
+            continue
         if key.startswith("family:"):
             new = [m for m in c.families[key[7:]][0] if m not in out]
             out.extend(new)
@@ -975,14 +983,19 @@ def analyse(
     """
     attributes, broad = attribute_cues(question)
     intents = intents_of(question)
-    if "quantity" in intents and "when" not in intents:
+    events: list[str] = []
+    if "when" not in intents:
         # a date's cue in a how-much question names the event the figure is of, not what is
-        # asked ("上市首日涨幅多少": the first day's gain, not the listing date)
+        # asked ("上市首日涨幅多少": the first day's gain, not the listing date); so does one
+        # in a list that asks a figure too ("which makers sampled X, and what bandwidth")
         from rag.facts import attributes as vocabulary  # built for every ask anyway
 
         dates = {k for k, v in vocabulary().items() if v.kind == "date"}
-        attributes = [x for x in attributes if x not in dates]
-        broad = {x for x in broad if x in attributes}
+        figures = [x for x in attributes if x not in dates]
+        if "quantity" in intents or ("list" in intents and figures):
+            events = [x for x in attributes if x in dates and x not in broad]
+            attributes = figures
+            broad = {x for x in broad if x in attributes}
     a = Analysis(
         question=question,
         lang=lang_of(question),
@@ -992,10 +1005,12 @@ def analyse(
         intents=intents,
         period=period_of(question),
         evidence_attributes=_evidence_attributes(question),
+        events=events,
     )
     # an evidence group of attributes an asked one subsumes is asked no more than they are
     # ("shipped samples": the shipments group's "shipped" is part of the sampling cue)
-    gone = {x for att in attributes for x in cues().subsumes.get(att, ())} - set(attributes)
+    gone = {x for att in attributes + events for x in cues().subsumes.get(att, ())}
+    gone -= set(attributes)
     groups = cues().evidence_groups
     a.evidence_attributes = [
         g for g in a.evidence_attributes if not (set(groups.get(g, ())) and set(groups[g]) <= gone)
