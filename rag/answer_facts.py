@@ -37,6 +37,7 @@ from rag.question import (
     cue_in,
     cues,
     names_other_part,
+    own_cue_attributes,
     qualifiers_of,
     sign_of,
 )
@@ -274,14 +275,20 @@ def _precision_ok(fact: Any, asked: set[str]) -> bool:
 
 
 def _lookup(
-    a: Analysis, store: FactSource, doc_rank: dict[str, int], ents: dict[str, Any]
+    a: Analysis,
+    store: FactSource,
+    doc_rank: dict[str, int],
+    ents: dict[str, Any],
+    load_doc: Callable[[str], Document] | None = None,
 ) -> list[_Pick] | None:
-    """Facts for every target entity and asked attribute, or None when one is missing."""
+    """Facts for every target entity and asked attribute, or None when one is missing (an
+    attribute asked by its own cue counts: a family cue's figure alone does not answer)."""
     picks: list[_Pick] = []
     latest = "latest" in a.intents  # "who raised more in their latest round": newest each
     asked_precision = asked_formats(a.question)
     rounds = round_names(a.question)
-    for qe in targets(a):
+    own = set(own_cue_attributes(a))
+    for qe, maker in _makers_parts(a, ents):
         for attr in a.attributes:
             found = [
                 f
@@ -291,18 +298,47 @@ def _lookup(
                 and _precision_ok(f, asked_precision)
                 and _round_ok(f, rounds)
             ]
+            if maker is not None:  # one maker's part of a memory generation
+                found = [f for f in found if _made_by(f, maker, ents, load_doc)]
             retrieved = [f for f in found if f.doc_id in doc_rank]
             found = retrieved or found
             if not found:
                 continue
             picks.append(_Pick(qe, attr, _pick(a, found, doc_rank, latest)))
-        if not any(p.qe is qe for p in picks):
+        mine = [p for p in picks if p.qe is qe]
+        if not mine or (own and not any(p.attribute in own for p in mine)):
             if a.intent != "compare":
                 return None  # this entity has no fact for anything asked: let sentences answer
+            picks = [p for p in picks if p.qe is not qe]
             picks.append(_Pick(qe, a.attributes[0], []))  # a comparison says so for this side
     if all(not p.facts for p in picks):
         return None
     return picks
+
+
+def _makers_parts(a: Analysis, ents: dict[str, Any]) -> list[tuple[QEntity, QEntity | None]]:
+    """The targets, each with the maker whose part it is: a memory generation several
+    companies make ("三星和SK海力士的HBM9") is one target per company the question names,
+    each answered by that maker's figures only; any other target has no maker."""
+    makers = [qe for qe in a.entities if qe.kind == "company" and qe.entity_id]
+    out: list[tuple[QEntity, QEntity | None]] = []
+    for qe in targets(a):
+        # a memory generation is every maker's, whatever vendor one article gave it
+        if not (memory_types_in(qe.text) and makers) or qe.kind == "company":
+            out.append((qe, None))
+            continue
+        for m in makers:
+            text = f"{m.text}{qe.text}" if a.lang == "zh" else f"{m.text} {qe.text}"
+            out.append((replace(qe, text=text, inherited=False), m))
+    return out
+
+
+def _made_by(
+    fact: Any, maker: QEntity, ents: dict[str, Any], load_doc: Callable[[str], Document] | None
+) -> bool:
+    """The fact is of ``maker``'s part: its quote, else its report's title, names the maker."""
+    made = _as_maker(fact, ents, load_doc)
+    return made is not None and made.entity_id == maker.entity_id
 
 
 def _render_entity(picks: list[_Pick], cites: _Cites, ents: dict[str, Any], lang: str) -> str:
@@ -394,7 +430,7 @@ def _compose_targets(
     load_doc: Callable[[str], Document],
     ents: dict[str, Any],
 ) -> Composed | None:
-    picks = _lookup(a, store, doc_rank, ents)
+    picks = _lookup(a, store, doc_rank, ents, load_doc)
     if not picks:
         return None
     cites = _Cites(load_doc)

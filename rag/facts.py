@@ -29,11 +29,11 @@ from rag.entities import mentions, simplified
 from rag.knowledge import Entity, Fact
 from rag.types import Document
 
-EXTRACTOR_VERSION = "12"
+EXTRACTOR_VERSION = "13"
 _SUBJECT_KINDS = ("company", "product", "model", "org")
 # a memory product (an HBM generation) is the subject of its own capacity or bandwidth, not of compute
 _MEMORY_SUBJECT_ATTRS = frozenset(
-    {"memory_capacity", "memory_bandwidth", "process_node", "shipments", "capacity"}
+    {"memory_capacity", "memory_bandwidth", "data_rate", "process_node", "shipments", "capacity"}
 )
 _NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
 _MONTHS = {
@@ -674,9 +674,14 @@ def _other_figure(text: str, vs: int, ve: int) -> bool:
     before = _COMPARED_PERIOD.sub("", before).rstrip()
     if any(before.endswith(w) for w in sp.bounds_before):
         return False  # "more than 2TB/s": a bound of the subject's own figure
-    return any(before.endswith(w) for w in sp.before_other) or any(
+    if any(before.endswith(w) for w in sp.before_other) or any(
         after.startswith(w) for w in sp.after_other
-    )
+    ):
+        return True
+    # the compared thing's own figure after a 的: 高于JEDEC标准规定的8Gbps
+    held = re.search(r"([^\d，,。；;、\s]{1,14})的$", before)
+    lead = held.group(1)[:4] if held else ""
+    return any(w in lead for w in sp.before_other if len(w) > 1)
 
 
 _COMPARED_PERIOD = re.compile(

@@ -305,6 +305,17 @@ def _longest_first(hits: list[tuple[str, int, int]]) -> list[tuple[str, int, int
     return sorted(kept, key=lambda h: h[1])
 
 
+def _how_much_after(low: str, end: int) -> bool:
+    """A Chinese how-much word right after ``low[:end]`` ("速度多少", "速度是多少")."""
+    asks, skip, _ = cues().asked_quantity
+    rest = low[end:].lstrip()
+    for w in sorted(skip, key=len, reverse=True):
+        if rest.startswith(w) and HAN_CHAR.match(w):
+            rest = rest[len(w) :]
+            break
+    return any(rest.startswith(w) for w in asks if HAN_CHAR.match(w))
+
+
 def own_cue_attributes(a: Analysis) -> list[str]:
     """Asked attributes named by a cue of their own (not only by a family cue such as
     "memory"): a quote answers such a question only if it states one of them."""
@@ -335,13 +346,15 @@ def attribute_cues(text: str) -> tuple[list[str], set[str]]:
     hits += find_cues(low, {"maker:": c.maker_words})
     out: list[str] = []
     broad: set[str] = set()
-    for key, _, _ in _longest_first(hits):
+    for key, _, e in _longest_first(hits):
         if key == "maker:":
             continue
         if key.startswith("family:"):
-            new = [m for m in c.families[key[7:]][0] if m not in out]
+            members = c.families[key[7:]][0]
+            new = [m for m in members if m not in out]
             out.extend(new)
-            broad.update(new)
+            if len(members) > 1 or not _how_much_after(low, e):
+                broad.update(new)  # "速度多少": a one-member family asked how much is its own
         elif key not in out:
             out.append(key)
         else:
