@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from rag.abstain import Reason, refusal
 from rag.answer_facts import label
@@ -40,7 +41,7 @@ from rag.evidence import (
     years_in,
 )
 from rag.facts import attributes as vocabulary
-from rag.facts import figure_periods, round_names, round_rx
+from rag.facts import figure_periods, memory_types_in, round_names, round_rx
 from rag.glossary import VENDORS
 from rag.lang import HAN_CHAR
 from rag.quantities import quantities
@@ -361,6 +362,7 @@ def _choose(
             for c in eligible
             if (states(attr, c.text) or (wordy and _cues(attr, c.text)))
             and precision_said(sel.analysis.question, attr, c.text)
+            and not others_figure(sel, attr, c)
         ]
         if not stating:
             what = label(attr, lang)
@@ -422,6 +424,44 @@ def _with_reason(
         return chosen
     giving = next((c for c in eligible if causal.search(c.text)), None)
     return chosen if giving is None else _with_quote(sel, giving, chosen)
+
+
+def others_figure(sel: Selection, attr: str, c: Candidate) -> bool:
+    """The quote's figures of ``attr`` are, by the facts learned from it, all other
+    products' ("HBM bandwidth reaches 7.2TB/s, 4.5 times Lyra's": another's, not Lyra's),
+    and the asked product is not named before them: it states no figure of the asked one. False where the question names no
+    product, the quote yields no such fact, or one is a company's or a memory type's (whose
+    part it is, the extractor cannot tell)."""
+    from rag.answer_facts import SPECIFIC_KINDS, matches
+
+    store = sel.facts
+    asked = [
+        e for e in sel.analysis.entities if e.kind in SPECIFIC_KINDS and not memory_types_in(e.text)
+    ]
+    if store is None or not asked:
+        return False
+    here = [
+        f
+        for f in store.facts(attribute=attr, doc_ids={c.doc_id})
+        if f.start < c.end and c.start < f.end
+    ]
+    if not here:
+        return False
+    ents = {e.entity_id: e for e in store.entities()}
+    kinds = [ents[f.entity_id].kind if f.entity_id in ents else "" for f in here]
+    if any(k not in SPECIFIC_KINDS for k in kinds) or any(memory_types_in(f.entity) for f in here):
+        return False
+    if any(matches(f, qe, ents) for f in here for qe in asked):
+        return False
+    # the asked product named before the figure may be what carries the other's part ("X搭载
+    # 的Y芯片采用12nm工艺"): only one named after it, or not at all, is what it is compared with
+    low = normalize(c.text)
+    first = min(
+        (low.find(normalize(f.value)) for f in here if normalize(f.value) in low), default=-1
+    )
+    return not any(
+        0 <= low.find(normalize(a)) < first for qe in asked for a in [qe.text, *qe.aliases] if a
+    )
 
 
 def _someone_named(
@@ -654,6 +694,7 @@ def answer_offline(
     lang: str | None = None,
     analysis: Analysis | None = None,
     weights: Weights = WEIGHTS,
+    facts: Any = None,
 ) -> OfflineAnswer:
     """Compose an extractive answer with citations, or abstain.
 
@@ -669,6 +710,8 @@ def answer_offline(
             follow-up resolved with a Chinese name is still answered in English.
         analysis: the question analysed by ``rag.question.analyse`` (done here if omitted).
         weights: the sentence-choice weights.
+        facts: the fact table (``QA.factstore()``): a quote whose figure of an attribute
+            asked is only other products' does not state it for the one asked about.
     """
     a = analysis if analysis is not None and analysis.question == question else analyse(question)
     lang = lang or a.lang
@@ -681,6 +724,7 @@ def answer_offline(
         weights = Weights(**{**weights.__dict__, "max_sentences": max_sentences})
     term_weights, concept_of = weighted_concepts(question, weights)
     sel = Selection(a, term_weights, concept_of, a.evidence_attributes, docs, weights)
+    sel.facts = facts
     cands = gather(sel, passages)
     if not cands:
         return _refuse(Reason.NO_PASSAGES, lang, "no sentences")

@@ -711,6 +711,7 @@ class QA:
             analysis=analysis
             if resolved == analysis.question and not analysis.followup
             else analyse(resolved, None, facts),
+            facts=facts,
         )
 
     def _docs_naming(self, analysis: Analysis, every_kind: bool = False) -> set[str]:

@@ -15,6 +15,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from rag.citations import sentence_spans
 from rag.evidence import (
@@ -222,6 +223,9 @@ class Selection:
     docs: dict[str, Document]
     w: Weights = WEIGHTS
     contexts: dict[tuple[str, int], str] = field(default_factory=dict)
+    # the fact table (``rag.factstore.FactStore``) where the caller has one: whose figure a
+    # quote states
+    facts: Any = None
 
     @property
     def quantity(self) -> bool:
