@@ -105,9 +105,39 @@ def matches(fact: Any, qe: QEntity, ents: dict[str, Any]) -> bool:
     if qe.entity_id:
         # a learned entity: its own facts, or facts of an entity called by one of its names
         said = {normalize(x).replace(" ", "") for x in qe.aliases}
-        return fact.entity_id == qe.entity_id or normalize(fact.entity).replace(" ", "") in said
+        if fact.entity_id == qe.entity_id or normalize(fact.entity).replace(" ", "") in said:
+            return True
+        return _makers_own(fact, qe, ents)
     names = _names_of(fact, ents)
-    return any(_alias_hit(a, names) for a in qe.aliases)
+    return any(_alias_hit(a, names) for a in qe.aliases) or _makers_own(fact, qe, ents)
+
+
+def _makers_own(fact: Any, qe: QEntity, ents: dict[str, Any]) -> bool:
+    """The fact's entity is a company's own ``qe`` ("三星HBM9" of "HBM9": a maker's part of
+    a memory generation, "Vega VX900" of "VX900"): its name is a company's and the name."""
+    ent = ents.get(fact.entity_id)
+    if ent is None or ent.kind not in SPECIFIC_KINDS:
+        return False
+    asked = {k for k in _compact_names([qe.text, *qe.aliases]) if len(k) > 1}
+    prefixes = {n[: -len(k)] for n in _compact_names([ent.name]) for k in asked if n.endswith(k)}
+    prefixes.discard("")
+    return bool(prefixes) and bool(prefixes & _company_names(ents))
+
+
+_COMPANY_NAMES: dict[int, tuple[int, set[str]]] = {}
+
+
+def _company_names(ents: dict[str, Any]) -> set[str]:
+    """Every compact name and alias of the companies among ``ents`` (cached per table)."""
+    got = _COMPANY_NAMES.get(id(ents))
+    if got is not None and got[0] == len(ents):
+        return got[1]
+    names = _compact_names(
+        n for e in ents.values() if e.kind == "company" for n in [e.name, *e.aliases] if n
+    )
+    _COMPANY_NAMES.clear()
+    _COMPANY_NAMES[id(ents)] = (len(ents), names)
+    return names
 
 
 def targets(a: Analysis) -> list[QEntity]:

@@ -23,6 +23,8 @@ def qa(tmp_path_factory: pytest.TempPathFactory) -> QA:
             "orion.md": "# Orion Memory samples HBM9\n\nOrion Memory announced on June 9, 2025, "
             "that it had begun shipping samples of HBM9. Orion Memory's HBM9 delivers "
             "2.6TB/s of bandwidth per stack.\n",
+            "zhinv.md": "# 织女HBM9通过客户验证\n\n织女科技表示,其HBM9的数据传输速度可达"
+            "11Gbps。以2048位接口计算,单颗堆叠带宽约2.8TB/s。\n",
             "lyra.md": "# Lyra Memory plans HBM9\n\nLyra Memory said its HBM9 will deliver "
             "2.9TB/s of bandwidth per stack. Lyra Memory plans mass production of HBM9 in "
             "2033.\n",
@@ -65,3 +67,9 @@ def test_a_cue_inside_a_company_name_is_part_of_the_name() -> None:
     doc = Document("d1", "Orion Memory samples HBM9", "test", None, "en", [], text)
     facts = extract_facts(doc, extract_entities(doc))
     assert [(f.attribute, f.value) for f in facts] == [("sampling_date", "June 9, 2025")]
+
+
+def test_a_makers_own_part_is_one_of_the_generations_items(qa: QA) -> None:
+    ans = qa.ask("各家HBM9的单颗带宽是多少?")
+    assert not ans.abstained, ans.text
+    assert "2.8TB/s" in ans.text and "3.1TB/s" in ans.text, ans.text
