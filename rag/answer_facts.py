@@ -280,6 +280,8 @@ class _Pick:
 
 def _pick(a: Analysis, facts: list[Any], doc_rank: dict[str, int], latest: bool) -> list[Any]:
     if latest:
+        # a running total is no one round's figure: the newest is of the rest
+        facts = [f for f in facts if f.qualifier != "cumulative"] or facts
         facts = sorted(facts, key=lambda f: f.period or f.date or "", reverse=True)
         return _distinct(facts)[:2]
     facts = sorted(facts, key=lambda f: _rank(f, doc_rank))
@@ -334,6 +336,8 @@ def _lookup(
             found = retrieved or found
             if not found:
                 continue
+            if latest and a.attributes == [attr]:  # a newer round with no name: its amount
+                picks += _newer_companions(a, store, qe, attr, found, doc_rank, ents)
             picks.append(_Pick(qe, attr, _pick(a, found, doc_rank, latest)))
         mine = [p for p in picks if p.qe is qe]
         if not mine or (own and not any(p.attribute in own for p in mine)):
@@ -344,6 +348,36 @@ def _lookup(
     if all(not p.facts for p in picks):
         return None
     return picks
+
+
+def _newer_companions(
+    a: Analysis,
+    store: FactSource,
+    qe: QEntity,
+    attr: str,
+    found: list[Any],
+    doc_rank: dict[str, int],
+    ents: dict[str, Any],
+) -> list[_Pick]:
+    """For a latest question, the companion attributes (``answer.yaml`` ``companions``: a
+    round and its amount) whose newest figure for ``qe`` is newer than any of ``attr``'s:
+    the latest round may be reported by its amount alone ("raised $750 million in new
+    funding")."""
+
+    def when(f: Any) -> str:
+        return f.period or f.date or ""
+
+    newest = max(when(f) for f in found)
+    out = []
+    for other in (answer_words().get("companions") or {}).get(attr, []):
+        more = [
+            f
+            for f in store.facts(attribute=other)
+            if matches(f, qe, ents) and _in_period(f, a) and f.qualifier != "cumulative"
+        ]
+        if more and max(when(f) for f in more) > newest:
+            out.append(_Pick(qe, other, _pick(a, more, doc_rank, True)))
+    return out
 
 
 def _makers_parts(a: Analysis, ents: dict[str, Any]) -> list[tuple[QEntity, QEntity | None]]:

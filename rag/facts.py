@@ -29,7 +29,7 @@ from rag.entities import mentions, simplified
 from rag.knowledge import Entity, Fact
 from rag.types import Document
 
-EXTRACTOR_VERSION = "13"
+EXTRACTOR_VERSION = "14"
 _SUBJECT_KINDS = ("company", "product", "model", "org")
 # a memory product (an HBM generation) is the subject of its own capacity or bandwidth, not of compute
 _MEMORY_SUBJECT_ATTRS = frozenset(

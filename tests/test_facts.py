@@ -32,7 +32,7 @@ def one(facts: list, attribute: str):
 def test_vocabulary_is_the_closed_contract_list() -> None:
     assert set(attributes()) == {
         "memory_type", "memory_capacity", "memory_bandwidth", "interconnect_bandwidth",
-        "compute", "power", "process_node", "transistors", "price", "funding_round",
+        "data_rate", "compute", "power", "process_node", "transistors", "price", "funding_round",
         "funding_amount", "valuation", "investment", "capacity", "revenue", "profit",
         "shipments", "market_share", "customers", "units_deployed", "launch_date",
         "sampling_date", "mass_production_date", "listing_date",
@@ -131,9 +131,10 @@ def test_figures_without_a_cue_or_compared_with_are_not_facts() -> None:
     assert [f.value for f in fs if f.attribute == "revenue"] == ["12亿元"]
 
 
-def test_value_parsing_rejects_bit_rates_and_keeps_units_case() -> None:
-    assert find_values("11Gbps") == []
-    assert [v.unit for v in find_values("11GB/s")] == ["GB/s"]
+def test_value_parsing_keeps_bit_rates_apart_from_bandwidths() -> None:
+    # a bit rate (a memory's pin speed) is no byte bandwidth: its own dimension, case kept
+    assert [(v.unit, v.dim) for v in find_values("11Gbps")] == [("Gbps", "bitrate")]
+    assert [(v.unit, v.dim) for v in find_values("11GB/s")] == [("GB/s", "bandwidth")]
     assert [(v.text, v.norm) for v in find_values("6.9万片")] == [("6.9万片", 69000.0)]
 
 
