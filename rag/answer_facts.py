@@ -320,8 +320,11 @@ def _lookup(
     asked_precision = asked_formats(a.question)
     rounds = round_names(a.question)
     own = set(own_cue_attributes(a))
+    current = set(answer_words().get("current_by_default") or ())
     for qe, maker in _makers_parts(a, ents):
         for attr in a.attributes:
+            # a comparison with no period: each side's newest figure of what changes
+            newest = a.intent == "compare" and a.period is None and attr in current
             found = [
                 f
                 for f in store.facts(attribute=attr)
@@ -338,6 +341,9 @@ def _lookup(
                 continue
             if latest and a.attributes == [attr]:  # a newer round with no name: its amount
                 picks += _newer_companions(a, store, qe, attr, found, doc_rank, ents)
+            if newest and not latest:
+                picks.append(_Pick(qe, attr, _pick(a, found, doc_rank, True)[:1]))
+                continue
             picks.append(_Pick(qe, attr, _pick(a, found, doc_rank, latest)))
         mine = [p for p in picks if p.qe is qe]
         if not mine or (own and not any(p.attribute in own for p in mine)):
@@ -1105,6 +1111,7 @@ def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citati
     asked_precision = asked_formats(a.question)
     rounds = round_names(a.question)
     wanted = qualifiers_of(a.question)
+    current = set(words.get("current_by_default") or ()) if a.period is None else set()
     for qe in targets(a):
         parts = []
         for attr in a.attributes:
@@ -1127,7 +1134,16 @@ def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citati
                 # the kind of figure asked first (official unless the question asks about
                 # plans or rumours: "计划募集39.04亿元" is no lead for what an IPO raised
                 # when a cited quote gives the actual sum), then the first cited
-                f, c = min(hits, key=lambda h: (_unwanted(h[0], wanted), h[1].n))
+                # (what changes over time, compared with no period asked: its newest)
+                newest = attr in current and a.intent == "compare"
+                f, c = min(
+                    hits,
+                    key=lambda h: (
+                        _unwanted(h[0], wanted),
+                        tuple(-ord(ch) for ch in _when(h[0])) if newest else (),
+                        h[1].n,
+                    ),
+                )
                 mark = f"[{c.n}]" if a.lang == "zh" else f" [{c.n}]"
                 parts.append((f, mark))
         if not parts:
@@ -1148,16 +1164,31 @@ def uncited_targets(
     a: Analysis, store: FactSource | None, citations: Sequence[Citation]
 ) -> list[QEntity]:
     """The entities asked about no cited quote gives a fact of an asked attribute (of the
-    asked period) for."""
+    asked period) for, or of one asked attribute the fact table has for them ("X vs Y on
+    memory and interconnect": Y's interconnect figure uncited is Y's side half given)."""
     if store is None:
         return []
     ents = {e.entity_id: e for e in store.entities()}
+    asked = own_cue_attributes(a) or a.attributes
     facts = [f for x in a.attributes for f in store.facts(attribute=x) if _in_period(f, a)]
-    return [
-        qe
-        for qe in targets(a)
-        if not any(matches(f, qe, ents) and _cited_in(f, citations) for f in facts)
-    ]
+    current = set(answer_words().get("current_by_default") or ()) if a.period is None else set()
+    out = []
+    for qe in targets(a):
+        mine = [f for f in facts if matches(f, qe, ents)]
+        cited = {f.attribute for f in mine if _cited_in(f, citations)}
+        if not cited or any(f.attribute in asked and f.attribute not in cited for f in mine):
+            out.append(qe)
+            continue
+        for x in current & cited:  # what changes: its newest figure is the side's
+            newest = max((f for f in mine if f.attribute == x), key=_when)
+            if not _cited_in(newest, citations):
+                out.append(qe)
+                break
+    return out
+
+
+def _when(fact: Any) -> str:
+    return str(fact.period or fact.date or "")
 
 
 def _lead_line(name: str, parts: list[tuple[Any, str]], lang: str) -> str:
