@@ -53,6 +53,7 @@ from rag.question import (
     asked_formats,
     cue_in,
     cues,
+    names_asked_part,
     names_other_part,
     own_cue_attributes,
     specific_entities,
@@ -654,6 +655,14 @@ def _in_period(sel: Selection, chosen: list[Candidate]) -> bool:
         doc = sel.docs[c.doc_id]
         if names_other_part(p, c.text):
             continue  # "第二季度营收" is no answer to the nine months asked
+        # a figure of no part of the year answers a quarter asked only in a report of that
+        # quarter ("一季报": its title names it)
+        if (
+            c in stating
+            and names_asked_part(p, c.text) is False
+            and not names_asked_part(p, doc.title)
+        ):
+            continue
         # the asked figure's own period ("nine months of 2025 ..., compared with a loss in
         # 2024" is of 2025), not every year the sentence names; a fiscal year is named, not
         # dated, so its figures keep the years the sentence names

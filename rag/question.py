@@ -556,6 +556,17 @@ def names_other_part(period: Period, text: str) -> bool:
     return bool(named) and not part & named
 
 
+def names_asked_part(period: Period, text: str) -> bool | None:
+    """Whether ``text`` names the quarter, half or nine months asked (None: no such part is
+    asked). A figure of the whole year ("2023年的7.09亿元") is no answer to its first
+    quarter."""
+    part = subyear_parts(period.written) if period.label[:1] in ("Q", "H", "F") else set()
+    if not part:
+        return None
+    years = (int((period.since or "0")[:4]), int((period.until or "9999")[:4]))
+    return bool(part & subyear_parts(text, years))
+
+
 def asked_formats(question: str) -> set[str]:
     """The number formats a question names (FP8, INT8 ...), upper-cased."""
     return {m.upper() for m in PRECISION.findall(question)}
