@@ -867,6 +867,10 @@ class QA:
             # a list draws on every document the question is about, not only the top k
             wide = self._list_passages(analysis, resolved, filters)
             scope = {p.doc_id for p in wide}
+            if not any(filters.values()):
+                # the chips using a named memory, a named line's models: every document
+                # naming the product or model, however far down the ranking it stands
+                scope |= self._docs_naming(analysis)
             try:
                 listed = answer_list(
                     analysis, facts, wide, self._doc_loader(docs), allowed_docs=scope
