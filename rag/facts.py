@@ -29,7 +29,7 @@ from rag.entities import mentions, simplified
 from rag.knowledge import Entity, Fact
 from rag.types import Document
 
-EXTRACTOR_VERSION = "14"
+EXTRACTOR_VERSION = "15"
 _SUBJECT_KINDS = ("company", "product", "model", "org")
 # a memory product (an HBM generation) is the subject of its own capacity or bandwidth, not of compute
 _MEMORY_SUBJECT_ATTRS = frozenset(
@@ -79,6 +79,14 @@ _DATE_PATTERNS = [
     ),
     re.compile(rf"(?i)\b(?P<mon>{_MON})\.?\s+(?:of\s+)?(?P<y>\d{{4}})\b"),
     re.compile(r"(?i)\bQ(?P<q>[1-4])\s*(?:of\s+)?(?:FY|fiscal\s+)?'?(?P<y>\d{4}|\d{2})\b"),
+    # a month named alone after a time preposition ("as early as September"): of the
+    # document's year, as 9月 is; capitalised, so "may" the verb is none
+    re.compile(
+        r"(?:(?<=\bin )|(?<=\bIn )|(?<=\bby )|(?<=as early as )|(?<=\bfrom )|(?<=\buntil )"
+        r"|(?<=\bsince )|(?<=\bearly )|(?<=\blate )|(?<=mid-)|(?<=\bend of ))"
+        r"(?P<mon>January|February|March|April|May|June|July|August|September|October"
+        r"|November|December)\b(?![\s.,]*\d)"
+    ),
     re.compile(
         r"(?i)\b(?:the\s+)?(?P<qw>first|second|third|fourth)[\s-]+quarter\s+of\s+(?:fiscal\s+)?"
         r"(?P<y>\d{4})\b"
@@ -742,7 +750,9 @@ def event_clauses(text: str) -> list[str]:
     """The clauses of ``text`` holding a date that may be an event's: none with a
     ``date_blockers`` word (a filing or a tutoring period before a listing, a founding)."""
     blockers = spec().date_blockers
-    dates = find_dates(text, None)
+    # any year stands in for the document's: a month named alone (9月, "as early as
+    # September") is a date here too, only where it stands matters
+    dates = find_dates(text, 2000)
     clauses = clause_spans(text, 0, len(text)) if dates else []
     out = []
     for d in dates:
