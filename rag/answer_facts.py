@@ -40,6 +40,7 @@ from rag.question import (
     own_cue_attributes,
     qualifiers_of,
     sign_of,
+    stack_near,
 )
 from rag.textnorm import has_term, normalize
 from rag.types import Citation, Document, Passage
@@ -286,6 +287,18 @@ def _pick(a: Analysis, facts: list[Any], doc_rank: dict[str, int], latest: bool)
         return _distinct(facts)[:2]
     facts = sorted(facts, key=lambda f: _rank(f, doc_rank))
     top = facts[0]
+    # the same date said more exactly elsewhere ("2025年3月", "March 19, 2025"): the exact one
+    exact = [
+        f
+        for f in facts
+        if f.unit == "date"
+        and top.period
+        and f.period
+        and len(f.period) > len(top.period)
+        and f.period.startswith(top.period)
+    ]
+    if exact and top.unit == "date":
+        top = exact[0]
     # sources that differ: another well-retrieved document with another value
     others = [
         f
@@ -321,7 +334,7 @@ def _lookup(
     rounds = round_names(a.question)
     own = set(own_cue_attributes(a))
     current = set(answer_words().get("current_by_default") or ())
-    for qe, maker in _makers_parts(a, ents):
+    for qe, maker in sides(a):
         for attr in a.attributes:
             # a comparison with no period: each side's newest figure of what changes
             newest = a.intent == "compare" and a.period is None and attr in current
@@ -330,6 +343,7 @@ def _lookup(
                 for f in store.facts(attribute=attr)
                 if matches(f, qe, ents)
                 and _in_period(f, a)
+                and _in_places(f, a)
                 and _precision_ok(f, asked_precision)
                 and _round_ok(f, rounds)
             ]
@@ -386,7 +400,7 @@ def _newer_companions(
     return out
 
 
-def _makers_parts(a: Analysis, ents: dict[str, Any]) -> list[tuple[QEntity, QEntity | None]]:
+def sides(a: Analysis) -> list[tuple[QEntity, QEntity | None]]:
     """The targets, each with the maker whose part it is: a memory generation several
     companies make ("三星和SK海力士的HBM9") is one target per company the question names,
     each answered by that maker's figures only; any other target has no maker."""
@@ -677,6 +691,7 @@ def _attribute_facts(
         f
         for f in store.facts(attribute=attr)
         if (not timed or _in_period(f, a))
+        and _in_places(f, a)
         and _round_ok(f, rounds)
         and (not sign or f.norm_value is None or f.norm_value * sign > 0)
         and (attr != "memory_type" or not types or is_memory_type(f.value, types))
@@ -1091,7 +1106,15 @@ def _cited_in(fact: Any, citations: Sequence[Citation]) -> Citation | None:
 def _in_places(fact: Any, a: Analysis) -> bool:
     """The fact's sentence names every place the question scopes its figure to ("revenue in
     Japan": not the company's total)."""
-    return all(names_place(p, fact.quote) for p in a.scopes)
+    for p in a.scopes:
+        if not names_place(p, fact.quote):
+            return False
+        # a stack height asked ("12层"): the height written nearest the figure is it (one
+        # sentence may date the 8-high part and the 12-high one)
+        stacked = p.kind == "variant" and p.written.isdigit()
+        if stacked and stack_near(fact.quote, fact.value) not in (None, p.written):
+            return False
+    return True
 
 
 def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citation]) -> str | None:
@@ -1112,7 +1135,7 @@ def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citati
     rounds = round_names(a.question)
     wanted = qualifiers_of(a.question)
     current = set(words.get("current_by_default") or ()) if a.period is None else set()
-    for qe in targets(a):
+    for qe, maker in sides(a):
         parts = []
         for attr in a.attributes:
             if attr in a.broad_attributes and attr in words["lead_needs_own_cue"]:
@@ -1128,6 +1151,7 @@ def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citati
                 and _precision_ok(f, asked_precision)
                 and _round_ok(f, rounds)
                 and all(_alias_hit_text(g, normalize(f.quote)) for g in gens)
+                and (maker is None or _made_by(f, maker, ents, None))
                 and (c := _cited_in(f, citations)) is not None
             ]
             if hits:
@@ -1170,11 +1194,26 @@ def uncited_targets(
         return []
     ents = {e.entity_id: e for e in store.entities()}
     asked = own_cue_attributes(a) or a.attributes
-    facts = [f for x in a.attributes for f in store.facts(attribute=x) if _in_period(f, a)]
+    # a date a family cue asks ("什么时候取得进展") is no side's missing figure: the
+    # quotes may date another event of it, as leads take only dates asked by their cue
+    needs_own = set(answer_words()["lead_needs_own_cue"]) & a.broad_attributes
+    asked = [x for x in asked if x not in needs_own]
+    if not asked:
+        return []
+    facts = [
+        f
+        for x in a.attributes
+        for f in store.facts(attribute=x)
+        if _in_period(f, a) and _in_places(f, a)
+    ]
     current = set(answer_words().get("current_by_default") or ()) if a.period is None else set()
     out = []
-    for qe in targets(a):
-        mine = [f for f in facts if matches(f, qe, ents)]
+    for qe, maker in sides(a):
+        mine = [
+            f
+            for f in facts
+            if matches(f, qe, ents) and (maker is None or _made_by(f, maker, ents, None))
+        ]
         cited = {f.attribute for f in mine if _cited_in(f, citations)}
         if not cited or any(f.attribute in asked and f.attribute not in cited for f in mine):
             out.append(qe)
@@ -1242,6 +1281,7 @@ __all__ = [
     "matches",
     "member_lines",
     "relevant_facts",
+    "sides",
     "supported",
     "targets",
     "uncited_targets",

@@ -24,7 +24,7 @@ from rag.answer_facts import (
     list_mode,
     member_lines,
     relevant_facts,
-    targets,
+    sides,
     uncited_targets,
 )
 from rag.answer_offline import OfflineAnswer, Reason, answer_offline
@@ -836,7 +836,7 @@ class QA:
         # a compared side no quote gives the asked figure for may have it in another document
         if (
             analysis.intent == "compare"
-            and len(targets(analysis)) > 1
+            and len(sides(analysis)) > 1
             and uncited_targets(analysis, facts, off.citations)
         ):
             both = self._from_facts(analysis, facts, passages, docs, None)

@@ -142,6 +142,7 @@ class _Cues:
     segments: tuple[tuple[str, ...], ...]  # each business segment's words (数据中心, gaming)
     segment_gap: int  # at most this many characters between a segment and the attribute
     variant_words: tuple[str, ...]  # words naming a variant of a product line (ultra, pro)
+    stack_forms: tuple[str, ...]  # how a memory's stack height is written ("{n}层", "{n}-high")
     # (English forms with {ordinal}/{n}, number -> ordinal word) of a numbered generation
     generation_names: tuple[tuple[str, ...], dict[int, str]]
 
@@ -209,6 +210,7 @@ def cues() -> _Cues:
         ),
         segment_gap=int((raw.get("segment_scope") or {}).get("gap", 0)),
         variant_words=tuple(str(w).lower() for w in raw.get("variant_words") or []),
+        stack_forms=tuple(str(w).lower() for w in raw.get("stack_forms") or []),
         generation_names=_generation_forms(raw.get("generation_names") or {}),
     )
 
@@ -1055,7 +1057,7 @@ def analyse(
     if not a.attributes and a.intent == "list" and memory_types_in(question) and not makers:
         a.attributes = ["memory_type"]  # "which chips use SRAM": the memory type is the figure
     a.scopes = scoping_places(question, a.entities) + scoping_segments(question, a)
-    a.scopes += scoping_variants(question, a.entities)
+    a.scopes += scoping_variants(question, a.entities) + scoping_stacks(question)
     _items_asked(a, question, index)
     a.counted = "" if a.attributes else counted_word(question, a.entities)
     turns = conversation_turns(history)
@@ -1237,6 +1239,42 @@ def scoping_variants(question: str, entities: Sequence[QEntity]) -> list[QEntity
                 out.append(QEntity(text=text, aliases=[text, e.text + word], kind="variant"))
                 break
     return out
+
+
+def scoping_stacks(question: str) -> list[QEntity]:
+    """The stack height a question names ("12层HBM3E", "12-high"): a scope of kind
+    ``variant`` whose names are every ``stack_forms`` spelling of that number."""
+    forms = cues().stack_forms
+    low = normalize(question)
+    out: list[QEntity] = []
+    for form in forms:
+        head, _, tail = form.partition("{n}")
+        edge = r"(?![a-z0-9])" if re.search(r"[a-z0-9]$", tail) else ""
+        rx = rf"(?<![\d.]){re.escape(head)}(\d{{1,2}}){re.escape(tail)}{edge}"
+        for m in re.finditer(rx, low):
+            names = [f.replace("{n}", m.group(1)) for f in forms]
+            if not any(names[0] == q.text for q in out):
+                out.append(
+                    QEntity(text=names[0], aliases=names, kind="variant", written=m.group(1))
+                )
+    return out
+
+
+def stack_near(text: str, value: str) -> str | None:
+    """The stack height ("12" of "12-high") written nearest before ``value`` in ``text``,
+    else the first after it; None when the text names none."""
+    low, forms = normalize(text), cues().stack_forms
+    spots: list[tuple[int, str]] = []
+    for form in forms:
+        head, _, tail = form.partition("{n}")
+        edge = r"(?![a-z0-9])" if re.search(r"[a-z0-9]$", tail) else ""
+        rx = rf"(?<![\d.]){re.escape(head)}(\d{{1,2}}){re.escape(tail)}{edge}"
+        spots += [(m.start(), m.group(1)) for m in re.finditer(rx, low)]
+    if not spots:
+        return None
+    at = low.find(normalize(value))
+    before = [x for x in spots if at >= 0 and x[0] < at]
+    return max(before)[1] if before else min(spots)[1]
 
 
 def counted_word(question: str, entities: Sequence[QEntity] = ()) -> str:
