@@ -563,6 +563,7 @@ def names_asked_part(period: Period, text: str) -> bool | None:
     asked). A figure of the whole year ("2023年的7.09亿元") is no answer to its first
     quarter."""
     part = subyear_parts(period.written) if period.label[:1] in ("Q", "H", "F") else set()
+    part.discard((1, 12))  # the whole year said so ("2024年全年") is the year's figure
     if not part:
         return None
     years = (int((period.since or "0")[:4]), int((period.until or "9999")[:4]))

@@ -40,3 +40,8 @@ def test_a_whole_years_figure_is_no_quarters(qa: QA) -> None:
     assert not ans.abstained and "2亿元" in ans.text, ans.text
     ans = qa.ask("织女科技2023年营收是多少?")
     assert not ans.abstained and "3亿元" in ans.text, ans.text
+
+
+def test_the_whole_year_said_so_is_no_part() -> None:
+    p = analyse("织女科技2024年全年营收多少?").period
+    assert p is not None and names_asked_part(p, "2024年营收5亿元") is None
