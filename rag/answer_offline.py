@@ -33,6 +33,7 @@ from rag.evidence import (
     alias_in,
     compared_years,
     cue_pattern,
+    gives_reason,
     names_place,
     other_model_tokens,
     states,
@@ -420,10 +421,10 @@ def _with_reason(
 ) -> list[Candidate]:
     """A why question is answered by a quote giving a reason or purpose: the best eligible
     one joins the chosen where none of them gives one."""
-    causal = cue_pattern("causal")
-    if "why" not in sel.analysis.intents or any(causal.search(c.text) for c in chosen):
+    q = sel.analysis.question
+    if "why" not in sel.analysis.intents or any(gives_reason(q, c.text) for c in chosen):
         return chosen
-    giving = next((c for c in eligible if causal.search(c.text)), None)
+    giving = next((c for c in eligible if gives_reason(q, c.text)), None)
     return chosen if giving is None else _with_quote(sel, giving, chosen)
 
 

@@ -99,6 +99,18 @@ def cue_pattern(name: str) -> re.Pattern[str]:
 datafiles.on_reload(cue_pattern.cache_clear)
 
 
+def gives_reason(question: str, text: str) -> bool:
+    """``text`` gives a reason (``causal``), or a purpose (``purpose``: 用于, to fund) where
+    ``question`` asks one (``question.yaml`` ``purpose_words``)."""
+    from rag.question import cue_in, cues
+
+    if cue_pattern("causal").search(text):
+        return True
+    return bool(cue_in(question, cues().purpose_words)) and bool(
+        cue_pattern("purpose").search(text)
+    )
+
+
 _HAN_SPACE = re.compile(rf"(?<=[{HAN}]) +| +(?=[{HAN}])")
 _QUOTE_MARKS = re.compile(r"[“”‘’「」『』《》\"']")
 

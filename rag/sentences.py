@@ -26,6 +26,7 @@ from rag.evidence import (
     alias_in,
     cue_near_figure,
     cue_pattern,
+    gives_reason,
     group_has_cue,
     group_has_value,
     is_heading,
@@ -254,7 +255,7 @@ def _sentence_score(
                 sc += w.cue_near_figure
     if FIGURE.search(text):
         sc += w.figure_quantity if sel.quantity else w.figure_other
-    if "why" in a.intents and cue_pattern("causal").search(text):
+    if "why" in a.intents and gives_reason(a.question, text):
         sc += w.causal
     if "date" in sel.attrs and DATE.search(text):
         sc += w.date
