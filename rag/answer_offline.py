@@ -69,6 +69,7 @@ from rag.sentences import (
     Weights,
     add_open_parts,
     cover_entities,
+    definition_names,
     gather,
     model_like,
     needed_attributes,
@@ -735,6 +736,7 @@ def answer_offline(
     term_weights, concept_of = weighted_concepts(question, weights)
     sel = Selection(a, term_weights, concept_of, a.evidence_attributes, docs, weights)
     sel.facts = facts
+    sel.defined = definition_names(a)
     cands = gather(sel, passages)
     if not cands:
         return _refuse(Reason.NO_PASSAGES, lang, "no sentences")

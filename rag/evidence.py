@@ -99,6 +99,25 @@ def cue_pattern(name: str) -> re.Pattern[str]:
 datafiles.on_reload(cue_pattern.cache_clear)
 
 
+def defines(names: list[str], text: str) -> bool:
+    """``text`` says what one of ``names`` is: a ``definition_after`` word right after the
+    name ("X是一款", "X, its seventh-generation TPU") or a ``definition_before`` word right
+    before it ("名为X", "called X")."""
+    low = text.lower()
+    after = [str(w).lower() for w in words().get("definition_after") or []]
+    before = [str(w).lower() for w in words().get("definition_before") or []]
+    for name in names:
+        n = name.lower()
+        i = low.find(n) if len(n) > 1 else -1
+        while i >= 0:
+            rest, head = low[i + len(n) :], low[:i].rstrip("“\"'")
+            rest = rest.lstrip("”\"'")
+            if any(rest.startswith(w) for w in after) or any(head.endswith(w) for w in before):
+                return True
+            i = low.find(n, i + 1)
+    return False
+
+
 def gives_reason(question: str, text: str) -> bool:
     """``text`` gives a reason (``causal``), or a purpose (``purpose``: 用于, to fund) where
     ``question`` asks one (``question.yaml`` ``purpose_words``)."""

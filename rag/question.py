@@ -128,6 +128,7 @@ class _Cues:
     maker_words: tuple[str, ...]  # words asking for the companies behind a named product
     spec_words: tuple[str, ...]  # words asking a product's whole spec sheet (参数, specs)
     purpose_words: tuple[str, ...]  # why-words asking a purpose (用途, used for)
+    definition_words: tuple[str, ...]  # words asking what something is (是什么, what is)
     figure_bounds: dict[str, tuple[str, ...]]  # "ge"/"le" -> cues ("以上", "more than" ...)
     period_of_entity: tuple[tuple[str, ...], tuple[str, ...]]  # words (after, before) a period
     yesno_endings: tuple[tuple[str, ...], tuple[str, ...]]  # (particles, question words)
@@ -179,6 +180,7 @@ def cues() -> _Cues:
         maker_words=_both(raw.get("maker_words") or {}),
         spec_words=_both(raw.get("spec_words") or {}),
         purpose_words=_both(raw.get("purpose_words") or {}),
+        definition_words=_both(raw.get("definition_words") or {}),
         figure_bounds={
             {"at_least": "ge", "at_most": "le"}[k]: _both(v)
             for k, v in (raw.get("figure_bounds") or {}).items()

@@ -26,6 +26,7 @@ from rag.evidence import (
     alias_in,
     cue_near_figure,
     cue_pattern,
+    defines,
     gives_reason,
     group_has_cue,
     group_has_value,
@@ -79,6 +80,9 @@ class Weights:
     alias_generic: float = 0.2
     translation: float = 0.7  # times the word's own weight
     max_sentences: int = 3
+    # "X是什么" / "What is X?" with no attribute asked: the sentence saying what X is
+    # ("X是一款...", "X, its seventh-generation TPU"); chosen on probes written before
+    definition: float = 1.5
 
 
 WEIGHTS = Weights()
@@ -227,6 +231,8 @@ class Selection:
     # the fact table (``rag.factstore.FactStore``) where the caller has one: whose figure a
     # quote states
     facts: Any = None
+    # the names a definition question ("X是什么") asks about (``definition_names``)
+    defined: list[str] = field(default_factory=list)
 
     @property
     def quantity(self) -> bool:
@@ -257,6 +263,8 @@ def _sentence_score(
         sc += w.figure_quantity if sel.quantity else w.figure_other
     if "why" in a.intents and gives_reason(a.question, text):
         sc += w.causal
+    if sel.defined and defines(sel.defined, text):
+        sc += w.definition
     if "date" in sel.attrs and DATE.search(text):
         sc += w.date
     if "latest" in a.intents and doc.date:
@@ -268,6 +276,41 @@ def _sentence_score(
     if is_heading(doc.text, s, e):
         sc += w.heading
     return sc, reasons
+
+
+def _asks_definition(a: Analysis) -> bool:
+    """ "X是什么", "What is X?": the question is a definition word and a name alone (no
+    attribute, no counted noun; "What is the strategic logic of ..." asks more)."""
+    from rag.question import cue_in, cues
+
+    if a.attributes or a.counted or not cue_in(a.question, cues().definition_words):
+        return False
+    rest = _defined_term(a.question)
+    return bool(rest) and (len(rest.split()) <= 4 if rest.isascii() else len(rest) <= 12)
+
+
+def _defined_term(question: str) -> str:
+    """What a definition question is left with once its question words are gone."""
+    from rag.question import cues
+
+    rest = question
+    for w in sorted(cues().definition_words, key=len, reverse=True):
+        rest = re.sub(re.escape(w), " ", rest, flags=re.I)
+    rest = re.sub(r"[\s?？!！。.,，“”\"']+", " ", rest).strip()
+    return re.sub(r"^(?:the|an?)\s+", "", rest, flags=re.I)
+
+
+def definition_names(a: Analysis) -> list[str]:
+    """The names a definition question asks what they are; [] for any other question."""
+    return _names_asked(a) if _asks_definition(a) else []
+
+
+def _names_asked(a: Analysis) -> list[str]:
+    """The names a definition question asks about: its entities, else its term
+    ("通云哥是什么?": 通云哥)."""
+    names = [x for e in a.entities if e.kind != "place" for x in [e.text, *e.aliases] if x]
+    rest = _defined_term(a.question)
+    return names or ([rest] if rest else [])
 
 
 def _is_lead(text: str, s: int) -> bool:
