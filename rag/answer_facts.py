@@ -287,7 +287,7 @@ def _pick(a: Analysis, facts: list[Any], doc_rank: dict[str, int], latest: bool)
         return _distinct(facts)[:2]
     facts = sorted(facts, key=lambda f: _rank(f, doc_rank))
     top = facts[0]
-    # the same date said more exactly elsewhere ("2025年3月", "March 19, 2025"): the exact one
+    # the same date said more exactly elsewhere ("2031年3月", "March 3, 2031"): the exact one
     exact = [
         f
         for f in facts

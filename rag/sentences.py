@@ -307,7 +307,7 @@ def definition_names(a: Analysis) -> list[str]:
 
 def _names_asked(a: Analysis) -> list[str]:
     """The names a definition question asks about: its entities, else its term
-    ("通云哥是什么?": 通云哥)."""
+    ("天琴超节点是什么?": 天琴超节点)."""
     names = [x for e in a.entities if e.kind != "place" for x in [e.text, *e.aliases] if x]
     rest = _defined_term(a.question)
     return names or ([rest] if rest else [])
