@@ -44,7 +44,11 @@ ATTR_FIGURE = {
         r"\d+(?:\.\d+)?\s*(?:TB/s|GB/s|Tbps|Gbps)|\d+(?:\.\d+)?\s*(?:TB|GB)\s+(?:of data\s+)?per second|"
         r"每秒\s*\d+(?:\.\d+)?\s*(?:TB|GB)"
     ),
-    "process": re.compile(r"(?:\d+(?:\.\d+)?\s*(?:nm|纳米)|\bN\d\w*|N\+\d|\b\dN[PA]?\b)"),
+    # a node name stands beside Han text too ("以N4工艺量产": no word boundary there)
+    "process": re.compile(
+        r"(?:\d+(?:\.\d+)?\s*(?:nm|纳米)|(?<![A-Za-z0-9])N\d[A-Za-z0-9]*|N\+\d"
+        r"|(?<![A-Za-z0-9])\dN[PA]?(?![A-Za-z0-9]))"
+    ),
     "power": re.compile(r"\d+(?:\.\d+)?\s*(?:W|kW|瓦)\b"),
     "price": re.compile(
         r"(?:(?:HK)?\$\s?\d[\d,.]*\s*(?:billion|million|bn)?|\d[\d,.]*\s*(?:美元|港元|元|万元|亿元))"

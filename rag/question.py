@@ -794,7 +794,19 @@ def _lines_with_numbers(
     the line and a number compared): the learned entity of the line's other names with that
     number ("天琴900") where the index knows one, else the two as one name."""
     out = list(found)
-    for num in [q for q in found if q.kind == "model" and not q.entity_id]:
+    # a bare number right after a learned line ("Gaudi 4", "昇腾 980") is a model number too,
+    # though too short to be one alone
+    bare = [
+        QEntity(text=m.group(1), aliases=[m.group(1)], kind="model")
+        for q in found
+        if q.entity_id and q.kind == "product"
+        for m in re.finditer(
+            rf"{re.escape(q.text)}\s?(\d{{1,3}})(?![\d.%a-zA-Z年月日号亿万元个家款台颗片张])",
+            question,
+        )
+        if not any(x.text == m.group(1) for x in found)
+    ]
+    for num in [q for q in found if q.kind == "model" and not q.entity_id] + bare:
         at = question.find(num.text)
         line = next(
             (
@@ -831,6 +843,7 @@ def _lines_with_numbers(
                 written, list(dict.fromkeys(aliases)), known.entity_id, known.kind, vendor
             )
         else:
+            names = list(dict.fromkeys([written, *names]))  # refusals name it as written
             merged = QEntity(written, names, None, "model", line.vendor, written=written)
         out = [merged if q is line else q for q in out if q is not num]
     return out
