@@ -125,19 +125,18 @@ def _makers_own(fact: Any, qe: QEntity, ents: dict[str, Any]) -> bool:
     return bool(prefixes) and bool(prefixes & _company_names(ents))
 
 
-_COMPANY_NAMES: dict[int, tuple[int, set[str]]] = {}
+_COMPANY_NAMES: list[tuple[dict[str, Any], set[str]]] = []
 
 
 def _company_names(ents: dict[str, Any]) -> set[str]:
-    """Every compact name and alias of the companies among ``ents`` (cached per table)."""
-    got = _COMPANY_NAMES.get(id(ents))
-    if got is not None and got[0] == len(ents):
-        return got[1]
+    """Every compact name and alias of the companies among ``ents``, for the last table
+    asked about (held, so no later table can pass for it)."""
+    if _COMPANY_NAMES and _COMPANY_NAMES[0][0] is ents:
+        return _COMPANY_NAMES[0][1]
     names = _compact_names(
         n for e in ents.values() if e.kind == "company" for n in [e.name, *e.aliases] if n
     )
-    _COMPANY_NAMES.clear()
-    _COMPANY_NAMES[id(ents)] = (len(ents), names)
+    _COMPANY_NAMES[:] = [(ents, names)]
     return names
 
 
@@ -151,7 +150,7 @@ def targets(a: Analysis) -> list[QEntity]:
 def _in_period(fact: Any, a: Analysis) -> bool:
     if a.period is None:
         return True
-    when = fact.period or fact.date or ""
+    when = _when(fact)
     lo, hi = a.period.since or "", a.period.until or "9999"
     if not (bool(when) and lo[: len(when)] <= when <= hi[: max(len(when), 4)] + "~"):
         return False
@@ -178,9 +177,9 @@ def _list_pick(
     unless it asks about plans or rumours), the newest for a latest/actual question, then
     the better-retrieved document. ``wanted``: the qualifiers the question asks about."""
     mismatch = _unwanted(fact, wanted)
-    when = fact.period or fact.date or "" if "latest" in a.intents else ""
-    newest = tuple(-ord(ch) for ch in when)  # a later date sorts first, undated last
-    return (mismatch, 0 if when else 1, newest, *_rank(fact, doc_rank))
+    latest = "latest" in a.intents
+    undated = not (latest and _when(fact))
+    return (mismatch, undated, _newest_first(fact) if latest else (), *_rank(fact, doc_rank))
 
 
 def _distinct(facts: list[Any]) -> list[Any]:
@@ -283,7 +282,7 @@ def _pick(a: Analysis, facts: list[Any], doc_rank: dict[str, int], latest: bool)
     if latest:
         # a running total is no one round's figure: the newest is of the rest
         facts = [f for f in facts if f.qualifier != "cumulative"] or facts
-        facts = sorted(facts, key=lambda f: f.period or f.date or "", reverse=True)
+        facts = sorted(facts, key=_when, reverse=True)
         return _distinct(facts)[:2]
     facts = sorted(facts, key=lambda f: _rank(f, doc_rank))
     top = facts[0]
@@ -333,11 +332,10 @@ def _lookup(
     asked_precision = asked_formats(a.question)
     rounds = round_names(a.question)
     own = set(own_cue_attributes(a))
-    current = set(answer_words().get("current_by_default") or ())
+    current = compared_at_newest(a)
     for qe, maker in sides(a):
         for attr in a.attributes:
-            # a comparison with no period: each side's newest figure of what changes
-            newest = a.intent == "compare" and a.period is None and attr in current
+            newest = attr in current
             found = [
                 f
                 for f in store.facts(attribute=attr)
@@ -383,11 +381,7 @@ def _newer_companions(
     round and its amount) whose newest figure for ``qe`` is newer than any of ``attr``'s:
     the latest round may be reported by its amount alone ("raised $750 million in new
     funding")."""
-
-    def when(f: Any) -> str:
-        return f.period or f.date or ""
-
-    newest = max(when(f) for f in found)
+    newest = max(_when(f) for f in found)
     out = []
     for other in (answer_words().get("companions") or {}).get(attr, []):
         more = [
@@ -395,7 +389,7 @@ def _newer_companions(
             for f in store.facts(attribute=other)
             if matches(f, qe, ents) and _in_period(f, a) and f.qualifier != "cumulative"
         ]
-        if more and max(when(f) for f in more) > newest:
+        if more and max(_when(f) for f in more) > newest:
             out.append(_Pick(qe, other, _pick(a, more, doc_rank, True)))
     return out
 
@@ -1134,7 +1128,7 @@ def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citati
     asked_precision = asked_formats(a.question)
     rounds = round_names(a.question)
     wanted = qualifiers_of(a.question)
-    current = set(words.get("current_by_default") or ()) if a.period is None else set()
+    current = compared_at_newest(a)
     for qe, maker in sides(a):
         parts = []
         for attr in a.attributes:
@@ -1159,12 +1153,12 @@ def fact_leads(a: Analysis, store: FactSource | None, citations: Sequence[Citati
                 # plans or rumours: "计划募集39.04亿元" is no lead for what an IPO raised
                 # when a cited quote gives the actual sum), then the first cited
                 # (what changes over time, compared with no period asked: its newest)
-                newest = attr in current and a.intent == "compare"
+                newest = attr in current
                 f, c = min(
                     hits,
                     key=lambda h: (
                         _unwanted(h[0], wanted),
-                        tuple(-ord(ch) for ch in _when(h[0])) if newest else (),
+                        _newest_first(h[0]) if newest else (),
                         h[1].n,
                     ),
                 )
@@ -1206,7 +1200,7 @@ def uncited_targets(
         for f in store.facts(attribute=x)
         if _in_period(f, a) and _in_places(f, a)
     ]
-    current = set(answer_words().get("current_by_default") or ()) if a.period is None else set()
+    current = compared_at_newest(a)
     out = []
     for qe, maker in sides(a):
         mine = [
@@ -1227,7 +1221,21 @@ def uncited_targets(
 
 
 def _when(fact: Any) -> str:
+    """The fact's period, else its report's date ("" when neither is known)."""
     return str(fact.period or fact.date or "")
+
+
+def _newest_first(fact: Any) -> tuple[int, ...]:
+    """A sort key putting later periods first (and the undated after every dated one)."""
+    return tuple(-ord(ch) for ch in _when(fact))
+
+
+def compared_at_newest(a: Analysis) -> set[str]:
+    """The asked attributes compared at each side's newest figure: what changes over time
+    (``answer.yaml`` ``current_by_default``), in a comparison that asks no period."""
+    if a.intent != "compare" or a.period is not None:
+        return set()
+    return set(answer_words().get("current_by_default") or ())
 
 
 def _lead_line(name: str, parts: list[tuple[Any, str]], lang: str) -> str:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag.abstain import Reason, refusal
-from rag.answer_facts import label
+from rag.answer_facts import SPECIFIC_KINDS, label, matches
 from rag.citations import sentence_spans
 from rag.evidence import (
     ATTR_FIGURE,
@@ -365,8 +365,9 @@ def _choose(
             for c in eligible
             if (states(attr, c.text) or (wordy and _cues(attr, c.text)))
             and precision_said(sel.analysis.question, attr, c.text)
-            and not others_figure(sel, attr, c)
         ]
+        theirs = {id(c) for c in others_figure(sel, attr, stating)}
+        stating = [c for c in stating if id(c) not in theirs]
         if not stating:
             what = label(attr, lang)
             return _refuse(Reason.ATTRIBUTE_ABSENT, lang, f"attribute absent: {attr}", what)
@@ -429,28 +430,33 @@ def _with_reason(
     return chosen if giving is None else _with_quote(sel, giving, chosen)
 
 
-def others_figure(sel: Selection, attr: str, c: Candidate) -> bool:
-    """The quote's figures of ``attr`` are, by the facts learned from it, all other
-    products' ("HBM bandwidth reaches 7.2TB/s, 4.5 times Lyra's": another's, not Lyra's),
-    and the asked product is not named before them: it states no figure of the asked one. False where the question names no
-    product, the quote yields no such fact, or one is a company's or a memory type's (whose
-    part it is, the extractor cannot tell)."""
-    from rag.answer_facts import SPECIFIC_KINDS, matches
-
+def others_figure(sel: Selection, attr: str, cands: list[Candidate]) -> list[Candidate]:
+    """The quotes among ``cands`` whose figures of ``attr`` are, by the facts learned from
+    them, all other products' ("HBM bandwidth reaches 7.2TB/s, 4.5 times Lyra's": another's,
+    not Lyra's), the asked product not named before them: they state no figure of the asked
+    one. None where the question names no product; a quote is kept where it yields no such
+    fact, or one is a company's or a memory type's (whose part it is, the extractor cannot
+    tell). The fact table is read once for all of them."""
     store = sel.facts
     asked = [
         e for e in sel.analysis.entities if e.kind in SPECIFIC_KINDS and not memory_types_in(e.text)
     ]
-    if store is None or not asked:
-        return False
-    here = [
-        f
-        for f in store.facts(attribute=attr, doc_ids={c.doc_id})
-        if f.start < c.end and c.start < f.end
-    ]
+    if store is None or not asked or not cands:
+        return []
+    docs = {c.doc_id for c in cands}
+    facts = store.facts(attribute=attr, doc_ids=docs)
+    ents = {e.entity_id: e for e in store.entities()}
+    return [c for c in cands if _only_others(c, facts, asked, ents)]
+
+
+def _only_others(
+    c: Candidate, facts: list[Any], asked: list[QEntity], ents: dict[str, Any]
+) -> bool:
+    """``c``'s facts (of one attribute) are all other products', none a company's or a
+    memory type's, and no asked product is named before their first figure."""
+    here = [f for f in facts if f.doc_id == c.doc_id and f.start < c.end and c.start < f.end]
     if not here:
         return False
-    ents = {e.entity_id: e for e in store.entities()}
     kinds = [ents[f.entity_id].kind if f.entity_id in ents else "" for f in here]
     if any(k not in SPECIFIC_KINDS for k in kinds) or any(memory_types_in(f.entity) for f in here):
         return False
