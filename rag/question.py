@@ -1259,38 +1259,46 @@ def scoping_variants(question: str, entities: Sequence[QEntity]) -> list[QEntity
     return out
 
 
+@lru_cache(maxsize=1)
+def _stack_patterns() -> tuple[re.Pattern[str], ...]:
+    """One pattern per ``stack_forms`` spelling, the height its group 1 (built once)."""
+    out = []
+    for form in cues().stack_forms:
+        head, _, tail = form.partition("{n}")
+        edge = r"(?![a-z0-9])" if re.search(r"[a-z0-9]$", tail) else ""
+        out.append(re.compile(rf"(?<![\d.]){re.escape(head)}(\d{{1,2}}){re.escape(tail)}{edge}"))
+    return tuple(out)
+
+
+datafiles.on_reload(_stack_patterns.cache_clear)
+
+
+def _stack_spots(text: str) -> list[tuple[int, str]]:
+    """Every stack height ``text`` writes, as (position in its normalised form, height), in
+    the order of ``stack_forms``, then of position."""
+    low = normalize(text)
+    return [(m.start(), m.group(1)) for rx in _stack_patterns() for m in rx.finditer(low)]
+
+
 def scoping_stacks(question: str) -> list[QEntity]:
     """The stack height a question names ("12层HBM3E", "12-high"): a scope of kind
     ``variant`` whose names are every ``stack_forms`` spelling of that number."""
     forms = cues().stack_forms
-    low = normalize(question)
     out: list[QEntity] = []
-    for form in forms:
-        head, _, tail = form.partition("{n}")
-        edge = r"(?![a-z0-9])" if re.search(r"[a-z0-9]$", tail) else ""
-        rx = rf"(?<![\d.]){re.escape(head)}(\d{{1,2}}){re.escape(tail)}{edge}"
-        for m in re.finditer(rx, low):
-            names = [f.replace("{n}", m.group(1)) for f in forms]
-            if not any(names[0] == q.text for q in out):
-                out.append(
-                    QEntity(text=names[0], aliases=names, kind="variant", written=m.group(1))
-                )
+    for _, n in _stack_spots(question):
+        names = [f.replace("{n}", n) for f in forms]
+        if not any(names[0] == q.text for q in out):
+            out.append(QEntity(text=names[0], aliases=names, kind="variant", written=n))
     return out
 
 
 def stack_near(text: str, value: str) -> str | None:
     """The stack height ("12" of "12-high") written nearest before ``value`` in ``text``,
     else the first after it; None when the text names none."""
-    low, forms = normalize(text), cues().stack_forms
-    spots: list[tuple[int, str]] = []
-    for form in forms:
-        head, _, tail = form.partition("{n}")
-        edge = r"(?![a-z0-9])" if re.search(r"[a-z0-9]$", tail) else ""
-        rx = rf"(?<![\d.]){re.escape(head)}(\d{{1,2}}){re.escape(tail)}{edge}"
-        spots += [(m.start(), m.group(1)) for m in re.finditer(rx, low)]
+    spots = _stack_spots(text)
     if not spots:
         return None
-    at = low.find(normalize(value))
+    at = normalize(text).find(normalize(value))
     before = [x for x in spots if at >= 0 and x[0] < at]
     return max(before)[1] if before else min(spots)[1]
 

@@ -278,15 +278,20 @@ def _sentence_score(
     return sc, reasons
 
 
-def _asks_definition(a: Analysis) -> bool:
-    """ "X是什么", "What is X?": the question is a definition word and a name alone (no
-    attribute, no counted noun; "What is the strategic logic of ..." asks more)."""
+def definition_names(a: Analysis) -> list[str]:
+    """The names a definition question ("X是什么", "What is X?") asks what they are: its
+    entities, else the term it is left with once its question words are gone ("天琴超节点是
+    什么?": 天琴超节点); [] for any other question (an attribute or a counted noun asked, or
+    more than a name left: "What is the strategic logic of ..." asks more)."""
     from rag.question import cue_in, cues
 
     if a.attributes or a.counted or not cue_in(a.question, cues().definition_words):
-        return False
+        return []
     rest = _defined_term(a.question)
-    return bool(rest) and (len(rest.split()) <= 4 if rest.isascii() else len(rest) <= 12)
+    if not rest or not (len(rest.split()) <= 4 if rest.isascii() else len(rest) <= 12):
+        return []
+    names = [x for e in a.entities if e.kind != "place" for x in [e.text, *e.aliases] if x]
+    return names or [rest]
 
 
 def _defined_term(question: str) -> str:
@@ -298,19 +303,6 @@ def _defined_term(question: str) -> str:
         rest = re.sub(re.escape(w), " ", rest, flags=re.I)
     rest = re.sub(r"[\s?？!！。.,，“”\"']+", " ", rest).strip()
     return re.sub(r"^(?:the|an?)\s+", "", rest, flags=re.I)
-
-
-def definition_names(a: Analysis) -> list[str]:
-    """The names a definition question asks what they are; [] for any other question."""
-    return _names_asked(a) if _asks_definition(a) else []
-
-
-def _names_asked(a: Analysis) -> list[str]:
-    """The names a definition question asks about: its entities, else its term
-    ("天琴超节点是什么?": 天琴超节点)."""
-    names = [x for e in a.entities if e.kind != "place" for x in [e.text, *e.aliases] if x]
-    rest = _defined_term(a.question)
-    return names or ([rest] if rest else [])
 
 
 def _is_lead(text: str, s: int) -> bool:
